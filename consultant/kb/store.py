@@ -1,0 +1,269 @@
+"""The read-only code book: every question the analysis asks of the knowledge base.
+
+Opened once per process (and re-opened when `kb update` swaps in a new file); answers from
+SQLite indexes, so no import-time parsing and a ready time of milliseconds.
+
+    >>> book = CodeBook.open(Path("var/kb.sqlite"))       # doctest: +SKIP
+    >>> book.entry("ICD10CM", "E11.22", date(2026, 11, 18)).title   # doctest: +SKIP
+    'Type 2 diabetes mellitus with diabetic chronic kidney disease'
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable
+from datetime import date
+from pathlib import Path
+
+from consultant.errors import KnowledgeBaseError
+from consultant.kb.records import (
+    AddOn,
+    CodeEntry,
+    IcdNote,
+    ModifierEntry,
+    Mue,
+    PtpEdit,
+    Release,
+    SeventhCharacter,
+)
+
+SCHEMA_PATH = Path(__file__).with_name("schema.sql")
+SCHEMA_VERSION = 1
+
+
+def _day(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
+def _valid_sql(alias: str = "") -> str:
+    p = f"{alias}." if alias else ""
+    return f"({p}valid_from IS NULL OR {p}valid_from <= :on) AND ({p}valid_to IS NULL OR :on <= {p}valid_to)"
+
+
+class CodeBook:
+    """Queries over one knowledge-base file. Thread-confined: open one per thread."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path | None = None) -> None:
+        self._conn = conn
+        self.path = path
+
+    @classmethod
+    def open(cls, path: Path) -> CodeBook:
+        """Open a built knowledge base read-only; raise KnowledgeBaseError with what to do."""
+        if not path.exists():
+            raise KnowledgeBaseError(
+                f"knowledge base {path} does not exist: run `consultant kb build` first"
+            )
+        try:
+            conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+        except sqlite3.DatabaseError as e:
+            raise KnowledgeBaseError(
+                f"knowledge base {path} cannot be read ({e}): rebuild it with `consultant kb build`"
+            ) from e
+        if version != SCHEMA_VERSION:
+            conn.close()
+            raise KnowledgeBaseError(
+                f"knowledge base {path} has schema version {version}, this program reads "
+                f"{SCHEMA_VERSION}: rebuild it with `consultant kb build`"
+            )
+        conn.row_factory = sqlite3.Row
+        return cls(conn, path)
+
+    @property
+    def connection(self) -> sqlite3.Connection:
+        """For index builders and benchmarks that need raw SQL; analysis uses the methods."""
+        return self._conn
+
+    def close(self) -> None:
+        self._conn.close()
+
+    # -- releases -------------------------------------------------------------------------
+    def releases(self) -> tuple[Release, ...]:
+        rows = self._conn.execute(
+            "SELECT name, kind, release, valid_from, valid_to, source, rows, sha256 "
+            "FROM dataset ORDER BY kind, valid_from"
+        ).fetchall()
+        return tuple(
+            Release(r[0], r[1], r[2], _day(r[3]), _day(r[4]), r[5], r[6], r[7]) for r in rows
+        )
+
+    def releases_for(self, on: date) -> tuple[Release, ...]:
+        """The data sets whose validity covers the date (or that have none)."""
+        return tuple(
+            r
+            for r in self.releases()
+            if (r.valid_from is None or r.valid_from <= on) and (r.valid_to is None or on <= r.valid_to)
+        )
+
+    # -- codes ----------------------------------------------------------------------------
+    def _entry(self, row: sqlite3.Row) -> CodeEntry:
+        extra = tuple(sorted((k, str(v)) for k, v in json.loads(row["extra"]).items())) if row["extra"] else ()
+        billable = row["billable"]
+        return CodeEntry(
+            system=row["system"],
+            code=row["code"],
+            title=row["title"],
+            plain=row["plain"],
+            billable=None if billable is None else bool(billable),
+            kind=row["kind"],
+            parent=row["parent"],
+            valid_from=_day(row["valid_from"]),
+            valid_to=_day(row["valid_to"]),
+            dataset=row["dataset"],
+            source=row["source"],
+            extra=extra,
+        )
+
+    def history(self, system: str, code: str) -> tuple[CodeEntry, ...]:
+        """Every row for the code, oldest first: tells 'deleted' from 'never existed'."""
+        rows = self._conn.execute(
+            "SELECT * FROM code WHERE code = ? AND system = ? ORDER BY COALESCE(valid_from, '')",
+            (code, system),
+        ).fetchall()
+        return tuple(self._entry(r) for r in rows)
+
+    def entry(self, system: str, code: str, on: date) -> CodeEntry | None:
+        """The row valid on the date. Where data sets overlap, an official row beats a starter row."""
+        rows = self._conn.execute(
+            f"SELECT * FROM code WHERE code = :code AND system = :system AND {_valid_sql()} "
+            "ORDER BY (source LIKE 'starter%') , COALESCE(valid_from, '') DESC",
+            {"code": code, "system": system, "on": on.isoformat()},
+        ).fetchall()
+        if not rows:
+            return None
+        entry = self._entry(rows[0])
+        if entry.plain is None:
+            plain = next((r["plain"] for r in rows if r["plain"]), None)
+            if plain:
+                entry = CodeEntry(**{**entry.__dict__, "plain": plain})
+        return entry
+
+    def systems_of(self, code: str) -> tuple[str, ...]:
+        """Which systems know this normal-form code at all (any date)."""
+        rows = self._conn.execute("SELECT DISTINCT system FROM code WHERE code = ?", (code,))
+        return tuple(r[0] for r in rows)
+
+    def children(self, code: str, on: date) -> tuple[CodeEntry, ...]:
+        """ICD-10-CM codes one level below `code`, valid on the date."""
+        rows = self._conn.execute(
+            f"SELECT * FROM code WHERE parent = :code AND system = 'ICD10CM' AND {_valid_sql()} ORDER BY code",
+            {"code": code, "on": on.isoformat()},
+        ).fetchall()
+        return tuple(self._entry(r) for r in rows)
+
+    def billable_descendants(self, code: str, on: date, limit: int = 60) -> tuple[CodeEntry, ...]:
+        """Billable codes below `code` (breadth-first), at most `limit` of them."""
+        found: list[CodeEntry] = []
+        frontier = [code]
+        while frontier and len(found) < limit:
+            nxt: list[str] = []
+            for parent in frontier:
+                for child in self.children(parent, on):
+                    if child.billable:
+                        found.append(child)
+                    nxt.append(child.code)
+            frontier = nxt
+        return tuple(found[:limit])
+
+    def ancestors(self, code: str) -> tuple[str, ...]:
+        """ICD-10-CM parents of the code, nearest first (not including the code)."""
+        out: list[str] = []
+        current = code
+        for _ in range(10):
+            row = self._conn.execute(
+                "SELECT parent FROM code WHERE code = ? AND system = 'ICD10CM' AND parent IS NOT NULL LIMIT 1",
+                (current,),
+            ).fetchone()
+            if row is None:
+                break
+            out.append(row[0])
+            current = row[0]
+        return tuple(out)
+
+    # -- ICD-10-CM conventions ----------------------------------------------------------
+    def icd_notes(self, code: str, kinds: Iterable[str] | None = None) -> tuple[IcdNote, ...]:
+        """Notes written at the code and at each ancestor (they apply downwards)."""
+        nodes = (code, *self.ancestors(code))
+        marks = ",".join("?" * len(nodes))
+        sql = f"SELECT code, kind, text, refs FROM icd_note WHERE code IN ({marks})"
+        params: list[str] = list(nodes)
+        if kinds is not None:
+            kinds = tuple(kinds)
+            sql += f" AND kind IN ({','.join('?' * len(kinds))})"
+            params += list(kinds)
+        rows = self._conn.execute(sql, params).fetchall()
+        order = {n: i for i, n in enumerate(nodes)}
+        rows = sorted(rows, key=lambda r: order[r[0]])
+        return tuple(IcdNote(r[0], r[1], r[2], tuple((r[3] or "").split())) for r in rows)
+
+    def seventh_characters(self, code: str) -> tuple[SeventhCharacter, ...]:
+        """The 7th characters the code takes (declared at it or its nearest declaring ancestor)."""
+        for node in (code, *self.ancestors(code)):
+            rows = self._conn.execute(
+                "SELECT character, meaning FROM icd_seventh WHERE code = ? ORDER BY character",
+                (node,),
+            ).fetchall()
+            if rows:
+                return tuple(SeventhCharacter(r[0], r[1], node) for r in rows)
+        return ()
+
+    # -- NCCI -----------------------------------------------------------------------------
+    def ptp_edits(self, codes: Iterable[str], on: date) -> tuple[PtpEdit, ...]:
+        """All PTP edits in force on the date between any two of the codes (either order)."""
+        unique = sorted(set(codes))
+        if len(unique) < 2:
+            return ()
+        marks = ",".join("?" * len(unique))
+        rows = self._conn.execute(
+            f"SELECT column1, column2, modifier, valid_from, valid_to, prior_1996, rationale, dataset "
+            f"FROM ptp WHERE column1 IN ({marks}) AND column2 IN ({marks}) "
+            f"AND valid_from <= ? AND (valid_to IS NULL OR ? <= valid_to)",
+            [*unique, *unique, on.isoformat(), on.isoformat()],
+        ).fetchall()
+        seen: set[tuple[str, str]] = set()
+        edits: list[PtpEdit] = []
+        for r in rows:
+            if r[0] == r[1] or (r[0], r[1]) in seen:
+                continue   # the official file repeats some keys; one answer per pair
+            seen.add((r[0], r[1]))
+            edits.append(
+                PtpEdit(r[0], r[1], int(r[2]), date.fromisoformat(r[3]), _day(r[4]), bool(r[5]), r[6] or "", r[7])
+            )
+        return tuple(sorted(edits, key=lambda e: (e.column1, e.column2)))
+
+    def mue(self, code: str, on: date) -> Mue | None:
+        row = self._conn.execute(
+            f"SELECT code, value, mai, mai_text, rationale, dataset FROM mue WHERE code = :code AND {_valid_sql()} "
+            "ORDER BY COALESCE(valid_from, '') DESC LIMIT 1",
+            {"code": code, "on": on.isoformat()},
+        ).fetchone()
+        if row is None:
+            return None
+        return Mue(row[0], row[1], int(row[2]), row[3] or "", row[4] or "", row[5])
+
+    def addon(self, code: str, on: date) -> AddOn | None:
+        rows = self._conn.execute(
+            f"SELECT addon, type, primary_code, dataset FROM addon WHERE addon = :code AND {_valid_sql()}",
+            {"code": code, "on": on.isoformat()},
+        ).fetchall()
+        if not rows:
+            return None
+        primaries = tuple(sorted({r[2] for r in rows if r[2]}))
+        return AddOn(rows[0][0], int(rows[0][1]), primaries, rows[0][3])
+
+    # -- modifiers and words ------------------------------------------------------------
+    def modifier(self, code: str) -> ModifierEntry | None:
+        row = self._conn.execute(
+            "SELECT code, title, plain, applies_to, level, source FROM modifier WHERE code = ?", (code,)
+        ).fetchone()
+        return ModifierEntry(*row) if row else None
+
+    def abbreviations(self) -> dict[str, tuple[str, ...]]:
+        """Short form (lower-case) -> expansions."""
+        out: dict[str, list[str]] = {}
+        for short, expansion in self._conn.execute("SELECT short, expansion FROM abbreviation"):
+            out.setdefault(short.lower(), []).append(expansion)
+        return {k: tuple(v) for k, v in out.items()}
+
