@@ -1,0 +1,100 @@
+"""One message in, one decision out: the pure core that `consultant answer` and the daemon share.
+
+    raw bytes --parse--> Case --robots--> skip?  --extract/analyze--> Findings --render/compose--> reply
+
+No I/O here: the knowledge base and suggestion index are passed in (read-only), and so is
+today's date. The daemon records the outcome in the ledger and sends it; `answer` prints it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from email.message import EmailMessage
+from pathlib import Path
+
+from consultant.analysis.findings import Findings
+from consultant.mail.case import Case, ParseLimits
+
+
+@dataclass(frozen=True)
+class ConsultSettings:
+    """What the pure core needs to know of the deployment (built from the configuration)."""
+
+    bot_address: str                              # the consult address; never answered, never CC'd
+    allowed_senders: tuple[str, ...] = ()         # 'coder@clinic.org' or whole domains 'clinic.org'
+    escalation_address: str | None = None         # human coder for cases the bot cannot answer
+    message_id_domain: str = "caseconsultant.invalid"
+    templates_dir: Path | None = None             # override folder; falls back to templates/
+    limits: ParseLimits = field(default_factory=ParseLimits)
+
+
+@dataclass(frozen=True)
+class Skip:
+    """Not answered, with the reason that goes to the log (never body text)."""
+
+    case: Case | None
+    reason: str
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A reply to send; `escalation` is the copy for the human coder, when one is needed."""
+
+    case: Case
+    findings: Findings
+    reply: EmailMessage
+    escalation: EmailMessage | None = None
+
+
+Outcome = Skip | Answer
+
+
+def consult(
+    raw: bytes,
+    *,
+    book: object,
+    index: object,
+    settings: ConsultSettings,
+    today: date,
+    thread_codes: tuple[str, ...] = (),
+) -> Outcome:
+    """Decide what to do with one raw message. Never raises on bad mail: bad mail is a Skip."""
+    from consultant.analysis.consult import analyze
+    from consultant.mail.compose import compose_escalation, compose_reply
+    from consultant.mail.parse import parse_message
+    from consultant.mail.robots import SenderPolicy, skip_reason
+    from consultant.render import render_reply
+
+    case = parse_message(raw, settings.limits)
+    policy = SenderPolicy(
+        bot_address=settings.bot_address,
+        allowed_senders=settings.allowed_senders,
+        message_id_domain=settings.message_id_domain,
+    )
+    reason = skip_reason(case, policy)
+    if reason is not None:
+        return Skip(case, reason)
+    findings = analyze(
+        case.text,
+        book,          # type: ignore[arg-type]
+        index,         # type: ignore[arg-type]
+        today=today,
+        thread_codes=thread_codes,
+        notes=case.notes + tuple(a.note for a in case.attachments if a.note),
+    )
+    rendered = render_reply(findings, subject=case.subject, templates_dir=settings.templates_dir)
+    reply = compose_reply(
+        case, rendered, from_addr=settings.bot_address, message_id_domain=settings.message_id_domain
+    )
+    escalation = None
+    if findings.escalate and settings.escalation_address:
+        escalation = compose_escalation(
+            case,
+            raw,
+            rendered,
+            from_addr=settings.bot_address,
+            to_addr=settings.escalation_address,
+            message_id_domain=settings.message_id_domain,
+        )
+    return Answer(case, findings, reply, escalation)
