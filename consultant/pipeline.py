@@ -27,6 +27,8 @@ class ConsultSettings:
     message_id_domain: str = "caseconsultant.invalid"
     templates_dir: Path | None = None             # override folder; falls back to templates/
     limits: ParseLimits = field(default_factory=ParseLimits)
+    require_authentication: bool = False          # topmost Authentication-Results must pass
+    authserv_id: str | None = None                # our receiving server's id in that header
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,7 @@ def consult(
 ) -> Outcome:
     """Decide what to do with one raw message. Never raises on bad mail: bad mail is a Skip."""
     from consultant.analysis.consult import analyze
+    from consultant.mail.authentication import check_authentication
     from consultant.mail.compose import compose_escalation, compose_reply
     from consultant.mail.parse import parse_message
     from consultant.mail.robots import SenderPolicy, skip_reason
@@ -75,6 +78,10 @@ def consult(
     reason = skip_reason(case, policy)
     if reason is not None:
         return Skip(case, reason)
+    if settings.require_authentication:
+        verdict = check_authentication(case.headers, case.sender, settings.authserv_id or "")
+        if not verdict.passed:
+            return Skip(case, f"sender not authenticated: {verdict.reason}")
     findings = analyze(
         case.text,
         book,          # type: ignore[arg-type]
