@@ -1,0 +1,204 @@
+"""Configuration: every bad key is a ConfigError naming that key; OAuth refresh over real HTTP."""
+
+from __future__ import annotations
+
+import json
+import threading
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from consultant.config import TokenSource, load_config, parse_config, read_secret
+from consultant.errors import ConfigError, MailboxAuthError
+
+REPO = Path(__file__).resolve().parents[2]
+
+IMAP = {"host": "imap.clinic.example", "username": "bot@clinic.example", "password_env": "IMAP_PW"}
+SMTP = {"host": "smtp.clinic.example", "from_address": "bot@clinic.example"}
+
+
+def cfg(tmp_path: Path, **sections: dict) -> object:
+    return parse_config(sections, tmp_path)
+
+
+def test_example_file_is_valid_and_complete() -> None:
+    c = load_config(str(REPO / "config.example.toml"))
+    assert c.imap is not None and c.smtp is not None
+    assert c.imap.security == "tls" and c.imap.port == 993 and c.imap.idle_renew == 600
+    assert c.consult.allowed_senders == ("clinic.example", "outside.coder@partner.example")
+    assert c.kb.path == REPO / "var/kb.sqlite"     # relative to the file's folder
+    s = c.consult_settings()
+    assert s.bot_address == "consult@clinic.example"
+    assert s.escalation_address == "coding-lead@clinic.example"
+
+
+def test_defaults_without_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CONSULTANT_CONFIG", raising=False)
+    monkeypatch.chdir(tmp_path)
+    c = load_config(None)
+    assert c.imap is None and c.smtp is None
+    assert c.kb.path == Path("var/kb.sqlite") and c.state.path == Path("var/state.sqlite")
+    assert c.state.keep_bodies is False and c.consult.require_authentication is False
+
+
+def test_env_var_and_cwd_file_are_found(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("CONSULTANT_CONFIG", raising=False)
+    (tmp_path / "config.toml").write_text('[state]\nretention_days = 7\n')
+    assert load_config(None).state.retention_days == 7
+    other = tmp_path / "other.toml"
+    other.write_text('[state]\nretention_days = 9\n')
+    monkeypatch.setenv("CONSULTANT_CONFIG", str(other))
+    assert load_config(None).state.retention_days == 9
+
+
+def test_defaults_in_sections(tmp_path: Path) -> None:
+    c = cfg(tmp_path, imap=dict(IMAP, security="starttls"), smtp=dict(SMTP))
+    assert c.imap.port == 143 and c.imap.folder == "INBOX" and c.imap.auth == "password"
+    assert c.smtp.port == 465 and c.smtp.username is None
+
+
+BAD = [
+    ("imap.host", {"imap": {k: v for k, v in IMAP.items() if k != "host"}}),
+    ("imap.security", {"imap": dict(IMAP, security="ssl")}),
+    ("imap.security", {"imap": dict(IMAP, security="none")}),           # not loopback
+    ("imap.port", {"imap": dict(IMAP, port=70000)}),
+    ("imap.port", {"imap": dict(IMAP, port="993")}),
+    ("imap.username", {"imap": {k: v for k, v in IMAP.items() if k != "username"}}),
+    ("imap.password_env", {"imap": {k: v for k, v in IMAP.items() if k != "password_env"}}),
+    ("imap.password_env", {"imap": dict(IMAP, password_env="my password")}),
+    ("imap.auth", {"imap": dict(IMAP, auth="kerberos")}),
+    ("imap.oauth", {"imap": dict(IMAP, auth="xoauth2")}),
+    ("imap.oauth.token_url", {"imap": dict(IMAP, auth="xoauth2", oauth={"token_url": "http://evil.example/t",
+                                                                          "client_id": "c", "refresh_token_env": "R"})}),
+    ("imap.oauth.refresh_token_env", {"imap": dict(IMAP, auth="xoauth2",
+                                                   oauth={"token_url": "https://x.example/t", "client_id": "c"})}),
+    ("imap.oauth.client_id", {"imap": dict(IMAP, auth="xoauth2",
+                                           oauth={"token_url": "https://x.example/t", "refresh_token_env": "R"})}),
+    ("imap.folder", {"imap": dict(IMAP, folder="")}),
+    ("imap.processed_folder", {"imap": dict(IMAP, processed_folder="INBOX")}),
+    ("imap.poll_interval", {"imap": dict(IMAP, poll_interval=0)}),
+    ("imap.idle", {"imap": dict(IMAP, idle="yes")}),
+    ("imap.idle_renew", {"imap": dict(IMAP, idle_renew=1740)}),
+    ("imap.idle_renew", {"imap": dict(IMAP, idle_renew=1800)}),
+    ("imap.timeout", {"imap": dict(IMAP, timeout=-1)}),
+    ("imap.ca_file", {"imap": dict(IMAP, ca_file="/nonexistent/ca.pem")}),
+    ("imap.sent_folde", {"imap": dict(IMAP, sent_folde="Sent")}),          # typo
+    ("smtp.from_address", {"smtp": {"host": "smtp.clinic.example"}}),
+    ("smtp.from_address", {"smtp": dict(SMTP, from_address="not an address")}),
+    ("smtp.security", {"smtp": dict(SMTP, security="none")}),
+    ("smtp.password_env", {"smtp": dict(SMTP, username="bot")}),
+    ("smtp.username", {"smtp": dict(SMTP, auth="xoauth2", oauth={"token_url": "https://x.example/t",
+                                                                  "client_id": "c", "refresh_token_env": "R"})}),
+    ("smtp.host", {"smtp": dict(SMTP, host="mail\r\nX-Evil: 1")}),
+    ("consult.allowed_senders", {"consult": {"allowed_senders": "clinic.example"}}),
+    ("consult.allowed_senders", {"consult": {"allowed_senders": ["not a domain"]}}),
+    ("consult.allowed_senders", {"consult": {"allowed_senders": ["localhost"]}}),
+    ("consult.escalation_address", {"consult": {"escalation_address": "lead at clinic"}}),
+    ("consult.message_id_domain", {"consult": {"message_id_domain": "bad domain"}}),
+    ("consult.rate_limit_per_hour", {"consult": {"rate_limit_per_hour": -1}}),
+    ("consult.rate_limit_per_hour", {"consult": {"rate_limit_per_hour": 1.5}}),
+    ("consult.max_message_bytes", {"consult": {"max_message_bytes": 10}}),
+    ("consult.authentication.require", {"consult": {"authentication": {"require": 1}}}),
+    ("consult.authentication.authserv_id", {"consult": {"authentication": {"require": True}}}),
+    ("kb.path", {"kb": {"path": 5}}),
+    ("kb.update_urls.hcpcs", {"kb": {"update_urls": {"hcpcs": "ftp://x.example/h.zip"}}}),
+    ("kb.update_urls", {"kb": {"update_urls": "https://x.example"}}),
+    ("state.retention_days", {"state": {"retention_days": 0}}),
+    ("state.keep_bodies", {"state": {"keep_bodies": "no"}}),
+    ("templates.dir", {"templates": {"dir": "does-not-exist"}}),
+    ("imapp", {"imapp": {}}),
+]
+
+
+@pytest.mark.parametrize(("key", "data"), BAD, ids=[f"{k}-{i}" for i, (k, _) in enumerate(BAD)])
+def test_each_bad_key_names_itself(tmp_path: Path, key: str, data: dict) -> None:
+    with pytest.raises(ConfigError) as info:
+        parse_config(data, tmp_path)
+    assert info.value.key == key
+    assert key in str(info.value) and info.value.problem
+
+
+def test_none_security_allowed_on_loopback(tmp_path: Path) -> None:
+    for host in ("127.0.0.1", "localhost", "::1"):
+        c = cfg(tmp_path, imap=dict(IMAP, host=host, security="none"), smtp=dict(SMTP, host=host, security="none"))
+        assert c.imap.security == "none" and c.smtp.port == 25
+
+
+def test_bad_toml_and_missing_file(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[imap\nhost=")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_config(str(bad))
+    with pytest.raises(ConfigError, match="cannot read"):
+        load_config(str(tmp_path / "missing.toml"))
+
+
+def test_secret_from_environment() -> None:
+    assert read_secret("PW", "imap.password_env", {"PW": "s3cret"}) == "s3cret"
+    with pytest.raises(ConfigError) as info:
+        read_secret("PW", "imap.password_env", {})
+    assert info.value.key == "imap.password_env" and "PW" in str(info.value)
+
+
+class _TokenHandler(BaseHTTPRequestHandler):
+    calls: list[dict[str, list[str]]] = []
+    status = 200
+
+    def do_POST(self) -> None:  # noqa: N802 - http.server API
+        form = urllib.parse.parse_qs(self.rfile.read(int(self.headers["Content-Length"])).decode())
+        type(self).calls.append(form)
+        if type(self).status != 200:
+            body = json.dumps({"error": "invalid_grant"}).encode()
+            self.send_response(type(self).status)
+        else:
+            body = json.dumps({"access_token": f"tok{len(self.calls)}", "expires_in": 3600,
+                               "token_type": "Bearer"}).encode()
+            self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture()
+def token_server():
+    _TokenHandler.calls = []
+    _TokenHandler.status = 200
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _TokenHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/token"
+    server.shutdown()
+    server.server_close()
+    thread.join(5)
+
+
+def test_oauth_refresh_against_local_token_server(tmp_path: Path, token_server: str) -> None:
+    c = cfg(tmp_path, imap=dict(IMAP, auth="xoauth2", oauth={
+        "token_url": token_server, "client_id": "cid", "client_secret_env": "CS", "refresh_token_env": "RT"}))
+    now = [1000.0]
+    src = TokenSource(c.imap.oauth, "imap.oauth", env={"CS": "secret", "RT": "refresh"}, clock=lambda: now[0])
+    assert src.token() == "tok1"
+    assert src.token() == "tok1"                     # cached
+    now[0] += 3600                                   # past expiry (minus the minute of margin)
+    assert src.token() == "tok2"
+    form = _TokenHandler.calls[0]
+    assert form["grant_type"] == ["refresh_token"] and form["refresh_token"] == ["refresh"]
+    assert form["client_id"] == ["cid"] and form["client_secret"] == ["secret"]
+
+
+def test_oauth_refresh_errors(tmp_path: Path, token_server: str) -> None:
+    c = cfg(tmp_path, imap=dict(IMAP, auth="xoauth2", oauth={
+        "token_url": token_server, "client_id": "cid", "refresh_token_env": "RT"}))
+    _TokenHandler.status = 400
+    with pytest.raises(MailboxAuthError, match="HTTP 400 invalid_grant"):
+        TokenSource(c.imap.oauth, "imap.oauth", env={"RT": "r"}).token()
+    with pytest.raises(ConfigError) as info:
+        TokenSource(c.imap.oauth, "imap.oauth", env={}).token()
+    assert info.value.key == "imap.oauth.refresh_token_env"
