@@ -1,0 +1,482 @@
+"""The ledger: what the bot has seen, claimed, decided and sent (SQLite in WAL mode).
+
+Why it exists: IMAP flags alone cannot make "never a duplicate reply, never a lost email"
+true across crashes, restarts, two processes on one mailbox and UIDVALIDITY resets. So:
+
+* a row per message, keyed by Message-ID, is *claimed* atomically (BEGIN IMMEDIATE +
+  INSERT ... ON CONFLICT DO NOTHING) before any work; a claim is a lease that a dead owner
+  (same host, pid gone) or an expired lease gives up;
+* the reply is written to the *outbox* in the same transaction that records the outcome,
+  BEFORE it is sent; sending leases one outbox row at a time and marks it sent;
+* only after that is the original flagged and moved ("filed");
+* a mailbox cursor (UIDVALIDITY + last UID) says where the next search starts; when
+  UIDVALIDITY changes the search starts again at 0 and Message-IDs de-duplicate.
+
+No body text is stored unless `keep_bodies`; a SHA-256 of the raw message is. Senders are
+stored only as a keyed hash (for rate limiting).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import socket
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from consultant.errors import StateError
+
+log = logging.getLogger(__name__)
+
+CLAIMED, ANSWERED, SKIPPED, FAILED, WAITING, ESCALATED = (
+    "claimed", "answered", "skipped", "failed", "waiting", "escalated")
+STATUSES = (CLAIMED, ANSWERED, SKIPPED, FAILED, WAITING, ESCALATED)
+SCHEMA_VERSION = 1
+
+SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS cursor (
+    mailbox      TEXT PRIMARY KEY,
+    uidvalidity  INTEGER NOT NULL,
+    last_uid     INTEGER NOT NULL,
+    last_poll    REAL
+);
+CREATE TABLE IF NOT EXISTS message (
+    message_id   TEXT PRIMARY KEY,
+    mailbox      TEXT NOT NULL,
+    uidvalidity  INTEGER NOT NULL,
+    uid          INTEGER NOT NULL,
+    status       TEXT NOT NULL CHECK (status IN ({", ".join(f"'{s}'" for s in STATUSES)})),
+    reason       TEXT,
+    final_status TEXT,
+    codes        TEXT NOT NULL DEFAULT '',
+    size         INTEGER,
+    body_hash    TEXT,
+    body         BLOB,
+    sender_key   TEXT,
+    destination  TEXT,
+    owner        TEXT,
+    claimed_at   REAL,
+    created_at   REAL NOT NULL,
+    updated_at   REAL NOT NULL,
+    filed_at     REAL
+);
+CREATE INDEX IF NOT EXISTS message_location ON message (mailbox, uidvalidity, uid);
+CREATE INDEX IF NOT EXISTS message_updated ON message (updated_at);
+CREATE TABLE IF NOT EXISTS outbox (
+    id               INTEGER PRIMARY KEY AUTOINCREMENT,
+    case_message_id  TEXT NOT NULL,
+    message_id       TEXT NOT NULL UNIQUE,
+    kind             TEXT NOT NULL,
+    mail_from        TEXT NOT NULL,
+    recipients       TEXT NOT NULL,
+    raw              BLOB NOT NULL,
+    attempts         INTEGER NOT NULL DEFAULT 0,
+    next_attempt     REAL NOT NULL,
+    lease_until      REAL,
+    created_at       REAL NOT NULL,
+    sent_at          REAL,
+    failed_at        REAL,
+    last_error       TEXT
+);
+CREATE INDEX IF NOT EXISTS outbox_case ON outbox (case_message_id);
+CREATE TABLE IF NOT EXISTS sender_event (
+    sender_key  TEXT NOT NULL,
+    at          REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sender_event_key ON sender_event (sender_key, at);
+PRAGMA user_version = {SCHEMA_VERSION};
+"""
+
+
+@dataclass(frozen=True)
+class MessageRow:
+    message_id: str
+    mailbox: str
+    uidvalidity: int
+    uid: int
+    status: str
+    reason: str | None
+    codes: tuple[str, ...]
+    destination: str | None
+    filed: bool
+
+
+@dataclass(frozen=True)
+class Claim:
+    """The answer of `Ledger.claim`: what this process may do with the message.
+
+    action: "new" (consult it), "resume" (outcome recorded earlier: only send and file),
+    "done" (nothing left to do), "busy" (another live process holds it).
+    """
+
+    action: str
+    row: MessageRow | None = None
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One mail to send, recorded before sending."""
+
+    message_id: str
+    kind: str                  # "reply" | "escalation" | "notice"
+    mail_from: str
+    recipients: tuple[str, ...]
+    raw: bytes
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    id: int
+    case_message_id: str
+    message_id: str
+    kind: str
+    mail_from: str
+    recipients: tuple[str, ...]
+    raw: bytes
+    attempts: int
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What `consultant status` prints."""
+
+    counts: dict[str, int]
+    last_poll: dict[str, float | None]
+    pending_outbox: int
+    oldest_pending: float | None        # created_at of the oldest unsent mail
+    failed_outbox: int
+
+
+def owner_token() -> str:
+    """host:pid — lets a restarted process take over the claims of a dead one on this host."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _owner_alive(owner: str) -> bool:
+    host, _, pid = owner.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return True                # another host: only the lease can expire it
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def sender_key(address: str) -> str:
+    """A stable hash of a sender address: rate limiting without storing the address."""
+    return hashlib.sha256(b"caseconsultant-sender:" + address.strip().lower().encode()).hexdigest()[:32]
+
+
+def body_hash(raw: bytes) -> str:
+    return hashlib.sha256(raw).hexdigest()
+
+
+class Ledger:
+    """One SQLite file; safe to share between processes (WAL + BEGIN IMMEDIATE) and threads."""
+
+    def __init__(self, path: Path, *, keep_bodies: bool = False, clock: Callable[[], float] = time.time,
+                 owner: str | None = None, lease_seconds: float = 300.0) -> None:
+        self.path = Path(path)
+        self.keep_bodies = keep_bodies
+        self.clock = clock
+        self.owner = owner or owner_token()
+        self.lease_seconds = lease_seconds
+        self._lock = threading.RLock()
+        try:
+            if str(self.path) != ":memory:":
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._conn = sqlite3.connect(str(self.path), timeout=30, isolation_level=None,
+                                         check_same_thread=False)
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA synchronous=NORMAL")
+            self._conn.execute("PRAGMA busy_timeout=30000")
+            version = self._conn.execute("PRAGMA user_version").fetchone()[0]
+            if version not in (0, SCHEMA_VERSION):
+                raise StateError(f"state database {self.path} has schema version {version}, this "
+                                 f"program writes {SCHEMA_VERSION}: move it aside and restart")
+            self._conn.executescript(SCHEMA)
+        except (sqlite3.Error, OSError) as e:
+            raise StateError(f"state database {self.path} cannot be opened ({e}): check the "
+                             "[state] path and its folder's permissions") from e
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        """BEGIN IMMEDIATE: takes the write lock at once, so read-then-write is atomic across processes."""
+        with self._lock:
+            try:
+                self._conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as e:
+                raise StateError(f"state database {self.path} is locked or unwritable ({e})") from e
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            else:
+                self._conn.execute("COMMIT")
+
+    def _query(self, sql: str, params: Sequence[object] | dict[str, object] = ()) -> list[tuple]:
+        with self._lock:
+            return self._conn.execute(sql, params).fetchall()
+
+    # ------------------------------------------------------------------ cursor
+    def cursor(self, mailbox: str) -> tuple[int, int] | None:
+        """(uidvalidity, last_uid) of the mailbox, or None before the first pass."""
+        rows = self._query("SELECT uidvalidity, last_uid FROM cursor WHERE mailbox = ?", (mailbox,))
+        return (rows[0][0], rows[0][1]) if rows else None
+
+    def start_after(self, mailbox: str, uidvalidity: int) -> int:
+        """The UID to search above. A changed UIDVALIDITY restarts at 0 (Message-IDs de-duplicate)."""
+        cur = self.cursor(mailbox)
+        if cur is None or cur[0] != uidvalidity:
+            if cur is not None:
+                log.warning("mailbox %s: UIDVALIDITY changed %d -> %d; re-reading it, "
+                            "de-duplicating by Message-ID", mailbox, cur[0], uidvalidity)
+            with self._tx() as c:
+                c.execute("INSERT INTO cursor (mailbox, uidvalidity, last_uid) VALUES (?, ?, 0) "
+                          "ON CONFLICT(mailbox) DO UPDATE SET uidvalidity = excluded.uidvalidity, last_uid = 0",
+                          (mailbox, uidvalidity))
+            return 0
+        return cur[1]
+
+    def advance(self, mailbox: str, uidvalidity: int, last_uid: int) -> None:
+        """Move the cursor forward (never backward) within the same UIDVALIDITY."""
+        with self._tx() as c:
+            c.execute("UPDATE cursor SET last_uid = MAX(last_uid, ?) WHERE mailbox = ? AND uidvalidity = ?",
+                      (last_uid, mailbox, uidvalidity))
+
+    def touch_poll(self, mailbox: str) -> None:
+        with self._tx() as c:
+            c.execute("UPDATE cursor SET last_poll = ? WHERE mailbox = ?", (self.clock(), mailbox))
+
+    # ------------------------------------------------------------------ messages
+    def _row(self, message_id: str) -> MessageRow | None:
+        rows = self._query(
+            "SELECT message_id, mailbox, uidvalidity, uid, status, reason, codes, destination, filed_at "
+            "FROM message WHERE message_id = ?", (message_id,))
+        if not rows:
+            return None
+        r = rows[0]
+        return MessageRow(r[0], r[1], r[2], r[3], r[4], r[5], tuple(r[6].split()), r[7], r[8] is not None)
+
+    def message(self, message_id: str) -> MessageRow | None:
+        return self._row(message_id)
+
+    def claim(self, message_id: str, mailbox: str, uidvalidity: int, uid: int, *, size: int | None = None) -> Claim:
+        """Take the message for this process, atomically. See `Claim` for the answers."""
+        now = self.clock()
+        with self._tx() as c:
+            inserted = c.execute(
+                "INSERT INTO message (message_id, mailbox, uidvalidity, uid, status, size, owner, "
+                "claimed_at, created_at, updated_at) VALUES (?, ?, ?, ?, 'claimed', ?, ?, ?, ?, ?) "
+                "ON CONFLICT(message_id) DO NOTHING",
+                (message_id, mailbox, uidvalidity, uid, size, self.owner, now, now, now)).rowcount
+            if inserted == 1:
+                return Claim("new", None)
+            status, owner, claimed_at, filed_at = c.execute(
+                "SELECT status, owner, claimed_at, filed_at FROM message WHERE message_id = ?",
+                (message_id,)).fetchone()
+            if filed_at is not None:
+                action = "done"
+            else:
+                held = (owner is not None and owner != self.owner and claimed_at is not None
+                        and now - claimed_at < self.lease_seconds and _owner_alive(owner))
+                if held:
+                    action = "busy"
+                else:
+                    action = "new" if status == CLAIMED else "resume"
+                    c.execute("UPDATE message SET owner = ?, claimed_at = ?, mailbox = ?, uidvalidity = ?, "
+                              "uid = ?, updated_at = ? WHERE message_id = ?",
+                              (self.owner, now, mailbox, uidvalidity, uid, now, message_id))
+        return Claim(action, self._row(message_id))
+
+    def release(self, message_id: str) -> None:
+        """Give a claim back without an outcome (e.g. the fetch failed: try again next pass)."""
+        with self._tx() as c:
+            c.execute("DELETE FROM message WHERE message_id = ? AND status = 'claimed' AND owner = ?",
+                      (message_id, self.owner))
+
+    def record_outcome(self, message_id: str, *, status: str, reason: str | None = None,
+                       codes: Iterable[str] = (), raw: bytes | None = None, sender: str | None = None,
+                       destination: str | None = None, outgoing: Sequence[Outgoing] = ()) -> None:
+        """Record the decision and queue its mails, in ONE transaction, before anything is sent.
+
+        With mails queued the status is stored as `waiting` until they are sent; `status` is
+        then what it becomes (answered or escalated).
+        """
+        if status not in STATUSES:
+            raise ValueError(f"unknown status {status!r}")
+        now = self.clock()
+        final = status
+        stored = WAITING if outgoing else status
+        with self._tx() as c:
+            c.execute(
+                "UPDATE message SET status = ?, final_status = ?, reason = ?, codes = ?, body_hash = ?, "
+                "body = ?, sender_key = ?, destination = ?, updated_at = ? WHERE message_id = ?",
+                (stored, final, reason, " ".join(dict.fromkeys(codes)),
+                 body_hash(raw) if raw is not None else None,
+                 raw if (raw is not None and self.keep_bodies) else None,
+                 sender_key(sender) if sender else None, destination, now, message_id))
+            for mail in outgoing:
+                c.execute(
+                    "INSERT INTO outbox (case_message_id, message_id, kind, mail_from, recipients, raw, "
+                    "next_attempt, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+                    "ON CONFLICT(message_id) DO NOTHING",
+                    (message_id, mail.message_id, mail.kind, mail.mail_from, json.dumps(list(mail.recipients)),
+                     mail.raw, now, now))
+            if sender and outgoing:
+                c.execute("INSERT INTO sender_event (sender_key, at) VALUES (?, ?)", (sender_key(sender), now))
+
+    def set_status(self, message_id: str, status: str, reason: str | None = None,
+                   destination: str | None = None) -> None:
+        with self._tx() as c:
+            c.execute("UPDATE message SET status = ?, reason = COALESCE(?, reason), "
+                      "destination = COALESCE(?, destination), updated_at = ? WHERE message_id = ?",
+                      (status, reason, destination, self.clock(), message_id))
+
+    def mark_filed(self, message_id: str) -> None:
+        """The original is flagged and moved: nothing more to do in IMAP for it."""
+        now = self.clock()
+        with self._tx() as c:
+            c.execute("UPDATE message SET filed_at = ?, owner = NULL, updated_at = ? WHERE message_id = ?",
+                      (now, now, message_id))
+
+    def unfiled(self) -> list[MessageRow]:
+        """Decided messages whose mails are all sent (or failed) but which are not filed yet."""
+        ids = [r[0] for r in self._query(
+            "SELECT m.message_id FROM message m WHERE m.filed_at IS NULL AND m.status != 'claimed' "
+            "AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.case_message_id = m.message_id "
+            "AND o.sent_at IS NULL AND o.failed_at IS NULL) ORDER BY m.created_at")]
+        return [row for mid in ids if (row := self._row(mid)) is not None]
+
+    def codes_for_thread(self, message_ids: Iterable[str]) -> tuple[str, ...]:
+        """Codes already found earlier in a thread (by References / In-Reply-To ids).
+
+        Our own replies' Message-IDs count too: a follow-up usually references the reply.
+        """
+        ids = [m for m in dict.fromkeys(message_ids) if m]
+        if not ids:
+            return ()
+        marks = ",".join("?" * len(ids))
+        rows = self._query(
+            f"SELECT codes FROM message WHERE message_id IN ({marks}) OR message_id IN "
+            f"(SELECT case_message_id FROM outbox WHERE message_id IN ({marks})) ORDER BY created_at",
+            [*ids, *ids])
+        out: dict[str, None] = {}
+        for (codes,) in rows:
+            for code in codes.split():
+                out[code] = None
+        return tuple(out)
+
+    def recent_replies(self, sender: str, window_seconds: float = 3600.0) -> int:
+        """Replies queued to this sender within the window (for rate_limit_per_hour)."""
+        rows = self._query("SELECT COUNT(*) FROM sender_event WHERE sender_key = ? AND at > ?",
+                           (sender_key(sender), self.clock() - window_seconds))
+        return int(rows[0][0])
+
+    # ------------------------------------------------------------------ outbox
+    def due_outbox(self, limit: int = 50) -> list[OutboxRow]:
+        now = self.clock()
+        rows = self._query(
+            "SELECT id, case_message_id, message_id, kind, mail_from, recipients, raw, attempts FROM outbox "
+            "WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt <= ? "
+            "AND (lease_until IS NULL OR lease_until < ?) ORDER BY next_attempt, id LIMIT ?", (now, now, limit))
+        return [OutboxRow(r[0], r[1], r[2], r[3], r[4], tuple(json.loads(r[5])), r[6], r[7]) for r in rows]
+
+    def outbox_for(self, case_message_id: str) -> list[OutboxRow]:
+        rows = self._query(
+            "SELECT id, case_message_id, message_id, kind, mail_from, recipients, raw, attempts FROM outbox "
+            "WHERE case_message_id = ? ORDER BY id", (case_message_id,))
+        return [OutboxRow(r[0], r[1], r[2], r[3], r[4], tuple(json.loads(r[5])), r[6], r[7]) for r in rows]
+
+    def next_outbox_due(self) -> float | None:
+        rows = self._query("SELECT MIN(MAX(next_attempt, COALESCE(lease_until, 0))) FROM outbox "
+                           "WHERE sent_at IS NULL AND failed_at IS NULL")
+        return rows[0][0]
+
+    def lease_outbox(self, outbox_id: int, seconds: float = 120.0) -> bool:
+        """Take one queued mail for sending; False when another process has it or it is done."""
+        now = self.clock()
+        with self._tx() as c:
+            return c.execute(
+                "UPDATE outbox SET lease_until = ?, attempts = attempts + 1 WHERE id = ? AND sent_at IS NULL "
+                "AND failed_at IS NULL AND (lease_until IS NULL OR lease_until < ?)",
+                (now + seconds, outbox_id, now)).rowcount == 1
+
+    def mark_sent(self, outbox_id: int) -> None:
+        now = self.clock()
+        with self._tx() as c:
+            c.execute("UPDATE outbox SET sent_at = ?, lease_until = NULL, last_error = NULL WHERE id = ?",
+                      (now, outbox_id))
+            case_id = c.execute("SELECT case_message_id FROM outbox WHERE id = ?", (outbox_id,)).fetchone()[0]
+            pending = c.execute("SELECT COUNT(*) FROM outbox WHERE case_message_id = ? AND sent_at IS NULL "
+                                "AND failed_at IS NULL", (case_id,)).fetchone()[0]
+            if pending == 0:
+                c.execute("UPDATE message SET status = COALESCE(final_status, 'answered'), updated_at = ? "
+                          "WHERE message_id = ? AND status = 'waiting'", (now, case_id))
+
+    def mark_retry(self, outbox_id: int, error: str, delay: float) -> None:
+        with self._tx() as c:
+            c.execute("UPDATE outbox SET next_attempt = ?, lease_until = NULL, last_error = ? WHERE id = ?",
+                      (self.clock() + delay, error[:500], outbox_id))
+
+    def mark_undeliverable(self, outbox_id: int, error: str) -> str:
+        """A 5xx: never retried; the case becomes failed. Returns the case's Message-ID."""
+        now = self.clock()
+        with self._tx() as c:
+            c.execute("UPDATE outbox SET failed_at = ?, lease_until = NULL, last_error = ? WHERE id = ?",
+                      (now, error[:500], outbox_id))
+            case_id = c.execute("SELECT case_message_id FROM outbox WHERE id = ?", (outbox_id,)).fetchone()[0]
+            c.execute("UPDATE message SET status = 'failed', reason = ?, updated_at = ? WHERE message_id = ?",
+                      (f"undeliverable: {error[:200]}", now, case_id))
+        return str(case_id)
+
+    # ------------------------------------------------------------------ reporting, retention
+    def summary(self) -> Summary:
+        counts = {s: 0 for s in STATUSES}
+        for status, n in self._query("SELECT status, COUNT(*) FROM message GROUP BY status"):
+            counts[status] = n
+        polls = {m: p for m, p in self._query("SELECT mailbox, last_poll FROM cursor")}
+        pending, oldest = self._query(
+            "SELECT COUNT(*), MIN(created_at) FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL")[0]
+        failed = self._query("SELECT COUNT(*) FROM outbox WHERE failed_at IS NOT NULL")[0][0]
+        return Summary(counts, polls, pending, oldest, failed)
+
+    def purge(self, retention_days: float) -> dict[str, int]:
+        """Delete finished data older than the retention period; returns rows deleted per table."""
+        cutoff = self.clock() - retention_days * 86400
+        with self._tx() as c:
+            out = {
+                "outbox": c.execute("DELETE FROM outbox WHERE (sent_at IS NOT NULL AND sent_at < ?) OR "
+                                    "(failed_at IS NOT NULL AND failed_at < ?)", (cutoff, cutoff)).rowcount,
+                "message": c.execute(
+                    "DELETE FROM message WHERE updated_at < ? AND (filed_at IS NOT NULL OR status IN "
+                    "('skipped', 'failed')) AND NOT EXISTS (SELECT 1 FROM outbox o WHERE "
+                    "o.case_message_id = message.message_id)", (cutoff,)).rowcount,
+                # rate-limit events are only needed for the last hour
+                "sender_event": c.execute("DELETE FROM sender_event WHERE at < ?",
+                                          (min(cutoff, self.clock() - 86400),)).rowcount,
+            }
+        with self._lock:
+            self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return out

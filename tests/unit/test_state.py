@@ -1,0 +1,182 @@
+"""The ledger: atomic claims, UIDVALIDITY resets, outbox before send, thread codes, retention."""
+
+from __future__ import annotations
+
+import socket
+import sqlite3
+import threading
+from pathlib import Path
+
+import pytest
+
+from consultant.state import ANSWERED, ESCALATED, FAILED, SKIPPED, WAITING, Ledger, Outgoing
+
+
+class Clock:
+    def __init__(self, t: float = 1_000_000.0) -> None:
+        self.t = t
+
+    def __call__(self) -> float:
+        return self.t
+
+
+@pytest.fixture()
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture()
+def db(tmp_path: Path) -> Path:
+    return tmp_path / "state.sqlite"
+
+
+def reply(mid: str = "<r1@bot.example>", kind: str = "reply") -> Outgoing:
+    return Outgoing(mid, kind, "bot@bot.example", ("coder@clinic.example",), b"Subject: Re: x\r\n\r\nhi\r\n")
+
+
+def test_claim_twice_one_winner(db: Path, clock: Clock) -> None:
+    a = Ledger(db, clock=clock, owner="other-host-a:1")
+    b = Ledger(db, clock=clock, owner="other-host-b:2")
+    assert a.claim("<m1@x>", "INBOX", 7, 1).action == "new"
+    assert b.claim("<m1@x>", "INBOX", 7, 1).action == "busy"
+    assert a.message("<m1@x>").status == "claimed"
+
+
+def test_concurrent_claims_from_two_connections(db: Path, clock: Clock) -> None:
+    ledgers = [Ledger(db, clock=clock, owner=f"h{i}.invalid:{i}") for i in range(2)]
+    won: list[list[str]] = [[], []]
+    ids = [f"<m{i}@x>" for i in range(200)]
+
+    def worker(i: int) -> None:
+        for mid in ids:
+            if ledgers[i].claim(mid, "INBOX", 1, 1).action == "new":
+                won[i].append(mid)
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(won[0] + won[1]) == sorted(ids)          # each exactly once
+    assert not set(won[0]) & set(won[1])
+
+
+def test_dead_owner_on_this_host_is_taken_over(db: Path, clock: Clock) -> None:
+    dead = Ledger(db, clock=clock, owner=f"{socket.gethostname()}:{2**22 + 12345}")
+    assert dead.claim("<m@x>", "INBOX", 1, 5).action == "new"
+    me = Ledger(db, clock=clock)
+    assert me.claim("<m@x>", "INBOX", 1, 5).action == "new"        # still only 'claimed': consult again
+
+
+def test_expired_lease_of_other_host(db: Path, clock: Clock) -> None:
+    other = Ledger(db, clock=clock, owner="elsewhere.invalid:1", lease_seconds=300)
+    me = Ledger(db, clock=clock, lease_seconds=300)
+    other.claim("<m@x>", "INBOX", 1, 5)
+    clock.t += 100
+    assert me.claim("<m@x>", "INBOX", 1, 5).action == "busy"
+    clock.t += 300
+    assert me.claim("<m@x>", "INBOX", 1, 5).action == "new"
+
+
+def test_uidvalidity_change_dedups_by_message_id(db: Path, clock: Clock) -> None:
+    led = Ledger(db, clock=clock)
+    assert led.start_after("INBOX", 100) == 0
+    assert led.claim("<a@x>", "INBOX", 100, 1).action == "new"
+    led.record_outcome("<a@x>", status=ANSWERED, raw=b"x", outgoing=[reply()])
+    led.mark_sent(led.due_outbox()[0].id)
+    led.mark_filed("<a@x>")
+    led.advance("INBOX", 100, 1)
+    assert led.start_after("INBOX", 100) == 1
+    # the server renumbered the mailbox: search again from 0, the same Message-ID is done
+    assert led.start_after("INBOX", 200) == 0
+    assert led.cursor("INBOX") == (200, 0)
+    claim = led.claim("<a@x>", "INBOX", 200, 9)
+    assert claim.action == "done" and claim.row.status == ANSWERED
+    assert led.claim("<b@x>", "INBOX", 200, 10).action == "new"
+    led.advance("INBOX", 100, 50)                   # stale uidvalidity: ignored
+    assert led.cursor("INBOX") == (200, 0)
+
+
+def test_outbox_recorded_before_send_then_filed(db: Path, clock: Clock) -> None:
+    led = Ledger(db, clock=clock, owner=f"{socket.gethostname()}:{2**22 + 1}")   # "killed" later
+    led.claim("<c@x>", "INBOX", 1, 3)
+    led.record_outcome("<c@x>", status=ESCALATED, codes=["44320", "44140", "44320"], raw=b"raw",
+                       sender="Coder@Clinic.example", destination="Processed",
+                       outgoing=[reply("<r@b>"), reply("<e@b>", "escalation")])
+    row = led.message("<c@x>")
+    assert row.status == WAITING and row.codes == ("44320", "44140")
+    due = led.due_outbox()
+    assert [d.kind for d in due] == ["reply", "escalation"] and due[0].raw.startswith(b"Subject")
+    assert led.unfiled() == []                       # mails pending: not to be filed yet
+    # a crash here and a restart: the claim resumes (send + file), it does not consult again
+    other = Ledger(db, clock=clock)
+    assert other.claim("<c@x>", "INBOX", 1, 3).action == "resume"
+    assert Ledger(db, clock=clock, owner="elsewhere.invalid:1").claim("<c@x>", "INBOX", 1, 3).action == "busy"
+    assert led.lease_outbox(due[0].id) and not other.lease_outbox(due[0].id)
+    led.mark_sent(due[0].id)
+    assert led.message("<c@x>").status == WAITING
+    assert led.lease_outbox(due[1].id)
+    led.mark_sent(due[1].id)
+    assert led.message("<c@x>").status == ESCALATED
+    assert [r.message_id for r in led.unfiled()] == ["<c@x>"]
+    led.mark_filed("<c@x>")
+    assert led.unfiled() == [] and led.claim("<c@x>", "INBOX", 1, 3).action == "done"
+    assert led.recent_replies("coder@clinic.example") == 1
+
+
+def test_retry_and_undeliverable(db: Path, clock: Clock) -> None:
+    led = Ledger(db, clock=clock)
+    led.claim("<d@x>", "INBOX", 1, 4)
+    led.record_outcome("<d@x>", status=ANSWERED, outgoing=[reply("<r2@b>")])
+    (row,) = led.due_outbox()
+    assert led.lease_outbox(row.id)
+    led.mark_retry(row.id, "421 try later", delay=30)
+    assert led.due_outbox() == [] and led.next_outbox_due() == clock.t + 30
+    clock.t += 31
+    (row,) = led.due_outbox()
+    assert row.attempts == 1 and led.lease_outbox(row.id)
+    assert led.mark_undeliverable(row.id, "550 no such user") == "<d@x>"
+    assert led.message("<d@x>").status == FAILED and led.due_outbox() == []
+    assert led.summary().failed_outbox == 1
+
+
+def test_bodies_kept_only_when_asked(db: Path, clock: Clock, tmp_path: Path) -> None:
+    for keep, path in ((False, db), (True, tmp_path / "keep.sqlite")):
+        led = Ledger(path, clock=clock, keep_bodies=keep)
+        led.claim("<e@x>", "INBOX", 1, 1)
+        led.record_outcome("<e@x>", status=SKIPPED, reason="auto-reply", raw=b"secret body")
+        led.close()
+        body, digest = sqlite3.connect(path).execute("SELECT body, body_hash FROM message").fetchone()
+        assert (body == b"secret body") is keep and len(digest) == 64
+    (mode,) = sqlite3.connect(db).execute("PRAGMA journal_mode").fetchone()
+    assert mode == "wal"
+
+
+def test_codes_for_thread_follows_our_reply_ids(db: Path, clock: Clock) -> None:
+    led = Ledger(db, clock=clock)
+    led.claim("<q1@clinic>", "INBOX", 1, 1)
+    led.record_outcome("<q1@clinic>", status=ANSWERED, codes=["44320", "C18.7"], outgoing=[reply("<ans1@bot>")])
+    led.claim("<q2@clinic>", "INBOX", 1, 2)
+    led.record_outcome("<q2@clinic>", status=ANSWERED, codes=["99213", "44320"])
+    assert led.codes_for_thread(["<ans1@bot>"]) == ("44320", "C18.7")
+    assert led.codes_for_thread(["<q1@clinic>", "<q2@clinic>"]) == ("44320", "C18.7", "99213")
+    assert led.codes_for_thread(["<unknown@x>"]) == () and led.codes_for_thread([]) == ()
+
+
+def test_release_and_summary_and_purge(db: Path, clock: Clock) -> None:
+    led = Ledger(db, clock=clock)
+    led.start_after("INBOX", 1)
+    led.touch_poll("INBOX")
+    led.claim("<f@x>", "INBOX", 1, 1)
+    led.release("<f@x>")
+    assert led.message("<f@x>") is None
+    led.claim("<g@x>", "INBOX", 1, 2)
+    led.record_outcome("<g@x>", status=SKIPPED, reason="stranger")
+    led.claim("<h@x>", "INBOX", 1, 3)
+    led.record_outcome("<h@x>", status=ANSWERED, sender="c@x.example", outgoing=[reply("<r3@b>")])
+    s = led.summary()
+    assert s.counts[SKIPPED] == 1 and s.counts[WAITING] == 1 and s.pending_outbox == 1
+    assert s.oldest_pending == clock.t and s.last_poll == {"INBOX": clock.t}
+    clock.t += 10 * 86400
+    assert led.purge(5) == {"outbox": 0, "message": 1, "sender_event": 1}
+    assert led.message("<g@x>") is None and led.message("<h@x>") is not None   # still waiting: kept
