@@ -1,0 +1,112 @@
+"""Composing replies: threading headers, auto-reply markers, no header injection, escalation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from email import message_from_bytes, policy
+from email.parser import BytesParser
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from consultant.mail.case import Case
+from consultant.mail.compose import compose_escalation, compose_reply, reply_subject
+
+
+@dataclass(frozen=True)
+class Rendered:
+    text: str = "44320: colostomy (plain summary). NCCI: 44140 and 44320 bundle."
+    html: str = "<p>44320: colostomy</p>"
+
+
+def case(**kw: object) -> Case:
+    base = dict(message_id="<q1@clinic.example>", sender="coder@clinic.example", sender_name="Coder",
+                subject="loop colostomy question")
+    base.update(kw)
+    return Case(**base)  # type: ignore[arg-type]
+
+
+def parsed(msg) -> object:   # type: ignore[no-untyped-def]
+    return BytesParser(policy=policy.default).parsebytes(msg.as_bytes())
+
+
+def test_threading_headers_and_markers() -> None:
+    c = case(references=("<root@clinic.example>", "<ans0@bot.example>"), in_reply_to="<ans0@bot.example>")
+    m = parsed(compose_reply(c, Rendered(), from_addr="consult@bot.example", message_id_domain="bot.example"))
+    assert m["In-Reply-To"] == "<q1@clinic.example>"
+    assert m["References"].split() == ["<root@clinic.example>", "<ans0@bot.example>", "<q1@clinic.example>"]
+    assert m["Message-ID"].endswith("@bot.example>") and m["Message-ID"] != "<q1@clinic.example>"
+    assert m["Auto-Submitted"] == "auto-replied"
+    assert m["X-Auto-Response-Suppress"] == "All"
+    assert m["To"] == "coder@clinic.example" and m["From"] == "consult@bot.example"
+    assert m["Subject"] == "Re: loop colostomy question"
+    assert m.get_content_type() == "multipart/alternative"
+    parts = [p.get_content_type() for p in m.iter_parts()]
+    assert parts == ["text/plain", "text/html"]
+    assert "NCCI: 44140 and 44320 bundle." in m.get_body(("plain",)).get_content()
+
+
+def test_reply_to_wins_and_bad_addresses_fall_back() -> None:
+    m = compose_reply(case(reply_to=("team@clinic.example",)), Rendered(), from_addr="b@bot.example",
+                      message_id_domain="bot.example")
+    assert m["To"] == "team@clinic.example"
+    m = compose_reply(case(reply_to=("x@y\r\nBcc: evil@attacker.example",)), Rendered(),
+                      from_addr="b@bot.example", message_id_domain="bot.example")
+    assert m["To"] == "coder@clinic.example"
+
+
+def test_no_re_re() -> None:
+    assert reply_subject("Re: RE: AW: colostomy") == "Re: colostomy"
+    assert reply_subject("Re[2]: colostomy") == "Re: colostomy"
+    assert reply_subject("") == "Re: your coding question"
+    assert reply_subject("Fwd: colostomy") == "Re: Fwd: colostomy"
+
+
+def test_no_crlf_injection_and_long_subject_folded() -> None:
+    evil = "question\r\nBcc: victim@attacker.example\r\n\r\nbody" + " very long words" * 40
+    c = case(subject=evil, message_id="<q1@clinic.example>\r\nBcc: x@y.example",
+             references=("<a@b>\r\nX-Evil: 1",))
+    raw = compose_reply(c, Rendered(), from_addr="b@bot.example", message_id_domain="bot.example").as_bytes()
+    head = raw.split(b"\r\n\r\n", 1)[0]
+    for line in head.split(b"\r\n"):
+        assert len(line) <= 998
+        assert not line.lower().startswith((b"bcc:", b"x-evil:"))
+    assert b"\n" not in head.replace(b"\r\n", b"")              # only CRLF line ends
+    m = message_from_bytes(raw, policy=policy.default)
+    assert m["Bcc"] is None and "In-Reply-To" not in m and "References" not in m
+    assert m["Subject"].startswith("Re: question Bcc: victim@attacker.example body")
+    assert any(line.startswith(b" ") for line in head.split(b"\r\n"))      # the long subject is folded
+
+
+@given(st.text(max_size=200))
+def test_subject_never_breaks_headers(subject: str) -> None:
+    raw = compose_reply(case(subject=subject), Rendered(), from_addr="b@bot.example",
+                        message_id_domain="bot.example").as_bytes()
+    m = message_from_bytes(raw, policy=policy.default)
+    assert m["Subject"].startswith("Re:")
+    assert not m.defects
+    assert [k for k in m.keys() if k.lower() in ("bcc", "cc")] == []
+
+
+def test_deterministic_with_clock_and_msgid() -> None:
+    now = datetime(2026, 11, 18, 9, 30, tzinfo=timezone.utc)
+    m = compose_reply(case(), Rendered(), from_addr="b@bot.example", message_id_domain="bot.example",
+                      now=now, msgid="<fixed@bot.example>")
+    assert m["Message-ID"] == "<fixed@bot.example>" and m["Date"] == "Wed, 18 Nov 2026 09:30:00 +0000"
+
+
+def test_escalation_attaches_original() -> None:
+    raw = (b"From: coder@clinic.example\r\nTo: consult@bot.example\r\nSubject: RE: hard case\r\n"
+           b"Message-ID: <q1@clinic.example>\r\n\r\nCPT 44320 with 44140?\r\n")
+    c = case(subject="RE: hard case")
+    m = parsed(compose_escalation(c, raw, Rendered(), from_addr="b@bot.example", to_addr="lead@clinic.example",
+                                  message_id_domain="bot.example"))
+    assert m["To"] == "lead@clinic.example" and m["Subject"] == "[Consult for a coder] hard case"
+    assert m["Auto-Submitted"] == "auto-generated" and m["X-Consult-Message-ID"] == "<q1@clinic.example>"
+    body = m.get_body(("plain",)).get_content()
+    assert "partial" in body and "NCCI: 44140 and 44320 bundle." in body
+    (att,) = list(m.iter_attachments())
+    assert att.get_content_type() == "message/rfc822"
+    inner = att.get_content()
+    assert inner["Message-ID"] == "<q1@clinic.example>" and "CPT 44320 with 44140?" in inner.get_content()
