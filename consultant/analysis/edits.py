@@ -166,11 +166,7 @@ def is_em(code: str) -> bool:
     return n is not None and 99202 <= n <= 99499
 
 
-def _flags(book: Book, c: _CaseCode, on: date) -> frozenset[str] | None:
-    """The starter flags of a CPT/HCPCS code ('addon', 'laterality', 'em' ...); None if unknown."""
-    entry = book.entry(c.system, c.code, on)
-    if entry is None:
-        return None
+def _flag_set(entry: CodeEntry) -> frozenset[str] | None:
     extra = dict(entry.extra)
     raw = extra.get("flags")
     if raw is None:
@@ -179,6 +175,20 @@ def _flags(book: Book, c: _CaseCode, on: date) -> frozenset[str] | None:
             return frozenset(truthy)
         return frozenset() if entry.source.lower().startswith("starter") else None
     return frozenset(w for w in re.split(r"[^a-z0-9_]+", raw.lower()) if w)
+
+
+def _flags(book: Book, c: _CaseCode, on: date) -> frozenset[str] | None:
+    """The starter flags of a CPT/HCPCS code ('addon', 'laterality', 'em' ...); None if unknown.
+    A licensed or official row outranks the starter row in `entry`, so look at both."""
+    entry = book.entry(c.system, c.code, on)
+    if entry is None:
+        return None
+    flags = _flag_set(entry)
+    if flags is None:
+        for other in book.history(c.system, c.code):
+            if other.source.lower().startswith("starter") and other.valid_on(on):
+                return _flag_set(other)
+    return flags
 
 
 # -- NCCI procedure-to-procedure ---------------------------------------------------------------
