@@ -1,0 +1,257 @@
+"""Findings -> the reply's text and HTML parts, through Jinja2 templates.
+
+The templates are laid out by `templates/reply.txt.j2` and `templates/reply.html.j2`; a
+deployment may override any of them file by file with a folder of its own. Everything the
+sender wrote (evidence phrases, subjects) reaches the templates as data: HTML is autoescaped,
+and template syntax inside the data is never evaluated.
+
+    >>> render_reply(findings, subject="Re: 44320 with 44140").text.splitlines()[0]  # doctest: +SKIP
+    'CaseConsultant: 4 codes checked for 2026-11-18 ...'
+"""
+
+from __future__ import annotations
+
+import textwrap
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from consultant.analysis.findings import (
+    DELETED,
+    ERROR,
+    INFO,
+    NEEDS_7TH,
+    NOT_BILLABLE,
+    NOT_IN_KB,
+    NOT_YET_VALID,
+    UNKNOWN,
+    VALID,
+    WARNING,
+    CodeVerdict,
+    Findings,
+    Suggestion,
+)
+from consultant.codes.mention import CPT, HCPCS, ICD10CM, MODIFIER
+
+TEMPLATES_DIR = Path(__file__).resolve().parents[1] / "templates"
+TEXT_TEMPLATE = "reply.txt.j2"
+HTML_TEMPLATE = "reply.html.j2"
+WIDTH = 72
+PHRASE_LIMIT = 60     # evidence is a short phrase, never the case
+
+SYSTEM_NAMES = {CPT: "CPT", HCPCS: "HCPCS Level II", ICD10CM: "ICD-10-CM", MODIFIER: "Modifier"}
+STATUS_WORDS = {
+    VALID: "valid on the date of service",
+    NOT_BILLABLE: "a heading, not billable: pick a more specific code",
+    NEEDS_7TH: "incomplete: needs a 7th character",
+    DELETED: "deleted: not valid on the date of service",
+    NOT_YET_VALID: "not yet valid on the date of service",
+    UNKNOWN: "not found in any release we hold",
+    NOT_IN_KB: "a well-formed CPT code our summaries do not cover",
+}
+SEVERITY_WORDS = {ERROR: "ERROR", WARNING: "WARNING", INFO: "NOTE"}
+DISCLAIMER = (
+    "Code descriptions are plain-language summaries written by CaseConsultant, not AMA CPT "
+    "descriptors. Verify every answer against your payer's policy and the official code sets "
+    "before you bill. This reply does not quote your message back; each code shows only a "
+    "short phrase of it as evidence."
+)
+
+
+@dataclass(frozen=True)
+class RenderedReply:
+    """The two parts of a reply: plain text (readable at 72 columns) and HTML."""
+
+    text: str
+    html: str
+
+
+def score_word(score: float) -> str:
+    """How sure a suggestion is, in a word a coder reads at a glance."""
+    if score >= 0.8:
+        return "strong"
+    if score >= 0.6:
+        return "likely"
+    if score >= 0.4:
+        return "possible"
+    return "weak"
+
+
+def short_phrase(text: str, limit: int = PHRASE_LIMIT) -> str:
+    """One line of at most `limit` characters, cut at a word."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1].rsplit(" ", 1)[0] if " " in text[: limit - 1] else text[: limit - 1]
+    return cut + "…"
+
+
+def wrap(text: str, width: int = WIDTH, first: str = "", rest: str | None = None) -> str:
+    """textwrap.fill that never breaks a code or an address in two."""
+    return textwrap.fill(
+        " ".join(str(text).split()),
+        width=width,
+        initial_indent=first,
+        subsequent_indent=first if rest is None else rest,
+        break_long_words=False,
+        break_on_hyphens=False,
+    ) or first.rstrip()
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
+def summary_line(f: Findings) -> str:
+    errors = sum(1 for i in f.issues if i.severity == ERROR)
+    warnings = sum(1 for i in f.issues if i.severity == WARNING)
+    parts = []
+    if f.codes:
+        parts.append(f"{_plural(len(f.codes), 'code')} checked for {f.date_of_service.isoformat()}")
+    else:
+        parts.append(f"no codes named in your message (date of service {f.date_of_service.isoformat()})")
+    parts.append(f"{_plural(errors, 'error')}, {_plural(warnings, 'warning')}")
+    if f.suggestions:
+        parts.append(_plural(len(f.suggestions), "suggested code"))
+    line = "; ".join(parts) + "."
+    if f.escalate:
+        line += " Forwarded to a human coder."
+    return line[0].upper() + line[1:]
+
+
+def _code_row(v: CodeVerdict) -> dict[str, Any]:
+    return {
+        "code": v.code,
+        "system": SYSTEM_NAMES.get(v.system, v.system),
+        "status": v.status,
+        "status_words": STATUS_WORDS.get(v.status, v.status.replace("_", " ")),
+        "ok": v.status == VALID,
+        "title": v.title or "",
+        "plain": v.plain if v.plain and v.plain != v.title else "",
+        "modifiers": [
+            {"code": m.code, "meaning": m.meaning or "unknown modifier", "fits": m.fits}
+            for m in v.modifiers
+        ],
+        "units": v.units,
+        "evidence": short_phrase(v.evidence) if v.evidence else "",
+        "did_you_mean": [{"code": c, "title": t} for c, t in v.did_you_mean[:5]],
+        "children": [{"code": c, "title": t} for c, t in v.billable_children[:8]],
+        "more_children": max(0, len(v.billable_children) - 8),
+        "seventh": [{"character": c, "meaning": m} for c, m in v.seventh_characters],
+        "source": v.source,
+    }
+
+
+def _suggestion_row(s: Suggestion) -> dict[str, Any]:
+    return {
+        "code": s.code,
+        "system": SYSTEM_NAMES.get(s.system, s.system),
+        "title": s.title,
+        "strength": score_word(s.score),
+        "phrase": short_phrase(s.phrase),
+        "reason": s.reason,
+        "status": s.status,
+        "supports": list(s.supports),
+    }
+
+
+def _release_line(r: Any) -> str:
+    valid = ""
+    if r.valid_from or r.valid_to:
+        start = r.valid_from.isoformat() if r.valid_from else "…"
+        end = r.valid_to.isoformat() if r.valid_to else "…"
+        valid = f", valid {start} to {end}"
+    return f"{r.dataset}: {r.release}{valid}"
+
+
+def date_source_words(source: str) -> str:
+    """'email: DOS 11/18/2026' -> 'stated in your message ("DOS 11/18/2026")'."""
+    if source.startswith("email"):
+        phrase = source.partition(":")[2].strip()
+        return "stated in your message" + (f' ("{short_phrase(phrase, 40)}")' if phrase else "")
+    return "not stated in your message, so today's date was used"
+
+
+def view_model(f: Findings, subject: str) -> dict[str, Any]:
+    """Plain values for the templates; all wording decisions that are not layout live here."""
+    return {
+        "subject": subject,
+        "summary": summary_line(f),
+        "issues": [
+            {
+                "severity": i.severity,
+                "label": SEVERITY_WORDS.get(i.severity, i.severity.upper()),
+                "codes": list(i.codes),
+                "message": i.message,
+                "source": i.source,
+            }
+            for i in sorted(f.issues, key=lambda i: i.severity != ERROR)
+            if i.severity in (ERROR, WARNING)
+        ],
+        "notes_info": [
+            {"message": i.message, "source": i.source} for i in f.issues if i.severity not in (ERROR, WARNING)
+        ],
+        "codes": [_code_row(v) for v in f.codes],
+        "suggestions": [_suggestion_row(s) for s in f.suggestions],
+        "gaps": [{"phrase": short_phrase(g.phrase), "question": g.question} for g in f.gaps],
+        "date_of_service": f.date_of_service.isoformat(),
+        "date_source": date_source_words(f.date_source),
+        "releases": [_release_line(r) for r in f.releases],
+        "escalate": f.escalate,
+        "escalation_reasons": list(f.escalation_reasons),
+        "thread_codes": list(f.thread_codes),
+        "notes": [short_phrase(n, 200) for n in f.notes],
+        "disclaimer": DISCLAIMER,
+        "width": WIDTH,
+    }
+
+
+@lru_cache(maxsize=8)
+def _environment(override: str | None) -> jinja2.Environment:
+    search = [override] if override else []
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader([*search, str(TEMPLATES_DIR)]),
+        autoescape=jinja2.select_autoescape(
+            enabled_extensions=("html", "htm", "html.j2", "htm.j2"),
+            disabled_extensions=("txt", "txt.j2"),
+            default=True,
+        ),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["wrap"] = wrap
+    return env
+
+
+def render_reply(findings: Findings, *, subject: str, templates_dir: Path | None = None) -> RenderedReply:
+    """Render the reply for one case. `templates_dir` overrides the bundled templates file by file."""
+    env = _environment(str(templates_dir) if templates_dir else None)
+    model = view_model(findings, subject)
+    try:
+        text = env.get_template(TEXT_TEMPLATE).render(model)
+        html = env.get_template(HTML_TEMPLATE).render(model)
+    except jinja2.TemplateError as e:
+        from consultant.errors import ConfigError
+
+        raise ConfigError(
+            "templates.dir",
+            f"reply template failed ({type(e).__name__}: {e}); fix the override in "
+            f"{templates_dir or TEMPLATES_DIR} or remove it to use the bundled templates",
+        ) from e
+    return RenderedReply(text=_tidy(text), html=html)
+
+
+def _tidy(text: str) -> str:
+    """No trailing spaces, at most one blank line in a row, one final newline."""
+    lines = [line.rstrip() for line in text.splitlines()]
+    out: list[str] = []
+    for line in lines:
+        if line == "" and (not out or out[-1] == ""):
+            continue
+        out.append(line)
+    return "\n".join(out).strip("\n") + "\n"
