@@ -347,6 +347,15 @@ class Ledger:
             if sender and outgoing:
                 c.execute("INSERT INTO sender_event (sender_key, at) VALUES (?, ?)", (sender_key(sender), now))
 
+    def queue(self, case_message_id: str, mail: Outgoing) -> None:
+        """Queue one more mail for a case (e.g. a notice to a human); sent like any reply."""
+        now = self.clock()
+        with self._tx() as c:
+            c.execute("INSERT INTO outbox (case_message_id, message_id, kind, mail_from, recipients, raw, "
+                      "next_attempt, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(message_id) DO NOTHING",
+                      (case_message_id, mail.message_id, mail.kind, mail.mail_from,
+                       json.dumps(list(mail.recipients)), mail.raw, now, now))
+
     def set_status(self, message_id: str, status: str, reason: str | None = None,
                    destination: str | None = None) -> None:
         with self._tx() as c:

@@ -145,3 +145,17 @@ def compose_escalation(case: Case, raw: bytes, rendered: RenderedReply, *, from_
     original = message_from_bytes(raw, policy=policy.default)
     msg.add_attachment(original, disposition="attachment", filename="original.eml")
     return msg
+
+
+def compose_notice(*, subject: str, text: str, from_addr: str, to_addr: str, message_id_domain: str,
+                   attachment: bytes | None = None, now: datetime | None = None,
+                   msgid: str | None = None) -> EmailMessage:
+    """A short automatic note for the human coder (e.g. a reply the server refused)."""
+    msg = _base(from_addr, (to_addr,), clean_header_text(subject), message_id_domain, now, msgid)
+    msg["Auto-Submitted"] = "auto-generated"
+    msg["X-Auto-Response-Suppress"] = "All"
+    msg.set_content(text, cte="quoted-printable")
+    if attachment is not None:
+        msg.add_attachment(message_from_bytes(attachment, policy=policy.default), disposition="attachment",
+                           filename="refused.eml")
+    return msg

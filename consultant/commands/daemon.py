@@ -1,0 +1,170 @@
+"""`consultant run | once | check-config | status | purge`: the daemon's sub-commands.
+
+Exit codes: 0 ok, 2 configuration (ConfigError, raised to the CLI), 3 runtime failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import signal
+import sys
+import time
+from types import FrameType
+
+from consultant.config import Config, load_config
+from consultant.errors import ConfigError, ConsultantError, DeliveryError, MailboxError
+from consultant.mail.inbox import Inbox
+from consultant.mail.outbox import Outbox
+from consultant.service import StopSignal, build_consultant, run_daemon
+from consultant.state import STATUSES, Ledger
+
+log = logging.getLogger(__name__)
+
+
+def _needs_servers(config: Config) -> None:
+    if config.imap is None:
+        raise ConfigError("imap", "this command needs an [imap] section (see config.example.toml)")
+    if config.smtp is None:
+        raise ConfigError("smtp", "this command needs an [smtp] section (see config.example.toml)")
+
+
+def run(args: argparse.Namespace) -> int:
+    """The daemon: runs until SIGTERM or Ctrl-C, then finishes the running pass and exits 0."""
+    config = load_config(args.config)
+    _needs_servers(config)
+    consultant = build_consultant(config)
+    stop = StopSignal()
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        log.info("signal %s received", signal.Signals(signum).name)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    try:
+        run_daemon(consultant, stop)
+    finally:
+        consultant.ledger.close()
+        stop.close()
+    return 0
+
+
+def once(args: argparse.Namespace) -> int:
+    """One pass (fetch, answer, send, file), for cron; exit 3 if the mailbox is unreachable."""
+    config = load_config(args.config)
+    _needs_servers(config)
+    consultant = build_consultant(config)
+    try:
+        report = consultant.process_pass()
+    finally:
+        consultant.inbox.close()
+        consultant.knowledge.close()
+        consultant.ledger.close()
+    print(f"seen {report.seen}, answered {report.answered}, skipped {report.skipped}, failed {report.failed}, "
+          f"sent {report.sent}, deferred {report.deferred}, filed {report.filed} ({report.ms:.0f} ms)")
+    return 0
+
+
+def check_config(args: argparse.Namespace) -> int:
+    """Validate the file (exit 2 when invalid) and try both servers (exit 3 when one fails)."""
+    config = load_config(args.config)
+    print(f"configuration: {config.source or 'built-in defaults'}: valid")
+    _needs_servers(config)
+    assert config.imap is not None and config.smtp is not None
+    ok = True
+    inbox = Inbox(config.imap)
+    try:
+        t0 = time.perf_counter()
+        inbox.open()
+        sel = inbox.select(config.imap.folder)
+        caps = [c for c in ("IDLE", "MOVE", "UIDPLUS") if inbox.client.has_capability(c)]
+        missing = [f for f in (config.imap.processed_folder, config.imap.failed_folder, config.imap.sent_folder)
+                   if not inbox.client.folder_exists(f)]
+        print(f"imap: {config.imap.host}:{config.imap.port} ({config.imap.security}) login as "
+              f"{config.imap.username} ok; {config.imap.folder} UIDVALIDITY {sel.uidvalidity}; "
+              f"capabilities {' '.join(caps) or 'none of IDLE/MOVE/UIDPLUS'}; "
+              f"{(time.perf_counter() - t0) * 1000:.0f} ms")
+        if missing:
+            print(f"imap: folders to be created on first use: {', '.join(missing)}")
+        if config.imap.idle and "IDLE" not in caps:
+            print("imap: the server does not advertise IDLE: polling every "
+                  f"{config.imap.poll_interval:g} s instead")
+    except (MailboxError, ConfigError) as e:
+        ok = False
+        print(f"imap: FAILED: {e}")
+    finally:
+        inbox.close()
+    try:
+        t0 = time.perf_counter()
+        banner = Outbox(config.smtp).check()
+        print(f"smtp: {config.smtp.host}:{config.smtp.port} ({config.smtp.security}) ok ({banner}); "
+              f"{(time.perf_counter() - t0) * 1000:.0f} ms")
+    except (DeliveryError, ConfigError) as e:
+        ok = False
+        print(f"smtp: FAILED: {e}")
+    try:
+        from consultant.kb.store import CodeBook
+
+        CodeBook.open(config.kb.path).close()
+        print(f"kb: {config.kb.path} opens")
+    except ConsultantError as e:
+        ok = False
+        print(f"kb: FAILED: {e}")
+    return 0 if ok else 3
+
+
+def status(args: argparse.Namespace) -> int:
+    """Last poll, counts by status, outbox queue and its age; `--json` for machines."""
+    config = load_config(args.config)
+    if not config.state.path.exists():
+        summary = None
+    else:
+        with Ledger(config.state.path) as ledger:
+            summary = ledger.summary()
+    now = time.time()
+    counts = summary.counts if summary else {s: 0 for s in STATUSES}
+    data = {
+        "state": str(config.state.path),
+        "last_poll": {m: _iso(p) for m, p in summary.last_poll.items()} if summary else {},
+        "seconds_since_last_poll": {m: (round(now - p, 1) if p else None) for m, p in summary.last_poll.items()}
+        if summary else {},
+        "counts": counts,
+        "outbox_pending": summary.pending_outbox if summary else 0,
+        "outbox_oldest_age_seconds": round(now - summary.oldest_pending, 1)
+        if summary and summary.oldest_pending else None,
+        "outbox_refused": summary.failed_outbox if summary else 0,
+    }
+    if getattr(args, "json", False):
+        json.dump(data, sys.stdout, indent=2)
+        print()
+        return 0
+    if summary is None:
+        print(f"no state yet at {config.state.path} (the daemon has not run)")
+        return 0
+    for mailbox, when in data["last_poll"].items():
+        print(f"last poll of {mailbox}: {when or 'never'}")
+    print("messages: " + ", ".join(f"{s} {n}" for s, n in counts.items()))
+    age = data["outbox_oldest_age_seconds"]
+    print(f"outbox: {data['outbox_pending']} waiting" + (f", oldest {age:.0f} s" if age is not None else "")
+          + f"; {data['outbox_refused']} refused by the server")
+    return 0
+
+
+def purge(args: argparse.Namespace) -> int:
+    """Delete stored data older than the retention period (or --older-than-days)."""
+    config = load_config(args.config)
+    days = args.older_than_days if getattr(args, "older_than_days", None) is not None else config.state.retention_days
+    if days < 0:
+        raise ConfigError("--older-than-days", f"must be 0 or more, got {days}")
+    with Ledger(config.state.path) as ledger:
+        deleted = ledger.purge(days)
+    print(f"purged data older than {days} days: " + ", ".join(f"{k} {v}" for k, v in deleted.items()))
+    return 0
+
+
+def _iso(ts: float | None) -> str | None:
+    if not ts:
+        return None
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))

@@ -1,0 +1,278 @@
+"""The IMAP edge (imapclient): connect, find new mail by UID, fetch without marking seen,
+flag, move, append, and wait in IDLE.
+
+One injectable seam: `Inbox(cfg, connect=...)`. The default `connect_imap` opens a socket with
+timeouts, TLS (implicit or STARTTLS) with certificate and host-name checks, and logs in with a
+password or XOAUTH2. Library errors are wrapped where they enter: a refused login is
+`MailboxAuthError` (not retried: fix the credentials), anything else `MailboxError` (the
+connection is dropped and re-opened with backoff by `connect_with_retry`).
+
+IDLE uses select()-then-idle_done(): imapclient's idle_check() reads a non-blocking socket and
+can die on a server line split across TCP segments (mjs/imapclient#519); we only wait for the
+socket to become readable, then DONE, which reads whole lines in blocking mode.
+"""
+
+from __future__ import annotations
+
+import imaplib
+import logging
+import os
+import select
+import socket
+import ssl
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from email.parser import BytesHeaderParser
+from typing import Any
+
+from imapclient import IMAPClient
+from imapclient.exceptions import IMAPClientError, LoginError
+from imapclient.imapclient import SocketTimeout
+from tenacity import RetryCallState, Retrying, retry_if_exception, wait_exponential
+
+from consultant.config import ImapConfig, TokenSource, read_secret
+from consultant.errors import ConfigError, MailboxAuthError, MailboxError
+
+log = logging.getLogger(__name__)
+
+Connect = Callable[[ImapConfig], IMAPClient]
+_NETWORK_ERRORS = (IMAPClientError, imaplib.IMAP4.error, OSError, ssl.SSLError, socket.timeout, EOFError)
+
+
+def tls_context(ca_file: os.PathLike[str] | str | None) -> ssl.SSLContext:
+    """Certificate and host-name checks on; the configured CA file, else the system CAs."""
+    return ssl.create_default_context(cafile=str(ca_file) if ca_file else None)
+
+
+def connect_imap(cfg: ImapConfig, *, env: Mapping[str, str] | None = None,
+                 tokens: TokenSource | None = None) -> IMAPClient:
+    """Open, secure and log in. Raises MailboxAuthError / MailboxError / ConfigError."""
+    timeout = SocketTimeout(connect=cfg.timeout, read=cfg.timeout)
+    where = f"{cfg.host}:{cfg.port} ({cfg.security})"
+    try:
+        if cfg.security == "tls":
+            client = IMAPClient(cfg.host, cfg.port, ssl=True, ssl_context=tls_context(cfg.ca_file), timeout=timeout)
+        else:
+            client = IMAPClient(cfg.host, cfg.port, ssl=False, timeout=timeout)
+            if cfg.security == "starttls":
+                client.starttls(tls_context(cfg.ca_file))
+    except ssl.SSLCertVerificationError as e:
+        raise MailboxError(f"IMAP {where}: the server certificate was refused ({e.verify_message}); "
+                           "set [imap] ca_file to the CA that signed it") from e
+    except _NETWORK_ERRORS as e:
+        raise MailboxError(f"IMAP {where}: cannot connect ({e}); check host, port and security") from e
+    try:
+        if cfg.auth == "xoauth2":
+            assert cfg.oauth is not None
+            source = tokens or TokenSource(cfg.oauth, "imap.oauth", env=env)
+            client.oauth2_login(cfg.username, source.token())
+        else:
+            client.login(cfg.username, read_secret(cfg.password_env, "imap.password_env", env))
+    except LoginError as e:
+        _quiet_logout(client)
+        raise MailboxAuthError(f"IMAP {where}: login as {cfg.username!r} refused ({_text(e)}); "
+                               f"check the user name and the secret in ${cfg.password_env or 'oauth'}") from e
+    except (ConfigError, MailboxAuthError):
+        _quiet_logout(client)
+        raise
+    except _NETWORK_ERRORS as e:
+        _quiet_logout(client)
+        raise MailboxError(f"IMAP {where}: connection lost during login ({e})") from e
+    return client
+
+
+def _text(e: BaseException) -> str:
+    return str(e).replace("\r", " ").replace("\n", " ")[:200]
+
+
+def _quiet_logout(client: IMAPClient) -> None:
+    try:
+        client.logout()
+    except Exception:  # already broken: nothing to tell
+        try:
+            client.shutdown()
+        except Exception:
+            pass
+
+
+@dataclass(frozen=True)
+class Selected:
+    folder: str
+    uidvalidity: int
+    uidnext: int | None
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """What is known of a message before its body is fetched."""
+
+    uid: int
+    size: int
+    message_id: str | None
+    header: bytes
+
+
+class Inbox:
+    """One IMAP connection for one mailbox; not thread-safe (one per scheduler job)."""
+
+    def __init__(self, cfg: ImapConfig, connect: Connect | None = None) -> None:
+        self.cfg = cfg
+        self._connect = connect or connect_imap
+        self._client: IMAPClient | None = None
+        self._ensured: set[str] = set()
+        self.selected: Selected | None = None
+
+    # ------------------------------------------------------------ connection
+    @property
+    def connected(self) -> bool:
+        return self._client is not None
+
+    @property
+    def client(self) -> IMAPClient:
+        if self._client is None:
+            raise MailboxError(f"IMAP {self.cfg.host}: not connected")
+        return self._client
+
+    def open(self) -> None:
+        if self._client is None:
+            self._client = self._connect(self.cfg)
+            self._ensured.clear()
+            self.selected = None
+            log.info("IMAP connected to %s:%d as %s", self.cfg.host, self.cfg.port, self.cfg.username)
+
+    def close(self) -> None:
+        if self._client is not None:
+            client, self._client = self._client, None
+            self.selected = None
+            _quiet_logout(client)
+
+    def connect_with_retry(self, stop: threading.Event | None = None, max_wait: float = 60.0) -> None:
+        """Connect, retrying network failures with exponential backoff until `stop` is set.
+        A refused login is raised at once (retrying cannot fix credentials)."""
+        stop = stop or threading.Event()
+
+        def should_retry(e: BaseException) -> bool:
+            return isinstance(e, MailboxError) and not isinstance(e, MailboxAuthError) and not stop.is_set()
+
+        def before_sleep(state: RetryCallState) -> None:
+            log.warning("IMAP %s: %s; retrying in %.1f s", self.cfg.host,
+                        state.outcome.exception() if state.outcome else "?",
+                        state.next_action.sleep if state.next_action else 0)
+
+        retrying = Retrying(retry=retry_if_exception(should_retry), wait=wait_exponential(multiplier=0.5, max=max_wait),
+                            sleep=stop.wait, before_sleep=before_sleep, reraise=True)
+        retrying(self.open)
+
+    @contextmanager
+    def _op(self, what: str) -> Iterator[IMAPClient]:
+        """Run one IMAP command; a library error drops the connection and becomes MailboxError."""
+        client = self.client
+        try:
+            yield client
+        except MailboxError:
+            raise
+        except _NETWORK_ERRORS as e:
+            self.close()
+            raise MailboxError(f"IMAP {self.cfg.host}: {what} failed ({_text(e)}); will reconnect") from e
+
+    # ------------------------------------------------------------ folders
+    def ensure_folder(self, folder: str) -> None:
+        if folder in self._ensured:
+            return
+        with self._op(f"create folder {folder!r}") as c:
+            if not c.folder_exists(folder):
+                c.create_folder(folder)
+                log.info("IMAP created folder %s", folder)
+        self._ensured.add(folder)
+
+    def select(self, folder: str | None = None) -> Selected:
+        folder = folder or self.cfg.folder
+        with self._op(f"select {folder!r}") as c:
+            info = c.select_folder(folder)
+        uidnext = info.get(b"UIDNEXT")
+        self.selected = Selected(folder, int(info[b"UIDVALIDITY"]), int(uidnext) if uidnext is not None else None)
+        return self.selected
+
+    # ------------------------------------------------------------ reading
+    def uids_after(self, last_uid: int) -> list[int]:
+        """UIDs above the cursor, ascending (note 'N:*' always includes the highest UID)."""
+        with self._op("search") as c:
+            uids = c.search(["UID", f"{last_uid + 1}:*"])
+        return sorted(u for u in uids if u > last_uid)
+
+    def envelopes(self, uids: list[int]) -> list[Envelope]:
+        """Size and Message-ID without downloading bodies (BODY.PEEK: never sets \\Seen)."""
+        if not uids:
+            return []
+        with self._op("fetch headers") as c:
+            data = c.fetch(uids, ["RFC822.SIZE", "BODY.PEEK[HEADER]"])
+        out = []
+        parser = BytesHeaderParser()
+        for uid in uids:
+            item = data.get(uid)
+            if not item:
+                continue          # expunged meanwhile
+            header = item.get(b"BODY[HEADER]") or b""
+            mid = parser.parsebytes(header).get("Message-ID")
+            mid = " ".join(str(mid).split()) if mid else None
+            out.append(Envelope(uid, int(item.get(b"RFC822.SIZE", 0)), mid or None, header))
+        return out
+
+    def fetch(self, uid: int) -> bytes | None:
+        """The whole raw message, or None when it was expunged meanwhile."""
+        with self._op(f"fetch UID {uid}") as c:
+            data = c.fetch([uid], ["BODY.PEEK[]"])
+        item = data.get(uid)
+        return None if item is None else bytes(item[b"BODY[]"])
+
+    def find_message_id(self, message_id: str) -> list[int]:
+        with self._op("search Message-ID") as c:
+            return list(c.search(["HEADER", "Message-ID", message_id]))
+
+    # ------------------------------------------------------------ writing
+    def flag_answered(self, uid: int) -> None:
+        with self._op(f"flag UID {uid}") as c:
+            c.add_flags([uid], [b"\\Answered"], silent=True)
+
+    def move(self, uid: int, folder: str) -> None:
+        """MOVE (RFC 6851), or COPY + \\Deleted + (UID) EXPUNGE where MOVE is not advertised."""
+        self.ensure_folder(folder)
+        with self._op(f"move UID {uid} to {folder!r}") as c:
+            if c.has_capability("MOVE"):
+                c.move([uid], folder)
+            else:
+                c.copy([uid], folder)
+                c.add_flags([uid], [b"\\Deleted"], silent=True)
+                if c.has_capability("UIDPLUS"):
+                    c.uid_expunge([uid])
+                else:
+                    c.expunge()
+
+    def append(self, folder: str, raw: bytes, flags: tuple[bytes, ...] = (b"\\Seen",)) -> None:
+        self.ensure_folder(folder)
+        with self._op(f"append to {folder!r}") as c:
+            c.append(folder, raw, flags=flags)
+
+    # ------------------------------------------------------------ waiting
+    def supports_idle(self) -> bool:
+        with self._op("capability") as c:
+            return bool(c.has_capability("IDLE"))
+
+    def noop(self) -> None:
+        with self._op("noop") as c:
+            c.noop()
+
+    def idle_wait(self, timeout: float, wake_fd: int | None = None) -> list[Any]:
+        """IDLE up to `timeout` s (or until `wake_fd` is readable); returns the server's
+        untagged responses, possibly []. Always leaves the connection out of IDLE."""
+        with self._op("idle") as c:
+            c.idle()
+            sock = c.socket()
+            pending = isinstance(sock, ssl.SSLSocket) and sock.pending() > 0
+            if not pending:
+                fds: list[Any] = [sock] + ([wake_fd] if wake_fd is not None else [])
+                select.select(fds, [], [], max(0.0, timeout))
+            _text_, responses = c.idle_done()
+        return list(responses)

@@ -1,0 +1,493 @@
+"""The imperative shell: IMAP and SMTP edges + the ledger + the pure pipeline + the scheduler.
+
+One pass over the watched folder (`Consultant.process_pass`):
+
+    for each UID above the cursor:  size check -> claim (ledger) -> fetch (BODY.PEEK[])
+        -> pipeline.consult(...) -> record outcome, codes and the reply in the outbox
+    then send what the outbox holds (4xx/refused: retried later with backoff; 5xx: failed)
+    then file what is decided and sent: flag \\Answered, copy the reply to Sent, move the
+    original to the processed (or failed) folder.
+
+Because the reply is recorded before sending and the original is filed only after sending,
+a crash anywhere leads to neither a lost case nor a second reply (see consultant.state).
+
+The daemon (`run_daemon`) is ONE APScheduler BackgroundScheduler with one job per mailbox
+(max_instances=1, coalesce=True). Each run of the job does a pass and, where the server
+advertises IDLE, then waits in IDLE (passes on every wake-up) until just before its next
+run, so a reply leaves about a second after delivery while the poll still happens.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from email.parser import BytesHeaderParser
+from email.utils import getaddresses, parseaddr
+from pathlib import Path
+from typing import Any
+
+from consultant.config import Config
+from consultant.errors import (
+    ConfigError,
+    MailboxAuthError,
+    MailboxError,
+    PermanentDeliveryError,
+    StateError,
+    TransientDeliveryError,
+)
+from consultant.mail.inbox import Envelope, Inbox
+from consultant.mail.outbox import Outbox, backoff_seconds
+from consultant.state import ANSWERED, ESCALATED, FAILED, SKIPPED, Ledger, MessageRow, Outgoing
+
+log = logging.getLogger(__name__)
+
+_MSGID_RE = re.compile(r"<[^<>\s]+>")
+FETCH_CHUNK = 50
+
+KnowledgeFactory = Callable[[Path], tuple[Any, Any]]
+ConsultFn = Callable[..., Any]
+
+
+def open_knowledge(path: Path) -> tuple[Any, Any]:
+    """The real code book and suggestion index (imported here: the daemon needs them, tests may not)."""
+    from consultant.analysis.suggest import SuggestIndex
+    from consultant.kb.store import CodeBook
+
+    book = CodeBook.open(path)
+    return book, SuggestIndex.load(book)
+
+
+class Knowledge:
+    """The code book in use, re-opened when `kb update` swaps in a new file (inode/mtime change)."""
+
+    def __init__(self, path: Path, factory: KnowledgeFactory = open_knowledge) -> None:
+        self.path = Path(path)
+        self._factory = factory
+        self._stamp: tuple[int, int, int] | None = None
+        self._pair: tuple[Any, Any] | None = None
+        self.loads = 0
+
+    def _stat(self) -> tuple[int, int, int] | None:
+        try:
+            st = os.stat(self.path)
+        except FileNotFoundError:
+            return None
+        return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+    def current(self) -> tuple[Any, Any]:
+        stamp = self._stat()
+        if self._pair is None or (stamp is not None and stamp != self._stamp):
+            t0 = time.perf_counter()
+            pair = self._factory(self.path)       # raises KnowledgeBaseError when unusable
+            old, self._pair, self._stamp = self._pair, pair, stamp
+            self.loads += 1
+            if old is not None:
+                log.info("knowledge base %s changed: re-opened in %.0f ms", self.path,
+                         (time.perf_counter() - t0) * 1000)
+                close = getattr(old[0], "close", None)
+                if callable(close):
+                    close()
+        assert self._pair is not None
+        return self._pair
+
+    def close(self) -> None:
+        if self._pair is not None:
+            close = getattr(self._pair[0], "close", None)
+            if callable(close):
+                close()
+            self._pair = None
+
+
+class StopSignal:
+    """A stop flag that also wakes a select() (the IDLE wait) through a pipe."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+        self._r, self._w = os.pipe()
+        os.set_blocking(self._w, False)
+
+    @property
+    def fd(self) -> int:
+        return self._r
+
+    def set(self) -> None:
+        if not self._event.is_set():
+            self._event.set()
+            try:
+                os.write(self._w, b"x")
+            except OSError:
+                pass
+
+    def is_set(self) -> bool:
+        return self._event.is_set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        return self._event.wait(timeout)
+
+    @property
+    def event(self) -> threading.Event:
+        return self._event
+
+    def close(self) -> None:
+        for fd in (self._r, self._w):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+
+@dataclass
+class PassReport:
+    """Counts of one pass (logged as one INFO line)."""
+
+    seen: int = 0
+    answered: int = 0
+    skipped: int = 0
+    failed: int = 0
+    busy: int = 0
+    sent: int = 0
+    deferred: int = 0
+    filed: int = 0
+    ms: float = 0.0
+    reasons: list[str] = field(default_factory=list)
+
+
+def _local_today(clock: Callable[[], datetime]) -> date:
+    return clock().astimezone().date()
+
+
+def _utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Consultant:
+    """Everything one mailbox needs; the edges and clocks are passed in."""
+
+    def __init__(self, config: Config, ledger: Ledger, inbox: Inbox, outbox: Outbox, knowledge: Knowledge, *,
+                 consult: ConsultFn | None = None, clock: Callable[[], datetime] = _utc_now,
+                 checkpoint: Callable[[str], None] | None = None) -> None:
+        if config.imap is None or config.smtp is None:
+            raise ConfigError("imap" if config.imap is None else "smtp",
+                              "the daemon needs both [imap] and [smtp] sections")
+        self.config = config
+        self.imap = config.imap
+        self.ledger = ledger
+        self.inbox = inbox
+        self.outbox = outbox
+        self.knowledge = knowledge
+        if consult is None:
+            from consultant.pipeline import consult as pipeline_consult
+            consult = pipeline_consult
+        self._consult = consult
+        self.clock = clock
+        self.checkpoint = checkpoint or (lambda name: None)
+        self.settings = config.consult_settings()
+        self.bot_address = config.bot_address
+
+    # ------------------------------------------------------------------ one pass
+    def process_pass(self) -> PassReport:
+        """Handle every new message once, send what is due, file what is done."""
+        t0 = time.perf_counter()
+        report = PassReport()
+        self.inbox.open()
+        sel = self.inbox.select(self.imap.folder)
+        start = self.ledger.start_after(sel.folder, sel.uidvalidity)
+        uids = self.inbox.uids_after(start)
+        settled_upto, blocked = start, False
+        for i in range(0, len(uids), FETCH_CHUNK):
+            for env in self.inbox.envelopes(uids[i:i + FETCH_CHUNK]):
+                report.seen += 1
+                settled = self._handle(sel.folder, sel.uidvalidity, env, report)
+                blocked = blocked or not settled
+                if not blocked:
+                    settled_upto = env.uid
+        if uids and not blocked:
+            settled_upto = max(settled_upto, uids[-1])   # UIDs expunged before the fetch count as done
+        if settled_upto > start:
+            self.ledger.advance(sel.folder, sel.uidvalidity, settled_upto)
+        self.ledger.touch_poll(sel.folder)
+        self.flush_outbox(report)
+        self.file_decided(report)
+        report.ms = (time.perf_counter() - t0) * 1000
+        if report.seen or report.sent or report.filed or report.deferred:
+            log.info("pass %s: seen=%d answered=%d skipped=%d failed=%d busy=%d sent=%d deferred=%d "
+                     "filed=%d in %.0f ms", sel.folder, report.seen, report.answered, report.skipped,
+                     report.failed, report.busy, report.sent, report.deferred, report.filed, report.ms)
+        return report
+
+    def _handle(self, folder: str, uidvalidity: int, env: Envelope, report: PassReport) -> bool:
+        """One message; returns False when it is not settled (another process holds it)."""
+        raw: bytes | None = None
+        message_id = env.message_id
+        if message_id is None:
+            raw = self.inbox.fetch(env.uid)
+            if raw is None:
+                return True
+            message_id = _synthetic_id(raw)
+        claim = self.ledger.claim(message_id, folder, uidvalidity, env.uid, size=env.size)
+        if claim.action == "busy":
+            report.busy += 1
+            return False
+        if claim.action == "done":
+            row = claim.row
+            if row is not None and (row.mailbox, row.uidvalidity, row.uid) != (folder, uidvalidity, env.uid):
+                # the same Message-ID again (a duplicate delivery): already handled, never answered twice
+                log.info("UID %d %s: duplicate of a message handled before; moved, not answered",
+                         env.uid, message_id)
+                self.inbox.move(env.uid, self.imap.processed_folder)
+            return True
+        if claim.action == "resume":
+            log.info("UID %d %s: outcome recorded earlier; sending and filing only", env.uid, message_id)
+            return True
+        limit = self.config.consult.max_message_bytes
+        if env.size > limit:
+            reason = f"too large: {env.size} bytes > max_message_bytes {limit}"
+            self.ledger.record_outcome(message_id, status=FAILED, reason=reason,
+                                       destination=self.imap.failed_folder)
+            report.failed += 1
+            log.warning("UID %d %s: not fetched, %s; moved to %s for a human",
+                        env.uid, message_id, reason, self.imap.failed_folder)
+            return True
+        if raw is None:
+            raw = self.inbox.fetch(env.uid)
+        if raw is None:
+            self.ledger.release(message_id)          # expunged meanwhile
+            return True
+        self._decide(message_id, env, raw, report)
+        return True
+
+    def _decide(self, message_id: str, env: Envelope, raw: bytes, report: PassReport) -> None:
+        from consultant.pipeline import Skip
+
+        t0 = time.perf_counter()
+        thread_codes = self.ledger.codes_for_thread(_thread_ids(env.header or raw))
+        try:
+            book, index = self.knowledge.current()
+            outcome = self._consult(raw, book=book, index=index, settings=self.settings,
+                                    today=_local_today(self.clock), thread_codes=thread_codes)
+        except Exception as e:   # a bug or an unusable KB must not lose the mail: a human gets it
+            log.exception("UID %d %s: consult failed (%s); moved to %s", env.uid, message_id,
+                          type(e).__name__, self.imap.failed_folder)
+            self.ledger.record_outcome(message_id, status=FAILED, reason=f"internal error: {type(e).__name__}",
+                                       raw=raw, destination=self.imap.failed_folder)
+            report.failed += 1
+            return
+        if isinstance(outcome, Skip):
+            self.ledger.record_outcome(message_id, status=SKIPPED, reason=outcome.reason, raw=raw,
+                                       destination=self.imap.processed_folder)
+            report.skipped += 1
+            report.reasons.append(outcome.reason)
+            log.info("UID %d %s: not answered: %s", env.uid, message_id, outcome.reason)
+            return
+        sender = outcome.case.sender
+        rate = self.config.consult.rate_limit_per_hour
+        if rate and sender and self.ledger.recent_replies(sender) >= rate:
+            reason = f"rate limit: {rate} replies per hour to this sender reached"
+            self.ledger.record_outcome(message_id, status=SKIPPED, reason=reason, raw=raw,
+                                       destination=self.imap.failed_folder)
+            report.skipped += 1
+            report.reasons.append(reason)
+            log.warning("UID %d %s: not answered: %s; moved to %s", env.uid, message_id, reason,
+                        self.imap.failed_folder)
+            return
+        findings = outcome.findings
+        codes = [v.code for v in findings.codes] + [s.code for s in findings.suggestions]
+        outgoing = [_outgoing(outcome.reply, "reply", self.bot_address)]
+        if outcome.escalation is not None:
+            outgoing.append(_outgoing(outcome.escalation, "escalation", self.bot_address))
+        status = ESCALATED if outcome.escalation is not None else ANSWERED
+        self.ledger.record_outcome(message_id, status=status, codes=codes, raw=raw, sender=sender,
+                                   destination=self.imap.processed_folder, outgoing=outgoing)
+        report.answered += 1
+        log.info("UID %d %s: %s, codes=%s, reply %s queued in %.0f ms", env.uid, message_id, status,
+                 " ".join(dict.fromkeys(codes)) or "-", outgoing[0].message_id, (time.perf_counter() - t0) * 1000)
+        self.checkpoint("recorded")
+
+    # ------------------------------------------------------------------ outbox
+    def flush_outbox(self, report: PassReport | None = None) -> int:
+        """Send every queued mail that is due; returns how many went out."""
+        report = report or PassReport()
+        sent = 0
+        for row in self.ledger.due_outbox():
+            if not self.ledger.lease_outbox(row.id):
+                continue
+            t0 = time.perf_counter()
+            try:
+                self.outbox.send(row.raw, row.mail_from, row.recipients)
+            except TransientDeliveryError as e:
+                delay = backoff_seconds(row.attempts + 1)
+                self.ledger.mark_retry(row.id, str(e), delay)
+                report.deferred += 1
+                log.warning("outbox %s (%s for %s): attempt %d deferred: %s; next try in %.0f s",
+                            row.message_id, row.kind, row.case_message_id, row.attempts + 1, e, delay)
+                continue
+            except PermanentDeliveryError as e:
+                case_id = self.ledger.mark_undeliverable(row.id, str(e))
+                self.ledger.set_status(case_id, FAILED, destination=self.imap.failed_folder)
+                report.failed += 1
+                log.error("outbox %s (%s for %s): refused, not retried: %s; case moved to %s",
+                          row.message_id, row.kind, case_id, e, self.imap.failed_folder)
+                self._notify_undeliverable(case_id, row.raw, str(e), row.kind)
+                continue
+            self.ledger.mark_sent(row.id)
+            sent += 1
+            report.sent += 1
+            log.info("outbox %s (%s for %s) sent in %.0f ms", row.message_id, row.kind, row.case_message_id,
+                     (time.perf_counter() - t0) * 1000)
+            self.checkpoint("sent")
+        return sent
+
+    def _notify_undeliverable(self, case_id: str, raw: bytes, error: str, kind: str) -> None:
+        to = self.config.consult.escalation_address
+        if not to or kind == "notice":
+            return
+        from consultant.mail.compose import compose_notice
+
+        msg = compose_notice(
+            subject="[Consult reply undeliverable]",
+            text=(f"The bot's {kind} for the case with Message-ID {case_id} was refused by the mail "
+                  f"server and will not be retried:\n\n    {error}\n\nThe case was moved to the folder "
+                  f"{self.imap.failed_folder!r}. The refused mail is attached."),
+            attachment=raw, from_addr=self.bot_address, to_addr=to,
+            message_id_domain=self.settings.message_id_domain)
+        mail = _outgoing(msg, "notice", self.bot_address)
+        self.ledger.queue(case_id, mail)
+
+    # ------------------------------------------------------------------ filing
+    def file_decided(self, report: PassReport | None = None) -> int:
+        """Flag, copy to Sent and move every decided message whose mails are sent."""
+        report = report or PassReport()
+        filed = 0
+        sel = self.inbox.selected
+        for row in self.ledger.unfiled():
+            if row.mailbox != self.imap.folder:
+                continue
+            uids = self._locate(row, sel.uidvalidity if sel else None)
+            if row.status in (ANSWERED, ESCALATED):
+                for uid in uids:
+                    self.inbox.flag_answered(uid)
+                for out in self.ledger.outbox_for(row.message_id):
+                    if out.kind == "reply":
+                        self.inbox.append(self.imap.sent_folder, out.raw, flags=(b"\\Seen",))
+            destination = row.destination or self.imap.processed_folder
+            for uid in uids:
+                self.inbox.move(uid, destination)
+            self.checkpoint("filed")
+            self.ledger.mark_filed(row.message_id)
+            filed += 1
+            report.filed += 1
+            log.info("%s %s: filed in %s (UID %s)", row.status, row.message_id, destination,
+                     ",".join(map(str, uids)) or "gone")
+        return filed
+
+    def _locate(self, row: MessageRow, uidvalidity: int | None) -> list[int]:
+        if uidvalidity is not None and row.uidvalidity == uidvalidity:
+            return [row.uid]
+        return self.inbox.find_message_id(row.message_id)
+
+    # ------------------------------------------------------------------ the job
+    def watch(self, stop: StopSignal, until: float) -> None:
+        """One scheduler run: connect (with backoff), pass, then IDLE-and-pass until `until`
+        (time.monotonic()). Without IDLE it returns after the pass: the scheduler polls."""
+        try:
+            if not self.inbox.connected:
+                self.inbox.connect_with_retry(stop.event)
+            self.process_pass()
+            if not (self.imap.idle and self.inbox.supports_idle()):
+                return
+            while not stop.is_set():
+                now = time.monotonic()
+                if now >= until:
+                    return
+                wait = min(self.imap.idle_renew, until - now)
+                due = self.ledger.next_outbox_due()
+                if due is not None:
+                    wait = min(wait, max(0.05, due - self.ledger.clock()))
+                self.inbox.idle_wait(wait, stop.fd)
+                if stop.is_set():
+                    return
+                self.process_pass()
+        except MailboxAuthError as e:
+            log.error("IMAP login refused: %s", e)
+            self.inbox.close()
+        except MailboxError as e:
+            log.warning("IMAP trouble: %s; reconnecting on the next run", e)
+            self.inbox.close()
+        except StateError as e:
+            log.error("state database trouble: %s", e)
+
+
+def _synthetic_id(raw: bytes) -> str:
+    try:
+        from consultant.mail.parse import synthetic_message_id
+    except ImportError:  # pragma: no cover - parse.py is part of the package
+        return f"<{hashlib.sha256(raw).hexdigest()[:32]}@caseconsultant.invalid>"
+    return synthetic_message_id(raw)
+
+
+def _thread_ids(header_or_raw: bytes) -> list[str]:
+    headers = BytesHeaderParser().parsebytes(header_or_raw)
+    ids: list[str] = []
+    for name in ("References", "In-Reply-To"):
+        for value in headers.get_all(name) or []:
+            ids.extend(_MSGID_RE.findall(str(value)))
+    return ids
+
+
+def _outgoing(msg: Any, kind: str, mail_from: str) -> Outgoing:
+    recipients = tuple(a for _, a in getaddresses([str(v) for v in msg.get_all("To", [])]) if a)
+    return Outgoing(message_id=str(msg["Message-ID"]), kind=kind, mail_from=parseaddr(mail_from)[1] or mail_from,
+                    recipients=recipients, raw=msg.as_bytes())
+
+
+# ---------------------------------------------------------------------- wiring
+def build_consultant(config: Config, *, knowledge_factory: KnowledgeFactory = open_knowledge,
+                     imap_connect: Any = None, smtp_connect: Any = None,
+                     consult: ConsultFn | None = None, clock: Callable[[], datetime] = _utc_now,
+                     wall: Callable[[], float] = time.time,
+                     checkpoint: Callable[[str], None] | None = None) -> Consultant:
+    """The daemon's object graph from the configuration (the seams are for tests)."""
+    if config.imap is None or config.smtp is None:
+        raise ConfigError("imap" if config.imap is None else "smtp",
+                          "this command needs both [imap] and [smtp] sections in the configuration")
+    ledger = Ledger(config.state.path, keep_bodies=config.state.keep_bodies, clock=wall)
+    return Consultant(config, ledger, Inbox(config.imap, imap_connect), Outbox(config.smtp, smtp_connect),
+                      Knowledge(config.kb.path, knowledge_factory), consult=consult, clock=clock,
+                      checkpoint=checkpoint)
+
+
+def run_daemon(consultant: Consultant, stop: StopSignal) -> None:
+    """Run until `stop` is set: one BackgroundScheduler, one job for the mailbox."""
+    from apscheduler.executors.pool import ThreadPoolExecutor
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    interval = consultant.imap.poll_interval
+    margin = min(0.25, interval / 10)
+
+    def job() -> None:
+        consultant.watch(stop, until=time.monotonic() + interval - margin)
+
+    scheduler = BackgroundScheduler(executors={"default": ThreadPoolExecutor(max_workers=1)},
+                                    timezone=timezone.utc)
+    scheduler.add_job(job, "interval", seconds=interval, id=f"mailbox:{consultant.imap.folder}",
+                      next_run_time=datetime.now(timezone.utc), max_instances=1, coalesce=True,
+                      misfire_grace_time=max(1, int(interval)))
+    log.info("watching %s on %s:%d (poll every %g s, IDLE %s)", consultant.imap.folder, consultant.imap.host,
+             consultant.imap.port, interval, "on" if consultant.imap.idle else "off")
+    scheduler.start()
+    try:
+        while not stop.wait(1.0):
+            pass
+    finally:
+        log.info("stopping: waiting for the running pass to finish")
+        scheduler.shutdown(wait=True)
+        consultant.inbox.close()
+        consultant.knowledge.close()
+        log.info("stopped")
