@@ -1,0 +1,150 @@
+"""Knowledge-base figures, each beside a naive baseline measured in the same run.
+
+    .venv/bin/python bench/kb.py [--ptp-rows 2000000]
+
+Prints: code lookup (µs), NCCI pair check for every pair of a 20-code case, ready time
+(CodeBook.open + first query), import time and file size (ICD-10-CM tabular, HCPCS 2019,
+PTP at scale — a synthetic file in the official layout —, MUE). Baselines: linear scans over
+Python lists of the same rows; the simple_icd_10_cm package for ICD lookups. No asserts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import random
+import sqlite3
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from consultant.kb.build import build_kb, default_icd10cm_xml  # noqa: E402
+from consultant.kb.importers import hcpcs, mue, ncci_ptp  # noqa: E402
+from consultant.kb.store import SCHEMA_PATH, CodeBook  # noqa: E402
+
+SHARED = REPO.parent / "shared" / "data" / "cms"
+HEAD = (
+    "CPT only copyright 2025 American Medical Association.  All rights reserved.\t\t\t\t\t\t\r\n"
+    "Column1/Column2 Edits\t\t\t\t\t\t\r\n"
+    "Column 1\tColumn 2\t*=in existence\tEffective\tDeletion\tModifier\tPTP Edit Rationale\r\n"
+    "\t\tprior to 1996\tDate\tDate\t0=not allowed\t\r\n\t\t\t\t*=no data\t1=allowed\t\r\n"
+    "\t\t\t\t\t9=not applicable\t\r\n"
+)
+
+
+def timed(fn, repeat: int = 1):  # type: ignore[no-untyped-def]
+    start = time.perf_counter()
+    for _ in range(repeat):
+        result = fn()
+    return (time.perf_counter() - start) / repeat, result
+
+
+def synth_ptp(path: Path, rows: int, codes: list[str]) -> None:
+    rnd = random.Random(7)
+    with open(path, "w", encoding="latin-1", newline="") as f:
+        f.write(HEAD)
+        for i in range(rows):
+            c1, c2 = rnd.choice(codes), rnd.choice(codes)
+            dele = "*" if i % 3 else "20231231"
+            f.write(f"{c1}\t{c2}\t\t20{10 + i % 15:02d}0101\t{dele}\t{i % 2}\tMutually exclusive procedures\r\n")
+
+
+def fresh(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA journal_mode=OFF")
+    conn.execute("PRAGMA synchronous=OFF")
+    conn.executescript(SCHEMA_PATH.read_text())
+    return conn
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--ptp-rows", type=int, default=2_000_000)
+    args = parser.parse_args()
+    rows: list[tuple[str, str, str]] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        data = work / "data"
+        data.mkdir()
+        for name, text in {
+            "cpt_starter.csv": "code,section,plain,flags,source\n44320,surgery,colostomy,,bench\n",
+            "hcpcs_starter.csv": "code,plain,flags,source\nJ1885,ketorolac,drug,bench\n",
+            "modifiers.csv": "code,level,title,plain,applies_to,source\n59,I,Distinct,Distinct,ptp,bench\n",
+            "abbreviations.csv": "short,expansion,source\nHTN,hypertension,bench\n",
+        }.items():
+            (data / name).write_text(text)
+
+        # -- imports ---------------------------------------------------------------------
+        t_icd, report = timed(lambda: build_kb(work / "icd.sqlite", data_dir=data))
+        rows.append(("import ICD-10-CM tabular (+ terms if present)", f"{t_icd:.2f} s",
+                     f"{report.size / 1e6:.1f} MB file"))
+        conn = fresh(work / "hcpcs.sqlite")
+        t_h, info = timed(lambda: hcpcs.load(conn, SHARED / "hcpcs" / "2019-Alpha-Numeric-HCPCS-File.zip"))
+        conn.commit()
+        rows.append(("import HCPCS 2019", f"{t_h:.2f} s", f"{info.rows} rows"))
+        conn.close()
+        conn = fresh(work / "mue.sqlite")
+        t_m, info = timed(lambda: mue.load(conn, SHARED / "ncci" / "MCR_MUE_PractitionerServices_Eff_07-01-2026.excerpt.csv"))
+        rows.append(("import MUE excerpt", f"{t_m * 1000:.1f} ms", f"{info.rows} rows"))
+        conn.close()
+
+        codes = [f"{n:05d}" for n in range(10000, 70000, 7)]
+        ptp_file = work / "ccipra-v322r0-f1.txt"
+        t_syn, _ = timed(lambda: synth_ptp(ptp_file, args.ptp_rows, codes))
+        conn = fresh(work / "ptp.sqlite")
+        t_p, info = timed(lambda: ncci_ptp.load(conn, ptp_file))
+        conn.commit()
+        conn.close()
+        size = (work / "ptp.sqlite").stat().st_size
+        # baseline: read the same file into Python lists without validation or SQLite
+        def naive_read() -> list[list[str]]:
+            with open(ptp_file, encoding="latin-1") as f:
+                return [line.rstrip("\r\n").split("\t") for line in list(f)[6:]]
+        t_naive, table = timed(naive_read)
+        rows.append((f"import PTP {info.rows:,} rows (synthetic, official layout)", f"{t_p:.1f} s",
+                     f"{size / 1e6:.0f} MB; baseline split into lists {t_naive:.1f} s"))
+
+        # -- queries ---------------------------------------------------------------------
+        t_ready, book = timed(lambda: CodeBook.open(work / "icd.sqlite"))
+        t_first, _ = timed(lambda: book.entry("ICD10CM", "E11.22", date(2026, 5, 1)))
+        rows.append(("ready: CodeBook.open + first query", f"{(t_ready + t_first) * 1000:.2f} ms", ""))
+        icd_codes = [r[0] for r in book.connection.execute("SELECT code FROM code WHERE system='ICD10CM' AND billable = 1")]
+        sample = random.Random(1).sample(icd_codes, 500)
+        on = date(2026, 5, 1)
+        t_kb, _ = timed(lambda: [book.entry("ICD10CM", c, on) for c in sample])
+        all_rows = book.connection.execute("SELECT code, title FROM code").fetchall()
+        t_scan, _ = timed(lambda: [next(r for r in all_rows if r[0] == c) for c in sample[:50]])
+        try:
+            t_load, sicd = timed(lambda: importlib.import_module("simple_icd_10_cm"))
+            t_pkg, _ = timed(lambda: [sicd.get_description(c) for c in sample])
+            pkg = f"simple_icd_10_cm {t_pkg / len(sample) * 1e6:.1f} µs after {t_load:.2f} s import"
+        except Exception as e:  # noqa: BLE001 - the baseline is optional
+            pkg = f"simple_icd_10_cm n/a ({e.__class__.__name__})"
+        rows.append(("code lookup (entry)", f"{t_kb / len(sample) * 1e6:.1f} µs",
+                     f"linear scan {t_scan / 50 * 1e6:.0f} µs; {pkg}"))
+        book.close()
+
+        pbook = CodeBook.open(work / "ptp.sqlite")
+        case = random.Random(3).sample(codes, 20)
+        t_pairs, edits = timed(lambda: pbook.ptp_edits(case, date(2026, 7, 2)), repeat=20)
+        case_set = set(case)
+        t_lin, _ = timed(lambda: [r for r in table if r[0] in case_set and r[1] in case_set])
+        rows.append(("NCCI check, all pairs of a 20-code case", f"{t_pairs * 1000:.2f} ms",
+                     f"{len(edits)} edits; linear scan {t_lin * 1000:.0f} ms"))
+        pbook.close()
+        rows.append(("(synthesising the PTP file)", f"{t_syn:.1f} s", ""))
+
+    width = max(len(r[0]) for r in rows)
+    print(f"{'measure':{width}}  {'value':>12}  baseline / notes")
+    for name, value, note in rows:
+        print(f"{name:{width}}  {value:>12}  {note}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
