@@ -1,0 +1,192 @@
+"""One case text in, `Findings` out: the analysis the reply, the JSON and the escalation share.
+
+    text --extract--> mentions --judge--> verdicts
+         --suggest--> suggestions, gaps          } --edits--> issues --> Findings
+         --dates----> date of service
+
+Pure and deterministic: the code book and suggestion index are read-only, today's date is an
+argument, and nothing here reads the clock, the network or the environment.
+
+    >>> analyze("Can I bill 44320 with 44140? DOS 11/18/2026", book, index,
+    ...         today=date(2026, 11, 24)).date_source                   # doctest: +SKIP
+    'email: DOS 11/18/2026'
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import date
+from typing import Any
+
+from consultant.analysis.edits import check_edits
+from consultant.analysis.findings import ERROR, INFO, WARNING, Findings, Issue, Suggestion
+from consultant.analysis.lookup import judge
+from consultant.analysis.suggest import SuggestIndex, suggest
+from consultant.codes.dates import find_date_of_service
+from consultant.codes.extract import extract_codes
+from consultant.codes.mention import ICD10CM, Mention
+from consultant.kb.store import CodeBook
+
+MAX_SUGGESTIONS = 12          # a reply a coder reads; the index returns more on request
+CONFIDENT_SCORE = 0.5         # a suggestion at least this sure counts as an answer
+_SEVERITY_ORDER = {ERROR: 0, WARNING: 1, INFO: 2}
+
+# Questions a code book cannot settle: they go to a human coder, with the reason in words.
+_PAYERS = (
+    r"medicare|medicaid|medi-cal|aetna|uhc|united\s*health\s*care|unitedhealthcare|cigna|humana|"
+    r"bcbs|blue\s*cross|blue\s*shield|anthem|tricare|kaiser|wellcare|molina|centene|the\s+payer|"
+    r"the\s+payor|insurance|insurer|commercial\s+plans?"
+)
+ESCALATION_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
+    (
+        re.compile(
+            rf"\b(?:will|would|does|do|can)\b[^.?!\n]{{0,60}}\b(?:{_PAYERS})\b[^.?!\n]{{0,60}}"
+            r"\b(?:cover|covered|coverage|pay|paid|reimburse|allow)\b"
+            rf"|\b(?:cover(?:ed|age)?|pay|paid|reimburse(?:d|ment)?)\b[^.?!\n]{{0,40}}\b(?:by|under|with|from)\s+(?:{_PAYERS})\b",
+            re.I,
+        ),
+        "it asks whether a particular payer covers or pays for the service, which depends on "
+        "that payer's policy and the patient's plan",
+    ),
+    (
+        re.compile(r"\b(?:payer|payor|medical|coverage|reimbursement)\s+polic(?:y|ies)\b", re.I),
+        "it asks about a payer or medical policy, which the knowledge base does not hold",
+    ),
+    (
+        re.compile(
+            rf"\bmedical(?:ly)?\s+necess\w*\b[^.?!\n]{{0,60}}\b(?:for|by|under|with)\s+(?:{_PAYERS})\b",
+            re.I,
+        ),
+        "it asks whether a service is medically necessary for a specific payer",
+    ),
+    (
+        re.compile(r"\bprior\s+auth\w*|\bpre-?auth\w*|\bpre-?cert\w*|\bprecertification\b", re.I),
+        "it asks about prior authorization, which is decided by the payer",
+    ),
+    (
+        re.compile(r"\bappeal\w*\b|\breconsideration\b|\bredetermination\b", re.I),
+        "it asks about an appeal of a denied claim, which needs a coder to review the record",
+    ),
+    (
+        re.compile(
+            r"\b(?:LCDs?|NCDs?)\b|\b(?:local|national)\s+coverage\s+determinations?\b|\bcoverage\s+article",
+            re.I,
+        ),
+        "it asks about Medicare LCD/NCD coverage, which the knowledge base does not hold",
+    ),
+    (
+        re.compile(
+            r"\bis\s+(?:it|this|that)\s+legal\b|\blegal(?:ly)?\s+(?:question|issue|risk|advice|"
+            r"liabilit\w+|requir\w+|obligat\w+|allowed|permitted)\b|\blawsuit|\battorney|\blawyer|"
+            r"\bfraud\w*|\bcompliance\s+(?:question|issue|risk|officer|concern|department|team|program)|"
+            r"\bOIG\b|\bFalse\s+Claims|\bwhistle-?blow|\b(?:anti-?)?kickback|\bstark\s+law|"
+            r"\bHIPAA\s+violation|\bupcod\w+",
+            re.I,
+        ),
+        "it raises a legal or compliance question, which a person must answer",
+    ),
+)
+
+
+def escalation_reasons(text: str) -> tuple[str, ...]:
+    """Why a case asks something the bot must not decide (plain words, in rule order).
+
+    >>> escalation_reasons("Will Medicare cover 97110 for this patient?")[0][:30]
+    'it asks whether a particular p'
+    """
+    return tuple(reason for pattern, reason in ESCALATION_RULES if pattern.search(text))
+
+
+def merge_mentions(mentions: Sequence[Mention]) -> tuple[Mention, ...]:
+    """One mention per distinct system+code, in order of first appearance, with the modifiers of
+    every repeat (first-seen order) and the largest units any repeat states."""
+    merged: dict[tuple[str, str], Mention] = {}
+    for m in sorted(mentions, key=lambda m: (m.start, m.end)):
+        key = (m.system, m.code)
+        first = merged.get(key)
+        if first is None:
+            merged[key] = m
+            continue
+        modifiers = tuple(dict.fromkeys(first.modifiers + m.modifiers))
+        units = max((u for u in (first.units, m.units) if u is not None), default=None)
+        merged[key] = replace(first, modifiers=modifiers, units=units)
+    return tuple(merged.values())
+
+
+def _new_suggestions(suggestions: Sequence[Suggestion], mentioned: set[str]) -> tuple[Suggestion, ...]:
+    """Drop suggestions the case already names (or that are headings above a named ICD code),
+    keep the first of each code, best first, at most MAX_SUGGESTIONS."""
+    out: list[Suggestion] = []
+    seen: set[str] = set()
+    for s in sorted(suggestions, key=lambda s: (-s.score, s.span[0], s.code)):
+        if s.code in mentioned or s.code in seen:
+            continue
+        if s.system == ICD10CM and any(m.startswith(s.code) for m in mentioned):
+            continue
+        seen.add(s.code)
+        out.append(s)
+    return tuple(out[:MAX_SUGGESTIONS])
+
+
+def _unique_issues(issues: Sequence[Issue]) -> tuple[Issue, ...]:
+    seen: set[tuple[str, tuple[str, ...], str]] = set()
+    out = []
+    for i in issues:
+        key = (i.kind, i.codes, i.message)
+        if key not in seen:
+            seen.add(key)
+            out.append(i)
+    return tuple(sorted(out, key=lambda i: _SEVERITY_ORDER.get(i.severity, 3)))
+
+
+def analyze(
+    text: str,
+    book: CodeBook,
+    index: SuggestIndex,
+    *,
+    today: date,
+    thread_codes: tuple[str, ...] = (),
+    notes: tuple[str, ...] = (),
+) -> Findings:
+    """Everything the reply says about one case, for the date of service the case states
+    (else `today`)."""
+    found = find_date_of_service(text)
+    if found is not None:
+        dos, phrase = found
+        date_source = f"email: {phrase}"
+    else:
+        dos, date_source = today, "today"
+
+    mentions = tuple(extract_codes(text))
+    merged = merge_mentions(mentions)
+    verdicts = tuple(judge(m, text, book, dos) for m in merged)
+
+    result: Any = suggest(text, index, on=dos, limit=MAX_SUGGESTIONS * 2)
+    mentioned = {m.code for m in merged}
+    suggestions = _new_suggestions(result.suggestions, mentioned)
+
+    issues = _unique_issues(
+        tuple(result.issues) + check_edits(verdicts, suggestions, mentions, text, book, dos)
+    )
+
+    reasons = list(escalation_reasons(text))
+    if not merged and not any(s.score >= CONFIDENT_SCORE for s in suggestions):
+        reasons.insert(
+            0,
+            "the case names no code and nothing in its words matched a code with confidence",
+        )
+    return Findings(
+        date_of_service=dos,
+        date_source=date_source,
+        codes=verdicts,
+        suggestions=suggestions,
+        issues=issues,
+        gaps=tuple(result.gaps),
+        releases=book.releases_for(dos),
+        escalate=bool(reasons),
+        escalation_reasons=tuple(reasons),
+        thread_codes=tuple(thread_codes),
+        notes=tuple(notes),
+    )
