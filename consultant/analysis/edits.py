@@ -421,51 +421,96 @@ def check_seventh(view: _CaseView, book: Book) -> list[Issue]:
     return issues
 
 
+@dataclass(frozen=True)
+class _NoteGroup:
+    """One instructional note as the tabular writes it: a lead-in and its listed items."""
+
+    at: str
+    text: str
+    refs: tuple[str, ...]
+
+    @property
+    def conditional(self) -> bool:
+        low = self.text.lower()
+        return any(w in low for w in ("if applicable", "where applicable", "any associated", "if known"))
+
+    @property
+    def general(self) -> bool:
+        """Written at a chapter or block, not at the code's own category."""
+        return self.at.upper().startswith("CH") or "-" in self.at
+
+
+def _note_groups(book: Book, code: str, kind: str) -> tuple[_NoteGroup, ...]:
+    grouped: dict[str, list[IcdNote]] = {}
+    for note in book.icd_notes(code, [kind]):
+        grouped.setdefault(note.at, []).append(note)
+    out = []
+    for at, notes in grouped.items():
+        text = " ".join(" ".join(n.text.split()) for n in notes)
+        refs = tuple(dict.fromkeys(r for n in notes for r in n.refs))
+        out.append(_NoteGroup(at, text, refs))
+    return tuple(out)
+
+
+def _is_manifestation(group: _NoteGroup, title: str) -> bool:
+    return "underlying" in group.text.lower() or "classified elsewhere" in title.lower()
+
+
 def check_code_first(view: _CaseView, book: Book) -> list[Issue]:
-    """Etiology/manifestation: a code with a 'code first' note is never listed first, and the
-    underlying condition it names should be in the case."""
+    """Etiology/manifestation and 'code first' sequencing: a manifestation code is never listed
+    first; a code whose note names an associated condition present in the case goes after it."""
     icds = view.of(ICD10CM)
     mentioned = [c for c in icds if not c.suggested]
-    source = f"{GUIDELINES}, I.A.13"
+    titles = {v.code: v.title or "" for v in view.verdicts}
+    source = f"{GUIDELINES}, I.A.13 and I.B.7"
     issues = []
     for c in icds:
-        notes = book.icd_notes(c.code, ["code_first"])
-        if not notes:
-            continue
-        refs = tuple(dict.fromkeys(r for n in notes for r in n.refs))
-        underlying = [
-            o.code for o in icds if o.code != c.code and any(code_matches(o.code, r) for r in refs)
-        ]
-        conditional = all("if applicable" in n.text.lower() for n in notes)
-        if mentioned and c is mentioned[0]:
-            msg = (
-                f"{c.code} is listed first but carries a 'code first' note "
-                f'("{_short(notes[0].text)}"): sequence the underlying condition first'
-            )
-            msg += f" ({', '.join(underlying)} is in the case)." if underlying else "."
-            issues.append(Issue(WARNING if conditional else ERROR, "code_first", (c.code,), msg, source))
-        elif refs and not underlying and not conditional:
-            msg = (
-                f"{_label(c)} carries a 'code first' note and the case names none of the "
-                f"underlying conditions it lists ({', '.join(refs[:6])}); add the one documented "
-                f"and list it before {c.code}."
-            )
-            issues.append(Issue(_soften(WARNING, c), "code_first", (c.code, *refs[:6]), msg, source))
+        for group in _note_groups(book, c.code, "code_first"):
+            underlying = [
+                o for o in icds if o.code != c.code and any(code_matches(o.code, r) for r in group.refs)
+            ]
+            manifestation = _is_manifestation(group, titles.get(c.code, ""))
+            first = bool(mentioned) and c is mentioned[0]
+            listed_after = [o.code for o in underlying if not o.suggested and o.order > c.order]
+            lead = f'"Code first {_short(group.text, 70)}"'
+            if first and (manifestation or listed_after):
+                msg = f"{c.code} is listed first but its note says {lead}: list "
+                msg += f"{', '.join(listed_after)} before it." if listed_after else "the underlying condition first."
+                severity = ERROR if manifestation or not group.conditional else WARNING
+                issues.append(Issue(severity, "code_first", (c.code, *listed_after), msg, source))
+            elif listed_after:
+                msg = f"{c.code} has the note {lead}: list {', '.join(listed_after)} before {c.code}."
+                issues.append(Issue(WARNING, "code_first", (c.code, *listed_after), msg, source))
+            elif manifestation and not underlying and group.refs:
+                shown = ", ".join(group.refs[:6]) + (" ..." if len(group.refs) > 6 else "")
+                msg = (
+                    f"{_label(c)} describes a manifestation and the case names none of the "
+                    f"underlying conditions its note lists ({shown}); code the documented "
+                    f"underlying condition and list it first."
+                )
+                issues.append(Issue(_soften(WARNING, c), "code_first", (c.code,), msg, source))
     return issues
 
 
 def check_use_additional(view: _CaseView, book: Book) -> list[Issue]:
+    """'Use additional code' reminders written at the code's own category or below, naming the
+    codes the note lists when the case has none of them (notes 'if applicable' stay quiet)."""
     icds = view.of(ICD10CM)
     issues = []
     for c in icds:
         if c.suggested:
             continue
-        for note in book.icd_notes(c.code, ["use_additional"]):
-            if note.refs and any(code_matches(o.code, r) for o in icds for r in note.refs):
+        for group in _note_groups(book, c.code, "use_additional"):
+            if group.general or group.conditional or not group.refs:
                 continue
-            named = f" ({', '.join(note.refs[:6])})" if note.refs else ""
-            msg = f'{c.code}: "{_short(note.text)}"{named} — the case has no such code; add it if documented.'
-            issues.append(Issue(INFO, "use_additional", (c.code, *note.refs[:6]), msg, f"{GUIDELINES}, I.A.13"))
+            if any(code_matches(o.code, r) for o in icds for r in group.refs):
+                continue
+            shown = ", ".join(group.refs[:6]) + (" ..." if len(group.refs) > 6 else "")
+            msg = (
+                f'{c.code}: the note at {group.at} says "Use additional {_short(group.text, 110)}" '
+                f"and the case has none of {shown}; add the one that applies if documented."
+            )
+            issues.append(Issue(INFO, "use_additional", (c.code, *group.refs[:6]), msg, f"{GUIDELINES}, I.A.13"))
     return issues
 
 

@@ -67,6 +67,10 @@ ICD_ROWS = [  # code, parent, billable, valid_from, valid_to
     ("E11.4", "E11", 0, None, None),
     ("E11.42", "E11.4", 1, None, None),
     ("E11.9", "E11", 1, None, None),
+    ("E11.22", "E11", 1, None, None),
+    ("E85.4", "CH04", 1, None, None),
+    ("N18", None, 0, None, None),
+    ("N18.30", "N18", 1, None, None),
     ("G63", None, 1, None, None),
     ("I10", None, 1, None, None),
     ("Z79.4", None, 1, None, None),
@@ -84,11 +88,18 @@ ICD_ROWS = [  # code, parent, billable, valid_from, valid_to
     ("Z99.99", None, 1, "2027-10-01", None),
 ]
 
-NOTES = [  # at, kind, text, refs
-    ("E11", "excludes1", "type 1 diabetes mellitus (E10.-)", "E10.-"),
-    ("E11", "use_additional", "Use additional code to identify control using insulin (Z79.4)", "Z79.4"),
-    ("G63", "code_first", "Code first underlying disease, such as: diabetes (E08-E13)", "E08-E13"),
-    ("J44", "excludes1", "asthma without mention of COPD (J45.-), unrelated conditions may be coded", "J45.-"),
+NOTES = [  # at, kind, text, refs -- split into lead-in and items as the tabular importer writes them
+    ("E11", "excludes1", "type 1 diabetes mellitus (E10.-)", "E10"),
+    ("E11", "use_additional", "code to identify control using:", None),
+    ("E11", "use_additional", "insulin (Z79.4)", "Z79.4"),
+    ("E11", "use_additional", "oral antidiabetic drugs (Z79.84)", "Z79.84"),
+    ("CH04", "use_additional", "code, if applicable, to identify exposure (Z77.22)", "Z77.22"),
+    ("G63", "code_first", "underlying disease, such as:", None),
+    ("G63", "code_first", "amyloidosis (E85.-)", "E85"),
+    ("G63", "code_first", "endocrine disease, except diabetes (E00-E07, E15-E16, E20-E34)", "E00-E07 E15-E16 E20-E34"),
+    ("N18", "code_first", "any associated:", None),
+    ("N18", "code_first", "diabetic chronic kidney disease (E08.22, E09.22, E10.22, E11.22, E13.22)", "E08.22 E09.22 E10.22 E11.22 E13.22"),
+    ("J44", "excludes1", "asthma without mention of COPD (J45.-), unrelated conditions may be coded", "J45"),
 ]
 
 PTP = [  # column1, column2, modifier, rationale
@@ -312,21 +323,33 @@ def test_seventh_example_uses_x_placeholders() -> None:
 
 
 def test_manifestation_listed_first_is_an_error(book) -> None:  # type: ignore[no-untyped-def]
-    issues = kinds(run(book, v("G63"), v("E11.42")), "code_first")
-    assert [(i.severity, i.codes) for i in issues] == [(ERROR, ("G63",))]
-    assert not kinds(run(book, v("E11.42"), v("G63")), "code_first")
+    issues = kinds(run(book, v("G63"), v("E85.4")), "code_first")
+    assert [(i.severity, i.codes) for i in issues] == [(ERROR, ("G63", "E85.4"))]
+    assert "list E85.4 before it" in issues[0].message
+    alone = kinds(run(book, v("G63")), "code_first")
+    assert [(i.severity, i.codes) for i in alone] == [(ERROR, ("G63",))]
+    assert not kinds(run(book, v("E85.4"), v("G63")), "code_first")
 
 
 def test_manifestation_without_its_underlying_condition(book) -> None:  # type: ignore[no-untyped-def]
     issues = kinds(run(book, v("I10"), v("G63")), "code_first")
-    assert [(i.severity, i.codes[0]) for i in issues] == [(WARNING, "G63")]
-    assert "E08-E13" in issues[0].message
+    assert [(i.severity, i.codes) for i in issues] == [(WARNING, ("G63",))]
+    assert "E85" in issues[0].message and "E00-E07" in issues[0].message
+
+
+def test_code_first_any_associated_only_when_present(book) -> None:  # type: ignore[no-untyped-def]
+    assert not kinds(run(book, v("N18.30"), v("I10")), "code_first")      # nothing associated
+    wrong = kinds(run(book, v("N18.30"), v("E11.22")), "code_first")
+    assert [(i.severity, i.codes) for i in wrong] == [(WARNING, ("N18.30", "E11.22"))]
+    assert not kinds(run(book, v("E11.22"), v("N18.30")), "code_first")
 
 
 def test_use_additional_names_missing_codes(book) -> None:  # type: ignore[no-untyped-def]
     issues = kinds(run(book, v("E11.9")), "use_additional")
-    assert [(i.severity, i.codes) for i in issues] == [(INFO, ("E11.9", "Z79.4"))]
+    assert [(i.severity, i.codes) for i in issues] == [(INFO, ("E11.9", "Z79.4", "Z79.84"))]
+    assert "control using" in issues[0].message
     assert not kinds(run(book, v("E11.9"), v("Z79.4")), "use_additional")
+    assert not kinds(run(book, v("E85.4")), "use_additional")   # chapter note 'if applicable'
 
 
 # -- sex and age --------------------------------------------------------------------------------
