@@ -116,6 +116,7 @@ MUE = [("20610", 2, 1, "1 Line Edit"), ("99213", 1, 2, "2 Date of Service Edit: 
 MODIFIERS = [  # code, applies_to
     ("25", "em"), ("57", "em"), ("59", "ptp"), ("XS", "ptp"), ("RT", "laterality"),
     ("LT", "laterality"), ("50", "any"), ("26", "radiology"), ("TC", "radiology"), ("AA", "anesthesia"),
+    ("91", "lab"), ("78", "surgery"),
 ]
 
 
@@ -434,6 +435,9 @@ def test_not_billable_header_and_unknown_code(book) -> None:  # type: ignore[no-
         (v("73030", mods=("26", "TC")), ("73030", "26", "TC"), ERROR),
         (v("44140", mods=("50",)), ("44140", "50"), WARNING),       # not bilateral-eligible
         (v("C18.7", mods=("RT",)), ("C18.7", "RT"), ERROR),         # modifier on a diagnosis
+        (v("44140", mods=("AA",)), ("44140", "AA"), WARNING),       # anesthesia modifier
+        (v("44140", mods=("91",)), ("44140", "91"), WARNING),       # lab modifier
+        (v("99213", mods=("78",)), ("99213", "78"), WARNING),       # surgery modifier on E/M
     ],
 )
 def test_modifier_that_does_not_fit(book, verdict: CodeVerdict, codes, severity: str) -> None:  # type: ignore[no-untyped-def]
@@ -449,6 +453,7 @@ def test_modifier_that_does_not_fit(book, verdict: CodeVerdict, codes, severity:
         v("73030", mods=("26",)),
         v("27447", mods=("50",)),
         v("44140", mods=("59",)),
+        v("44140", mods=("78",)),
     ],
 )
 def test_modifier_that_fits(book, verdict: CodeVerdict) -> None:  # type: ignore[no-untyped-def]
