@@ -44,7 +44,7 @@ from consultant.errors import (
 )
 from consultant.mail.inbox import Envelope, Inbox
 from consultant.mail.outbox import Outbox, backoff_seconds
-from consultant.state import ANSWERED, ESCALATED, FAILED, SKIPPED, Ledger, MessageRow, Outgoing
+from consultant.state import ANSWERED, ESCALATED, FAILED, SKIPPED, Ledger, MessageRow, Outgoing, OutboxRow
 
 log = logging.getLogger(__name__)
 
@@ -315,34 +315,40 @@ class Consultant:
         """Send every queued mail that is due; returns how many went out."""
         report = report or PassReport()
         sent = 0
-        for row in self.ledger.due_outbox():
-            if not self.ledger.lease_outbox(row.id):
-                continue
-            t0 = time.perf_counter()
-            try:
-                self.outbox.send(row.raw, row.mail_from, row.recipients)
-            except TransientDeliveryError as e:
-                delay = backoff_seconds(row.attempts + 1)
-                self.ledger.mark_retry(row.id, str(e), delay)
-                report.deferred += 1
-                log.warning("outbox %s (%s for %s): attempt %d deferred: %s; next try in %.0f s",
-                            row.message_id, row.kind, row.case_message_id, row.attempts + 1, e, delay)
-                continue
-            except PermanentDeliveryError as e:
-                case_id = self.ledger.mark_undeliverable(row.id, str(e))
-                self.ledger.set_status(case_id, FAILED, destination=self.imap.failed_folder)
-                report.failed += 1
-                log.error("outbox %s (%s for %s): refused, not retried: %s; case moved to %s",
-                          row.message_id, row.kind, case_id, e, self.imap.failed_folder)
-                self._notify_undeliverable(case_id, row.raw, str(e), row.kind)
-                continue
-            self.ledger.mark_sent(row.id)
-            sent += 1
-            report.sent += 1
-            log.info("outbox %s (%s for %s) sent in %.0f ms", row.message_id, row.kind, row.case_message_id,
-                     (time.perf_counter() - t0) * 1000)
-            self.checkpoint("sent")
+        tried: set[int] = set()
+        while rows := [r for r in self.ledger.due_outbox() if r.id not in tried]:
+            for row in rows:
+                tried.add(row.id)
+                sent += self._send_one(row, report)
         return sent
+
+    def _send_one(self, row: OutboxRow, report: PassReport) -> int:
+        if not self.ledger.lease_outbox(row.id):
+            return 0
+        t0 = time.perf_counter()
+        try:
+            self.outbox.send(row.raw, row.mail_from, row.recipients)
+        except TransientDeliveryError as e:
+            delay = backoff_seconds(row.attempts + 1)
+            self.ledger.mark_retry(row.id, str(e), delay)
+            report.deferred += 1
+            log.warning("outbox %s (%s for %s): attempt %d deferred: %s; next try in %.0f s",
+                        row.message_id, row.kind, row.case_message_id, row.attempts + 1, e, delay)
+            return 0
+        except PermanentDeliveryError as e:
+            case_id = self.ledger.mark_undeliverable(row.id, str(e))
+            self.ledger.set_status(case_id, FAILED, destination=self.imap.failed_folder)
+            report.failed += 1
+            log.error("outbox %s (%s for %s): refused, not retried: %s; case moved to %s",
+                      row.message_id, row.kind, case_id, e, self.imap.failed_folder)
+            self._notify_undeliverable(case_id, row.raw, str(e), row.kind)
+            return 0
+        self.ledger.mark_sent(row.id)
+        report.sent += 1
+        log.info("outbox %s (%s for %s) sent in %.0f ms", row.message_id, row.kind, row.case_message_id,
+                 (time.perf_counter() - t0) * 1000)
+        self.checkpoint("sent")
+        return 1
 
     def _notify_undeliverable(self, case_id: str, raw: bytes, error: str, kind: str) -> None:
         to = self.config.consult.escalation_address

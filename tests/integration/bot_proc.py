@@ -1,0 +1,47 @@
+"""A bot process for the crash test: one pass, optionally SIGKILLing itself at a checkpoint.
+
+    python bot_proc.py CONFIG [--crash-at recorded|sent|filed]
+
+Uses the real pipeline when it is complete, else the stand-in (see stand_in.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from stand_in import real_pipeline_available, stand_in_consult  # noqa: E402
+
+from consultant.config import load_config  # noqa: E402
+from consultant.service import build_consultant, open_knowledge  # noqa: E402
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("config")
+    ap.add_argument("--crash-at")
+    args = ap.parse_args()
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr)
+
+    def checkpoint(name: str) -> None:
+        if name == args.crash_at:
+            os.kill(os.getpid(), signal.SIGKILL)      # no cleanup, no finally: like a power cut
+
+    real = real_pipeline_available()
+    consultant = build_consultant(
+        load_config(args.config),
+        knowledge_factory=open_knowledge if real else (lambda path: (None, None)),
+        consult=None if real else stand_in_consult, checkpoint=checkpoint)
+    report = consultant.process_pass()
+    consultant.inbox.close()
+    print(f"answered={report.answered} sent={report.sent} filed={report.filed}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,111 @@
+"""Fixtures: a private Dovecot (session), an aiosmtpd sink (per test), a fresh bot mailbox per
+test, and the consult to drive (the real pipeline with the full knowledge base, or the stand-in
+while parts are missing — see stand_in.py).
+
+Dovecot must be installed (Debian dovecot-imapd + dovecot-lmtpd). Without it these tests skip
+on a developer machine and FAIL in CI (CI=true), so they can never silently not run there.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from mailservers import Dovecot, SmtpSink, dovecot_available  # noqa: E402
+from stand_in import real_pipeline_available, stand_in_consult  # noqa: E402
+from support import BOT_PASSWORD, PASSWORD_ENV, Mailbox, config_data  # noqa: E402
+
+from consultant.config import Config, parse_config  # noqa: E402
+
+BOTS = [f"bot{i}@example.test" for i in range(40)]
+_next_bot = itertools.count()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    here = Path(__file__).resolve().parent
+    for item in items:
+        if Path(str(item.fspath)).resolve().parent == here:
+            item.add_marker(pytest.mark.integration)
+
+
+@pytest.fixture(scope="session")
+def dovecot() -> Iterator[Dovecot]:
+    if not dovecot_available():
+        message = ("/usr/sbin/dovecot (or openssl) is missing: apt-get install dovecot-imapd "
+                   "dovecot-lmtpd openssl (.ci/setup does this)")
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    users = {bot: BOT_PASSWORD for bot in BOTS}
+    users["coder@clinic.example"] = "coderpass"
+    server = Dovecot(users).start()
+    os.environ[PASSWORD_ENV] = BOT_PASSWORD
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture()
+def bot(dovecot: Dovecot) -> str:
+    """A mailbox no other test has used."""
+    return BOTS[next(_next_bot)]
+
+
+@pytest.fixture()
+def smtp() -> Iterator[SmtpSink]:
+    sink = SmtpSink().start()
+    try:
+        yield sink
+    finally:
+        sink.stop()
+
+
+@pytest.fixture(scope="session")
+def real_pipeline() -> bool:
+    return real_pipeline_available()
+
+
+@pytest.fixture(scope="session")
+def kb_path(request: pytest.FixtureRequest, real_pipeline: bool, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if real_pipeline:
+        return Path(request.getfixturevalue("full_kb_path"))
+    return tmp_path_factory.mktemp("nokb") / "kb.sqlite"
+
+
+@pytest.fixture(scope="session")
+def knowledge_factory(real_pipeline: bool) -> Callable[[Path], tuple[Any, Any]]:
+    if real_pipeline:
+        from consultant.service import open_knowledge
+        return open_knowledge
+    return lambda path: (None, None)
+
+
+@pytest.fixture(scope="session")
+def consult_fn(real_pipeline: bool) -> Callable[..., Any]:
+    if real_pipeline:
+        from consultant.pipeline import consult
+        return consult
+    return stand_in_consult
+
+
+@pytest.fixture()
+def make_config(dovecot: Dovecot, bot: str, smtp: SmtpSink, tmp_path: Path,
+                kb_path: Path) -> Callable[..., Config]:
+    def make(smtp_port: int | None = None, consult: dict[str, Any] | None = None, **imap: Any) -> Config:
+        data = config_data(dovecot, bot, smtp_port or smtp.port, tmp_path, kb_path, **imap)
+        data["consult"].update(consult or {})
+        return parse_config(data, tmp_path)
+    return make
+
+
+@pytest.fixture()
+def mailbox(dovecot: Dovecot, bot: str) -> Mailbox:
+    return Mailbox(dovecot, bot)

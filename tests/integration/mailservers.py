@@ -1,0 +1,255 @@
+"""Real mail servers on 127.0.0.1 for the integration tests and bench/latency.py.
+
+* `Dovecot`  — a private Dovecot 2.3 (Debian dovecot-imapd + dovecot-lmtpd) in a temp dir:
+  its own config (no /etc/dovecot), base_dir, logs, self-signed cert, passwd-file users,
+  IMAP (STARTTLS), IMAPS and LMTP on free ports. Stopped by signalling its process group.
+* `SmtpSink` — aiosmtpd on a free port that keeps every message (optionally refusing some
+  recipients with 5xx) and can be stopped and started again on the same port.
+* `lmtp_deliver` — delivery "as if by mail" through Dovecot's LMTP, one recipient per
+  transaction (CPython's smtplib.LMTP reads only the first per-recipient reply).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import signal
+import smtplib
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from email import message_from_bytes, policy
+from pathlib import Path
+
+from aiosmtpd.controller import Controller
+
+DOVECOT = "/usr/sbin/dovecot"
+LOOPBACK = "127.0.0.1"
+USERS = {"bot@example.test": "botpass", "coder@clinic.example": "coderpass"}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind((LOOPBACK, 0))
+        return int(s.getsockname()[1])
+
+
+def dovecot_available() -> bool:
+    return Path(DOVECOT).exists() and shutil.which("openssl") is not None
+
+
+class Dovecot:
+    """Start with `Dovecot(users).start()`; attributes imap_port, imaps_port, lmtp_port, cafile."""
+
+    def __init__(self, users: dict[str, str] | None = None) -> None:
+        self.users = users or dict(USERS)
+        self.dir = Path(tempfile.mkdtemp(prefix="dovecot."))
+        self.imap_port, self.imaps_port, self.lmtp_port = free_port(), free_port(), free_port()
+        self.cafile = str(self.dir / "ssl" / "cert.pem")
+        self.pid: int | None = None
+
+    def _config(self, mail_uid: int, mail_gid: int, rootless: str) -> str:
+        d = self.dir
+        return f"""
+instance_name = dovecot-test-{self.imap_port}
+base_dir = {d}/run
+state_dir = {d}/state
+log_path = {d}/dovecot.log
+listen = {LOOPBACK}
+protocols = imap lmtp
+hostname = mail.example.test
+postmaster_address = postmaster@example.test
+shutdown_clients = yes
+{rootless}
+ssl = yes
+ssl_cert = <{d}/ssl/cert.pem
+ssl_key = <{d}/ssl/key.pem
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+passdb {{
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u {d}/users
+}}
+userdb {{
+  driver = passwd-file
+  args = username_format=%u {d}/users
+  default_fields = uid={mail_uid} gid={mail_gid} home={d}/mail/%u
+}}
+first_valid_uid = 1
+auth_failure_delay = 0
+mail_max_userip_connections = 200
+mail_location = maildir:~/Maildir
+namespace inbox {{
+  inbox = yes
+  separator = /
+  mailbox Sent {{
+    special_use = \\Sent
+    auto = subscribe
+  }}
+  mailbox Trash {{
+    special_use = \\Trash
+    auto = subscribe
+  }}
+}}
+lda_mailbox_autocreate = yes
+service lmtp {{
+  inet_listener lmtp {{
+    address = {LOOPBACK}
+    port = {self.lmtp_port}
+  }}
+}}
+service imap-login {{
+  inet_listener imap {{
+    port = {self.imap_port}
+  }}
+  inet_listener imaps {{
+    port = {self.imaps_port}
+    ssl = yes
+  }}
+}}
+mailbox_idle_check_interval = 1 secs
+"""
+
+    def start(self) -> Dovecot:
+        d = self.dir
+        for sub in ("run", "state", "mail", "ssl"):
+            (d / sub).mkdir(parents=True, exist_ok=True)
+        subprocess.run(
+            ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+             "-days", "30", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
+             "-keyout", str(d / "ssl/key.pem"), "-out", str(d / "ssl/cert.pem")],
+            check=True, capture_output=True)
+        os.chmod(d / "ssl/key.pem", 0o600)
+        (d / "users").write_text("".join(f"{u}:{{PLAIN}}{p}::::::\n" for u, p in self.users.items()))
+        if os.getuid() == 0:
+            import pwd
+            nobody = pwd.getpwnam("nobody")
+            mail_uid, mail_gid, rootless = nobody.pw_uid, nobody.pw_gid, ""
+            os.chown(d / "mail", mail_uid, mail_gid)
+            os.chmod(d, 0o711)     # auth (dovecot) and mail (nobody) processes must traverse it
+        else:
+            import grp
+            import pwd
+            me = pwd.getpwuid(os.getuid()).pw_name
+            group = grp.getgrgid(os.getgid()).gr_name
+            mail_uid, mail_gid = os.getuid(), os.getgid()
+            rootless = (f"default_internal_user = {me}\ndefault_internal_group = {group}\n"
+                        f"default_login_user = {me}\nservice anvil {{\n  chroot =\n}}\n"
+                        "service imap-login {\n  chroot =\n}\n")
+        conf = d / "dovecot.conf"
+        conf.write_text(self._config(mail_uid, mail_gid, rootless))
+        # the daemonised master keeps inherited fds open: give it files, never our pipes
+        with open(os.devnull, "rb") as devnull, open(d / "dovecot.stderr", "ab") as err:
+            proc = subprocess.run([DOVECOT, "-c", str(conf)], stdin=devnull, stdout=err, stderr=err)
+        if proc.returncode != 0:
+            raise RuntimeError(f"dovecot failed to start: {(d / 'dovecot.stderr').read_text()}")
+        deadline = time.monotonic() + 15
+        while True:
+            try:
+                with socket.create_connection((LOOPBACK, self.imap_port), timeout=1) as s:
+                    if s.recv(100).startswith(b"* OK"):
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError("dovecot did not answer: " + self.log())
+            time.sleep(0.02)
+        self.pid = int((d / "run/master.pid").read_text())
+        return self
+
+    def log(self) -> str:
+        p = self.dir / "dovecot.log"
+        return p.read_text() if p.exists() else ""
+
+    def stop(self) -> None:
+        """SIGTERM to the master's process group (it called setsid), wait, remove the dir."""
+        pidfile = self.dir / "run/master.pid"
+        if pidfile.exists():
+            pid = int(pidfile.read_text())
+            try:
+                os.killpg(pid, signal.SIGTERM)
+                deadline = time.monotonic() + 10
+                while time.monotonic() < deadline:
+                    os.killpg(pid, 0)
+                    time.sleep(0.05)
+                os.killpg(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def deliver(self, raw: bytes, rcpt: str = "bot@example.test", sender: str = "coder@clinic.example") -> None:
+        lmtp_deliver(self.lmtp_port, sender, [rcpt], raw)
+
+
+def lmtp_deliver(port: int, sender: str, rcpts: list[str], raw: bytes) -> None:
+    with smtplib.LMTP(LOOPBACK, port) as lmtp:
+        for rcpt in rcpts:
+            lmtp.sendmail(sender, [rcpt], raw)
+
+
+@dataclass
+class Captured:
+    mail_from: str
+    rcpt_tos: list[str]
+    data: bytes
+    at: float
+
+    @property
+    def message(self):  # type: ignore[no-untyped-def]
+        return message_from_bytes(self.data, policy=policy.default)
+
+
+@dataclass
+class _Handler:
+    refuse: set[str] = field(default_factory=set)
+    messages: list[Captured] = field(default_factory=list)
+    cond: threading.Condition = field(default_factory=threading.Condition)
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # type: ignore[no-untyped-def]  # noqa: N802
+        if address.lower() in self.refuse:
+            return "550 5.1.1 no such user here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]  # noqa: N802
+        with self.cond:
+            self.messages.append(Captured(envelope.mail_from, list(envelope.rcpt_tos),
+                                          envelope.original_content or envelope.content, time.time()))
+            self.cond.notify_all()
+        return "250 2.0.0 accepted"
+
+
+class SmtpSink:
+    """aiosmtpd on 127.0.0.1 keeping every message; `stop()`/`start()` keep the same port."""
+
+    def __init__(self, port: int | None = None) -> None:
+        self.port = port or free_port()
+        self.handler = _Handler()
+        self.controller: Controller | None = None
+        logging.getLogger("mail.log").setLevel(logging.ERROR)
+
+    @property
+    def messages(self) -> list[Captured]:
+        return self.handler.messages
+
+    def start(self) -> SmtpSink:
+        self.controller = Controller(self.handler, hostname=LOOPBACK, port=self.port,
+                                     server_hostname="smtp.example.test", ready_timeout=5)
+        self.controller.start()
+        return self
+
+    def stop(self) -> None:
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
+
+    def wait_for(self, count: int, timeout: float = 15.0) -> list[Captured]:
+        with self.handler.cond:
+            if not self.handler.cond.wait_for(lambda: len(self.handler.messages) >= count, timeout):
+                raise TimeoutError(f"only {len(self.handler.messages)} of {count} messages reached the SMTP server")
+            return list(self.handler.messages)

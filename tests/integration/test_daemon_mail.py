@@ -1,0 +1,257 @@
+"""The bot against a REAL Dovecot (LMTP delivery, IMAP STARTTLS with the cert checked) and a
+real aiosmtpd: answered once and in the thread, robots and strangers ignored, a SIGKILL between
+sending and filing does not answer twice, SMTP outages are retried, IDLE wakes the bot."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+from email import message_from_bytes, policy
+from pathlib import Path
+
+import pytest
+from mailservers import SmtpSink, free_port
+from support import config_data, sample, to_toml
+
+from consultant.cli import main as cli_main
+from consultant.service import StopSignal, build_consultant, run_daemon
+from consultant.state import ANSWERED, FAILED, SKIPPED
+
+HERE = Path(__file__).resolve().parent
+CODES = ("44320", "44140", "C18.7", "K56.69", "99213")
+
+
+@pytest.fixture()
+def build(make_config, knowledge_factory, consult_fn):  # type: ignore[no-untyped-def]
+    made = []
+
+    def _build(**kw):  # type: ignore[no-untyped-def]
+        checkpoint = kw.pop("checkpoint", None)
+        c = build_consultant(make_config(**kw), knowledge_factory=knowledge_factory, consult=consult_fn,
+                             checkpoint=checkpoint)
+        made.append(c)
+        return c
+
+    yield _build
+    for c in made:
+        c.inbox.close()
+        c.ledger.close()
+
+
+def parse(raw: bytes):  # type: ignore[no-untyped-def]
+    return message_from_bytes(raw, policy=policy.default)
+
+
+def test_case_answered_once_in_thread(dovecot, bot, smtp, mailbox, build) -> None:  # type: ignore[no-untyped-def]
+    dovecot.deliver(sample("01-loop-colostomy.eml"), rcpt=bot)
+    bot_ = build()
+    report = bot_.process_pass()
+    assert report.answered == 1 and report.sent == 1 and report.filed == 1
+    (got,) = smtp.wait_for(1)
+    reply = got.message
+    assert got.rcpt_tos == ["coder@clinic.example"]
+    assert reply["In-Reply-To"] == "<sample-colostomy-1@clinic.example>"
+    assert "<sample-colostomy-1@clinic.example>" in reply["References"]
+    assert reply["Subject"] == "Re: Loop colostomy with sigmoid resection - codes OK?"
+    assert reply["Auto-Submitted"] == "auto-replied"
+    text = reply.get_body(("plain",)).get_content()
+    for code in CODES:
+        assert code in text, code
+    # a second pass, and a second process on the same ledger: nothing more is sent
+    assert bot_.process_pass().answered == 0
+    assert build().process_pass().answered == 0
+    time.sleep(0.3)
+    assert len(smtp.messages) == 1
+    assert mailbox.messages("INBOX") == []
+    ((flags, raw),) = mailbox.messages("Processed")
+    assert b"\\Answered" in flags and b"\\Seen" not in flags       # fetched with BODY.PEEK
+    assert parse(raw)["Message-ID"] == "<sample-colostomy-1@clinic.example>"
+    ((_, sent),) = mailbox.messages("Sent")
+    assert parse(sent)["Message-ID"] == reply["Message-ID"]
+    row = bot_.ledger.message("<sample-colostomy-1@clinic.example>")
+    assert row.status == ANSWERED and {"44320", "44140"} <= set(row.codes)
+
+
+def test_follow_up_gets_thread_codes(dovecot, bot, smtp, build) -> None:  # type: ignore[no-untyped-def]
+    dovecot.deliver(sample("01-loop-colostomy.eml"), rcpt=bot)
+    bot_ = build()
+    bot_.process_pass()
+    first = smtp.wait_for(1)[0].message
+    follow = (f"From: coder@clinic.example\r\nTo: {bot}\r\nSubject: Re: {first['Subject']}\r\n"
+              f"Message-ID: <follow-1@clinic.example>\r\nIn-Reply-To: {first['Message-ID']}\r\n"
+              f"References: <sample-colostomy-1@clinic.example> {first['Message-ID']}\r\n\r\n"
+              "And if I add modifier 59 to 44320?\r\n").encode()
+    seen: list[tuple[str, ...]] = []
+    real = bot_._consult
+
+    def spy(raw, **kw):  # type: ignore[no-untyped-def]
+        seen.append(kw["thread_codes"])
+        return real(raw, **kw)
+
+    bot_._consult = spy
+    dovecot.deliver(follow, rcpt=bot)
+    bot_.process_pass()
+    second = smtp.wait_for(2)[1].message
+    assert second["In-Reply-To"] == "<follow-1@clinic.example>"
+    assert {"44320", "44140"} <= set(seen[0])
+
+
+def test_auto_reply_and_stranger_not_answered(dovecot, bot, smtp, mailbox, build) -> None:  # type: ignore[no-untyped-def]
+    dovecot.deliver(sample("05-out-of-office.eml"), rcpt=bot)
+    stranger = (b"From: someone@elsewhere.example\r\nTo: bot@example.test\r\nSubject: CPT 44320?\r\n"
+                b"Message-ID: <stranger-1@elsewhere.example>\r\n\r\nIs 44320 billable with 44140?\r\n")
+    dovecot.deliver(stranger, rcpt=bot, sender="someone@elsewhere.example")
+    bot_ = build()
+    report = bot_.process_pass()
+    assert report.skipped == 2 and report.answered == 0
+    time.sleep(0.5)
+    assert smtp.messages == []
+    assert mailbox.messages("INBOX") == []
+    processed = mailbox.messages("Processed")
+    assert len(processed) == 2 and all(b"\\Answered" not in flags for flags, _ in processed)
+    for mid in ("<sample-ooo-5@clinic.example>", "<stranger-1@elsewhere.example>"):
+        row = bot_.ledger.message(mid)
+        assert row.status == SKIPPED and row.reason
+    assert "auto" in bot_.ledger.message("<sample-ooo-5@clinic.example>").reason.lower()
+
+
+def test_sigkill_between_send_and_flag_does_not_answer_twice(dovecot, bot, smtp, mailbox, tmp_path,
+                                                             kb_path) -> None:  # type: ignore[no-untyped-def]
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(to_toml(config_data(dovecot, bot, smtp.port, tmp_path, kb_path)))
+    dovecot.deliver(sample("03-debridement-question.eml"), rcpt=bot)
+    run = [sys.executable, str(HERE / "bot_proc.py"), str(cfg)]
+    killed = subprocess.run([*run, "--crash-at", "sent"], capture_output=True, text=True, timeout=120)
+    assert killed.returncode == -9, killed.stderr[-2000:]
+    assert len(smtp.wait_for(1)) == 1
+    assert len(mailbox.messages("INBOX")) == 1           # not flagged, not moved: the kill came first
+    again = subprocess.run(run, capture_output=True, text=True, timeout=120)
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert "answered=0 sent=0 filed=1" in again.stdout
+    time.sleep(0.3)
+    assert len(smtp.messages) == 1                       # still exactly one reply
+    assert mailbox.messages("INBOX") == []
+    ((flags, _),) = mailbox.messages("Processed")
+    assert b"\\Answered" in flags
+
+
+def test_smtp_down_then_back(dovecot, bot, mailbox, build) -> None:  # type: ignore[no-untyped-def]
+    port = free_port()                                   # nothing listens here yet
+    bot_ = build(smtp_port=port, poll_interval=60)
+    stop = StopSignal()
+    daemon = threading.Thread(target=run_daemon, args=(bot_, stop), daemon=True)
+    daemon.start()
+    sink = SmtpSink(port)
+    try:
+        dovecot.deliver(sample("04-ortho-laterality.eml"), rcpt=bot)
+        deadline = time.monotonic() + 15
+        while bot_.ledger.summary().pending_outbox == 0:
+            assert time.monotonic() < deadline, "the reply was never queued"
+            time.sleep(0.1)
+        assert bot_.ledger.message("<sample-ortho-4@clinic.example>").status == "waiting"
+        assert len(mailbox.messages("INBOX")) == 1      # not filed while the reply is not out
+        time.sleep(1.5)                                  # at least one more failed attempt
+        sink.start()
+        (got,) = sink.wait_for(1, timeout=20)            # retried with backoff, not polled for
+        assert got.message["In-Reply-To"] == "<sample-ortho-4@clinic.example>"
+        deadline = time.monotonic() + 10
+        while mailbox.messages("INBOX"):
+            assert time.monotonic() < deadline, "answered case was not filed"
+            time.sleep(0.2)
+    finally:
+        stop.set()
+        daemon.join(15)
+        sink.stop()
+    assert not daemon.is_alive()
+    assert len(sink.messages) == 1
+    assert bot_.ledger.message("<sample-ortho-4@clinic.example>").status == ANSWERED
+
+
+def test_idle_wakes_the_bot(dovecot, bot, smtp, build) -> None:  # type: ignore[no-untyped-def]
+    bot_ = build(poll_interval=60, idle=True)
+    stop = StopSignal()
+    daemon = threading.Thread(target=run_daemon, args=(bot_, stop), daemon=True)
+    daemon.start()
+    try:
+        time.sleep(1.5)                                  # first pass done, waiting in IDLE
+        t0 = time.monotonic()
+        dovecot.deliver(sample("02-em-diabetes-ckd.eml"), rcpt=bot)
+        (got,) = smtp.wait_for(1, timeout=10)
+        elapsed = time.monotonic() - t0
+        assert got.message["In-Reply-To"] == "<sample-em-2@clinic.example>"
+        assert elapsed < 8, f"reply after {elapsed:.1f} s: IDLE did not wake the bot (poll is 60 s)"
+    finally:
+        t_stop = time.monotonic()
+        stop.set()
+        daemon.join(15)
+    assert not daemon.is_alive() and time.monotonic() - t_stop < 5   # SIGTERM-style stop is prompt
+
+
+def test_permanent_refusal_goes_to_failed_folder_and_a_human(dovecot, bot, smtp, mailbox, build) -> None:  # type: ignore[no-untyped-def]
+    smtp.handler.refuse.add("coder@clinic.example")
+    dovecot.deliver(sample("01-loop-colostomy.eml"), rcpt=bot)
+    bot_ = build()
+    bot_.process_pass()
+    (notice,) = smtp.wait_for(1)
+    assert notice.rcpt_tos == ["lead@clinic.example"]
+    assert "undeliverable" in notice.message["Subject"].lower()
+    assert bot_.ledger.message("<sample-colostomy-1@clinic.example>").status == FAILED
+    assert bot_.ledger.due_outbox() == []                # not retried
+    bot_.process_pass()
+    assert len(smtp.messages) == 1
+    assert mailbox.messages("INBOX") == [] and len(mailbox.messages("Failed")) == 1
+
+
+def test_too_large_is_not_fetched(dovecot, bot, smtp, mailbox, build) -> None:  # type: ignore[no-untyped-def]
+    big = sample("01-loop-colostomy.eml").replace(b"Thanks,", b"x" * 3000 + b"\r\nThanks,")
+    big = big.replace(b"<sample-colostomy-1@", b"<big-1@")
+    dovecot.deliver(big, rcpt=bot)
+    bot_ = build(consult={"max_message_bytes": 2048})
+    bot_.process_pass()
+    time.sleep(0.3)
+    assert smtp.messages == [] and len(mailbox.messages("Failed")) == 1
+    assert "too large" in bot_.ledger.message("<big-1@clinic.example>").reason
+
+
+def test_move_fallback_without_move_capability(dovecot, bot, smtp, mailbox, make_config,
+                                               knowledge_factory, consult_fn) -> None:  # type: ignore[no-untyped-def]
+    from consultant.mail.inbox import connect_imap
+
+    def no_move(cfg):  # type: ignore[no-untyped-def]
+        client = connect_imap(cfg)
+        real = client.has_capability
+        client.has_capability = lambda cap: False if cap.upper() == "MOVE" else real(cap)
+        return client
+
+    dovecot.deliver(sample("03-debridement-question.eml"), rcpt=bot)
+    bot_ = build_consultant(make_config(), knowledge_factory=knowledge_factory, consult=consult_fn,
+                            imap_connect=no_move)
+    try:
+        assert bot_.process_pass().filed == 1
+    finally:
+        bot_.inbox.close()
+    assert mailbox.messages("INBOX") == [] and len(mailbox.messages("Processed")) == 1
+
+
+def test_check_config_and_once_commands(dovecot, bot, smtp, tmp_path, kb_path, capsys, real_pipeline) -> None:  # type: ignore[no-untyped-def]
+    cfg = tmp_path / "config.toml"
+    data = config_data(dovecot, bot, smtp.port, tmp_path, kb_path)
+    cfg.write_text(to_toml(data))
+    code = cli_main(["--config", str(cfg), "check-config"])
+    out = capsys.readouterr().out
+    assert "imap:" in out and "login as" in out and "IDLE" in out and "smtp:" in out
+    assert code == (0 if real_pipeline else 3)          # 3 only for the missing KB without the pipeline
+    data["imap"]["password_env"] = "CONSULTANT_TEST_WRONG_PW"
+    bad = tmp_path / "bad.toml"
+    bad.write_text(to_toml(data))
+    os.environ["CONSULTANT_TEST_WRONG_PW"] = "wrong"
+    assert cli_main(["--config", str(bad), "check-config"]) == 3
+    assert "imap: FAILED" in capsys.readouterr().out
+    data["imap"]["security"] = "plain"
+    bad.write_text(to_toml(data))
+    assert cli_main(["--config", str(bad), "check-config"]) == 2
+    assert cli_main(["--config", str(cfg), "status", "--json"]) == 0
+    assert '"counts"' in capsys.readouterr().out
