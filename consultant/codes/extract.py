@@ -1,0 +1,429 @@
+"""Find the codes a case mentions: CPT (and Category II/III, PLA, vaccine, MAAA), HCPCS Level
+II, ICD-10-CM with or without its dot, and modifiers and units written after a code.
+
+Pure and fast: one precompiled scan for candidate tokens; for each, a look at the characters
+around it for what is never a code (`codes.noise`: dates, phone numbers, ZIP codes, record
+numbers, money, ...); then a few anchored matches after each code for its modifiers and
+units. Undotted ICD-10-CM shapes ('E119', 'B27', 'P53') are common in clinical prose as other
+things, so they count only near coding words or other codes. The knowledge base is not
+consulted: shape and context decide, and the analysis judges what was found.
+
+    >>> [(m.code, m.modifiers) for m in extract_codes("Bill 99213-25 for E119, MRN 00483921")]
+    [('99213', ('25',)), ('E11.9', ())]
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from consultant.codes.mention import CPT, HCPCS, ICD10CM, MODIFIER, Mention
+from consultant.codes.noise import noise_kind
+from consultant.codes.normalize import (
+    HCPCS_LETTERS,
+    KNOWN_MODIFIERS,
+    is_icd_category_shape,
+    normalize_icd,
+)
+
+# Candidate tokens. The look-arounds keep tokens whole: no code from the middle of a word,
+# an e-mail address, a decimal number or a QP escape.
+_TOKEN = re.compile(
+    r"(?<![\w@&=])(?<!\d\.)"
+    r"(?:(?P<icd>[A-Za-z]\d[0-9A-Za-z]\.[0-9A-Za-z]{1,4})"
+    r"|(?P<alnum>[A-Z]\d[0-9A-Z]{1,5})"
+    r"|(?P<cpt>\d{5}|\d{4}[Ff]|0\d{3}[TtUuAaMm]))"
+    r"(?![\w@]|\.\w|,\d{1,3}(?!\d))"
+)
+
+# -- what follows a code: modifiers and units ------------------------------------------
+_MOD = r"[0-9A-Za-z]{2}"
+_NO_UNIT_AFTER = (
+    r"(?![ \t]*(?:%|percent|min\b|mins\b|minutes?|hrs?\b|hours?|yrs?\b|years?|yo\b|y/o|days?|"
+    r"weeks?|months?|mg\b|ml\b|units?|patients?|people|visits?|cases?|times?|pts?\b|"
+    r"year-old|y\.o\.))"
+)
+_TAIL_HYPHEN = re.compile(rf"[ \t]*,?[ \t]*[-–][ \t]?(?P<m>{_MOD})(?!\w)(?![.:/]\d)")
+_TAIL_KEYWORD = re.compile(
+    rf"[ \t]*,?[ \t]*(?:(?:with|w/|plus|and|using)[ \t]+)?(?:(?:a|the)[ \t]+)?"
+    rf"(?:mod(?:ifier)?s?)\.?[ \t]*[:#]?[ \t]*[-–]?(?P<m>{_MOD})(?!\w)",
+    re.IGNORECASE,
+)
+_TAIL_WITH = re.compile(
+    rf"[ \t]+(?:with|w/)[ \t]+(?:(?:a|the)[ \t]+)?[-–]?(?P<m>{_MOD})(?!\w)" + _NO_UNIT_AFTER,
+    re.IGNORECASE,
+)
+_TAIL_SPACE_ALPHA = re.compile(r"[ \t]+(?P<m>[A-Z][A-Z0-9]|[0-9][A-Z]|rt|lt)(?![\w-])")
+# '99213 25' only when nothing but an end, punctuation or another modifier follows.
+_TAIL_SPACE_NUM = re.compile(
+    r"[ \t]+(?P<m>\d{2})(?=[ \t]*(?:$|[\r\n,;)\]]|[-–]?[0-9A-Z]{2}(?![\w.:/-])))", re.MULTILINE
+)
+_TAIL_LIST = re.compile(rf"[ \t]*[,/&][ \t]*[-–]?(?P<m>{_MOD})(?!\w)(?![.:/]\d)")
+_TAIL_UNITS = re.compile(
+    r"[ \t]*[,;]?[ \t]*(?:"
+    r"\(?[x×*][ \t]*(?P<a>\d{1,3})(?:[ \t]*units?)?\)?(?![\w.]|,\d)"
+    r"|\(?(?P<b>\d{1,3})[ \t]*(?:units?|UOS)\b\)?"
+    r"|\(?(?:units?|qty|quantity|UOS)[ \t]*(?:[:=#]|of)?[ \t]*[x×]?[ \t]*(?P<c>\d{1,3})(?![\w.])\)?"
+    r")",
+    re.IGNORECASE,
+)
+
+# -- context ----------------------------------------------------------------------------
+# A count or quantity right after a number: '12000 patients', '50000 units of heparin'.
+_QUANTITY_AFTER = re.compile(
+    r"[ \t]*(?:units?\b(?![ \t]*[:=x×#]?[ \t]*\d)|(?:patients|people|persons|cases|steps|feet|"
+    r"miles|meters|metres|words|pages|lines|rows|records|members|employees|beneficiaries|lives|"
+    r"years|months|days|hours|minutes|seconds|times|calories|cells|copies|beats|dollars|"
+    r"residents|children|adults|deaths|births|admissions|beds|samples|specimens)\b)",
+    re.IGNORECASE,
+)
+# A word just before a number that makes it a value or an identifier: 'platelets 51000'.
+_VALUE_BEFORE = re.compile(
+    r"\b(?:platelets?|plts?|leu[ck]ocytes?|wbc|rbc|hgb|hb|neutrophils?|lymphocytes?|counts?|"
+    r"levels?|titers?|titres?|values?|scores?|models?|serial|lot|factor\s+[IVX]+|positions?|"
+    r"nucleotides?|exons?|codons?|pmid|doi|volume|vol|issue|pages?|pp|cells|weight|height|"
+    r"population|approximately|about|over|under|nearly|some|total|sum|balance|paid|owed)"
+    r"[ \t]*[:=]?[ \t]*$",
+    re.IGNORECASE,
+)
+# Words just before a number that make it a code: 'CPT 44320', 'billed 99213', 'and 44140'.
+_CODE_BEFORE = re.compile(
+    r"(?:\b(?:cpt|hcpcs|codes?|bill(?:ed|ing|s)?|with|and|plus|or|vs|versus|reported|report|"
+    r"append(?:ed)?|use|using|submit(?:ted)?|w)\b|#)[^\w\n]{0,3}$",
+    re.IGNORECASE,
+)
+_DX_WORD = re.compile(
+    r"\b(?:dx|ddx|diag|diagnos[ie]s|diagnoses|icd(?:-?10)?(?:-?cm)?|impression|assessment)\b",
+    re.IGNORECASE,
+)
+_PROC_WORD = re.compile(
+    r"\b(?:cpt|hcpcs|proc|procedures?|bill(?:ed|ing)?|charged?|j-?codes?|drugs?|supply|dme|"
+    r"units?|injections?|infusions?)\b",
+    re.IGNORECASE,
+)
+_LIST_GAP = re.compile(r"[\s,;/&+]*(?:(?:and|or|plus)[\s,;]*)?", re.IGNORECASE)
+# Three-character tokens that look like categories but are something else here.
+_NOT_CATEGORY_BEFORE = re.compile(r"\b(?:vitamin|vit|coenzyme|ansi|asc)\.?[ \t]*$", re.IGNORECASE)
+_NOT_CATEGORY_AFTER = re.compile(
+    r"[ \t]*(?:masks?|respirators?|vertebra|vertebrae|vertebral|level|837|835|27[0-7]|edi\b|"
+    r"[-–/][ \t]*[A-Z]?\d)",
+    re.IGNORECASE,
+)
+_VERTEBRA = frozenset({"T10", "T11", "T12"})
+# Letter-and-digits tokens that name something else: HLA types, gene variants, percentiles.
+_NOT_ICD_BEFORE = re.compile(r"\bHLA\b[^.;\n]{0,25}$|\b(?:p|c)\.$")
+_NOT_ICD_AFTER = re.compile(
+    r"[ \t]*(?:mutations?|variants?|polymorphisms?|alleles?|substitutions?|proteins?|genes?|"
+    r"antigens?|antibod(?:y|ies)|percentiles?|centiles?|allotypes?|positive|negative|"
+    r"infections?|virus|strain|serotype)\b",
+    re.IGNORECASE,
+)
+# Words that say the text is about codes, so an undotted 'E119' or bare 'I10' is one.
+_CODE_WORDS = (
+    r"\b(?:codes?|coded|coding|dx|ddx|icd\w*|cpt|hcpcs|bill\w*|claims?|valid|invalid|"
+    r"modifiers?|denied|denials?|payers?|category|subcategory|excludes\d?|7th|seventh)\b"
+)
+_SUPPORT = re.compile(
+    _CODE_WORDS + r"|\bdiagnos[ie]s(?:[ \t]+codes?)?[ \t]*[:#-]", re.IGNORECASE
+)
+_SUPPORT_AFTER = re.compile(_CODE_WORDS, re.IGNORECASE)
+
+# -- modifiers written on their own ------------------------------------------------------
+_MOD_WORD = re.compile(r"[Mm][Oo][Dd]")  # a cheap literal scan; the forms are checked after
+_MOD_KEYWORD = re.compile(
+    rf"(?:mod(?:ifier)?s?)\.?[ \t]*[:#]?[ \t]*[-–]?(?P<m>{_MOD})(?!\w)", re.IGNORECASE
+)
+_MOD_BEFORE_WORD = re.compile(rf"(?<![\w-])[-–]?(?P<m>{_MOD})[ \t]+$")
+_MOD_LIST_MORE = re.compile(
+    rf"[ \t]*(?:,|/|&|\+|\band\b|\bor\b|,[ \t]*(?:and|or)\b)[ \t]*[-–]?(?P<m>{_MOD})(?!\w)",
+    re.IGNORECASE,
+)
+_MOD_BARE = re.compile(r"(?:X[EPSU]|[-–][A-Z][A-Z0-9])(?![\w-])")
+_ATTACH_TO = re.compile(
+    r"[ \t]+(?:on|to|for|appended[ \t]+to|added[ \t]+to|with)[ \t]+(?:(?:the|code|cpt|hcpcs)[ \t]+)*",
+    re.IGNORECASE,
+)
+
+_CPT_RANGES = ((100, 1999), (10004, 99607))
+
+
+@dataclass
+class _Found:
+    system: str
+    code: str
+    start: int
+    end: int
+    tail_end: int
+    modifiers: list[str] = field(default_factory=list)
+    units: int | None = None
+
+
+def _modifier(raw: str, *, bare: bool) -> str | None:
+    """Normal form of a written modifier, or None if it should not count here.
+
+    After a hyphen or the word 'modifier' any two characters with a letter count (the
+    knowledge base says whether they exist); bare tokens must be in the known list."""
+    up = raw.upper()
+    if bare:
+        if up not in KNOWN_MODIFIERS:
+            return None
+        return up if raw.isdigit() or raw.isupper() or up in {"RT", "LT"} else None
+    if up in KNOWN_MODIFIERS:
+        return up
+    return up if raw.isupper() and not raw.isdigit() else None
+
+
+def _line_start(text: str, pos: int, limit: int = 80) -> int:
+    nl = text.rfind("\n", max(0, pos - limit), pos)
+    return nl + 1 if nl >= 0 else max(0, pos - limit)
+
+
+def _icd_context(text: str, start: int, previous: _Found | None) -> bool:
+    """True when the words before a letter-and-four-digits token speak of diagnoses."""
+    if previous is not None and previous.system == ICD10CM:
+        if _LIST_GAP.fullmatch(text, previous.tail_end, start):
+            return True
+    begin = _line_start(text, start)
+    dx = [m.end() for m in _DX_WORD.finditer(text, begin, start)]
+    if not dx:
+        return False
+    proc = [m.end() for m in _PROC_WORD.finditer(text, begin, start)]
+    return not proc or dx[-1] > proc[-1]
+
+
+def _cpt_ok(text: str, start: int, end: int, code: str, previous: _Found | None) -> bool:
+    if code.isdigit():
+        n = int(code)
+        if not any(lo <= n <= hi for lo, hi in _CPT_RANGES):
+            return False
+    if _VALUE_BEFORE.search(text, max(0, start - 25), start):
+        return False
+    if _QUANTITY_AFTER.match(text, end):
+        # A strong code word before wins over a count after ('billed 99213 visits').
+        near = previous is not None and start - previous.tail_end <= 6
+        return near or bool(_CODE_BEFORE.search(text, max(0, start - 25), start))
+    return True
+
+
+def _category_ok(text: str, start: int, end: int, code: str) -> bool:
+    """Bare three-character categories ('I10') unless the context says vitamin, mask, spine."""
+    if code in _VERTEBRA:
+        return False
+    if _NOT_CATEGORY_BEFORE.search(text, max(0, start - 15), start):
+        return False
+    return not _NOT_CATEGORY_AFTER.match(text, end)
+
+
+def _read_tail(text: str, found: _Found) -> None:
+    """Modifiers and units written after a CPT/HCPCS code, in any order."""
+    pos = found.end
+    last_was_modifier = False
+    for _ in range(8):
+        m = _TAIL_HYPHEN.match(text, pos)
+        if m and (mod := _modifier(m.group("m"), bare=False)):
+            found.modifiers.append(mod)
+            pos, last_was_modifier = m.end(), True
+            continue
+        m = _TAIL_KEYWORD.match(text, pos)
+        if m and (mod := _modifier(m.group("m"), bare=False)):
+            found.modifiers.append(mod)
+            pos, last_was_modifier = m.end(), True
+            continue
+        if last_was_modifier:
+            m = _TAIL_LIST.match(text, pos)
+            if m and (mod := _modifier(m.group("m"), bare=True)):
+                found.modifiers.append(mod)
+                pos = m.end()
+                continue
+        m = _TAIL_WITH.match(text, pos)
+        if m and (mod := _modifier(m.group("m"), bare=True)):
+            found.modifiers.append(mod)
+            pos, last_was_modifier = m.end(), True
+            continue
+        m = _TAIL_SPACE_ALPHA.match(text, pos)
+        if m and (mod := _modifier(m.group("m"), bare=True)):
+            found.modifiers.append(mod)
+            pos, last_was_modifier = m.end(), True
+            continue
+        m = _TAIL_SPACE_NUM.match(text, pos)
+        if m and (mod := _modifier(m.group("m"), bare=True)):
+            found.modifiers.append(mod)
+            pos, last_was_modifier = m.end(), True
+            continue
+        if found.units is None:
+            m = _TAIL_UNITS.match(text, pos)
+            if m:
+                value = int(m.group("a") or m.group("b") or m.group("c"))
+                if value > 0:
+                    found.units = value
+                    pos, last_was_modifier = m.end(), False
+                    continue
+        break
+    found.tail_end = pos
+
+
+def _glued_to_word(text: str, start: int) -> bool:
+    """'HLA-B27', 'anti-P155', 'post-I131': a letter token hyphenated onto a word."""
+    return start >= 2 and text[start - 1] in "-–" and text[start - 2].isalpha()
+
+
+def _supported(text: str, start: int, end: int) -> bool:
+    """Coding words near an undotted ICD-10-CM shape, on the same line."""
+    if _SUPPORT.search(text, _line_start(text, start), start):
+        return True
+    stop = text.find("\n", end, end + 40)
+    return bool(_SUPPORT_AFTER.search(text, end, stop if stop >= 0 else min(len(text), end + 40)))
+
+
+def _codes(text: str) -> list[_Found]:
+    found: list[_Found] = []
+    weak: set[int] = set()  # indexes into `found` of undotted ICD shapes without support
+    for m in _TOKEN.finditer(text):
+        kind = m.lastgroup
+        start, end = m.span()
+        raw = m.group()
+        if found and start < found[-1].tail_end:
+            continue  # inside the previous code's modifiers ('99213-25' never yields '25...')
+        previous = found[-1] if found else None
+        system: str
+        code: str | None
+        if kind == "cpt":
+            code = raw.upper()
+            if not _cpt_ok(text, start, end, code, previous):
+                continue
+            system = CPT
+        else:
+            if _glued_to_word(text, start) or _NOT_ICD_BEFORE.search(text, max(0, start - 30), start):
+                continue
+            if _NOT_ICD_AFTER.match(text, end):
+                continue
+            if kind == "icd":
+                code = normalize_icd(raw)
+                system = ICD10CM
+            elif len(raw) == 5 and raw[1:].isdigit() and raw[0] in HCPCS_LETTERS and not _icd_context(
+                text, start, previous
+            ):
+                system, code = HCPCS, raw
+            else:
+                code = normalize_icd(raw)
+                if code is not None and len(raw) == 3 and not _category_ok(text, start, end, raw):
+                    continue
+                system = ICD10CM
+            if code is None:
+                continue
+        if noise_kind(text, start, end) is not None:
+            continue
+        if kind == "alnum" and system == ICD10CM and not _supported(text, start, end):
+            weak.add(len(found))
+        item = _Found(system, code, start, end, end)
+        if system != ICD10CM:
+            _read_tail(text, item)
+        found.append(item)
+    if weak:
+        found = _settle_weak(text, found, weak)
+    return found
+
+
+def _settle_weak(text: str, found: list[_Found], weak: set[int]) -> list[_Found]:
+    """Keep an unsupported undotted ICD shape only when a kept code sits near it on its line."""
+    kept = [i not in weak for i in range(len(found))]
+    changed = True
+    while changed:
+        changed = False
+        for i in weak:
+            if kept[i]:
+                continue
+            for j in (i - 1, i + 1):
+                if 0 <= j < len(found) and kept[j]:
+                    a, b = sorted((found[i], found[j]), key=lambda f: f.start)
+                    if b.start - a.tail_end <= 40 and "\n" not in text[a.tail_end : b.start]:
+                        kept[i] = changed = True
+                        break
+    return [f for f, k in zip(found, kept) if k]
+
+
+def _standalone_modifiers(text: str, codes: list[_Found]) -> list[_Found]:
+    """Modifiers not written right after a code: 'modifier 59', 'the 25 modifier', '-XS'."""
+    taken = [(c.start, c.tail_end) for c in codes]
+
+    def is_free(s: int, e: int) -> bool:
+        return not any(a < e and s < b for a, b in taken) and noise_kind(text, s, e) is None
+
+    hits: list[tuple[int, int, str]] = []
+    for word in _MOD_WORD.finditer(text):
+        at = word.start()
+        if at and (text[at - 1].isalnum() or text[at - 1] == "_"):
+            continue
+        m = _MOD_KEYWORD.match(text, at)
+        if m is not None:
+            # 'modifier 59', 'mod 25', 'modifiers 59, XU or 25'
+            mod = _modifier(m.group("m"), bare=False)
+            if mod is not None and is_free(m.start("m"), m.end("m")):
+                hits.append((m.start("m"), m.end("m"), mod))
+                pos = m.end()
+                while more := _MOD_LIST_MORE.match(text, pos):
+                    extra = _modifier(more.group("m"), bare=True)
+                    if extra is None or not is_free(more.start("m"), more.end("m")):
+                        break
+                    hits.append((more.start("m"), more.end("m"), extra))
+                    pos = more.end()
+        if text[at : at + 8].lower() == "modifier":
+            # 'the 25 modifier', '-59 modifier', 'an XU modifier'
+            b = _MOD_BEFORE_WORD.search(text, max(0, at - 8), at)
+            if b is not None:
+                mod = _modifier(b.group("m"), bare=True)
+                if mod and is_free(b.start("m"), b.end("m")):
+                    hits.append((b.start("m"), b.end("m"), mod))
+    for m in _MOD_BARE.finditer(text):
+        if m.start() and (text[m.start() - 1].isalnum() or text[m.start() - 1] in "_-"):
+            continue
+        raw = m.group().lstrip("-–")
+        mod = _modifier(raw, bare=True)
+        if mod and is_free(m.start(), m.end()):
+            hits.append((m.end() - len(raw), m.end(), mod))
+
+    by_start = {c.start: c for c in codes}
+    out: list[_Found] = []
+    seen: set[int] = set()
+    for start, end, mod in sorted(hits):
+        if start in seen:
+            continue
+        seen.add(start)
+        # 'modifier 59 on 44320' belongs to 44320.
+        attach = _ATTACH_TO.match(text, end)
+        target = by_start.get(attach.end()) if attach else None
+        if target is not None and target.system != ICD10CM:
+            if mod not in target.modifiers:
+                target.modifiers.append(mod)
+            continue
+        out.append(_Found(MODIFIER, mod, start, end, end))
+    return out
+
+
+def extract_codes(text: str) -> tuple[Mention, ...]:
+    """Every code mention in `text`, sorted by start; one mention per occurrence.
+
+    `raw` is the code as written and `text[start:end] == raw`; modifiers and units written
+    after a code are attached to it, modifiers written elsewhere are MODIFIER mentions.
+    """
+    if not text:
+        return ()
+    codes = _codes(text)
+    mods = _standalone_modifiers(text, codes)
+    mentions = [
+        Mention(
+            system=f.system,
+            code=f.code,
+            raw=text[f.start : f.end],
+            start=f.start,
+            end=f.end,
+            modifiers=tuple(dict.fromkeys(f.modifiers)),
+            units=f.units,
+        )
+        for f in (*codes, *mods)
+    ]
+    mentions.sort(key=lambda m: m.start)
+    return tuple(mentions)
+
+
+__all__ = ["extract_codes", "is_icd_category_shape"]

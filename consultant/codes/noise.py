@@ -1,0 +1,212 @@
+"""Stretches of a mail that look like numbers but are never codes: dates, phone numbers, ZIP
+codes and addresses, record numbers after their labels, money, times, measurements, version
+strings, e-mail addresses, URLs, Message-IDs and quoted-printable debris.
+
+`noise_kind` asks, for one candidate token, whether the few characters around it make it one
+of these (cheap enough to call for every candidate of a long mail); `noise_spans` scans a
+whole text with one combined pattern (for short texts: the lookup uses it to keep record
+numbers and dates out of the evidence it quotes).
+
+    >>> [kind for kind, _, _ in noise_spans("MRN 00483921, seen 11/18/2026")]
+    ['record', 'date']
+    >>> noise_kind("MRN 48392 and Chicago, IL 60614", 4, 9), noise_kind("IL 60614", 3, 8)
+    ('record', 'address')
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+_MONTH = (
+    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
+    r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
+)
+_STATES = (
+    "AL|AK|AZ|AR|CA|CO|CT|DE|DC|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE|NV|"
+    "NH|NJ|NM|NY|NC|ND|OH|OK|OR|PA|PR|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY"
+)
+# States whose abbreviation is not also an English or clinical word ('OR', 'PA', 'CT', 'MD'):
+# these mark a ZIP code even without a city before them.
+_PLAIN_STATES = "AK|AZ|CA|DC|FL|IA|IL|KS|KY|MN|MT|NH|NJ|NM|NV|NY|ND|PR|SD|TN|TX|VT|WA|WI|WV|WY"
+_STREET = (
+    r"(?:St|Street|Ave|Avenue|Rd|Road|Blvd|Boulevard|Dr|Drive|Ln|Lane|Way|Ct|Court|Pl|Place|"
+    r"Pkwy|Parkway|Hwy|Highway|Ter|Terrace|Cir|Circle|Sq|Square|Trl|Trail)"
+)
+# Labels after which the next token is an identifier, not a code.
+_RECORD_LABEL = (
+    r"(?:MRN|MR\s*#|med(?:ical)?\s+rec(?:ord)?s?(?:\s+(?:no|number|#))?|acct|account|"
+    r"claim|member(?:\s+id)?|subscriber(?:\s+id)?|NPI|DOB|D\.O\.B\.?|date\s+of\s+birth|SSN|"
+    r"policy|group|grp|invoice|inv|order|ticket|ref|reference|auth(?:orization)?|"
+    r"prior\s+auth|case\s+(?:no|number|id|#)|chart|encounter\s+(?:no|number|id|#)|"
+    r"FIN|CSN|HAR|MBI|HICN|medicare|medicaid|TIN|EIN|tax\s*id|DEA|license|lic|"
+    r"ID|phone|ph|tel|telephone|cell|mobile|fax|pager|ext|extension|"
+    r"zip(?:\s*code)?|postal\s+code|suite|ste|apt|unit\s+(?:no|number|#)|room|rm|bed|"
+    r"po\s+box|p\.o\.\s*box|box|batch|lot|serial|tracking|confirmation|ticket|"
+    r"port|uid|gid|pid|qmail|smtp|lmtp|esmtp)"
+)
+
+_PATTERNS: dict[str, str] = {
+    # Mail plumbing first: these swallow anything inside them.
+    "url": r"\b(?:https?|ftp)://[^\s<>\"']+|\bwww\.[^\s<>\"']+",
+    "msgid": r"<[^<>\s@]+@[^<>\s]+>",
+    "email": r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+",
+    "qp": r"(?:=(?:[0-9][A-F]|[A-F][0-9A-F]|20|09))+[\w.-]*|=\r?\n",
+    "entity": r"&#(?:\d+|[xX][0-9a-fA-F]+);",
+    "base64": r"(?m:^[A-Za-z0-9+/]{40,}={0,2}$)",
+    # Dates and times.
+    "date": (
+        r"\b\d{4}-\d{1,2}-\d{1,2}(?:[T ]\d{1,2}:\d{2}(?::\d{2})?\S*)?"
+        r"|\b\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}\b"
+        r"|\b\d{4}[/.]\d{1,2}[/.]\d{1,2}\b"
+        rf"|(?i:\b{_MONTH}\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{2,4}}\b)"
+        rf"|(?i:\b\d{{1,2}}(?:st|nd|rd|th)?[\s-]+{_MONTH}\.?[\s,-]+\d{{2,4}}\b)"
+        rf"|(?i:\b{_MONTH}\.?\s+\d{{4}}\b)"
+        r"|\b(?:0?[1-9]|1[0-2])/(?:19|20)\d{2}\b"
+    ),
+    "time": (
+        r"\b\d{1,2}:\d{2}(?::\d{2})?(?:\s*[AaPp]\.?[Mm]\b\.?)?"
+        r"|(?i:\b\d{3,4}\s*(?:hrs|hours|h)\b)"
+    ),
+    # Phone numbers: (312) 555-0187, 312-555-0187, 312.555.0187, +1 312 555 0187.
+    "phone": (
+        r"(?:\+\d{1,3}[\s.-]?)?(?:\(\d{3}\)|\b\d{3})[\s.-]?\d{3}[\s.-]\d{4}\b"
+        r"|\+\d{1,3}[\s.-]\(?\d{2,4}\)?[\s.-]\d{3,4}[\s.-]?\d{3,4}\b"
+    ),
+    # Addresses: a street line, a city/state/ZIP, a ZIP+4.
+    "address": (
+        r"\b\d{1,6}\s+(?:[NSEW]\.?\s+|(?:North|South|East|West)\s+)?"
+        rf"(?:[A-Z][\w'.-]*\s+){{1,3}}{_STREET}\b\.?"
+        rf"|\b[A-Z][a-z]+\.?,?\s+(?:{_STATES})\.?,?\s+\d{{5}}(?:-\d{{4}})?\b"
+        rf"|\b(?:{_PLAIN_STATES})\.?,?\s+\d{{5}}(?:-\d{{4}})?\b"
+        r"|\b\d{5}-\d{4}\b"
+    ),
+    # A label and the identifier after it: 'MRN 00483921', 'Acct #: A-123', 'NPI 1234567890'.
+    "record": (
+        rf"(?i:\b{_RECORD_LABEL}\b\.?)\s*(?:(?i:no\.?|num(?:ber)?|id|#)\s*)?[:#=]?\s*"
+        r"(?=[\w-]*\d)[A-Za-z0-9][\w-]*"
+        r"|#\s*\d[\d-]*"
+    ),
+    # Money.
+    "money": (
+        r"[$€£]\s*\d[\d,]*(?:\.\d+)?"
+        r"|(?i:\b(?:USD|US\$)\s*\d[\d,]*(?:\.\d+)?)"
+        r"|(?i:\b\d[\d,]*(?:\.\d+)?\s*(?:dollars?|usd|cents?)\b)"
+    ),
+    # Measurements: '50000 IU', '12345 mg', '250 mL', '98.6 F' is not one we need.
+    "measure": (
+        r"(?i:\b\d[\d,]*(?:\.\d+)?\s*(?:mg|mcg|µg|ug|gm?|kg|lbs?|oz|ml|cc|dl|iu|meq|mmol|"
+        r"mmhg|mm|cm|km|ft|ng|pg|kcal|cal|bpm|mosm)\b)"
+        r"|\b\d[\d,]*(?:\.\d+)?(?:\s*IU|\s+(?:U|L))\b"
+        r"|\b\d[\d,]*(?:\.\d+)?\s*%"
+    ),
+    # Version strings: 'v2.3.1', 'version 10.2', '3.11.4', 'build 12345'.
+    "version": (
+        r"(?i:\b(?:version|ver|build|release|rev|revision|firmware|patch)\b\.?\s*[:#]?\s*[\w.-]*\d[\w.-]*)"
+        r"|\bv\d+(?:\.\d+)+\b"
+        r"|\b\d+\.\d+\.\d+(?:\.\d+)*\b"
+    ),
+}
+
+NOISE = re.compile("|".join(f"(?P<{kind}>{p})" for kind, p in _PATTERNS.items()))
+
+# Words just before a '#' that make the number after it a code after all ('CPT #99213').
+_CODE_WORD_BEFORE = re.compile(r"(?i:\b(?:cpt|hcpcs|codes?|icd(?:-?10)?(?:-?cm)?)\s*)$")
+
+
+def noise_spans(text: str) -> Iterator[tuple[str, int, int]]:
+    """(kind, start, end) of every stretch of `text` that is not a code, in order."""
+    for m in NOISE.finditer(text):
+        kind = m.lastgroup or ""
+        if kind == "record" and m.group().startswith("#"):
+            if _CODE_WORD_BEFORE.search(text, max(0, m.start() - 20), m.start()):
+                continue
+        yield kind, m.start(), m.end()
+
+
+def redact(text: str, keep: tuple[int, int] | None = None) -> str:
+    """`text` with dates, phone numbers, record numbers and the like replaced by '…'
+    (the span `keep`, relative to `text`, is left alone)."""
+    out: list[str] = []
+    last = 0
+    for kind, start, end in noise_spans(text):
+        if kind not in {"date", "phone", "record", "address", "email", "url", "msgid", "money"}:
+            continue
+        if keep is not None and start < keep[1] and keep[0] < end:
+            continue
+        out.append(text[last:start])
+        out.append("…")
+        last = end
+    out.append(text[last:])
+    return "".join(out)
+
+
+# -- one candidate at a time ----------------------------------------------------------------
+_LABEL_BEFORE = re.compile(
+    rf"(?i:\b(?:{_RECORD_LABEL}|version|ver|build|release|rev|revision|firmware|patch)\b\.?)"
+    r"[ \t]*(?:(?i:no\.?|num(?:ber)?|id|#)[ \t]*)?[:#=]?[ \t]*(?:[\d()+.-]+[ \t]){0,3}[ \t]*$"
+    r"|#[ \t]*$"
+)
+_MONEY_BEFORE = re.compile(r"(?:[$€£]|\b(?i:usd|us\$))[ \t]*$")
+_STATE_BEFORE = re.compile(
+    rf"(?:\b[A-Z][a-z]+\.?,?[ \t]+(?:{_STATES})|\b(?:{_PLAIN_STATES}))\.?,?[ \t]+$"
+)
+_AFTER = re.compile(
+    r"(?P<address>-\d{4}\b"                                     # ZIP+4
+    r"|[ \t]+(?:[NSEW]\.?[ \t]+|(?:North|South|East|West)[ \t]+)?"
+    rf"(?:[A-Z][\w'.-]*[ \t]+){{1,3}}{_STREET}\b)"                 # '12345 N Clark St'
+    r"|(?P<money>[ \t]*(?i:dollars?|usd|cents?)\b)"
+    r"|(?P<measure>[ \t]*(?i:mg|mcg|µg|ug|gm?|kg|lbs?|oz|ml|cc|dl|iu|meq|mmol|mmhg|mm|cm|km|"
+    r"ft|ng|pg|kcal|cal|bpm|mosm|hrs)\b|[ \t]+(?:U|L)\b|[ \t]*%)"
+    r"|(?P<number>[ \t]\d{3}(?!\d))"                             # '12 345' thousands
+)
+_QP = re.compile(r"=(?:[0-9][A-F]|[A-F][0-9A-F]|20|09)")
+_BASE64 = re.compile(r"[A-Za-z0-9+/]{40,}={0,2}")
+_HOST_OR_NUMBER = re.compile(
+    r"(?P<url>\.(?i:com|org|net|edu|gov|mil|int|io|info|biz|us|uk|ca|de|fr|local)\b)"
+    r"|(?P<number>\d{8,}|\b\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}\b)"
+)
+_CODE_BEFORE_HASH = _CODE_WORD_BEFORE
+
+
+def _chunk(text: str, start: int, end: int) -> tuple[int, int]:
+    """The whitespace-delimited run of characters around [start, end)."""
+    lo = max(0, start - 300)
+    a = max(text.rfind(c, lo, start) for c in " \t\r\n") + 1
+    if a == 0:
+        a = lo
+    hi = min(len(text), end + 300)
+    ends = [i for i in (text.find(c, end, hi) for c in " \t\r\n") if i >= 0]
+    return a, (min(ends) if ends else hi)
+
+
+def noise_kind(text: str, start: int, end: int) -> str | None:
+    """Why the token text[start:end] is not a code ('email', 'record', 'money', ...), or None.
+
+    Looks only at the token's own run of non-space characters and a few dozen characters
+    around it, so it costs microseconds whatever the length of the text."""
+    a, b = _chunk(text, start, end)
+    chunk = text[a:b]
+    if "@" in chunk:
+        return "email"
+    if "://" in chunk or chunk.lower().startswith("www."):
+        return "url"
+    if "&#" in chunk:
+        return "entity"
+    if "=" in chunk and _QP.search(chunk):
+        return "qp"
+    if len(chunk) >= 40 and _BASE64.fullmatch(chunk):
+        return "base64"
+    if len(chunk) > end - start + 3 and (host := _HOST_OR_NUMBER.search(chunk)):
+        return host.lastgroup
+    before = max(0, start - 48)
+    label = _LABEL_BEFORE.search(text, before, start)
+    if label is not None:
+        if not (label.group().startswith("#") and _CODE_BEFORE_HASH.search(text, before, label.start())):
+            return "record"
+    if _MONEY_BEFORE.search(text, max(0, start - 8), start):
+        return "money"
+    if _STATE_BEFORE.search(text, max(0, start - 40), start):
+        return "address"
+    m = _AFTER.match(text, end)
+    return m.lastgroup if m is not None else None
