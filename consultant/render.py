@@ -89,6 +89,29 @@ def short_phrase(text: str, limit: int = PHRASE_LIMIT) -> str:
     return cut + "…"
 
 
+def evidence_phrase(text: str, code: str, limit: int = PHRASE_LIMIT) -> str:
+    """A short window of the evidence around the code, cut at words: the reply shows where a
+    code was found, never the case itself."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    at = text.find(code)
+    if at < 0:
+        at = text.replace(".", "").find(code.replace(".", ""))
+    if at < 0:
+        return short_phrase(text, limit)
+    start = max(0, min(at - limit // 3, len(text) - limit))
+    end = start + limit
+    window = text[start:end]
+    if start > 0:
+        window = window.split(" ", 1)[1] if " " in window[: at - start] else window
+        window = "…" + window
+    if end < len(text):
+        window = window.rsplit(" ", 1)[0] if " " in window[len(window) - (end - at - len(code)) :] else window
+        window += "…"
+    return window
+
+
 def wrap(text: str, width: int = WIDTH, first: str = "", rest: str | None = None) -> str:
     """textwrap.fill that never breaks a code or an address in two."""
     return textwrap.fill(
@@ -136,7 +159,7 @@ def _code_row(v: CodeVerdict) -> dict[str, Any]:
             for m in v.modifiers
         ],
         "units": v.units,
-        "evidence": short_phrase(v.evidence) if v.evidence else "",
+        "evidence": evidence_phrase(v.evidence, v.code) if v.evidence else "",
         "did_you_mean": [{"code": c, "title": t} for c, t in v.did_you_mean[:5]],
         "children": [{"code": c, "title": t} for c, t in v.billable_children[:8]],
         "more_children": max(0, len(v.billable_children) - 8),
@@ -158,12 +181,14 @@ def _suggestion_row(s: Suggestion) -> dict[str, Any]:
     }
 
 
-def _release_line(r: Any) -> str:
+def _release_line(r: Any, on: Any) -> str:
     valid = ""
     if r.valid_from or r.valid_to:
         start = r.valid_from.isoformat() if r.valid_from else "…"
         end = r.valid_to.isoformat() if r.valid_to else "…"
         valid = f", valid {start} to {end}"
+        if (r.valid_from and on < r.valid_from) or (r.valid_to and r.valid_to < on):
+            valid += " (does not cover the date of service; the newest release held)"
     return f"{r.dataset}: {r.release}{valid}"
 
 
@@ -199,7 +224,7 @@ def view_model(f: Findings, subject: str) -> dict[str, Any]:
         "gaps": [{"phrase": short_phrase(g.phrase), "question": g.question} for g in f.gaps],
         "date_of_service": f.date_of_service.isoformat(),
         "date_source": date_source_words(f.date_source),
-        "releases": [_release_line(r) for r in f.releases],
+        "releases": [_release_line(r, f.date_of_service) for r in f.releases],
         "escalate": f.escalate,
         "escalation_reasons": list(f.escalation_reasons),
         "thread_codes": list(f.thread_codes),

@@ -27,6 +27,7 @@ from consultant.analysis.suggest import SuggestIndex, suggest
 from consultant.codes.dates import find_date_of_service
 from consultant.codes.extract import extract_codes
 from consultant.codes.mention import ICD10CM, Mention
+from consultant.kb.records import Release
 from consultant.kb.store import CodeBook
 
 MAX_SUGGESTIONS = 12          # a reply a coder reads; the index returns more on request
@@ -130,6 +131,22 @@ def _new_suggestions(suggestions: Sequence[Suggestion], mentioned: set[str]) -> 
     return tuple(out[:MAX_SUGGESTIONS])
 
 
+def releases_used(book: CodeBook, on: date) -> tuple[Release, ...]:
+    """The data sets in force on the date, and for each kind none covers, the newest release
+    that began before it (what the answers then come from; the reply says it does not cover
+    the date)."""
+    covered = list(book.releases_for(on))
+    kinds = {r.kind for r in covered}
+    newest: dict[str, Release] = {}
+    for r in book.releases():
+        if r.kind in kinds or (r.valid_from is not None and r.valid_from > on):
+            continue
+        best = newest.get(r.kind)
+        if best is None or (r.valid_from or date.min) >= (best.valid_from or date.min):
+            newest[r.kind] = r
+    return tuple(sorted(covered + list(newest.values()), key=lambda r: (r.kind, r.dataset)))
+
+
 def _unique_issues(issues: Sequence[Issue]) -> tuple[Issue, ...]:
     seen: set[tuple[str, tuple[str, ...], str]] = set()
     out = []
@@ -184,7 +201,7 @@ def analyze(
         suggestions=suggestions,
         issues=issues,
         gaps=tuple(result.gaps),
-        releases=book.releases_for(dos),
+        releases=releases_used(book, dos),
         escalate=bool(reasons),
         escalation_reasons=tuple(reasons),
         thread_codes=tuple(thread_codes),

@@ -23,7 +23,6 @@ from consultant.analysis.findings import (
     INFO,
     NEEDS_7TH,
     NOT_BILLABLE,
-    NOT_IN_KB,
     NOT_YET_VALID,
     UNKNOWN,
     WARNING,
@@ -636,12 +635,6 @@ def check_validity(view: _CaseView, book: Book) -> list[Issue]:
             msg = f"{v.code} is not in any release the knowledge base holds; check the characters"
             msg += f" (did you mean {guess}?)." if guess else "."
             issues.append(Issue(ERROR, "unknown_code", (v.code,), msg, v.source))
-        elif v.status == NOT_IN_KB:
-            msg = (
-                f"{v.code} is a well-formed CPT code our starter set does not describe; check it "
-                f"in your licensed CPT book."
-            )
-            issues.append(Issue(INFO, "unknown_code", (v.code,), msg, v.source))
     return issues
 
 

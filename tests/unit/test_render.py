@@ -19,7 +19,14 @@ from consultant.analysis.findings import (
 )
 from consultant.errors import ConfigError
 from consultant.kb.records import Release
-from consultant.render import RenderedReply, render_reply, score_word, short_phrase, wrap
+from consultant.render import (
+    RenderedReply,
+    evidence_phrase,
+    render_reply,
+    score_word,
+    short_phrase,
+    wrap,
+)
 
 HOSTILE = "<script>alert('x')</script> {{ 7*7 }} {% raw %} <img src=http://evil.example/p.gif>"
 
@@ -57,7 +64,7 @@ def findings(**overrides) -> Findings:  # type: ignore[no-untyped-def]
             Issue("error", "mue", ("20610",), "20610: 3 units exceed the MUE of 2.", "CMS MUE"),
         ),
         gaps=(DocumentationGap("intestinal obstruction", "Is the obstruction partial or complete?"),),
-        releases=(Release("icd10cm-2026-04", "icd10cm_tabular", "April 1, 2026", date(2025, 10, 1), date(2026, 9, 30), "x", 1),),
+        releases=(Release("icd10cm-2027", "icd10cm_tabular", "April 1, 2026", date(2026, 10, 1), date(2027, 9, 30), "x", 1),),
     )
     base.update(overrides)
     return Findings(**base)  # type: ignore[arg-type]
@@ -188,3 +195,22 @@ def test_helpers() -> None:
     assert short_phrase("word " * 40, 20).endswith("…") and len(short_phrase("word " * 40, 20)) <= 20
     assert wrap("a " * 60, 20, "  ").splitlines()[1].startswith("  a")
     assert wrap("x" * 100, 20) == "x" * 100            # codes and addresses are never split
+
+
+def test_evidence_is_a_short_window_around_the_code() -> None:
+    case = ("Patient seen today for follow-up of colon cancer and we decided to bill 44320 and "
+            "44140 together with modifier 59 on the second one, please advise soon")
+    phrase = evidence_phrase(case, "44320")
+    assert "44320" in phrase and len(phrase) <= 62 and phrase.startswith("…") and phrase.endswith("…")
+    assert "Patient seen today" not in phrase
+    assert evidence_phrase("Dx K56.69", "K56.69") == "Dx K56.69"
+    f = findings(codes=(CodeVerdict("CPT", "44320", "valid", "t", None, case),))
+    assert "Patient seen today" not in render_reply(f, subject="s").text
+
+
+def test_release_not_covering_the_date_is_marked() -> None:
+    old = Release("hcpcs-2019", "hcpcs", "2019 Annual", date(2019, 1, 1), date(2019, 12, 31), "x", 1)
+    text = " ".join(render_reply(findings(releases=(old,)), subject="s").text.split())
+    assert "hcpcs-2019: 2019 Annual, valid 2019-01-01 to 2019-12-31 (does not cover the date of service" in text
+    current = " ".join(render_reply(findings(), subject="s").text.split())
+    assert "does not cover" not in current
