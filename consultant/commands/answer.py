@@ -57,8 +57,11 @@ def printable(msg: EmailMessage) -> str:
     for part in shown.walk():
         if part.get_content_type() == "text/plain" and not part.is_attachment():
             assert isinstance(part, EmailMessage)
+            had_version = "MIME-Version" in part
             text = part.get_content()
             part.set_content(text, cte="8bit")
+            if not had_version:
+                del part["MIME-Version"]
     out = shown.as_bytes(policy=shown.policy.clone(linesep="\n", utf8=True))
     return out.decode("utf-8", "replace")
 
