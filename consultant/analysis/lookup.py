@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from datetime import date
 
 from consultant.analysis.findings import (
@@ -79,7 +80,7 @@ def evidence(text: str, start: int, end: int, limit: int = EVIDENCE_CHARS) -> st
     record numbers blanked out: never more than `limit` characters.
 
     >>> evidence("MRN 00483921. Can I bill 44320 with 44140 for this?", 25, 30)
-    '…Can I bill 44320 with 44140 for this?'
+    'Can I bill 44320 with 44140 for this?'
     """
     if not text or not 0 <= start <= end <= len(text):
         return ""
@@ -214,31 +215,23 @@ def _is_expansion(child: str, code: str) -> bool:
 
 def _found(base: CodeVerdict, entry: CodeEntry, book: CodeBook, on: date) -> CodeVerdict:
     """The verdict for a code the knowledge base holds on `on`."""
-    fields = dict(
-        system=base.system,
-        code=entry.code,
-        status=VALID,
-        title=entry.title,
-        plain=entry.plain,
-        evidence=base.evidence,
-        modifiers=base.modifiers,
-        units=base.units,
-        source=entry.dataset,
-    )
+    verdict = replace(base, code=entry.code, status=VALID, title=entry.title, plain=entry.plain,
+                      source=entry.dataset)
     if entry.system != ICD10CM or entry.billable is not False:
-        return CodeVerdict(**fields)  # type: ignore[arg-type]
+        return verdict
     children = book.children(entry.code, on)
     sevenths = tuple((s.character, s.meaning) for s in book.seventh_characters(entry.code))
     if sevenths and (not children or all(_is_expansion(c.code, entry.code) for c in children)):
-        listed = tuple((c.code, c.title) for c in children[:MAX_CHILDREN])
-        return CodeVerdict(
-            **fields | {"status": NEEDS_7TH},  # type: ignore[arg-type]
-            billable_children=listed,
+        return replace(
+            verdict,
+            status=NEEDS_7TH,
+            billable_children=tuple((c.code, c.title) for c in children[:MAX_CHILDREN]),
             seventh_characters=sevenths,
         )
     billable = _spread(book.billable_descendants(entry.code, on, limit=60), MAX_CHILDREN)
-    return CodeVerdict(
-        **fields | {"status": NOT_BILLABLE},  # type: ignore[arg-type]
+    return replace(
+        verdict,
+        status=NOT_BILLABLE,
         billable_children=tuple((c.code, c.title) for c in billable),
         seventh_characters=sevenths,
     )

@@ -180,9 +180,10 @@ def _line_start(text: str, pos: int, limit: int = 80) -> int:
 
 def _icd_context(text: str, start: int, previous: _Found | None) -> bool:
     """True when the words before a letter-and-four-digits token speak of diagnoses."""
-    if previous is not None and previous.system == ICD10CM:
-        if _LIST_GAP.fullmatch(text, previous.tail_end, start):
-            return True
+    if previous is not None and previous.system == ICD10CM and _LIST_GAP.fullmatch(
+        text, previous.tail_end, start
+    ):
+        return True
     begin = _line_start(text, start)
     dx = [m.end() for m in _DX_WORD.finditer(text, begin, start)]
     if not dx:

@@ -114,13 +114,17 @@ NOISE = re.compile("|".join(f"(?P<{kind}>{p})" for kind, p in _PATTERNS.items())
 _CODE_WORD_BEFORE = re.compile(r"(?i:\b(?:cpt|hcpcs|codes?|icd(?:-?10)?(?:-?cm)?)\s*)$")
 
 
+def _is_code_hash(text: str, at: int, matched: str) -> bool:
+    """'CPT #99213': a '#' after a code word numbers a code, not a record."""
+    return matched.startswith("#") and bool(_CODE_WORD_BEFORE.search(text, max(0, at - 20), at))
+
+
 def noise_spans(text: str) -> Iterator[tuple[str, int, int]]:
     """(kind, start, end) of every stretch of `text` that is not a code, in order."""
     for m in NOISE.finditer(text):
         kind = m.lastgroup or ""
-        if kind == "record" and m.group().startswith("#"):
-            if _CODE_WORD_BEFORE.search(text, max(0, m.start() - 20), m.start()):
-                continue
+        if kind == "record" and _is_code_hash(text, m.start(), m.group()):
+            continue
         yield kind, m.start(), m.end()
 
 
@@ -166,7 +170,6 @@ _HOST_OR_NUMBER = re.compile(
     r"(?P<url>\.(?i:com|org|net|edu|gov|mil|int|io|info|biz|us|uk|ca|de|fr|local)\b)"
     r"|(?P<number>\d{8,}|\b\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}\b)"
 )
-_CODE_BEFORE_HASH = _CODE_WORD_BEFORE
 
 
 def _chunk(text: str, start: int, end: int) -> tuple[int, int]:
@@ -201,9 +204,8 @@ def noise_kind(text: str, start: int, end: int) -> str | None:
         return host.lastgroup
     before = max(0, start - 48)
     label = _LABEL_BEFORE.search(text, before, start)
-    if label is not None:
-        if not (label.group().startswith("#") and _CODE_BEFORE_HASH.search(text, before, label.start())):
-            return "record"
+    if label is not None and not _is_code_hash(text, label.start(), label.group()):
+        return "record"
     if _MONEY_BEFORE.search(text, max(0, start - 8), start):
         return "money"
     if _STATE_BEFORE.search(text, max(0, start - 40), start):

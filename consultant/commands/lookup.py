@@ -95,8 +95,8 @@ def _periods(rows: list[dict[str, str | None]]) -> str:
 
 def render_text(v: CodeVerdict, validity: list[dict[str, str | None]], on: date, answered_on: date) -> str:
     """A readable block for one verdict."""
-    lines = [f"{v.code}  {SYSTEM_NAMES.get(v.system, v.system)}  {STATUS_TEXT.get(v.status, v.status)}"
-             f" ({on.isoformat()})"]
+    status = STATUS_TEXT.get(v.status, v.status)
+    lines = [f"{v.code}  {SYSTEM_NAMES.get(v.system, v.system)}  {status} ({on.isoformat()})"]
     if v.title:
         lines.append(f"  {v.title}")
     if v.plain and v.plain != v.title:

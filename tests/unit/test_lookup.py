@@ -52,13 +52,13 @@ ICD = [
     ("S72.0", "Fracture of head and neck of femur", 0, "subcategory", "S72"),
     ("S72.00", "Fracture of unspecified part of neck of femur", 0, "subcategory", "S72.0"),
     ("S72.001", "Fracture of unspecified part of neck of right femur", 0, "code", "S72.00"),
-    ("S72.001A", "Fracture of unspecified part of neck of right femur, initial encounter for "
-     "closed fracture", 1, "code", "S72.001"),
-    ("S72.001D", "Fracture of unspecified part of neck of right femur, subsequent encounter "
-     "for closed fracture with routine healing", 1, "code", "S72.001"),
+    ("S72.001A", ("Fracture of unspecified part of neck of right femur, initial encounter for "
+     "closed fracture"), 1, "code", "S72.001"),
+    ("S72.001D", ("Fracture of unspecified part of neck of right femur, subsequent encounter "
+     "for closed fracture with routine healing"), 1, "code", "S72.001"),
     ("S72.002", "Fracture of unspecified part of neck of left femur", 0, "code", "S72.00"),
-    ("S72.002A", "Fracture of unspecified part of neck of left femur, initial encounter for "
-     "closed fracture", 1, "code", "S72.002"),
+    ("S72.002A", ("Fracture of unspecified part of neck of left femur, initial encounter for "
+     "closed fracture"), 1, "code", "S72.002"),
     ("T81.4", "Infection following a procedure", 0, "subcategory", "T81"),
     ("T81.40", "Infection following a procedure, unspecified", 0, "code", "T81.4"),
     ("T81.40XA", "Infection following a procedure, unspecified, initial encounter", 1, "code",
