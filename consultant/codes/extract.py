@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass, field
 
 from consultant.codes.mention import CPT, HCPCS, ICD10CM, MODIFIER, Mention
-from consultant.codes.noise import noise_kind
+from consultant.codes.noise import noise_kind, words_before
 from consultant.codes.normalize import (
     HCPCS_LETTERS,
     KNOWN_MODIFIERS,
@@ -78,13 +78,12 @@ _QUANTITY_AFTER = re.compile(
     re.IGNORECASE,
 )
 # A word just before a number that makes it a value or an identifier: 'platelets 51000'.
-_VALUE_BEFORE = re.compile(
-    r"\b(?:platelets?|plts?|leu[ck]ocytes?|wbc|rbc|hgb|hb|neutrophils?|lymphocytes?|counts?|"
-    r"levels?|titers?|titres?|values?|scores?|models?|serial|lot|factor\s+[IVX]+|positions?|"
-    r"nucleotides?|exons?|codons?|pmid|doi|volume|vol|issue|pages?|pp|cells|weight|height|"
-    r"population|approximately|about|over|under|nearly|some|total|sum|balance|paid|owed)"
-    r"[ \t]*[:=]?[ \t]*$",
-    re.IGNORECASE,
+_VALUE_WORDS = frozenset(
+    "platelets platelet plt plts leukocytes leukocyte leucocytes leucocyte wbc rbc hgb hb "
+    "neutrophils lymphocytes count counts level levels titer titers titre titres value values "
+    "score scores model models serial lot position positions nucleotide nucleotides exon exons "
+    "codon codons pmid doi volume vol issue page pages pp cells weight height population "
+    "approximately about over under nearly some total sum balance paid owed".split()
 )
 # Words just before a number that make it a code: 'CPT 44320', 'billed 99213', 'and 44140'.
 _CODE_BEFORE = re.compile(
@@ -131,7 +130,26 @@ _SUPPORT_AFTER = re.compile(_CODE_WORDS, re.IGNORECASE)
 # -- modifiers written on their own ------------------------------------------------------
 _MOD_WORD = re.compile(r"[Mm][Oo][Dd]")  # a cheap literal scan; the forms are checked after
 _MOD_KEYWORD = re.compile(
-    rf"(?:mod(?:ifier)?s?)\.?[ \t]*[:#]?[ \t]*[-–]?(?P<m>{_MOD})(?!\w)", re.IGNORECASE
+    rf"(?:mod(?:ifier)?s?)\.?[ \t]*[:#(]?[ \t]*[-–]?(?P<m>{_MOD})(?!\w)", re.IGNORECASE
+)
+# 'Should 29881 have RT?', 'do I need 59', 'append 59 to 11042'
+_VERBS = "have has get gets need needs take takes use using add adding append appending apply applying"
+_MOD_AFTER_VERB = re.compile(
+    # Lower-case and capitalised spelled out: much faster to scan than (?i:...).
+    r"\b(?:" + "|".join(w for v in _VERBS.split() for w in (v, v.title())) + r")[ \t]+"
+    r"(?:(?:a|an|the)[ \t]+)?(?P<m>[-–]?(?:\d\d|[A-Z][A-Z0-9]|[0-9][A-Z]))(?![\w-])" + _NO_UNIT_AFTER
+)
+# What may follow a modifier named in prose: 'have RT?' but not 'need the PT eval'.
+_CLEAR_END = re.compile(
+    r"[ \t]*(?:(?i:modifiers?|on|to|for|is|was|with|here|instead|applies|applied|appended|too|"
+    r"also|or|and)\b|[?,.;:)]|$)",
+    re.MULTILINE,
+)
+# 'is the -25 on 99213 OK', 'a 59?': after an article only a clear modifier shape counts.
+_MOD_AFTER_ARTICLE = re.compile(
+    r"\b(?:the|an?|The|An?)[ \t]+(?P<m>[-–][0-9A-Z]{2}|\d\d|X[EPSU])(?![\w-])"
+    r"(?=[ \t]*(?:(?i:modifier|on|to|for|is|was|applies|applied|appended)\b|[?,.;)]|$))",
+    re.MULTILINE,
 )
 _MOD_BEFORE_WORD = re.compile(rf"(?<![\w-])[-–]?(?P<m>{_MOD})[ \t]+$")
 _MOD_LIST_MORE = re.compile(
@@ -197,7 +215,8 @@ def _cpt_ok(text: str, start: int, end: int, code: str, previous: _Found | None)
         n = int(code)
         if not any(lo <= n <= hi for lo, hi in _CPT_RANGES):
             return False
-    if _VALUE_BEFORE.search(text, max(0, start - 25), start):
+    words = words_before(text, start, 24)
+    if words and (words[-1].rstrip(":=") in _VALUE_WORDS or words[-2:-1] == ["factor"]):
         return False
     if _QUANTITY_AFTER.match(text, end):
         # A strong code word before wins over a count after ('billed 99213 visits').
@@ -375,6 +394,15 @@ def _standalone_modifiers(text: str, codes: list[_Found]) -> list[_Found]:
                 mod = _modifier(b.group("m"), bare=True)
                 if mod and is_free(b.start("m"), b.end("m")):
                     hits.append((b.start("m"), b.end("m"), mod))
+    # Modifiers named in prose ('have RT?') only matter in a text that names codes.
+    in_prose = (*_MOD_AFTER_VERB.finditer(text), *_MOD_AFTER_ARTICLE.finditer(text)) if codes or hits else ()
+    for m in in_prose:
+        raw = m.group("m").lstrip("-–")
+        if not raw.isdigit() and not _CLEAR_END.match(text, m.end("m")):
+            continue
+        mod = _modifier(raw, bare=True)
+        if mod and is_free(m.start("m"), m.end("m")):
+            hits.append((m.end("m") - len(raw), m.end("m"), mod))
     for m in _MOD_BARE.finditer(text):
         if m.start() and (text[m.start() - 1].isalnum() or text[m.start() - 1] in "_-"):
             continue

@@ -33,18 +33,24 @@ _STREET = (
     r"(?:St|Street|Ave|Avenue|Rd|Road|Blvd|Boulevard|Dr|Drive|Ln|Lane|Way|Ct|Court|Pl|Place|"
     r"Pkwy|Parkway|Hwy|Highway|Ter|Terrace|Cir|Circle|Sq|Square|Trl|Trail)"
 )
-# Labels after which the next token is an identifier, not a code.
-_RECORD_LABEL = (
-    r"(?:MRN|MR\s*#|med(?:ical)?\s+rec(?:ord)?s?(?:\s+(?:no|number|#))?|acct|account|"
-    r"claim|member(?:\s+id)?|subscriber(?:\s+id)?|NPI|DOB|D\.O\.B\.?|date\s+of\s+birth|SSN|"
-    r"policy|group|grp|invoice|inv|order|ticket|ref|reference|auth(?:orization)?|"
-    r"prior\s+auth|case\s+(?:no|number|id|#)|chart|encounter\s+(?:no|number|id|#)|"
-    r"FIN|CSN|HAR|MBI|HICN|medicare|medicaid|TIN|EIN|tax\s*id|DEA|license|lic|"
-    r"ID|phone|ph|tel|telephone|cell|mobile|fax|pager|ext|extension|"
-    r"zip(?:\s*code)?|postal\s+code|suite|ste|apt|unit\s+(?:no|number|#)|room|rm|bed|"
-    r"po\s+box|p\.o\.\s*box|box|batch|lot|serial|tracking|confirmation|ticket|"
-    r"port|uid|gid|pid|qmail|smtp|lmtp|esmtp)"
+# Labels after which the next token is an identifier, not a code: one word, or a phrase.
+RECORD_LABELS = frozenset(
+    "mrn mr acct account claim member subscriber npi dob d.o.b ssn policy group grp invoice inv "
+    "order ticket ref reference auth authorization chart fin csn har mbi hicn medicare medicaid "
+    "tin ein dea license lic id phone ph tel telephone cell mobile fax pager ext extension zip "
+    "zipcode suite ste apt room rm bed box batch lot serial tracking confirmation port uid gid "
+    "pid qmail smtp lmtp esmtp version ver build release rev revision firmware patch".split()
 )
+RECORD_PHRASES = frozenset(
+    {"zip code", "postal code", "tax id", "member id", "subscriber id", "date of birth",
+     "medical record", "medical records", "med rec", "prior auth", "po box", "p.o box",
+     "patient id", "pt id", "account no", "case no", "case number", "case id", "encounter no",
+     "encounter number", "encounter id", "unit no", "unit number", "visit no", "visit number"}
+)
+_QUALIFIERS = frozenset({"no", "number", "num", "nbr"})
+_RECORD_LABEL = "(?:" + "|".join(
+    re.escape(w).replace(r"\ ", r"\s+") for w in sorted(RECORD_LABELS | RECORD_PHRASES, key=len, reverse=True)
+) + ")"
 
 _PATTERNS: dict[str, str] = {
     # Mail plumbing first: these swallow anything inside them.
@@ -146,15 +152,68 @@ def redact(text: str, keep: tuple[int, int] | None = None) -> str:
 
 
 # -- one candidate at a time ----------------------------------------------------------------
-_LABEL_BEFORE = re.compile(
-    rf"(?i:\b(?:{_RECORD_LABEL}|version|ver|build|release|rev|revision|firmware|patch)\b\.?)"
-    r"[ \t]*(?:(?i:no\.?|num(?:ber)?|id|#)[ \t]*)?[:#=]?[ \t]*(?:[\d()+.-]+[ \t]){0,3}[ \t]*$"
-    r"|#[ \t]*$"
-)
-_MONEY_BEFORE = re.compile(r"(?:[$€£]|\b(?i:usd|us\$))[ \t]*$")
-_STATE_BEFORE = re.compile(
-    rf"(?:\b[A-Z][a-z]+\.?,?[ \t]+(?:{_STATES})|\b(?:{_PLAIN_STATES}))\.?,?[ \t]+$"
-)
+_STATE_SET = frozenset(_STATES.split("|"))
+_PLAIN_STATE_SET = frozenset(_PLAIN_STATES.split("|"))
+_CODE_WORDS = frozenset({"cpt", "hcpcs", "code", "codes", "icd", "icd-10", "icd10", "icd-10-cm"})
+_SEPARATORS = " \t:#="
+_NUMBERISH = "0123456789()+-"
+_PUNCT = ".()[],;\"'"
+
+
+def words_before(text: str, start: int, limit: int = 48) -> list[str]:
+    """The last few words before `start` on its line, lower-case, without punctuation."""
+    seg = text[max(0, start - limit) : start]
+    seg = seg[seg.rfind("\n") + 1 :]
+    return [w.strip(_PUNCT).lower() for w in seg.split()[-3:]]
+
+
+def _record_label_before(text: str, start: int) -> bool:
+    """'MRN 48392', 'Acct #: 44320', 'Fax: 312 44320', '#44320' (but not 'CPT #44320')."""
+    seg = text[max(0, start - 48) : start]
+    core = seg[seg.rfind("\n") + 1 :]
+    hashed = False
+    for _ in range(4):  # peel separators and digit groups: 'Fax: 312 555 ' -> 'Fax'
+        bare = core.rstrip(_SEPARATORS)
+        hashed = hashed or "#" in core[len(bare) :]
+        if bare is core or bare == core:
+            break
+        digits = bare.rstrip(_NUMBERISH)
+        if digits == bare or (digits and digits[-1] not in _SEPARATORS):
+            core = bare
+            break
+        core = digits
+    words = [w.strip(_PUNCT).lower() for w in core.split()[-4:]]
+    qualified = False
+    while words and words[-1] in _QUALIFIERS:
+        words.pop()
+        qualified = True
+    if words:
+        if words[-1] in RECORD_LABELS:
+            return True
+        if " ".join(words[-2:]) in RECORD_PHRASES or " ".join(words[-3:]) in RECORD_PHRASES:
+            return True
+        if qualified and f"{words[-1]} no" in RECORD_PHRASES:
+            return True
+    return hashed and not (words and words[-1] in _CODE_WORDS)
+
+
+def _state_before(text: str, start: int) -> bool:
+    """'Chicago, IL 60614' or 'IL 60614': a ZIP code after its state."""
+    seg = text[max(0, start - 40) : start]
+    if not seg[-1:].isspace():
+        return False
+    words = seg[seg.rfind("\n") + 1 :].split()[-2:]
+    if not words:
+        return False
+    state = words[-1].rstrip(".,")
+    if state in _PLAIN_STATE_SET:
+        return True
+    if state not in _STATE_SET or len(words) < 2:
+        return False
+    city = words[0].rstrip(".,")
+    return len(city) > 1 and city[0].isupper() and city[1:].islower()
+
+
 _AFTER = re.compile(
     r"(?P<address>-\d{4}\b"                                     # ZIP+4
     r"|[ \t]+(?:[NSEW]\.?[ \t]+|(?:North|South|East|West)[ \t]+)?"
@@ -172,15 +231,21 @@ _HOST_OR_NUMBER = re.compile(
 )
 
 
-def _chunk(text: str, start: int, end: int) -> tuple[int, int]:
-    """The whitespace-delimited run of characters around [start, end)."""
-    lo = max(0, start - 300)
-    a = max(text.rfind(c, lo, start) for c in " \t\r\n") + 1
-    if a == 0:
-        a = lo
-    hi = min(len(text), end + 300)
-    ends = [i for i in (text.find(c, end, hi) for c in " \t\r\n") if i >= 0]
-    return a, (min(ends) if ends else hi)
+def _chunk(text: str, start: int, end: int) -> str:
+    """The run of non-space characters around [start, end) (at most 300 on each side)."""
+    lo, hi = max(0, start - 300), min(len(text), end + 300)
+    a = max(text.rfind(" ", lo, start), text.rfind("\n", lo, start)) + 1 or lo
+    ends = [i for i in (text.find(" ", end, hi), text.find("\n", end, hi)) if i >= 0]
+    chunk = text[a : min(ends) if ends else hi]
+    if "\t" in chunk or "\r" in chunk:
+        offset = start - a
+        pieces = chunk.replace("\r", "\t").split("\t")
+        pos = 0
+        for piece in pieces:
+            if pos <= offset <= pos + len(piece):
+                return piece
+            pos += len(piece) + 1
+    return chunk
 
 
 def noise_kind(text: str, start: int, end: int) -> str | None:
@@ -188,8 +253,7 @@ def noise_kind(text: str, start: int, end: int) -> str | None:
 
     Looks only at the token's own run of non-space characters and a few dozen characters
     around it, so it costs microseconds whatever the length of the text."""
-    a, b = _chunk(text, start, end)
-    chunk = text[a:b]
+    chunk = _chunk(text, start, end)
     if "@" in chunk:
         return "email"
     if "://" in chunk or chunk.lower().startswith("www."):
@@ -202,13 +266,12 @@ def noise_kind(text: str, start: int, end: int) -> str | None:
         return "base64"
     if len(chunk) > end - start + 3 and (host := _HOST_OR_NUMBER.search(chunk)):
         return host.lastgroup
-    before = max(0, start - 48)
-    label = _LABEL_BEFORE.search(text, before, start)
-    if label is not None and not _is_code_hash(text, label.start(), label.group()):
+    if _record_label_before(text, start):
         return "record"
-    if _MONEY_BEFORE.search(text, max(0, start - 8), start):
+    near = text[max(0, start - 8) : start].rstrip(" \t")
+    if near.endswith(("$", "€", "£")) or near.lower().endswith(("usd", "us$")):
         return "money"
-    if _STATE_BEFORE.search(text, max(0, start - 40), start):
+    if _state_before(text, start):
         return "address"
     m = _AFTER.match(text, end)
     return m.lastgroup if m is not None else None

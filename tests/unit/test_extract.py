@@ -222,6 +222,24 @@ def test_standalone_modifiers() -> None:
         assert text[m.start : m.end] == m.raw
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Is the -25 on 99213 OK here?", [("99213", ("25",))]),
+        ("Append 59 to 11042", [("11042", ("59",))]),
+        ("Do I need a modifier (59 or XS)?", [("59", ()), ("XS", ())]),
+        ("Should 29881 have RT? Anything else?", [("29881", ()), ("RT", ())]),
+        ("we use the 25 modifier", [("25", ())]),
+        ("I need 25 minutes", []),
+        ("had a 59 year old", []),
+        ("the US and an MD, a 25 cm lesion, an ER visit", []),
+        ("Need the PT eval", []),
+    ],
+)
+def test_modifiers_named_in_questions(text: str, expected: list[tuple[str, tuple[str, ...]]]) -> None:
+    assert [(m.code, m.modifiers) for m in extract_codes(text)] == expected
+
+
 def test_modifier_lists_after_the_word() -> None:
     assert codes("modifiers 59, XU and 25") == ["59", "XU", "25"]
 
