@@ -79,11 +79,15 @@ _QUANTITY_AFTER = re.compile(
 )
 # A word just before a number that makes it a value or an identifier: 'platelets 51000'.
 _VALUE_WORDS = frozenset(
-    "platelets platelet plt plts leukocytes leukocyte leucocytes leucocyte wbc rbc hgb hb "
-    "neutrophils lymphocytes count counts level levels titer titers titre titres value values "
-    "score scores model models serial lot position positions nucleotide nucleotides exon exons "
-    "codon codons pmid doi volume vol issue page pages pp cells weight height population "
-    "approximately about over under nearly some total sum balance paid owed".split()
+    {
+        "platelets", "platelet", "plt", "plts", "leukocytes", "leukocyte", "leucocytes",
+        "leucocyte", "wbc", "rbc", "hgb", "hb", "neutrophils", "lymphocytes", "count",
+        "counts", "level", "levels", "titer", "titers", "titre", "titres", "value",
+        "values", "score", "scores", "model", "models", "serial", "lot", "position",
+        "positions", "nucleotide", "nucleotides", "exon", "exons", "codon", "codons",
+        "pmid", "doi", "volume", "vol", "issue", "page", "pages", "pp", "cells", "weight",
+        "height", "population", "approximately", "total", "sum", "balance"
+    }
 )
 # Words just before a number that make it a code: 'CPT 44320', 'billed 99213', 'and 44140'.
 _CODE_BEFORE = re.compile(

@@ -35,11 +35,17 @@ _STREET = (
 )
 # Labels after which the next token is an identifier, not a code: one word, or a phrase.
 RECORD_LABELS = frozenset(
-    "mrn mr acct account claim member subscriber npi dob d.o.b ssn policy group grp invoice inv "
-    "order ticket ref reference auth authorization chart fin csn har mbi hicn medicare medicaid "
-    "tin ein dea license lic id phone ph tel telephone cell mobile fax pager ext extension zip "
-    "zipcode suite ste apt room rm bed box batch lot serial tracking confirmation port uid gid "
-    "pid qmail smtp lmtp esmtp version ver build release rev revision firmware patch".split()
+    {
+        "mrn", "mr", "acct", "account", "claim", "member", "subscriber", "npi", "dob",
+        "d.o.b", "ssn", "policy", "group", "grp", "invoice", "inv", "order", "ticket",
+        "ref", "reference", "auth", "authorization", "chart", "fin", "csn", "har", "mbi",
+        "hicn", "medicare", "medicaid", "tin", "ein", "dea", "license", "lic", "id",
+        "phone", "ph", "tel", "telephone", "cell", "mobile", "fax", "pager", "ext",
+        "extension", "zip", "zipcode", "suite", "ste", "apt", "room", "rm", "bed", "box",
+        "batch", "lot", "serial", "tracking", "confirmation", "port", "uid", "gid", "pid",
+        "qmail", "smtp", "lmtp", "esmtp", "version", "ver", "build", "release", "rev",
+        "revision", "firmware", "patch"
+    }
 )
 RECORD_PHRASES = frozenset(
     {"zip code", "postal code", "tax id", "member id", "subscriber id", "date of birth",

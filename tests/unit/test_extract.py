@@ -334,6 +334,12 @@ def test_undotted_shapes_need_coding_context() -> None:
     assert codes("E119 with 99213") == ["E11.9", "99213"]
 
 
+def test_codes_after_ordinary_words() -> None:
+    assert codes("A question about 99213: Medicare paid 99213 but chose 99214 over 99215") == [
+        "99213", "99213", "99214", "99215"
+    ]
+
+
 def test_out_of_range_five_digit_numbers() -> None:
     assert codes("00099 02134 10000 99999") == []
 
