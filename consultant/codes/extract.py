@@ -43,22 +43,22 @@ _NO_UNIT_AFTER = (
     r"weeks?|months?|mg\b|ml\b|units?|patients?|people|visits?|cases?|times?|pts?\b|"
     r"year-old|y\.o\.))"
 )
-_TAIL_HYPHEN = re.compile(rf"[ \t]*,?[ \t]*[-–][ \t]?(?P<m>{_MOD})(?!\w)(?![.:/]\d)")
+_TAIL_HYPHEN = re.compile(rf"[ \t]*,?[ \t]*[-–—][ \t]?(?P<m>{_MOD})(?!\w)(?![.:/]\d)")
 _TAIL_KEYWORD = re.compile(
     rf"[ \t]*,?[ \t]*(?:(?:with|w/|plus|and|using)[ \t]+)?(?:(?:a|the)[ \t]+)?"
-    rf"(?:mod(?:ifier)?s?)\.?[ \t]*[:#]?[ \t]*[-–]?(?P<m>{_MOD})(?!\w)",
+    rf"(?:mod(?:ifier)?s?)\.?[ \t]*[:#]?[ \t]*[-–—]?(?P<m>{_MOD})(?!\w)",
     re.IGNORECASE,
 )
 _TAIL_WITH = re.compile(
-    rf"[ \t]+(?:with|w/)[ \t]+(?:(?:a|the)[ \t]+)?[-–]?(?P<m>{_MOD})(?!\w)" + _NO_UNIT_AFTER,
+    rf"[ \t]+(?:with|w/)[ \t]+(?:(?:a|the)[ \t]+)?[-–—]?(?P<m>{_MOD})(?!\w)" + _NO_UNIT_AFTER,
     re.IGNORECASE,
 )
 _TAIL_SPACE_ALPHA = re.compile(r"[ \t]+(?P<m>[A-Z][A-Z0-9]|[0-9][A-Z]|rt|lt)(?![\w-])")
 # '99213 25' only when nothing but an end, punctuation or another modifier follows.
 _TAIL_SPACE_NUM = re.compile(
-    r"[ \t]+(?P<m>\d{2})(?=[ \t]*(?:$|[\r\n,;)\]]|[-–]?[0-9A-Z]{2}(?![\w.:/-])))", re.MULTILINE
+    r"[ \t]+(?P<m>\d{2})(?=[ \t]*(?:$|[\r\n,;)\]]|[-–—]?[0-9A-Z]{2}(?![\w.:/-])))", re.MULTILINE
 )
-_TAIL_LIST = re.compile(rf"[ \t]*[,/&][ \t]*[-–]?(?P<m>{_MOD})(?!\w)(?![.:/]\d)")
+_TAIL_LIST = re.compile(rf"[ \t]*[,/&][ \t]*[-–—]?(?P<m>{_MOD})(?!\w)(?![.:/]\d)")
 _TAIL_UNITS = re.compile(
     r"[ \t]*[,;]?[ \t]*(?:"
     r"\(?[x×*][ \t]*(?P<a>\d{1,3})(?:[ \t]*units?)?\)?(?![\w.]|,\d)"
@@ -134,14 +134,14 @@ _SUPPORT_AFTER = re.compile(_CODE_WORDS, re.IGNORECASE)
 # -- modifiers written on their own ------------------------------------------------------
 _MOD_WORD = re.compile(r"[Mm][Oo][Dd]")  # a cheap literal scan; the forms are checked after
 _MOD_KEYWORD = re.compile(
-    rf"(?:mod(?:ifier)?s?)\.?[ \t]*[:#(]?[ \t]*[-–]?(?P<m>{_MOD})(?!\w)", re.IGNORECASE
+    rf"(?:mod(?:ifier)?s?)\.?[ \t]*[:#(]?[ \t]*[-–—]?(?P<m>{_MOD})(?!\w)", re.IGNORECASE
 )
 # 'Should 29881 have RT?', 'do I need 59', 'append 59 to 11042'
 _VERBS = "have has get gets need needs take takes use using add adding append appending apply applying"
 _MOD_AFTER_VERB = re.compile(
     # Lower-case and capitalised spelled out: much faster to scan than (?i:...).
     r"\b(?:" + "|".join(w for v in _VERBS.split() for w in (v, v.title())) + r")[ \t]+"
-    r"(?:(?:a|an|the)[ \t]+)?(?P<m>[-–]?(?:\d\d|[A-Z][A-Z0-9]|[0-9][A-Z]))(?![\w-])" + _NO_UNIT_AFTER
+    r"(?:(?:a|an|the)[ \t]+)?(?P<m>[-–—]?(?:\d\d|[A-Z][A-Z0-9]|[0-9][A-Z]))(?![\w-])" + _NO_UNIT_AFTER
 )
 # What may follow a modifier named in prose: 'have RT?' but not 'need the PT eval'.
 _CLEAR_END = re.compile(
@@ -151,16 +151,16 @@ _CLEAR_END = re.compile(
 )
 # 'is the -25 on 99213 OK', 'a 59?': after an article only a clear modifier shape counts.
 _MOD_AFTER_ARTICLE = re.compile(
-    r"\b(?:the|an?|The|An?)[ \t]+(?P<m>[-–][0-9A-Z]{2}|\d\d|X[EPSU])(?![\w-])"
+    r"\b(?:the|an?|The|An?)[ \t]+(?P<m>[-–—][0-9A-Z]{2}|\d\d|X[EPSU])(?![\w-])"
     r"(?=[ \t]*(?:(?i:modifier|on|to|for|is|was|applies|applied|appended)\b|[?,.;)]|$))",
     re.MULTILINE,
 )
-_MOD_BEFORE_WORD = re.compile(rf"(?<![\w-])[-–]?(?P<m>{_MOD})[ \t]+$")
+_MOD_BEFORE_WORD = re.compile(rf"(?<![\w-])[-–—]?(?P<m>{_MOD})[ \t]+$")
 _MOD_LIST_MORE = re.compile(
-    rf"[ \t]*(?:,|/|&|\+|\band\b|\bor\b|,[ \t]*(?:and|or)\b)[ \t]*[-–]?(?P<m>{_MOD})(?!\w)",
+    rf"[ \t]*(?:,|/|&|\+|\band\b|\bor\b|,[ \t]*(?:and|or)\b)[ \t]*[-–—]?(?P<m>{_MOD})(?!\w)",
     re.IGNORECASE,
 )
-_MOD_BARE = re.compile(r"(?:X[EPSU]|[-–][A-Z][A-Z0-9])(?![\w-])")
+_MOD_BARE = re.compile(r"(?:X[EPSU]|[-–—][A-Z][A-Z0-9])(?![\w-])")
 _ATTACH_TO = re.compile(
     r"[ \t]+(?:on|to|for|appended[ \t]+to|added[ \t]+to|with)[ \t]+(?:(?:the|code|cpt|hcpcs)[ \t]+)*",
     re.IGNORECASE,
@@ -288,7 +288,7 @@ def _read_tail(text: str, found: _Found) -> None:
 
 def _glued_to_word(text: str, start: int) -> bool:
     """'HLA-B27', 'anti-P155', 'post-I131': a letter token hyphenated onto a word."""
-    return start >= 2 and text[start - 1] in "-–" and text[start - 2].isalpha()
+    return start >= 2 and text[start - 1] in "-–—" and text[start - 2].isalpha()
 
 
 def _supported(text: str, start: int, end: int) -> bool:
@@ -401,7 +401,7 @@ def _standalone_modifiers(text: str, codes: list[_Found]) -> list[_Found]:
     # Modifiers named in prose ('have RT?') only matter in a text that names codes.
     in_prose = (*_MOD_AFTER_VERB.finditer(text), *_MOD_AFTER_ARTICLE.finditer(text)) if codes or hits else ()
     for m in in_prose:
-        raw = m.group("m").lstrip("-–")
+        raw = m.group("m").lstrip("-–—")
         if not raw.isdigit() and not _CLEAR_END.match(text, m.end("m")):
             continue
         mod = _modifier(raw, bare=True)
@@ -410,7 +410,7 @@ def _standalone_modifiers(text: str, codes: list[_Found]) -> list[_Found]:
     for m in _MOD_BARE.finditer(text):
         if m.start() and (text[m.start() - 1].isalnum() or text[m.start() - 1] in "_-"):
             continue
-        raw = m.group().lstrip("-–")
+        raw = m.group().lstrip("-–—")
         mod = _modifier(raw, bare=True)
         if mod and is_free(m.start(), m.end()):
             hits.append((m.end() - len(raw), m.end(), mod))

@@ -44,7 +44,7 @@ RECORD_LABELS = frozenset(
         "extension", "zip", "zipcode", "suite", "ste", "apt", "room", "rm", "bed", "box",
         "batch", "lot", "serial", "tracking", "confirmation", "port", "uid", "gid", "pid",
         "qmail", "smtp", "lmtp", "esmtp", "version", "ver", "build", "release", "rev",
-        "revision", "firmware", "patch"
+        "revision", "firmware", "patch", "x"
     }
 )
 RECORD_PHRASES = frozenset(

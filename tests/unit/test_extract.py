@@ -179,6 +179,7 @@ def test_icd_with_a_sentence_full_stop() -> None:
     [
         ("99213-25", "99213", ("25",)),
         ("99213 -25", "99213", ("25",)),
+        ("99213—25", "99213", ("25",)),
         ("99213 - 25", "99213", ("25",)),
         ("99213-25-59", "99213", ("25", "59")),
         ("44140-59, 44320", "44140", ("59",)),
@@ -280,7 +281,7 @@ def test_units(text: str, code: str, units: int | None) -> None:
         "2026-11-18T14:30:00Z",
         # phone numbers
         "(312) 555-0187", "312-555-0187", "+1 312 555 0187", "call 312.555.0187 ext 12345",
-        "fax: 31255 50187",
+        "fax: 31255 50187", "Ph: 312-555-0187 x 12345",
         # ZIP codes and addresses
         "Chicago, IL 60614", "IL 60614", "60614-1234", "zip 60614", "ZIP code: 60614",
         "12345 N Clark St", "Suite 44320",
@@ -352,6 +353,28 @@ def test_phone_and_mrn_beside_codes() -> None:
 def test_codes_after_a_date_still_count() -> None:
     assert codes("DOS 11/18/2026 99213-25") == ["99213"]
     assert codes("On 11/18/2026 we billed 44320") == ["44320"]
+
+
+def test_signature_block() -> None:
+    text = (
+        "Thanks! Dana Smith, CPC\nABC Billing LLC\n1234 N Clark St Suite 500\n"
+        "Chicago, IL 60614\nPh: 312-555-0187 x 12345\nFax 312 555 0188\ndana@abc.com"
+    )
+    assert extract_codes(text) == ()
+
+
+def test_noise_helpers() -> None:
+    from consultant.codes.noise import noise_kind, noise_spans, redact, words_before
+
+    text = "MRN 00483921, seen 11/18/2026, call (312) 555-0187 about 44320"
+    assert [k for k, _, _ in noise_spans(text)] == ["record", "date", "phone"]
+    assert redact(text) == "…, seen …, call … about 44320"
+    assert noise_kind(text, text.index("44320"), len(text)) is None
+    assert noise_kind("Acct #44320", 6, 11) == "record"
+    assert noise_kind("CPT #44320", 5, 10) is None
+    assert noise_kind("$44320", 1, 6) == "money"
+    assert words_before("Total: the Platelets 51000", 21) == ["total:", "the", "platelets"]
+    assert words_before("one\ntwo three 44320", 14)[-2:] == ["two", "three"]
 
 
 def test_empty_and_plain_text() -> None:
