@@ -3,10 +3,11 @@ II, ICD-10-CM with or without its dot, and modifiers and units written after a c
 
 Pure and fast: one precompiled scan for candidate tokens; for each, a look at the characters
 around it for what is never a code (`codes.noise`: dates, phone numbers, ZIP codes, record
-numbers, money, ...); then a few anchored matches after each code for its modifiers and
-units. Undotted ICD-10-CM shapes ('E119', 'B27', 'P53') are common in clinical prose as other
-things, so they count only near coding words or other codes. The knowledge base is not
-consulted: shape and context decide, and the analysis judges what was found.
+numbers, money, ...); then the modifiers and units written after each code
+(`codes.modifiers`). Undotted ICD-10-CM shapes ('E119', 'B27', 'P53') are common in
+clinical prose as other things, so they count only near coding words or other codes. The
+knowledge base is not consulted: shape and context decide, and the analysis judges what
+was found.
 
     >>> [(m.code, m.modifiers) for m in extract_codes("Bill 99213-25 for E119, MRN 00483921")]
     [('99213', ('25',)), ('E11.9', ())]
@@ -15,16 +16,11 @@ consulted: shape and context decide, and the analysis judges what was found.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
-from consultant.codes.mention import CPT, HCPCS, ICD10CM, MODIFIER, Mention
+from consultant.codes.mention import CPT, HCPCS, ICD10CM, Mention
+from consultant.codes.modifiers import Found, read_tail, standalone_modifiers
 from consultant.codes.noise import noise_kind, words_before
-from consultant.codes.normalize import (
-    HCPCS_LETTERS,
-    KNOWN_MODIFIERS,
-    is_icd_category_shape,
-    normalize_icd,
-)
+from consultant.codes.normalize import HCPCS_LETTERS, normalize_icd
 
 # Candidate tokens. The look-arounds keep tokens whole: no code from the middle of a word,
 # an e-mail address, a decimal number or a QP escape.
@@ -34,38 +30,6 @@ _TOKEN = re.compile(
     r"|(?P<alnum>[A-Z]\d[0-9A-Z]{1,5})"
     r"|(?P<cpt>\d{5}|\d{4}[Ff]|0\d{3}[TtUuAaMm]))"
     r"(?![\w@]|\.\w|,\d{1,3}(?!\d))"
-)
-
-# -- what follows a code: modifiers and units ------------------------------------------
-_MOD = r"[0-9A-Za-z]{2}"
-_NO_UNIT_AFTER = (
-    r"(?![ \t]*(?:%|percent|min\b|mins\b|minutes?|hrs?\b|hours?|yrs?\b|years?|yo\b|y/o|days?|"
-    r"weeks?|months?|mg\b|ml\b|units?|patients?|people|visits?|cases?|times?|pts?\b|"
-    r"year-old|y\.o\.))"
-)
-_TAIL_HYPHEN = re.compile(rf"[ \t]*,?[ \t]*[-–—][ \t]?(?P<m>{_MOD})(?!\w)(?![.:/]\d)")
-_TAIL_KEYWORD = re.compile(
-    rf"[ \t]*,?[ \t]*(?:(?:with|w/|plus|and|using)[ \t]+)?(?:(?:a|the)[ \t]+)?"
-    rf"(?:mod(?:ifier)?s?)\.?[ \t]*[:#]?[ \t]*[-–—]?(?P<m>{_MOD})(?!\w)",
-    re.IGNORECASE,
-)
-_TAIL_WITH = re.compile(
-    rf"[ \t]+(?:with|w/)[ \t]+(?:(?:a|the)[ \t]+)?[-–—]?(?P<m>{_MOD})(?!\w)" + _NO_UNIT_AFTER,
-    re.IGNORECASE,
-)
-_TAIL_SPACE_ALPHA = re.compile(r"[ \t]+(?P<m>[A-Z][A-Z0-9]|[0-9][A-Z]|rt|lt)(?![\w-])")
-# '99213 25' only when nothing but an end, punctuation or another modifier follows.
-_TAIL_SPACE_NUM = re.compile(
-    r"[ \t]+(?P<m>\d{2})(?=[ \t]*(?:$|[\r\n,;)\]]|[-–—]?[0-9A-Z]{2}(?![\w.:/-])))", re.MULTILINE
-)
-_TAIL_LIST = re.compile(rf"[ \t]*[,/&][ \t]*[-–—]?(?P<m>{_MOD})(?!\w)(?![.:/]\d)")
-_TAIL_UNITS = re.compile(
-    r"[ \t]*[,;]?[ \t]*(?:"
-    r"\(?[x×*][ \t]*(?P<a>\d{1,3})(?:[ \t]*units?)?\)?(?![\w.]|,\d)"
-    r"|\(?(?P<b>\d{1,3})[ \t]*(?:units?|UOS)\b\)?"
-    r"|\(?(?:units?|qty|quantity|UOS)[ \t]*(?:[:=#]|of)?[ \t]*[x×]?[ \t]*(?P<c>\d{1,3})(?![\w.])\)?"
-    r")",
-    re.IGNORECASE,
 )
 
 # -- context ----------------------------------------------------------------------------
@@ -131,68 +95,7 @@ _SUPPORT = re.compile(
 )
 _SUPPORT_AFTER = re.compile(_CODE_WORDS, re.IGNORECASE)
 
-# -- modifiers written on their own ------------------------------------------------------
-_MOD_WORD = re.compile(r"[Mm][Oo][Dd]")  # a cheap literal scan; the forms are checked after
-_MOD_KEYWORD = re.compile(
-    rf"(?:mod(?:ifier)?s?)\.?[ \t]*[:#(]?[ \t]*[-–—]?(?P<m>{_MOD})(?!\w)", re.IGNORECASE
-)
-# 'Should 29881 have RT?', 'do I need 59', 'append 59 to 11042'
-_VERBS = "have has get gets need needs take takes use using add adding append appending apply applying"
-_MOD_AFTER_VERB = re.compile(
-    # Lower-case and capitalised spelled out: much faster to scan than (?i:...).
-    r"\b(?:" + "|".join(w for v in _VERBS.split() for w in (v, v.title())) + r")[ \t]+"
-    r"(?:(?:a|an|the)[ \t]+)?(?P<m>[-–—]?(?:\d\d|[A-Z][A-Z0-9]|[0-9][A-Z]))(?![\w-])" + _NO_UNIT_AFTER
-)
-# What may follow a modifier named in prose: 'have RT?' but not 'need the PT eval'.
-_CLEAR_END = re.compile(
-    r"[ \t]*(?:(?i:modifiers?|on|to|for|is|was|with|here|instead|applies|applied|appended|too|"
-    r"also|or|and)\b|[?,.;:)]|$)",
-    re.MULTILINE,
-)
-# 'is the -25 on 99213 OK', 'a 59?': after an article only a clear modifier shape counts.
-_MOD_AFTER_ARTICLE = re.compile(
-    r"\b(?:the|an?|The|An?)[ \t]+(?P<m>[-–—][0-9A-Z]{2}|\d\d|X[EPSU])(?![\w-])"
-    r"(?=[ \t]*(?:(?i:modifier|on|to|for|is|was|applies|applied|appended)\b|[?,.;)]|$))",
-    re.MULTILINE,
-)
-_MOD_BEFORE_WORD = re.compile(rf"(?<![\w-])[-–—]?(?P<m>{_MOD})[ \t]+$")
-_MOD_LIST_MORE = re.compile(
-    rf"[ \t]*(?:,|/|&|\+|\band\b|\bor\b|,[ \t]*(?:and|or)\b)[ \t]*[-–—]?(?P<m>{_MOD})(?!\w)",
-    re.IGNORECASE,
-)
-_MOD_BARE = re.compile(r"(?:X[EPSU]|[-–—][A-Z][A-Z0-9])(?![\w-])")
-_ATTACH_TO = re.compile(
-    r"[ \t]+(?:on|to|for|appended[ \t]+to|added[ \t]+to|with)[ \t]+(?:(?:the|code|cpt|hcpcs)[ \t]+)*",
-    re.IGNORECASE,
-)
-
 _CPT_RANGES = ((100, 1999), (10004, 99607))
-
-
-@dataclass
-class _Found:
-    system: str
-    code: str
-    start: int
-    end: int
-    tail_end: int
-    modifiers: list[str] = field(default_factory=list)
-    units: int | None = None
-
-
-def _modifier(raw: str, *, bare: bool) -> str | None:
-    """Normal form of a written modifier, or None if it should not count here.
-
-    After a hyphen or the word 'modifier' any two characters with a letter count (the
-    knowledge base says whether they exist); bare tokens must be in the known list."""
-    up = raw.upper()
-    if bare:
-        if up not in KNOWN_MODIFIERS:
-            return None
-        return up if raw.isdigit() or raw.isupper() or up in {"RT", "LT"} else None
-    if up in KNOWN_MODIFIERS:
-        return up
-    return up if raw.isupper() and not raw.isdigit() else None
 
 
 def _line_start(text: str, pos: int, limit: int = 80) -> int:
@@ -200,7 +103,7 @@ def _line_start(text: str, pos: int, limit: int = 80) -> int:
     return nl + 1 if nl >= 0 else max(0, pos - limit)
 
 
-def _icd_context(text: str, start: int, previous: _Found | None) -> bool:
+def _icd_context(text: str, start: int, previous: Found | None) -> bool:
     """True when the words before a letter-and-four-digits token speak of diagnoses."""
     if previous is not None and previous.system == ICD10CM and _LIST_GAP.fullmatch(
         text, previous.tail_end, start
@@ -214,7 +117,7 @@ def _icd_context(text: str, start: int, previous: _Found | None) -> bool:
     return not proc or dx[-1] > proc[-1]
 
 
-def _cpt_ok(text: str, start: int, end: int, code: str, previous: _Found | None) -> bool:
+def _cpt_ok(text: str, start: int, end: int, code: str, previous: Found | None) -> bool:
     if code.isdigit():
         n = int(code)
         if not any(lo <= n <= hi for lo, hi in _CPT_RANGES):
@@ -238,54 +141,6 @@ def _category_ok(text: str, start: int, end: int, code: str) -> bool:
     return not _NOT_CATEGORY_AFTER.match(text, end)
 
 
-def _read_tail(text: str, found: _Found) -> None:
-    """Modifiers and units written after a CPT/HCPCS code, in any order."""
-    pos = found.end
-    last_was_modifier = False
-    for _ in range(8):
-        m = _TAIL_HYPHEN.match(text, pos)
-        if m and (mod := _modifier(m.group("m"), bare=False)):
-            found.modifiers.append(mod)
-            pos, last_was_modifier = m.end(), True
-            continue
-        m = _TAIL_KEYWORD.match(text, pos)
-        if m and (mod := _modifier(m.group("m"), bare=False)):
-            found.modifiers.append(mod)
-            pos, last_was_modifier = m.end(), True
-            continue
-        if last_was_modifier:
-            m = _TAIL_LIST.match(text, pos)
-            if m and (mod := _modifier(m.group("m"), bare=True)):
-                found.modifiers.append(mod)
-                pos = m.end()
-                continue
-        m = _TAIL_WITH.match(text, pos)
-        if m and (mod := _modifier(m.group("m"), bare=True)):
-            found.modifiers.append(mod)
-            pos, last_was_modifier = m.end(), True
-            continue
-        m = _TAIL_SPACE_ALPHA.match(text, pos)
-        if m and (mod := _modifier(m.group("m"), bare=True)):
-            found.modifiers.append(mod)
-            pos, last_was_modifier = m.end(), True
-            continue
-        m = _TAIL_SPACE_NUM.match(text, pos)
-        if m and (mod := _modifier(m.group("m"), bare=True)):
-            found.modifiers.append(mod)
-            pos, last_was_modifier = m.end(), True
-            continue
-        if found.units is None:
-            m = _TAIL_UNITS.match(text, pos)
-            if m:
-                value = int(m.group("a") or m.group("b") or m.group("c"))
-                if value > 0:
-                    found.units = value
-                    pos, last_was_modifier = m.end(), False
-                    continue
-        break
-    found.tail_end = pos
-
-
 def _glued_to_word(text: str, start: int) -> bool:
     """'HLA-B27', 'anti-P155', 'post-I131': a letter token hyphenated onto a word."""
     return start >= 2 and text[start - 1] in "-–—" and text[start - 2].isalpha()
@@ -299,8 +154,8 @@ def _supported(text: str, start: int, end: int) -> bool:
     return bool(_SUPPORT_AFTER.search(text, end, stop if stop >= 0 else min(len(text), end + 40)))
 
 
-def _codes(text: str) -> list[_Found]:
-    found: list[_Found] = []
+def _codes(text: str) -> list[Found]:
+    found: list[Found] = []
     weak: set[int] = set()  # indexes into `found` of undotted ICD shapes without support
     for m in _TOKEN.finditer(text):
         kind = m.lastgroup
@@ -339,16 +194,16 @@ def _codes(text: str) -> list[_Found]:
             continue
         if kind == "alnum" and system == ICD10CM and not _supported(text, start, end):
             weak.add(len(found))
-        item = _Found(system, code, start, end, end)
+        item = Found(system, code, start, end, end)
         if system != ICD10CM:
-            _read_tail(text, item)
+            read_tail(text, item)
         found.append(item)
     if weak:
         found = _settle_weak(text, found, weak)
     return found
 
 
-def _settle_weak(text: str, found: list[_Found], weak: set[int]) -> list[_Found]:
+def _settle_weak(text: str, found: list[Found], weak: set[int]) -> list[Found]:
     """Keep an unsupported undotted ICD shape only when a kept code sits near it on its line."""
     kept = [i not in weak for i in range(len(found))]
     changed = True
@@ -366,73 +221,6 @@ def _settle_weak(text: str, found: list[_Found], weak: set[int]) -> list[_Found]
     return [f for f, k in zip(found, kept) if k]
 
 
-def _standalone_modifiers(text: str, codes: list[_Found]) -> list[_Found]:
-    """Modifiers not written right after a code: 'modifier 59', 'the 25 modifier', '-XS'."""
-    taken = [(c.start, c.tail_end) for c in codes]
-
-    def is_free(s: int, e: int) -> bool:
-        return not any(a < e and s < b for a, b in taken) and noise_kind(text, s, e) is None
-
-    hits: list[tuple[int, int, str]] = []
-    for word in _MOD_WORD.finditer(text):
-        at = word.start()
-        if at and (text[at - 1].isalnum() or text[at - 1] == "_"):
-            continue
-        m = _MOD_KEYWORD.match(text, at)
-        if m is not None:
-            # 'modifier 59', 'mod 25', 'modifiers 59, XU or 25'
-            mod = _modifier(m.group("m"), bare=False)
-            if mod is not None and is_free(m.start("m"), m.end("m")):
-                hits.append((m.start("m"), m.end("m"), mod))
-                pos = m.end()
-                while more := _MOD_LIST_MORE.match(text, pos):
-                    extra = _modifier(more.group("m"), bare=True)
-                    if extra is None or not is_free(more.start("m"), more.end("m")):
-                        break
-                    hits.append((more.start("m"), more.end("m"), extra))
-                    pos = more.end()
-        if text[at : at + 8].lower() == "modifier":
-            # 'the 25 modifier', '-59 modifier', 'an XU modifier'
-            b = _MOD_BEFORE_WORD.search(text, max(0, at - 8), at)
-            if b is not None:
-                mod = _modifier(b.group("m"), bare=True)
-                if mod and is_free(b.start("m"), b.end("m")):
-                    hits.append((b.start("m"), b.end("m"), mod))
-    # Modifiers named in prose ('have RT?') only matter in a text that names codes.
-    in_prose = (*_MOD_AFTER_VERB.finditer(text), *_MOD_AFTER_ARTICLE.finditer(text)) if codes or hits else ()
-    for m in in_prose:
-        raw = m.group("m").lstrip("-–—")
-        if not raw.isdigit() and not _CLEAR_END.match(text, m.end("m")):
-            continue
-        mod = _modifier(raw, bare=True)
-        if mod and is_free(m.start("m"), m.end("m")):
-            hits.append((m.end("m") - len(raw), m.end("m"), mod))
-    for m in _MOD_BARE.finditer(text):
-        if m.start() and (text[m.start() - 1].isalnum() or text[m.start() - 1] in "_-"):
-            continue
-        raw = m.group().lstrip("-–—")
-        mod = _modifier(raw, bare=True)
-        if mod and is_free(m.start(), m.end()):
-            hits.append((m.end() - len(raw), m.end(), mod))
-
-    by_start = {c.start: c for c in codes}
-    out: list[_Found] = []
-    seen: set[int] = set()
-    for start, end, mod in sorted(hits):
-        if start in seen:
-            continue
-        seen.add(start)
-        # 'modifier 59 on 44320' belongs to 44320.
-        attach = _ATTACH_TO.match(text, end)
-        target = by_start.get(attach.end()) if attach else None
-        if target is not None and target.system != ICD10CM:
-            if mod not in target.modifiers:
-                target.modifiers.append(mod)
-            continue
-        out.append(_Found(MODIFIER, mod, start, end, end))
-    return out
-
-
 def extract_codes(text: str) -> tuple[Mention, ...]:
     """Every code mention in `text`, sorted by start; one mention per occurrence.
 
@@ -442,7 +230,7 @@ def extract_codes(text: str) -> tuple[Mention, ...]:
     if not text:
         return ()
     codes = _codes(text)
-    mods = _standalone_modifiers(text, codes)
+    mods = standalone_modifiers(text, codes)
     mentions = [
         Mention(
             system=f.system,
@@ -459,4 +247,4 @@ def extract_codes(text: str) -> tuple[Mention, ...]:
     return tuple(mentions)
 
 
-__all__ = ["extract_codes", "is_icd_category_shape"]
+__all__ = ["extract_codes"]
