@@ -12,10 +12,11 @@ warning, since the coder has not decided to report it.
 from __future__ import annotations
 
 import re
+import weakref
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Protocol
+from typing import Any, Protocol
 
 from consultant.analysis.findings import (
     DELETED,
@@ -80,11 +81,34 @@ class _CaseView:
     text: str
     on: date
 
+    def notes(self, book: Book, code: str, kind: str) -> tuple[IcdNote, ...]:
+        """The code's instructional notes of one kind (memoised per open book)."""
+        return tuple(n for n in _all_notes(book, code) if n.kind == kind)
+
     def of(self, *systems: str) -> tuple[_CaseCode, ...]:
         return tuple(c for c in self.codes if c.system in systems)
 
     def find(self, code: str) -> _CaseCode | None:
         return next((c for c in self.codes if c.code == code), None)
+
+
+_NOTES_MEMO: weakref.WeakKeyDictionary[Any, dict[str, tuple[IcdNote, ...]]] = weakref.WeakKeyDictionary()
+_NOTES_MEMO_SIZE = 20_000
+
+
+def _all_notes(book: Book, code: str) -> tuple[IcdNote, ...]:
+    """Every note that applies to the code. The book is read-only, so answers are memoised for
+    as long as that book object lives (a re-opened book after `kb update` starts afresh)."""
+    try:
+        memo = _NOTES_MEMO.setdefault(book, {})
+    except TypeError:          # an object that cannot be weakly referenced: no memo
+        return book.icd_notes(code, None)
+    found = memo.get(code)
+    if found is None:
+        if len(memo) >= _NOTES_MEMO_SIZE:
+            memo.clear()
+        found = memo[code] = book.icd_notes(code, None)
+    return found
 
 
 def _view(
@@ -358,7 +382,7 @@ def check_excludes1(view: _CaseView, book: Book) -> list[Issue]:
     issues = []
     done: set[frozenset[str]] = set()
     for a in icds:
-        for note in book.icd_notes(a.code, ["excludes1"]):
+        for note in view.notes(book, a.code, "excludes1"):
             for b in icds:
                 key = frozenset((a.code, b.code))
                 if b.code == a.code or key in done:
@@ -439,9 +463,9 @@ class _NoteGroup:
         return self.at.upper().startswith("CH") or "-" in self.at
 
 
-def _note_groups(book: Book, code: str, kind: str) -> tuple[_NoteGroup, ...]:
+def _note_groups(view: _CaseView, book: Book, code: str, kind: str) -> tuple[_NoteGroup, ...]:
     grouped: dict[str, list[IcdNote]] = {}
-    for note in book.icd_notes(code, [kind]):
+    for note in view.notes(book, code, kind):
         grouped.setdefault(note.at, []).append(note)
     out = []
     for at, notes in grouped.items():
@@ -464,7 +488,7 @@ def check_code_first(view: _CaseView, book: Book) -> list[Issue]:
     source = f"{GUIDELINES}, I.A.13 and I.B.7"
     issues = []
     for c in icds:
-        for group in _note_groups(book, c.code, "code_first"):
+        for group in _note_groups(view, book, c.code, "code_first"):
             underlying = [
                 o for o in icds if o.code != c.code and any(code_matches(o.code, r) for r in group.refs)
             ]
@@ -499,7 +523,7 @@ def check_use_additional(view: _CaseView, book: Book) -> list[Issue]:
     for c in icds:
         if c.suggested:
             continue
-        for group in _note_groups(book, c.code, "use_additional"):
+        for group in _note_groups(view, book, c.code, "use_additional"):
             if group.general or group.conditional or not group.refs:
                 continue
             if any(code_matches(o.code, r) for o in icds for r in group.refs):
@@ -584,6 +608,8 @@ DEMOGRAPHIC_RULES: tuple[DemographicRule, ...] = (
 def check_demographics(view: _CaseView, book: Book) -> list[Issue]:
     icds = view.of(ICD10CM)
     if not icds:
+        return []
+    if not any(code_matches(c.code, r) for c in icds for rule in DEMOGRAPHIC_RULES for r in rule.ranges):
         return []
     sex, age = case_sex(view.text), case_age(view.text)
     issues = []
