@@ -64,13 +64,13 @@ _MOD_AFTER_VERB = re.compile(
 # What may follow a modifier named in prose: 'have RT?' but not 'need the PT eval'.
 _CLEAR_END = re.compile(
     r"[ \t]*(?:(?i:modifiers?|on|to|for|is|was|with|here|instead|applies|applied|appended|too|"
-    r"also|or|and)\b|[?,.;:)]|$)",
+    r"also|or|and)\b|[?,.;:)\r]|$)",
     re.MULTILINE,
 )
 # 'is the -25 on 99213 OK', 'a 59?': after an article only a clear modifier shape counts.
 _MOD_AFTER_ARTICLE = re.compile(
     r"\b(?:the|an?|The|An?)[ \t]+(?P<m>[-–—][0-9A-Z]{2}|\d\d|X[EPSU])(?![\w-])"
-    r"(?=[ \t]*(?:(?i:modifier|on|to|for|is|was|applies|applied|appended)\b|[?,.;)]|$))",
+    r"(?=[ \t]*(?:(?i:modifier|on|to|for|is|was|applies|applied|appended)\b|[?,.;)\r]|$))",
     re.MULTILINE,
 )
 _MOD_BEFORE_WORD = re.compile(rf"(?<![\w-])[-–—]?(?P<m>{_MOD})[ \t]+$")

@@ -208,6 +208,12 @@ def test_modifiers_attached(text: str, code: str, modifiers: tuple[str, ...]) ->
     assert one(text, code).modifiers == modifiers
 
 
+def test_crlf_line_ends() -> None:
+    found = extract_codes("CPT 99213 25\r\nShould 29881 have RT\r\nDx E119\r\n")
+    assert [(m.code, m.modifiers) for m in found] == [("99213", ("25",)), ("29881", ()), ("RT", ()),
+                                                       ("E11.9", ())]
+
+
 def test_modifier_does_not_become_a_code() -> None:
     found = extract_codes("99213-25-59")
     assert len(found) == 1
