@@ -675,8 +675,8 @@ def _radiology_path_medicine(code: str) -> bool:
 def _fits_applies_to(applies_to: str, c: _CaseCode, flags: frozenset[str] | None) -> str | None:
     """Why the modifier does not fit, or None. Unknown flags never condemn a code."""
     kinds = {w.strip() for w in re.split(r"[ ,;|]+", applies_to.lower()) if w.strip()}
-    if not kinds or kinds & {"any", "ptp", "all", "dme", "hcpcs"}:
-        return None
+    if not kinds or kinds & {"any", "ptp", "all", "dme", "hcpcs", "bilateral"}:
+        return None     # 'bilateral' (50) is checked against the bilateral_ok flag below
     n = _five_digit(c.code)
     if kinds & {"em"} and not is_em(c.code) and not (flags and "em" in flags):
         return "it is for evaluation and management codes (99202-99499)"
@@ -684,10 +684,10 @@ def _fits_applies_to(applies_to: str, c: _CaseCode, flags: frozenset[str] | None
         return "it is for anesthesia codes (00100-01999)"
     if kinds & {"laterality"} and flags is not None and not flags & {"laterality", "bilateral_ok"}:
         return "the code does not describe a paired organ or limb"
-    if kinds == {"lab"} and not (n is not None and 80047 <= n <= 89398) and not (flags and "lab" in flags):
-        return "it is for laboratory codes (80047-89398)"
-    if kinds == {"radiology"} and not (n is not None and 70010 <= n <= 79999) and not (flags and "radiology" in flags):
-        return "it is for radiology codes (70010-79999)"
+    if kinds & {"lab", "radiology", "radiology_lab"} and not kinds & {"surgery"}:
+        diagnostic = n is not None and 70010 <= n <= 99199 and not is_em(c.code)
+        if not diagnostic and not (flags and flags & {"lab", "radiology"}) and c.system == CPT:
+            return "it is for radiology, laboratory and diagnostic tests"
     if kinds == {"surgery"} and is_em(c.code):
         return "it is for procedures, not evaluation and management visits"
     return None

@@ -115,8 +115,8 @@ MUE = [("20610", 2, 1, "1 Line Edit"), ("99213", 1, 2, "2 Date of Service Edit: 
 
 MODIFIERS = [  # code, applies_to
     ("25", "em"), ("57", "em"), ("59", "ptp"), ("XS", "ptp"), ("RT", "laterality"),
-    ("LT", "laterality"), ("50", "any"), ("26", "radiology"), ("TC", "radiology"), ("AA", "anesthesia"),
-    ("91", "lab"), ("78", "surgery"),
+    ("LT", "laterality"), ("50", "bilateral"), ("26", "radiology_lab"), ("TC", "radiology_lab"),
+    ("AA", "anesthesia"), ("91", "radiology_lab"), ("78", "surgery"),  # as data/modifiers.csv writes them
 ]
 
 
@@ -454,6 +454,7 @@ def test_modifier_that_does_not_fit(book, verdict: CodeVerdict, codes, severity:
         v("27447", mods=("50",)),
         v("44140", mods=("59",)),
         v("44140", mods=("78",)),
+        v("73030", mods=("91",)),
     ],
 )
 def test_modifier_that_fits(book, verdict: CodeVerdict) -> None:  # type: ignore[no-untyped-def]
