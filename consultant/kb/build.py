@@ -13,7 +13,6 @@ On any error the temp file is deleted and `output` is left as it was.
 from __future__ import annotations
 
 import importlib
-import importlib.resources
 import importlib.util
 import logging
 import os
@@ -33,7 +32,6 @@ from consultant.kb.store import SCHEMA_PATH, SCHEMA_VERSION
 log = logging.getLogger(__name__)
 
 DATA_DIR = Path(__file__).resolve().parents[2] / "data"
-ICD10CM_XML = "icd10c-tabular-April-1-2026.xml"
 # The order importers run in; `starter` always runs, last, from `data/` unless given.
 KINDS = ("icd10cm_tabular", "icd10cm_order", "icd10cm_index", "hcpcs", "cpt_licensed",
          "ncci_ptp", "mue", "addon", "starter")
@@ -52,8 +50,9 @@ class BuildReport:
 
 def default_icd10cm_xml() -> Path:
     """The CDC April 2026 tabular XML shipped inside the simple-icd-10-cm package (read as a file)."""
-    resource = importlib.resources.files("simple_icd_10_cm") / "data" / ICD10CM_XML
-    return Path(str(resource))
+    from consultant.kb.importers.icd10cm_tabular import default_path
+
+    return default_path()
 
 
 def default_sources() -> tuple[tuple[str, Path], ...]:
