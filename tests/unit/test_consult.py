@@ -236,7 +236,10 @@ def test_acceptance_case_end_to_end(full_book) -> None:  # type: ignore[no-untyp
     assert all(not v.modifiers for v in others)
     everything = {v.code for v in f.codes} | {x.code for x in f.suggestions}
     assert not everything & {"00483921", "0048", "555", "0187", "312", "2026"}
-    assert {v.status for v in f.codes if v.system == ICD10CM} == {VALID}
+    status = {v.code: v.status for v in f.codes}
+    assert status["C18.7"] == VALID
+    assert status["K56.69"] == "not_billable"          # a heading since FY2018: K56.690/691/699
+    assert any(i.kind == "not_billable" and i.codes == ("K56.69",) for i in f.issues)
     assert f.releases and not f.escalate
 
 
