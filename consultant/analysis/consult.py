@@ -144,7 +144,8 @@ def releases_used(book: CodeBook, on: date) -> tuple[Release, ...]:
         best = newest.get(r.kind)
         if best is None or (r.valid_from or date.min) >= (best.valid_from or date.min):
             newest[r.kind] = r
-    return tuple(sorted(covered + list(newest.values()), key=lambda r: (r.kind, r.dataset)))
+    starter = lambda r: r.kind.startswith("starter") or r.release == "starter"  # noqa: E731
+    return tuple(sorted(covered + list(newest.values()), key=lambda r: (starter(r), r.kind, r.dataset)))
 
 
 def _unique_issues(issues: Sequence[Issue]) -> tuple[Issue, ...]:
