@@ -113,15 +113,28 @@ def evidence_phrase(text: str, code: str, limit: int = PHRASE_LIMIT) -> str:
 
 
 def wrap(text: str, width: int = WIDTH, first: str = "", rest: str | None = None) -> str:
-    """textwrap.fill that never breaks a code or an address in two."""
-    return textwrap.fill(
-        " ".join(str(text).split()),
-        width=width,
-        initial_indent=first,
-        subsequent_indent=first if rest is None else rest,
-        break_long_words=False,
-        break_on_hyphens=False,
-    ) or first.rstrip()
+    """Greedy word wrap that never breaks a code or an address in two (what textwrap.fill does
+    with break_long_words=False and break_on_hyphens=False, several times faster).
+
+    >>> print(wrap("one two three four", 10, "- ", "  "))
+    - one two
+      three
+      four
+    """
+    rest = first if rest is None else rest
+    words = str(text).split()
+    if not words:
+        return first.rstrip()
+    lines: list[str] = []
+    line = first + words[0]
+    for word in words[1:]:
+        if len(line) + 1 + len(word) <= width:
+            line += " " + word
+        else:
+            lines.append(line)
+            line = rest + word
+    lines.append(line)
+    return "\n".join(lines)
 
 
 def _plural(n: int, word: str) -> str:

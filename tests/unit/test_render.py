@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import re
+import textwrap
 from datetime import date
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from consultant.analysis.findings import (
     DocumentationGap,
@@ -214,3 +217,18 @@ def test_release_not_covering_the_date_is_marked() -> None:
     assert "hcpcs-2019: 2019 Annual, valid 2019-01-01 to 2019-12-31 (does not cover the date of service" in text
     current = " ".join(render_reply(findings(), subject="s").text.split())
     assert "does not cover" not in current
+
+
+@given(
+    st.lists(st.sampled_from(["a", "bb", "K56.690", "obstruction", "x" * 80, "—", "ü"]), max_size=40),
+    st.integers(10, 72),
+    st.sampled_from(["", "  ", "  * "]),
+    st.sampled_from([None, "    "]),
+)
+def test_wrap_matches_textwrap_without_breaking_words(words, width, first, rest) -> None:  # type: ignore[no-untyped-def]
+    text = " ".join(words)
+    expected = textwrap.fill(
+        text, width=width, initial_indent=first, subsequent_indent=first if rest is None else rest,
+        break_long_words=False, break_on_hyphens=False,
+    ) or first.rstrip()
+    assert wrap(text, width, first, rest) == expected
