@@ -386,11 +386,129 @@ def read_zip(data: bytes, filename: str, limits: ParseLimits, *, depth: int = 0)
     return (head(note), *out)
 
 
+class _Insane(Exception):
+    """A TNEF count that would make tnefparse loop or allocate without bound."""
+
+
+class _Stop(Exception):
+    """Where tnefparse itself would stop reading a property list (short data)."""
+
+
+_MAX_TNEF_VALUES = 50_000
+_FIXED = {0x0002: 2, 0x000B: 2, 0x0003: 4, 0x0004: 4, 0x000A: 4, 0x0005: 8, 0x0006: 8, 0x0007: 8,
+          0x0014: 8, 0x0040: 8, 0x0048: 16}
+_VARIABLE = {0x001E, 0x001F, 0x000D, 0x0102, 0x0000}
+_IMESSAGE_SIG = b"\x07\x03\x02\x00\x00\x00\x00\x00\xc0\x00\x00\x00\x00\x00\x00\x46"
+
+
+def _u(data: bytes, offset: int, size: int) -> int:
+    if offset + size > len(data) or offset < 0:
+        raise _Stop
+    return int.from_bytes(data[offset:offset + size], "little")
+
+
+def _mapi_walk(data: bytes, offset: int, depth: int, budget: list[int]) -> int:
+    """Mirror of tnefparse 1.4 `decode_mapi`, checking every count against the bytes left
+    (tnefparse trusts them: a forged multi-value count of 2**32 eats all memory)."""
+    n = len(data)
+    count = _u(data, offset, 4)
+    offset += 4
+    if count > (n - offset) // 4 + 1:
+        raise _Insane
+    try:
+        for _ in range(count):
+            if offset >= n:
+                break
+            attr_type, attr_name = _u(data, offset, 2), _u(data, offset + 2, 2)
+            offset += 4
+            if attr_name >= 0x8000:
+                offset += 16
+                kind = _u(data, offset, 4)
+                offset += 4
+                if kind == 0:
+                    offset += 4
+                else:
+                    length = _u(data, offset, 4)
+                    offset += 4 + length + (-length % 4)
+            values = None
+            if attr_type & 0x1000:
+                attr_type ^= 0x1000
+                values = _u(data, offset, 4)
+                offset += 4
+            repeat = values or 1
+            if attr_type in _FIXED:
+                if repeat * _FIXED[attr_type] > n - offset + _FIXED[attr_type]:
+                    raise _Insane
+                offset += repeat * _FIXED[attr_type]
+            elif attr_type in _VARIABLE:
+                if repeat * 4 > n - offset + 4:
+                    raise _Insane
+                for _ in range(repeat):
+                    items = 1 if values else _u(data, offset, 4)
+                    if not values:
+                        offset += 4
+                    if items * 4 > n - offset + 4:
+                        raise _Insane
+                    for _ in range(items):
+                        length = _u(data, offset, 4)
+                        offset += 4
+                        item = data[offset:offset + length + (-length % 4)]
+                        if attr_name == 0x3701 and item.startswith(_IMESSAGE_SIG):
+                            _tnef_walk(item[len(_IMESSAGE_SIG):], depth + 1, budget)
+                        offset += length + (-length % 4)
+                        budget[0] -= 1
+            else:
+                break                                   # tnefparse stops at unknown types
+            budget[0] -= repeat
+            if budget[0] < 0:
+                raise _Insane
+            if repeat % 2 and attr_type in (0x0002, 0x000B):
+                offset += 2
+    except _Stop:
+        pass
+    return offset
+
+
+def _tnef_walk(data: bytes, depth: int, budget: list[int]) -> None:
+    if depth > 3:
+        raise _Insane
+    offset = 6
+    while offset + 12 < len(data):
+        rest = data[offset:offset + 9]
+        name = int.from_bytes(rest[1:3], "little")
+        length = min(len(data) - offset, int.from_bytes(rest[5:9], "little") + 11)
+        body = data[offset + 9:offset + length - 2]
+        try:
+            if name in (0x9003, 0x9005):
+                _mapi_walk(body, 0, depth, budget)
+            elif name == 0x9004:
+                rows = _u(body, 0, 4)
+                if rows > len(body) // 4:
+                    raise _Insane
+                at = 4
+                for _ in range(rows):
+                    at = _mapi_walk(body, at, depth, budget)
+        except _Stop:
+            pass
+        offset += length
+
+
+def tnef_is_sane(data: bytes) -> bool:
+    """False when a winmail.dat carries counts that would make tnefparse run away."""
+    try:
+        _tnef_walk(data, 0, [_MAX_TNEF_VALUES])
+    except _Insane:
+        return False
+    return True
+
+
 def read_tnef(data: bytes, filename: str, limits: ParseLimits, *, depth: int = 0) -> tuple[Attachment, ...]:
     """Outlook's winmail.dat: its message body (plain, else HTML) and its attached files."""
     import tnefparse
 
     ctype = "application/ms-tnef"
+    if not tnef_is_sane(data):
+        return (Attachment(filename, ctype, len(data), note="damaged Outlook winmail.dat: not read"),)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

@@ -47,6 +47,7 @@ _REGISTRY = email_policy.default.header_factory
 _UNFOLD = re.compile(r"\r?\n(?=[ \t])")
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f\u2028\u2029\x85]+")
 _SPACES = re.compile(r"[ \t]{2,}")
+_TOKEN_TYPE = re.compile(r"^[a-z0-9!#$&^_.+-]{1,64}/[a-z0-9!#$&^_.+-]{1,128}$")
 _SURROGATE = re.compile("[\udc80-\udcff]")
 _MSGID = re.compile(r"<([^<>\s]{1,998})>")
 _ADDRESS = re.compile(r"^[^@\s<>()\[\],;:\\\"]+@[^@\s<>()\[\],;:\\\"]+\.?[^@\s<>()\[\],;:\\\"]*$")
@@ -233,10 +234,12 @@ def _disposition(part: Message) -> str | None:
 
 
 def _ctype(part: Message) -> str:
+    """The part's content type; an unreadable one counts as text/plain (RFC 2045 §5.2)."""
     try:
-        return part.get_content_type().lower()
+        ctype = part.get_content_type().lower()
     except Exception:  # noqa: BLE001
         return "text/plain"
+    return ctype if _TOKEN_TYPE.match(ctype) else "text/plain"
 
 
 def _children(part: Message) -> list[Message]:

@@ -291,3 +291,23 @@ def test_pdf_attached_to_a_mail_is_part_of_the_case_text() -> None:
     case = parse_message(msg.as_bytes())
     assert case.body == "see attached"
     assert "44970" in case.text
+
+
+def _mapi_object(props: bytes) -> bytes:
+    """One TNEF object (level 1, attMAPIProps) holding a raw MAPI property list."""
+    return b"\x01" + (0x9003).to_bytes(2, "little") + (6).to_bytes(2, "little") + len(props).to_bytes(4, "little") + props + b"\x00\x00"
+
+
+def test_tnef_with_forged_multi_value_count_is_refused_quickly() -> None:
+    # one property: multi-valued short (0x1002) claiming 2**32-1 values; tnefparse 1.4
+    # would build billions of attribute objects from it
+    props = (1).to_bytes(4, "little") + (0x1002).to_bytes(2, "little") + (0x3001).to_bytes(2, "little") + b"\xff\xff\xff\xff" + b"\x00" * 16
+    data = b"\x78\x9f\x3e\x22" + b"\x00\x00" + _mapi_object(props) + b"\x00" * 16
+    got = read_attachment(data, "winmail.dat", "application/ms-tnef")
+    assert got[0].note == "damaged Outlook winmail.dat: not read"
+
+
+def test_tnef_with_forged_property_count_is_refused() -> None:
+    props = b"\xff\xff\xff\xff" + b"\x00" * 16
+    data = b"\x78\x9f\x3e\x22" + b"\x00\x00" + _mapi_object(props) + b"\x00" * 16
+    assert read_attachment(data, "winmail.dat", "application/ms-tnef")[0].note == "damaged Outlook winmail.dat: not read"
