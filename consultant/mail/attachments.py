@@ -21,6 +21,7 @@ from consultant.mail.case import Attachment, ParseLimits
 
 log = logging.getLogger(__name__)
 
+DEFAULT_LIMITS = ParseLimits()
 TNEF_MAGIC = b"\x78\x9f\x3e\x22"
 _MAX_DEPTH = 2                       # winmail.dat inside a zip, a file inside winmail.dat
 _PYPDF_CAP = 75_000_000              # pypdf's own default ceiling for decompressed streams
@@ -178,7 +179,7 @@ def html_to_text(html: str) -> str:
     if not html.strip():
         return ""
     try:
-        from inscriptis import get_text
+        from inscriptis import get_text  # type: ignore[import-untyped]
 
         return get_text(html)
     except Exception as e:  # noqa: BLE001 - lxml rejects some documents (empty, odd bytes)
@@ -218,7 +219,7 @@ def _read_pdf(data: bytes, limits: ParseLimits) -> _Read:
         "stream_decoding_work_maximum_length": cap * 4,
     }
     try:
-        with pypdf.apply_configuration(**bounds), warnings.catch_warnings():
+        with pypdf.apply_configuration(None, **bounds), warnings.catch_warnings():
             warnings.simplefilter("ignore")
             reader = pypdf.PdfReader(io.BytesIO(data), strict=False)
             if reader.is_encrypted:
@@ -323,7 +324,7 @@ def read_attachment(
     data: bytes,
     filename: str,
     content_type: str,
-    limits: ParseLimits = ParseLimits(),
+    limits: ParseLimits = DEFAULT_LIMITS,
     *,
     charset: str | None = None,
     depth: int = 0,
@@ -504,7 +505,7 @@ def tnef_is_sane(data: bytes) -> bool:
 
 def read_tnef(data: bytes, filename: str, limits: ParseLimits, *, depth: int = 0) -> tuple[Attachment, ...]:
     """Outlook's winmail.dat: its message body (plain, else HTML) and its attached files."""
-    import tnefparse
+    import tnefparse  # type: ignore[import-untyped]
 
     ctype = "application/ms-tnef"
     if not tnef_is_sane(data):

@@ -30,13 +30,19 @@ from email import policy as email_policy
 from email import utils as email_utils
 from email.message import Message
 
-from consultant.mail.attachments import clean_filename, decode_text, html_to_text, read_attachment
+from consultant.mail.attachments import (
+    clean_filename,
+    decode_text,
+    html_to_text,
+    read_attachment,
+)
 from consultant.mail.case import Attachment, Case, ParseLimits
 from consultant.mail.quotes import find_forward, split_reply
 
 log = logging.getLogger(__name__)
 
 SYNTHETIC_DOMAIN = "caseconsultant.invalid"
+DEFAULT_LIMITS = ParseLimits()
 SHORT_OWN_TEXT = 300            # a forwarder's note at most this long leaves the case to the forward
 _MAX_DEPTH = 25                 # MIME nesting
 _MAX_FORWARD_DEPTH = 3          # forwarded inside forwarded inside ...
@@ -102,7 +108,7 @@ def decode_header(name: str, raw: object) -> str:
             try:
                 value = str(email.header.make_header(email.header.decode_header(value)))
             except Exception:  # noqa: BLE001
-                pass
+                log.debug("header %s left encoded", name)
         value = _fix_8bit(value)
     return one_line(value)
 
@@ -408,10 +414,10 @@ def _message_text(msg: Message, limits: ParseLimits, *, is_reply: bool, is_forwa
         own = split_reply(forward.own)
         outlook_reply = "original message" in forward.marker.lower() and is_reply and not is_forward
         if len(own.body) <= SHORT_OWN_TEXT and not outlook_reply:
-            inner = split_reply(forward.forwarded)
-            body = "\n\n".join(b for b in (own.body, inner.body) if b)
-            quoted = "\n\n".join(q for q in (own.quoted, inner.quoted) if q)
-            return _Text(body, quoted, tuple(attachments), tuple(dict.fromkeys(notes)))
+            forwarded = split_reply(forward.forwarded)
+            body = "\n\n".join(b for b in (own.body, forwarded.body) if b)
+            history = "\n\n".join(q for q in (own.quoted, forwarded.quoted) if q)
+            return _Text(body, history, tuple(attachments), tuple(dict.fromkeys(notes)))
     split = split_reply(text)
     return _Text(split.body, split.quoted, tuple(attachments), tuple(dict.fromkeys(notes)))
 
@@ -422,6 +428,7 @@ def _headers(msg: Message) -> tuple[tuple[str, str], ...]:
         try:
             out.append((one_line(str(name)).lower(), decode_header(str(name), raw)))
         except Exception:  # noqa: BLE001 - one bad header must not lose the message
+            log.debug("one header skipped")
             continue
     return tuple(out)
 
@@ -493,7 +500,7 @@ def _build(msg: Message, raw: bytes, limits: ParseLimits, notes: list[str]) -> C
     )
 
 
-def parse_message(raw: bytes, limits: ParseLimits = ParseLimits()) -> Case:
+def parse_message(raw: bytes, limits: ParseLimits = DEFAULT_LIMITS) -> Case:
     """Read one raw message into a Case. Never raises, whatever the bytes.
 
     >>> case = parse_message(b"From: Coder <Coder@Clinic.org>\\r\\nSubject: 44970?\\r\\n\\r\\nAppy.\\r\\n")

@@ -28,7 +28,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from mailparser_reply.parser import EmailMessage as _ReplyParserMessage
+from mailparser_reply.parser import EmailMessage as _ReplyParserMessage  # type: ignore[import-untyped]
 
 # English patterns only: each extra language multiplies the cost of the library's pattern
 # (~0.1 ms per 1.5 KB for English alone). "wrote:" lines of other languages are found by

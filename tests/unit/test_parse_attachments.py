@@ -24,7 +24,7 @@ def make_pdf(pages: list[str], *, padding: int = 0) -> bytes:
     content stream and Flate-compresses it: a decompression bomb when large."""
     objs: list[bytes] = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
-        ("<< /Type /Pages /Kids [%s] /Count %d >>" % (" ".join(f"{4 + 2 * i} 0 R" for i in range(len(pages))), len(pages))).encode(),
+        ("<< /Type /Pages /Kids [{}] /Count {} >>".format(" ".join(f"{4 + 2 * i} 0 R" for i in range(len(pages))), len(pages))).encode(),
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
     ]
     for i, text in enumerate(pages):
@@ -77,8 +77,8 @@ def zipped(files: dict[str, bytes]) -> bytes:
     return buf.getvalue()
 
 
-def one(data: bytes, name: str, ctype: str, limits: ParseLimits = ParseLimits(), **kw: object):  # type: ignore[no-untyped-def]
-    got = read_attachment(data, name, ctype, limits, **kw)  # type: ignore[arg-type]
+def one(data: bytes, name: str, ctype: str, limits: ParseLimits | None = None, **kw: object):  # type: ignore[no-untyped-def]
+    got = read_attachment(data, name, ctype, limits or ParseLimits(), **kw)  # type: ignore[arg-type]
     assert len(got) == 1
     return got[0]
 

@@ -16,10 +16,11 @@ POLICY = SenderPolicy(bot_address=BOT)
 
 
 def case(headers: tuple[tuple[str, str], ...] = (), **kw: object) -> Case:
-    base: dict[str, object] = dict(
-        message_id="<q1@clinic.example>", sender="ann@clinic.example", sender_name="Ann",
-        subject="lap appy", to=(BOT,), body="PROCEDURE: laparoscopic appendectomy 44970", headers=headers,
-    )
+    base: dict[str, object] = {
+        "message_id": "<q1@clinic.example>", "sender": "ann@clinic.example", "sender_name": "Ann",
+        "subject": "lap appy", "to": (BOT,), "body": "PROCEDURE: laparoscopic appendectomy 44970",
+        "headers": headers,
+    }
     base.update(kw)
     return Case(**base)  # type: ignore[arg-type]
 
