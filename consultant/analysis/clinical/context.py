@@ -1,0 +1,117 @@
+"""Negation, uncertainty, history and family-history context of the words of a case.
+
+A NegEx-like scan: cue phrases open a scope that runs forward to the end of the sentence,
+or to a word that starts a new thought ('but', 'now', 'presents'...), at most `MAX_SCOPE`
+words; a few cues look backwards ('... was ruled out'). Per ICD-10-CM conventions:
+negated findings are not coded; uncertain diagnoses ('probable', 'suspected', 'rule out')
+are not coded in the outpatient setting (code the symptom); 'history of' and 's/p' lead to
+personal-history (Z85-Z87) or status codes; family history to Z80-Z84.
+
+    >>> [(s.kind, "no fever or chills. HTN."[s.start:s.end]) for s in scopes("no fever or chills. HTN.")]
+    [('negated', 'fever or chills')]
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+NEGATED = "negated"
+UNCERTAIN = "uncertain"
+HISTORY = "history"
+FAMILY = "family"
+
+MAX_SCOPE = 8   # words a forward cue reaches
+
+_PRE = [
+    (FAMILY, r"family (?:medical )?history of|family history|fhx?|fh of|(?:mother|father|sister|brother|"
+             r"grandmother|grandfather|aunt|uncle|parent|sibling)s? (?:had|has|with|died of)"),
+    (NEGATED, r"no evidence of|no signs? of|no history of|no hx of|negative for|denies|denied|denying|"
+              r"free of|absence of|without|ruled out|rules out|not|no|never|nor|absent|resolved"),
+    (UNCERTAIN, r"rule out|r/o|probable|probably|possible|possibly|suspected|suspect|suspicion of|likely|"
+                r"questionable|query|concern for|concerning for|versus|vs\.?|cannot be excluded|"
+                r"cannot exclude|consistent with|compatible with|suggestive of|indicative of"),
+    (HISTORY, r"past medical history of|personal history of|history of|hx of|h/o|s/p|status post|"
+              r"previous|previously|prior(?! to)|remote|former|formerly|in remission"),
+]
+_POST = [
+    (NEGATED, r"(?:was|were|is|are|has been|have been)? ?(?:ruled out|excluded|negative|not seen|not found|absent)"),
+    (UNCERTAIN, r"(?:is|was|are)? ?(?:suspected|unlikely|likely|possible|probable|questionable|"
+                r"not excluded|cannot be excluded)"),
+]
+_TERMINATORS = re.compile(
+    r"\b(?:but|however|although|though|except|now|presents|presented|presenting|currently|today|"
+    r"admitted|came|comes|complains|reports|which|who|yet|aside from|apart from|with new)\b"
+)
+_SENTENCE = re.compile(r"[.;!?\n]+(?=\s|$)|\n")
+_PRE_RE = re.compile("|".join(f"(?P<{k}_{i}>\\b(?:{p})\\b)" for i, (k, p) in enumerate(_PRE)), re.I)
+_POST_RE = re.compile("|".join(f"(?P<{k}_{i}>\\b(?:{p})\\b)" for i, (k, p) in enumerate(_POST)), re.I)
+_WORD = re.compile(r"\S+")
+_AUXILIARY = re.compile(r"\b(?:was|were|is|are|been|be)\s+$", re.I)   # '... was ruled out' looks back
+
+
+@dataclass(frozen=True)
+class Scope:
+    kind: str      # negated | uncertain | history | family
+    start: int     # span of the words the cue governs
+    end: int
+    cue: str
+    cue_start: int = 0   # span of the cue words themselves (not to be matched as findings)
+    cue_end: int = 0
+
+
+def sentences(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each sentence; a period between digits ('3.5') does not end one."""
+    out, start = [], 0
+    for m in _SENTENCE.finditer(text):
+        if m.group().startswith(".") and m.start() > 0 and m.end() < len(text) and text[m.start() - 1].isdigit() \
+                and text[m.end():m.end() + 1].isdigit():
+            continue
+        if m.start() > start:
+            out.append((start, m.start()))
+        start = m.end()
+    if start < len(text):
+        out.append((start, len(text)))
+    return out
+
+
+def _kind(m: re.Match[str]) -> str:
+    return next(k for k, v in m.groupdict().items() if v is not None).rsplit("_", 1)[0]
+
+
+def scopes(text: str) -> list[Scope]:
+    """Every context scope in the text, in order."""
+    out: list[Scope] = []
+    for s_start, s_end in sentences(text):
+        sentence = text[s_start:s_end]
+        taken_until = -1
+        for m in _PRE_RE.finditer(sentence):
+            if m.start() < taken_until or (
+                    _AUXILIARY.search(sentence, 0, m.start()) and m.group().lower().startswith(("ruled", "rules"))):
+                continue
+            kind = _kind(m)
+            stop = _TERMINATORS.search(sentence, m.end())
+            limit = stop.start() if stop else len(sentence)
+            words = list(_WORD.finditer(sentence, m.end(), limit))[:MAX_SCOPE]
+            if not words:
+                continue
+            end = words[-1].end()
+            # a comma-separated list continues the scope; a later cue starts its own
+            out.append(Scope(kind, s_start + words[0].start(), s_start + end, m.group(),
+                             s_start + m.start(), s_start + m.end()))
+            taken_until = m.end()
+        for m in _POST_RE.finditer(sentence):
+            begin = max(sentence.rfind(",", 0, m.start()), sentence.rfind(":", 0, m.start())) + 1
+            if m.start() - begin > 2:
+                out.append(Scope(_kind(m), s_start + begin, s_start + m.start(), m.group(),
+                                 s_start + m.start(), s_start + m.end()))
+    return sorted(out, key=lambda s: s.start)
+
+
+def context_at(found: list[Scope], start: int, end: int) -> Scope | None:
+    """The scope governing the words start..end (the nearest cue wins), or None."""
+    best: Scope | None = None
+    for s in found:
+        if s.start <= start and end <= s.end + 1 and (best is None or s.start >= best.start):
+            best = s
+    return best

@@ -1,0 +1,812 @@
+"""Suggest ICD-10-CM, CPT and HCPCS codes for what a case says in words.
+
+How: the case is cut into sentences; each word becomes a *slot* with its index tokens and
+alternatives (abbreviations expanded, synonyms added, typos corrected against the
+vocabulary). Candidate terms (titles, inclusion terms, index paths, plain words; see
+`consultant.kb.terms`) come from the postings of the slot tokens; a term scores by how much
+of it the words cover (IDF-weighted) and how densely, so word order and plurals do not
+matter and a title with words the case does not have loses to a shorter one. Then the
+ICD-10-CM conventions: negated findings dropped, uncertain diagnoses flagged, history turned
+into Z codes, combination codes ('with' presumption), headers resolved to a billable code,
+7th characters added, and documentation gaps named.
+
+    >>> index = SuggestIndex.load(book)                               # doctest: +SKIP
+    >>> [s.code for s in suggest("DM2 with CKD 3a, HTN", index, on=date(2026, 5, 1)).suggestions]  # doctest: +SKIP
+    ['E11.22', 'N18.31', 'I12.9']
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from array import array
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+
+from rapidfuzz import fuzz, process
+
+from consultant.analysis.clinical import context as ctx
+from consultant.analysis.clinical import rules
+from consultant.analysis.clinical.lexicon import ABBREVIATIONS, PHRASE_ABBREVIATIONS, SYNONYMS
+from consultant.analysis.findings import INFO, WARNING, DocumentationGap, Issue, Suggestion
+from consultant.kb import terms as kt
+from consultant.kb.store import CodeBook
+
+log = logging.getLogger(__name__)
+
+ICD = "ICD10CM"
+SHORT_QUERY_WORDS = 12           # up to this many words, the whole text is one phrase
+MIN_CASE_SCORE = 0.55            # a match in running text needs at least this score
+MIN_PROCEDURE_SCORE = 0.75       # procedures need a surer match (titles are long)
+COMMON_DF = 3000                 # tokens in more terms than this only confirm candidates
+CANDIDATE_COVERAGE = 0.5         # a term must have this share of its weight in the sentence
+
+
+@dataclass(frozen=True)
+class SuggestResult:
+    """What `suggest` found: codes best first, questions for the physician, and flags."""
+
+    suggestions: tuple[Suggestion, ...]
+    gaps: tuple[DocumentationGap, ...] = ()
+    issues: tuple[Issue, ...] = ()
+
+
+@dataclass(frozen=True)
+class _Slot:
+    start: int
+    end: int
+    alts: tuple[tuple[str, ...], ...]      # token tuples, the first is what was written
+    weight: float
+    via: str = ""                           # 'abbreviation HTN' / 'synonym' / 'typo ...'
+
+
+@dataclass
+class _Match:
+    term: int
+    score: float
+    cov_t: float
+    first: int                              # slot indexes covered
+    last: int
+    slots: frozenset[int]
+    weight: float
+
+
+@dataclass
+class SuggestIndex:
+    """The in-memory term index of one knowledge base (built by `consultant.kb.terms`)."""
+
+    book: CodeBook
+    systems: list[str]
+    codes: list[str]
+    texts: list[str]
+    kinds: list[str]
+    norms: list[str]
+    opts: list[str]
+    weights: array
+    billable: list[int | None]
+    postings: dict[str, tuple[float, int, bytes]]
+    abbreviations: dict[str, str]
+    vocab: list[str] = field(default_factory=list)
+    _cache: dict[str, object] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, book: CodeBook) -> SuggestIndex:
+        """Read the term index (about 0.2 s for the full ICD-10-CM); no work per case."""
+        started = time.perf_counter()
+        conn = book.connection
+        has_meta = conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'term_posting'"
+        ).fetchone()
+        systems: list[str] = [""]
+        codes: list[str] = [""]
+        texts: list[str] = [""]
+        kinds: list[str] = [""]
+        norms: list[str] = [""]
+        opts: list[str] = [""]
+        weights = array("d", [1.0])
+        billable: list[int | None] = [None]
+        postings: dict[str, tuple[float, int, bytes]] = {}
+        if has_meta:
+            rows = conn.execute(
+                "SELECT t.id, t.system, t.code, t.text, t.source_kind, t.norm, m.opt, m.weight, m.billable "
+                "FROM term t JOIN term_meta m ON m.term_id = t.id ORDER BY t.id"
+            ).fetchall()
+            for r in rows:
+                if r[0] != len(codes):
+                    raise ValueError(f"term ids are not dense at {r[0]}: rebuild the knowledge base")
+                systems.append(r[1])
+                codes.append(r[2])
+                texts.append(r[3])
+                kinds.append(r[4])
+                norms.append(r[5])
+                opts.append(r[6])
+                weights.append(r[7] or 1.0)
+                billable.append(r[8])
+            for token, idf, df, ids in conn.execute("SELECT token, idf, df, ids FROM term_posting"):
+                postings[token] = (idf, df, ids)
+        else:
+            log.warning("knowledge base has no term index: suggestions will be empty; rebuild it")
+        abbreviations = dict(ABBREVIATIONS)
+        try:
+            for short, expansions in book.abbreviations().items():
+                abbreviations[short.lower()] = expansions[0]
+        except Exception as e:   # noqa: BLE001 - an old KB without the table still suggests
+            log.warning("abbreviations unavailable: %s", e)
+        index = cls(book, systems, codes, texts, kinds, norms, opts, weights, billable, postings, abbreviations,
+                    vocab=sorted(postings))
+        log.info("suggest index: %d terms, %d tokens in %.0f ms", len(codes) - 1, len(postings),
+                 (time.perf_counter() - started) * 1000)
+        return index
+
+    # -- small helpers over the index -----------------------------------------------------
+    def idf(self, token: str) -> float:
+        p = self.postings.get(token)
+        return p[0] if p else 0.0
+
+    def weight(self, token: str) -> float:
+        w = self.idf(token)
+        return w * kt.LIGHT_FACTOR if token in kt.LIGHT else w
+
+    def ids(self, token: str) -> array:
+        key = "p:" + token
+        cached = self._cache.get(key)
+        if cached is None:
+            p = self.postings.get(token)
+            cached = array("i")
+            if p:
+                cached.frombytes(p[2])
+            if len(self._cache) > 20_000:
+                self._cache.clear()
+            self._cache[key] = cached
+        return cached  # type: ignore[return-value]
+
+    def term_tokens(self, term: int) -> tuple[frozenset[str], frozenset[str]]:
+        key = f"t:{term}"
+        cached = self._cache.get(key)
+        if cached is None:
+            cached = (frozenset(self.norms[term].split()), frozenset(self.opts[term].split()))
+            self._cache[key] = cached
+        return cached  # type: ignore[return-value]
+
+    def correct(self, token: str) -> str | None:
+        """The vocabulary word a misspelt token most likely means (rapidfuzz), or None."""
+        if len(token) < 5 or token.isdigit() or not self.vocab:
+            return None
+        key = "f:" + token
+        if key not in self._cache:
+            hit = process.extractOne(token, self.vocab, scorer=fuzz.ratio, score_cutoff=84)
+            self._cache[key] = hit[0] if hit else None
+        return self._cache[key]  # type: ignore[return-value]
+
+
+# -- words of the case -> slots -------------------------------------------------------------
+
+_MULTI = {**PHRASE_ABBREVIATIONS, **{k: v for k, v in SYNONYMS.items() if " " in k}}
+_SLASHED = re.compile(r"\b(?:s/p|r/o|h/o|c/o|n/v|w/o|w/)", re.I)
+
+
+def _alt(text: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(kt.tokens(text)))
+
+
+def slots_of(text: str, index: SuggestIndex, start: int = 0, end: int | None = None,
+             skip: tuple[tuple[int, int], ...] = ()) -> list[_Slot]:
+    """The slots of text[start:end], with spans into `text`; words inside `skip` spans
+    (context cues such as 'history of') are left out."""
+    end = len(text) if end is None else end
+    piece = text[start:end]
+    raw = [(w, s + start, e + start) for w, s, e in kt.words(_SLASHED.sub(lambda m: " " * len(m.group()), piece))
+           if not any(a <= s + start < b for a, b in skip)]
+    out: list[_Slot] = []
+    i = 0
+    while i < len(raw):
+        word, s, e = raw[i]
+        done = False
+        for n in (3, 2):   # multi-word abbreviations and synonyms first
+            if i + n <= len(raw):
+                phrase = " ".join(w for w, _, _ in raw[i:i + n])
+                if phrase in _MULTI:
+                    exp = _alt(_MULTI[phrase])
+                    own = _alt(phrase)
+                    alts = (exp,) if phrase in PHRASE_ABBREVIATIONS else (own, exp) if own else (exp,)
+                    out.append(_slot(index, s, raw[i + n - 1][2], alts, f"{phrase!r} read as {_MULTI[phrase]!r}"))
+                    i += n
+                    done = True
+                    break
+        if done:
+            continue
+        short = text[s:e].lower()
+        if word in index.abbreviations and (len(word) <= 5 or word not in index.postings):
+            exp = _alt(index.abbreviations[word])
+            if exp:
+                out.append(_slot(index, s, e, (exp,), f"{short!r} read as {index.abbreviations[word]!r}"))
+            i += 1
+            continue
+        token = kt.fold(word)
+        if not token:
+            i += 1
+            continue
+        alts: list[tuple[str, ...]] = [(token,)]
+        via = ""
+        if word in SYNONYMS:
+            alts.append(_alt(SYNONYMS[word]))
+            via = f"{word!r} read as {SYNONYMS[word]!r}"
+        elif token not in index.postings and not token.isdigit():
+            fixed = index.correct(token)
+            if fixed:
+                alts = [(fixed,)]
+                via = f"{word!r} read as {fixed!r}"
+        out.append(_slot(index, s, e, tuple(dict.fromkeys(a for a in alts if a)), via))
+        i += 1
+    return [sl for sl in out if sl.alts]
+
+
+def _slot(index: SuggestIndex, s: int, e: int, alts: tuple[tuple[str, ...], ...], via: str) -> _Slot:
+    weight = max((sum(index.weight(t) for t in a) for a in alts), default=0.0)
+    return _Slot(s, e, alts, weight, via)
+
+
+_SLASHED_CUES = {"s/p": "status post", "r/o": "rule out", "h/o": "history of", "c/o": "complains of"}
+
+
+def _context_text(text: str) -> str:
+    """The text with 's/p', 'r/o' ... spelt out at the same length, for the context scan."""
+    return _SLASHED.sub(lambda m: m.group(), text)
+
+
+# -- matching -------------------------------------------------------------------------------
+
+def _match_slots(slots: list[_Slot], index: SuggestIndex, *, short: bool) -> list[_Match]:
+    """Score every candidate term against the slots of one sentence (or the whole query)."""
+    if not slots:
+        return []
+    token_slots: dict[str, list[tuple[int, float]]] = defaultdict(list)
+    for i, sl in enumerate(slots):
+        for alt in sl.alts:
+            for t in alt:
+                token_slots[t].append((i, sl.weight))
+    by_df = sorted(token_slots, key=lambda t: index.postings.get(t, (0, 0, b""))[1])
+    acc: dict[int, float] = defaultdict(float)
+    for n, token in enumerate(by_df):
+        p = index.postings.get(token)
+        if p is None:
+            continue
+        w = index.weight(token)
+        if p[1] > COMMON_DF and (acc or n < len(by_df) - 1) and acc:
+            for tid in index.ids(token):
+                if tid in acc:
+                    acc[tid] += w
+        else:
+            for tid in index.ids(token):
+                acc[tid] += w
+    if not acc:
+        return []
+    weights = index.weights
+    floor = 0.25 if short else CANDIDATE_COVERAGE
+    candidates = [t for t, a in acc.items() if a >= floor * weights[t]]
+    if short and len(candidates) > 400:
+        candidates = sorted(candidates, key=lambda t: acc[t] / weights[t], reverse=True)[:400]
+    total = sum(sl.weight for sl in slots) or 1.0
+    out: list[_Match] = []
+    for tid in candidates:
+        m = _score(tid, slots, token_slots, index, total if short else None)
+        if m is not None:
+            out.append(m)
+    return out
+
+
+def _score(tid: int, slots: list[_Slot], token_slots: dict[str, list[tuple[int, float]]],
+           index: SuggestIndex, total: float | None) -> _Match | None:
+    req, opt = index.term_tokens(tid)
+    weight = index.weights[tid] or 1.0
+    hit_slots: dict[int, float] = {}
+    got = 0.0
+    for t in req | opt:
+        places = token_slots.get(t)
+        if not places:
+            continue
+        w = index.weight(t)
+        if t in req:
+            got += w
+        for i, _ in places:
+            hit_slots[i] = hit_slots.get(i, 0.0) + w
+    if not hit_slots:
+        return None
+    order = sorted(hit_slots)
+    if total is None:
+        # running text: keep the densest run of matched slots (gaps of at most 2 words)
+        best: list[int] = []
+        run = [order[0]]
+        for i in order[1:]:
+            if i - run[-1] <= 3:
+                run.append(i)
+            else:
+                best = max(best, run, key=lambda r: sum(hit_slots[j] for j in r))
+                run = [i]
+        best = max(best, run, key=lambda r: sum(hit_slots[j] for j in r))
+        order = best
+        in_run = set(best)
+        got = sum(index.weight(t) for t in req
+                  if any(i in in_run for i, _ in token_slots.get(t, ())))
+    cov_t = min(got / weight, 1.0)
+    first, last = order[0], order[-1]
+    window = total if total is not None else sum(slots[i].weight for i in range(first, last + 1)) or 1.0
+    matched = 0.0
+    for i in order:
+        sl = slots[i]
+        best_alt = 0.0
+        for alt in sl.alts:
+            aw = sum(index.weight(t) for t in alt) or 1.0
+            best_alt = max(best_alt, sum(index.weight(t) for t in alt if t in req or t in opt) / aw)
+        matched += best_alt * sl.weight
+    cov_q = min(matched / window, 1.0)
+    score = cov_t ** 1.5 * (0.35 + 0.65 * cov_q)
+    if index.kinds[tid] == "inclusion":
+        score *= 0.98
+    title = index.texts[tid].lower()
+    if "unspecified" in title:
+        score += 0.004
+    if title.startswith("other") or " other " in title:
+        score -= 0.004
+    if "classified elsewhere" in title:
+        score *= 0.8   # manifestation codes are never listed alone (code first the cause)
+    return _Match(tid, score, cov_t, first, last, frozenset(order), got)
+
+
+# -- from terms to billable codes -----------------------------------------------------------
+
+def _resolve(index: SuggestIndex, code: str, text: str, on: date | None) -> tuple[str, str, list[str]] | None:
+    """(billable code, its title, what was added) for a matched code; None when unknown."""
+    book = index.book
+    key = f"r:{code}:{on}"
+    if key in index._cache:
+        base = index._cache[key]
+    else:
+        base = _default_billable(book, code, on)
+        index._cache[key] = base
+    if base is None:
+        return None
+    billable_code, title, steps = base  # type: ignore[misc]
+    entry = _entry(book, billable_code, on)
+    if entry is not None and entry.billable is False and entry.kind == "code":
+        sevenths = {s.character: s.meaning for s in book.seventh_characters(billable_code)}
+        if sevenths:
+            from consultant.kb.importers.icd10cm_tabular import full_code
+
+            ch, said = rules.seventh_for(text, sevenths)
+            full = full_code(billable_code, ch)
+            e7 = _entry(book, full, on)
+            if e7 is not None:
+                note = f"7th character {ch} ({sevenths[ch]})"
+                return full, e7.title, [*steps, note + ("" if said else ", assumed")]
+    return billable_code, title, list(steps)
+
+
+def _entry(book: CodeBook, code: str, on: date | None):  # type: ignore[no-untyped-def]
+    if on is not None:
+        e = book.entry(ICD, code, on)
+        if e is not None:
+            return e
+    rows = book.history(ICD, code)
+    return rows[-1] if rows else None
+
+
+def _default_billable(book: CodeBook, code: str, on: date | None) -> tuple[str, str, tuple[str, ...]] | None:
+    entry = _entry(book, code, on)
+    if entry is None:
+        return None
+    steps: list[str] = []
+    for _ in range(4):
+        if entry.billable or entry.kind == "code":
+            return entry.code, entry.title, tuple(steps)
+        kids = [k for k in (book.children(entry.code, on) if on else ()) ] or _children_any(book, entry.code)
+        if not kids:
+            return entry.code, entry.title, tuple(steps)
+        pick = _default_child(kids)
+        steps.append(f"{entry.code} is a header; {pick.code} is its unspecified/default code")
+        entry = pick
+    return entry.code, entry.title, tuple(steps)
+
+
+def _default_child(kids: list) -> object:  # type: ignore[type-arg]
+    """The child a header defaults to: the unspecified one, else 'without complications',
+    else the one ending in 9, else in 0, else the first."""
+    low = [(k, k.title.lower()) for k in kids]
+    for test in (
+        lambda k, t: t.endswith(", unspecified") or t.startswith("unspecified "),
+        lambda k, t: "without complication" in t,
+        lambda k, t: k.code.endswith("9") and "other" not in t,
+        lambda k, t: "unspecified" in t and "other and unspecified" not in t,
+        lambda k, t: k.code.endswith("9"),
+        lambda k, t: k.code.endswith("0"),
+    ):
+        for k, t in low:
+            if test(k, t):
+                return k
+    return kids[0]
+
+
+def _children_any(book: CodeBook, code: str):  # type: ignore[no-untyped-def]
+    rows = book.connection.execute(
+        "SELECT code FROM code WHERE parent = ? AND system = 'ICD10CM' ORDER BY code", (code,)
+    ).fetchall()
+    out = []
+    for (c,) in rows:
+        e = _entry(book, c, None)
+        if e is not None:
+            out.append(e)
+    return out
+
+
+# -- the case -------------------------------------------------------------------------------
+
+@dataclass
+class _Found:
+    system: str
+    code: str
+    title: str
+    score: float
+    span: tuple[int, int]
+    reason: str
+    status: str = "current"
+    sentence: int = 0
+    weight: float = 0.0
+
+
+def _phrase(text: str, span: tuple[int, int]) -> str:
+    return " ".join(text[span[0]:span[1]].split())
+
+
+def _segments(text: str, short: bool) -> list[tuple[int, int]]:
+    if short:
+        return [(0, len(text))]
+    return ctx.sentences(text)
+
+
+def _select(matches: list[_Match], slots: list[_Slot], index: SuggestIndex, short: bool,
+            limit: int) -> list[_Match]:
+    """The matches to keep: best per code; in running text, no two on the same words."""
+    def key(m: _Match) -> float:
+        return m.score + 0.04 * min(m.weight, 25.0) / 25.0
+
+    ranked = sorted(matches, key=key, reverse=True)
+    out: list[_Match] = []
+    seen_codes: set[tuple[str, str]] = set()
+    used: set[int] = set()
+    for m in ranked:
+        system, code = index.systems[m.term], index.codes[m.term]
+        if (system, code) in seen_codes:
+            continue
+        if not short:
+            floor = MIN_CASE_SCORE if system == ICD else MIN_PROCEDURE_SCORE
+            if m.score < floor or m.cov_t < 0.7:
+                continue
+            total = sum(slots[i].weight for i in m.slots) or 1.0
+            overlap = sum(slots[i].weight for i in m.slots if i in used)
+            if overlap / total > 0.4:
+                continue
+            used |= m.slots
+        seen_codes.add((system, code))
+        out.append(m)
+        if short and len(out) >= limit * 2:
+            break
+    return out
+
+
+def suggest(text: str, index: SuggestIndex, *, on: date, limit: int = 20) -> SuggestResult:
+    """Codes for what the text says in words, best first, with gaps and issues.
+
+    A short text (a diagnosis or a procedure phrase) is matched as one phrase and gets a
+    ranked list; a case is read sentence by sentence and gets the codes it supports.
+    """
+    text = text or ""
+    started = time.perf_counter()
+    n_words = len(re.findall(r"\w+", text))
+    short = n_words <= SHORT_QUERY_WORDS and not re.search(r"[.;\n]\s*\S|\bwith\b|\band\b|,\s*\w+\s+\w+", text.strip())
+    found_scopes = ctx.scopes(_context_text(text))
+    book_dates = _icd_dates(index)
+    issues: list[Issue] = []
+    gaps: list[DocumentationGap] = []
+    use_on: date | None = on
+    if book_dates and not any((f is None or f <= on) and (t is None or on <= t) for f, t in book_dates):
+        use_on = None
+        issues.append(Issue(INFO, "date", (), f"The ICD-10-CM release in the knowledge base does not cover "
+                            f"{on.isoformat()}: suggested codes come from the newest release it holds; "
+                            "check them against the release in force on the date of service.", "suggest"))
+    found: list[_Found] = []
+    cues = tuple((sc.cue_start, sc.cue_end) for sc in found_scopes if sc.kind in (ctx.HISTORY, ctx.FAMILY))
+    for s_no, (s_start, s_end) in enumerate(_segments(text, short)):
+        slots = slots_of(text, index, s_start, s_end, cues)
+        matches = _match_slots(slots, index, short=short)
+        for m in _select(matches, slots, index, short, limit):
+            span = (slots[m.first].start, slots[m.last].end)
+            via = "; ".join(sorted({slots[i].via for i in m.slots if slots[i].via}))
+            kind = {"title": "title", "inclusion": "inclusion term", "index": "index term",
+                    "plain": "description"}.get(index.kinds[m.term], index.kinds[m.term])
+            reason = f'matched "{_phrase(text, span)}" to {kind} "{index.texts[m.term]}"'
+            if via:
+                reason += f" ({via})"
+            found.append(_Found(index.systems[m.term], index.codes[m.term], index.texts[m.term],
+                                min(m.score, 1.0), span, reason, sentence=s_no, weight=m.weight))
+    sentence_spans = _segments(text, short)
+    out: list[Suggestion] = []
+    seen: set[tuple[str, str]] = set()
+    status_seen: set[str] = set()
+    for f in found:
+        scope = None if short and not found_scopes else ctx.context_at(found_scopes, *f.span)
+        status = "current"
+        code, title, score, reason = f.code, f.title, f.score, f.reason
+        if scope is not None and scope.kind == ctx.NEGATED:
+            continue
+        if f.system != ICD:
+            if scope is not None and scope.kind in (ctx.HISTORY, ctx.FAMILY):
+                continue
+            entry = _entry_any(index.book, f.system, code, use_on)
+            if entry is None:
+                continue
+            title = entry.plain or entry.title
+            key = (f.system, code)
+            if key not in seen:
+                seen.add(key)
+                out.append(Suggestion(f.system, code, title, round(score, 3), f.span, _phrase(text, f.span), reason))
+            continue
+        resolved = _resolve(index, code, text[sentence_spans[f.sentence][0]:sentence_spans[f.sentence][1]]
+                            if not short else text, use_on)
+        if resolved is None:
+            continue
+        code, title, steps = resolved
+        if steps:
+            reason += "; " + "; ".join(steps)
+            if any(s.endswith(", assumed") for s in steps):
+                gaps.append(DocumentationGap(_phrase(text, f.span),
+                            f"Which episode of care is this for {code[:-1]}? (initial encounter, subsequent "
+                            "encounter or sequela decide the 7th character)"))
+        if scope is not None and scope.kind == ctx.UNCERTAIN:
+            status, score = "uncertain", score * 0.5
+            issues.append(Issue(WARNING, "uncertain_dx", (code,),
+                                f'"{_phrase(text, f.span)}" is qualified as uncertain ("{scope.cue}"): in the '
+                                "outpatient setting do not code it; code the signs or symptoms instead "
+                                "(inpatient: code as if established).", "ICD-10-CM guideline IV.H"))
+        elif scope is not None and scope.kind == ctx.HISTORY:
+            is_status = bool(re.search(r"s/p|status post", scope.cue, re.I))
+            status_here = rules.status_codes(text[scope.start:scope.end]) if is_status else []
+            for z, words in status_here:
+                if z not in status_seen:
+                    status_seen.add(z)
+                    entry = _entry(index.book, z, use_on)
+                    if entry is not None:
+                        out.append(Suggestion(ICD, z, entry.title, round(score * 0.9, 3), f.span, words,
+                                              f'"{scope.cue} {words}" is a status: {z}', status="status"))
+            if is_status:
+                continue   # 's/p' names a past procedure: its status code, not a condition
+            hist = rules.history_code(code)
+            if hist is None:
+                pass   # a chronic condition: still current
+            else:
+                entry = _entry(index.book, hist, use_on)
+                if entry is None:
+                    continue
+                reason = f'"{scope.cue}" {_phrase(text, f.span)}: personal history, not a current condition ' \
+                         f"({code} would be the current one); " + reason
+                code, title, status = hist, entry.title, "history"
+        elif scope is not None and scope.kind == ctx.FAMILY:
+            fam = rules.family_history_code(code)
+            if fam is None:
+                continue
+            entry = _entry(index.book, fam, use_on)
+            if entry is None:
+                continue
+            reason = f'family history ("{scope.cue}"): {fam} instead of {code}; ' + reason
+            code, title, status = fam, entry.title, "history"
+        key = (ICD, code)
+        if key in seen:
+            continue
+        seen.add(key)
+        out.append(Suggestion(ICD, code, title, round(min(score, 1.0), 3), f.span, _phrase(text, f.span),
+                              reason, status=status))
+    if not short:
+        out = _combinations(out, text, index, use_on, found_scopes, gaps)
+    out = _supports(out, text, sentence_spans, issues)
+    out.sort(key=lambda s: (s.status != "current", -s.score))
+    out = out[:max(limit, 1)]
+    if short:
+        gaps = [g for g in gaps if out and out[0].code[:-1] in g.question]
+    gaps.extend(_unspecified_gaps(out[:1] if short else out, index, use_on))
+    log.debug("suggest: %d words, %d suggestions in %.1f ms", n_words, len(out),
+              (time.perf_counter() - started) * 1000)
+    return SuggestResult(tuple(out), tuple(_unique_gaps(gaps)), tuple(issues))
+
+
+def _entry_any(book: CodeBook, system: str, code: str, on: date | None):  # type: ignore[no-untyped-def]
+    if on is not None:
+        e = book.entry(system, code, on)
+        if e is not None:
+            return e
+    rows = book.history(system, code)
+    return rows[-1] if rows else None
+
+
+def _icd_dates(index: SuggestIndex) -> list[tuple[date | None, date | None]]:
+    key = "icd_dates"
+    if key not in index._cache:
+        index._cache[key] = [(r.valid_from, r.valid_to) for r in index.book.releases()
+                             if r.kind.startswith("icd10cm")]
+    return index._cache[key]  # type: ignore[return-value]
+
+
+def _unique_gaps(gaps: list[DocumentationGap]) -> list[DocumentationGap]:
+    seen: set[str] = set()
+    out = []
+    for g in gaps:
+        if g.question not in seen:
+            seen.add(g.question)
+            out.append(g)
+    return out
+
+
+# -- combination codes ----------------------------------------------------------------------
+
+def _current(s: Suggestion) -> bool:
+    return s.status == "current" and s.system == ICD
+
+
+def _negated_at(scopes: list[ctx.Scope], start: int, end: int) -> bool:
+    sc = ctx.context_at(scopes, start, end)
+    return sc is not None and sc.kind in (ctx.NEGATED, ctx.HISTORY, ctx.FAMILY, ctx.UNCERTAIN)
+
+
+def _make(index: SuggestIndex, code: str, on: date | None, like: Suggestion, reason: str,
+          score: float | None = None) -> Suggestion | None:
+    entry = _entry(index.book, code, on)
+    if entry is None:
+        return None
+    return Suggestion(ICD, code, entry.title, round(like.score if score is None else score, 3), like.span,
+                      like.phrase, reason, status=like.status)
+
+
+def _combinations(out: list[Suggestion], text: str, index: SuggestIndex, on: date | None,
+                  scopes: list[ctx.Scope], gaps: list[DocumentationGap]) -> list[Suggestion]:
+    """Apply the 'with' presumption: diabetes + CKD -> E1x.22 + N18.x; hypertension + CKD ->
+    I12.x; hypertension + heart failure -> I11.0; all three -> I13.x (guidelines I.A.15,
+    I.C.4.a, I.C.9.a)."""
+    cur = [s for s in out if _current(s)]
+    codes = {s.code for s in cur}
+    result = list(out)
+
+    def replace(old: Suggestion, new: Suggestion | None) -> None:
+        if new is None:
+            return
+        i = result.index(old)
+        if new.code in {s.code for s in result if s is not old}:
+            result.pop(i)
+        else:
+            result[i] = new
+
+    def live(pattern: re.Pattern[str]) -> re.Match[str] | None:
+        for m in pattern.finditer(text):
+            if not _negated_at(scopes, m.start(), m.end()):
+                return m
+        return None
+
+    # CKD stage
+    stage = None
+    for m in re.finditer(r"\S[^.;\n]*", text):
+        found = rules.ckd_stage(m.group())
+        if found and not _negated_at(scopes, m.start(), m.end()):
+            stage = found
+            break
+    ckd_present = stage is not None or any(c.startswith(("N18", "I12", "I13")) or c[3:] == ".22" and c[:3] in
+                                           rules.DIABETES for c in codes)
+    ckd_present = ckd_present or bool(live(re.compile(r"\b(?:ckd|chronic kidney disease|chronic renal "
+                                                      r"(?:disease|failure|insufficiency))\b", re.I)))
+    ckd_code = stage[0] if stage else ("N18.9" if ckd_present else None)
+    # diabetes
+    for s in [s for s in result if _current(s) and s.code[:3] in rules.DIABETES]:
+        cat = s.code[:3]
+        if cat in ("E10", "E11"):
+            dcat, documented = rules.diabetes_category(text)
+            if not documented and cat == "E11":
+                gaps.append(DocumentationGap(s.phrase, "Which type of diabetes mellitus is it (type 1, type 2, "
+                                             "drug- or chemical-induced, other)? Without it, type 2 (E11) is coded."))
+        if len(s.code) > 4 and s.code[4:] not in ("9", "8", "69"):
+            continue   # already a combination code
+        combos = []
+        for pattern, suffix, words in rules.DIABETES_WITH:
+            m = live(pattern)
+            if m and not any(c[4:] == suffix[1:] for c in combos):
+                combos.append((f"{cat}{suffix}", words, m.group()))
+        if combos:
+            first = True
+            for c, words, said in combos[:3]:
+                new = _make(index, c, on, s, f'diabetes "with" {words} ("{said}"): the link is presumed '
+                            f"(guideline I.A.15), so {c}, not {s.code}; " + s.reason)
+                if new is None:
+                    continue
+                if first:
+                    replace(s, new)
+                    first = False
+                elif new.code not in {x.code for x in result}:
+                    result.append(new)
+    codes = {s.code for s in result if _current(s)}
+    if ckd_present and any(c[:3] in rules.DIABETES and c[4:] == "22" for c in codes) or ckd_present and \
+            any(c.startswith(("I12", "I13", "I10", "I11")) for c in codes):
+        ckd_sug = [s for s in result if _current(s) and s.code.startswith("N18")]
+        anchor = next((s for s in result if _current(s) and (s.code[4:] == "22" or s.code.startswith("I1"))),
+                      None)
+        if ckd_code and anchor is not None:
+            why = f'CKD stage from "{stage[1]}"' if stage else "CKD stage not documented"
+            if ckd_sug:
+                for s in ckd_sug:
+                    if s.code != ckd_code and (stage or s.code == "N18"):
+                        replace(s, _make(index, ckd_code, on, s, f"{why}: {ckd_code}; " + s.reason))
+            else:
+                new = _make(index, ckd_code, on, anchor,
+                            f"use additional code for the stage of chronic kidney disease ({why})")
+                if new is not None:
+                    result.append(new)
+            if not stage:
+                gaps.append(DocumentationGap("chronic kidney disease", "What is the stage of the chronic kidney "
+                                             "disease (1, 2, 3a, 3b, 4, 5, ESRD)? It decides the N18 code."))
+    # hypertension
+    codes = {s.code for s in result if _current(s)}
+    hf = any(c.startswith(("I50", "I11.0", "I13.0", "I13.2")) for c in codes)
+    for s in [s for s in result if _current(s) and s.code.startswith(("I10", "I11", "I12", "I13"))]:
+        ckd_now = ckd_code if ckd_present else None
+        target, words = rules.hypertension_code(ckd_now, hf)
+        if target != s.code and (target != "I10"):
+            replace(s, _make(index, target, on, s, f'{words}: the link is presumed (guideline I.C.9.a), '
+                             f"so {target}, not {s.code}; " + s.reason))
+        if hf and not any(c.startswith("I50") for c in codes):
+            gaps.append(DocumentationGap(s.phrase, "Which type and acuity of heart failure (systolic, diastolic, "
+                                         "combined; acute, chronic, acute on chronic)? Add the I50 code."))
+    codes = {s.code for s in result if _current(s)}
+    if any(c.startswith("I50") and c.endswith(("9", "0", "I50.20", "I50.30", "I50.40")) for c in codes):
+        gaps.append(DocumentationGap("heart failure", "Is the heart failure acute, chronic or acute on chronic, "
+                                     "and systolic, diastolic or combined? It makes I50 specific."))
+    return result
+
+
+def _supports(out: list[Suggestion], text: str, sentences: list[tuple[int, int]],
+              issues: list[Issue]) -> list[Suggestion]:
+    """Link each procedure to the diagnoses of its sentence, else of the case; flag none."""
+    dx = [s for s in out if s.system == ICD and s.status in ("current", "status")]
+    result = []
+    for s in out:
+        if s.system == ICD:
+            result.append(s)
+            continue
+        sent = next(((a, b) for a, b in sentences if a <= s.span[0] < b), (0, len(text)))
+        near = [d.code for d in dx if sent[0] <= d.span[0] < sent[1]]
+        supports = tuple(dict.fromkeys(near or [d.code for d in dx]))
+        if not supports:
+            issues.append(Issue(WARNING, "medical_necessity", (s.code,),
+                                f"{s.code} ({s.phrase}) has no diagnosis in the case to support it: add the "
+                                "diagnosis that makes the service necessary.", "suggest"))
+        result.append(Suggestion(s.system, s.code, s.title, s.score, s.span, s.phrase, s.reason, s.status, supports))
+    return result
+
+
+_SIDE = re.compile(r"\b(?:right|left)\b", re.I)
+
+
+def _unspecified_gaps(out: list[Suggestion], index: SuggestIndex, on: date | None) -> list[DocumentationGap]:
+    gaps = []
+    for s in out:
+        low = s.title.lower()
+        if s.system != ICD or s.status != "current" or "unspecified" not in low or "or unspecified" in low:
+            continue
+        entry = _entry(index.book, s.code, on)
+        parent = entry.parent if entry else None
+        siblings = _children_any(index.book, parent) if parent else []
+        if not _SIDE.search(s.title) and any(
+                _SIDE.sub("unspecified", k.title).lower() == low for k in siblings if _SIDE.search(k.title)):
+            gaps.append(DocumentationGap(s.phrase, f"Which side (right, left, bilateral)? {s.code} "
+                                         f"({s.title}) is the unspecified-side code."))
+        elif s.code.startswith(("N18", "I50", "E11", "E10")):
+            continue   # asked above, specifically
+        else:
+            gaps.append(DocumentationGap(s.phrase, f"{s.code} ({s.title}) is unspecified: document the type, "
+                                         "site, cause or severity so a specific code can be chosen."))
+    return gaps

@@ -1,0 +1,250 @@
+"""The suggestion term index: code titles, inclusion terms, index paths and plain words,
+normalised into tokens so that finding candidate codes for a phrase is an indexed lookup.
+
+Written by `build_term_index(conn)` as the last step of a knowledge-base build:
+
+* `term` / `term_token` (schema.sql): one row per searchable text of a code, and its tokens.
+* `term_meta` (ours): per term the IDF weight of its required tokens and its optional tokens
+  (words printed in parentheses or brackets are non-essential: '(primary)', '[HIV]').
+* `term_posting` (ours): per token its document frequency, IDF and the term ids holding it as
+  a packed int32 array, so the suggester loads postings with one primary-key lookup.
+
+The same `normalize` is used on case text by `consultant.analysis.suggest`, so both sides
+agree on tokens: lower case, punctuation stripped, plurals stemmed, a few British spellings
+and adjective forms folded ('renal' -> 'kidney'), filler words dropped, laterality kept.
+
+    >>> normalize("Essential (primary) hypertension")
+    (('essential', 'hypertension'), ('primary',))
+    >>> tokens("Fractures of the LEFT femurs")
+    ['fracture', 'left', 'femur']
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+import sqlite3
+from array import array
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator
+
+log = logging.getLogger(__name__)
+
+# Words that never decide a code. 'unspecified' and 'other' are dropped so that an
+# unspecified code is not penalised for the word; the scorer prefers it when no detail
+# is given because the detailed siblings carry words the phrase does not have.
+STOP = frozenset(
+    """a an the of and or in on at to for by with as is are was were be been from into
+    due than that this these those its it his her their which who whom whose than also
+    nos unspecified specified classified elsewhere not mellitus any all
+    patient pt case""".split()
+)
+# Words that say little about which code: counted at a fifth of their weight.
+LIGHT = frozenset(
+    """without complication condition disease disorder site part type state stage
+    use specific finding syndrome multiple body region other organism""".split()
+)
+LIGHT_FACTOR = 0.2
+
+# Symmetric folds applied to every token on both sides (index and case text).
+CANON = {
+    "renal": "kidney", "nephric": "kidney",
+    "hepatic": "liver",
+    "cardiac": "heart",
+    "gastric": "stomach",
+    "pulmonary": "lung",
+    "cerebral": "brain",
+    "diabetic": "diabete", "diabete": "diabete",
+    "tumour": "tumor", "tumor": "neoplasm", "neoplastic": "neoplasm",
+    "oesophagus": "esophagus", "oesophageal": "esophageal",
+    "anaemia": "anemia", "haemorrhage": "hemorrhage", "haematoma": "hematoma",
+    "oedema": "edema", "faecal": "fecal", "paediatric": "pediatric",
+    "hypertensive": "hypertension",
+    "asthmatic": "asthma",
+    "arthritic": "arthritis",
+    "septic": "sepsis",
+    "anemic": "anemia",
+    "obese": "obesity",
+    "fractured": "fracture",
+    "bilat": "bilateral",
+    "lt": "left", "rt": "right",
+    "ii": "2", "i": "1", "iii": "3", "iv": "4",
+    # adjective -> organ, so 'pelvic fracture' meets 'fracture of pelvis'
+    "pelvic": "pelvis", "femoral": "femur", "tibial": "tibia", "fibular": "fibula",
+    "vertebral": "vertebra", "nasal": "nose", "ocular": "eye", "cutaneous": "skin",
+    "intestinal": "intestine", "colonic": "colon", "rectal": "rectum", "vaginal": "vagina",
+    "uterine": "uterus", "ovarian": "ovary", "testicular": "testis", "prostatic": "prostate",
+    "mammary": "breast", "splenic": "spleen", "pancreatic": "pancreas", "esophageal": "esophagus",
+    "laryngeal": "larynx", "pharyngeal": "pharynx", "tracheal": "trachea", "bronchial": "bronchus",
+    "pleural": "pleura", "aortic": "aorta", "venous": "vein", "arterial": "artery",
+    "muscular": "muscle", "spinal": "spine", "facial": "face", "oral": "mouth", "dental": "tooth",
+    "retinal": "retina", "corneal": "cornea", "otic": "ear", "auricular": "ear",
+    "humeral": "humerus", "ulnar": "ulna", "clavicular": "clavicle", "scapular": "scapula",
+    "patellar": "patella", "sacral": "sacrum", "sternal": "sternum", "abdominal": "abdomen",
+    "thoracic": "thorax", "inguinal": "groin", "umbilical": "umbilicus", "vesical": "bladder",
+    "urethral": "urethra", "ureteral": "ureter", "gingival": "gum", "cranial": "skull",
+    "thyroidal": "thyroid", "adrenal": "adrenal", "duodenal": "duodenum", "gallbladder": "gallbladder",
+    "hepatitis": "hepatitis", "peritoneal": "peritoneum", "lumbar": "lumbar", "cervical": "cervical",
+}
+_WORD = re.compile(r"[a-z0-9]+")
+_PAREN = re.compile(r"\(([^()]*)\)|\[([^\[\]]*)\]")
+
+
+def stem(word: str) -> str:
+    """Plural to singular for the common English endings; numbers and short words untouched."""
+    if len(word) <= 3 or word.isdigit():
+        return word
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith(("sses", "xes", "ches", "shes")):
+        return word[:-2]
+    if word.endswith("s") and not word.endswith(("ss", "us", "is", "as", "os", "ys")):
+        return word[:-1]
+    return word
+
+
+def fold(word: str) -> str:
+    """One raw lower-case word -> its index token ('' when it is a filler word)."""
+    word = CANON.get(word, word)
+    if word in STOP:
+        return ""
+    token = stem(word)
+    return CANON.get(token, token)
+
+
+def words(text: str) -> Iterator[tuple[str, int, int]]:
+    """(lower-case word, start, end) of each word; the 's of a possessive is skipped."""
+    low = text.lower()
+    for m in _WORD.finditer(low):
+        if m.group() == "s" and m.start() > 0 and low[m.start() - 1] in "'\u2019":
+            continue
+        yield m.group(), m.start(), m.end()
+
+
+def tokens(text: str) -> list[str]:
+    """Index tokens of a text, in order, repeats kept."""
+    return [t for t in (fold(w) for w, _, _ in words(text)) if t]
+
+
+def normalize(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(required tokens, optional tokens) of a published title or term, each without repeats."""
+    optional = [t for m in _PAREN.finditer(text) for t in tokens(m.group(1) or m.group(2) or "")]
+    required = tokens(_PAREN.sub(" ", text))
+    req = tuple(dict.fromkeys(required))
+    opt = tuple(t for t in dict.fromkeys(optional) if t not in req)
+    return req, opt
+
+
+def weight_of(token: str, idf: dict[str, float]) -> float:
+    w = idf.get(token, 1.0)
+    return w * LIGHT_FACTOR if token in LIGHT else w
+
+
+HELPER_TABLES = """
+CREATE TABLE IF NOT EXISTS term_meta (
+    term_id  INTEGER PRIMARY KEY,   -- term.id
+    weight   REAL NOT NULL,         -- summed IDF weight of the required tokens
+    opt      TEXT NOT NULL,         -- optional (non-essential) tokens joined by ' '
+    billable INTEGER                -- the code's billable flag (NULL unknown)
+);
+CREATE TABLE IF NOT EXISTS term_posting (
+    token    TEXT PRIMARY KEY,
+    df       INTEGER NOT NULL,      -- number of terms holding the token
+    idf      REAL NOT NULL,
+    ids      BLOB NOT NULL          -- term ids, int32 native order (array('i'))
+);
+"""
+
+Term = tuple[str, str, str, str]   # system, code, text, source_kind
+
+
+def _icd_terms(conn: sqlite3.Connection) -> Iterator[Term]:
+    # Titles of categories, subcategories and codes; not chapters and blocks (too broad),
+    # nor the full codes a 7th character makes (their leaf carries the words; the
+    # suggester adds the 7th character).
+    rows = conn.execute(
+        "SELECT c.code, c.title FROM code c WHERE c.system = 'ICD10CM' "
+        "AND c.kind IN ('category', 'subcategory', 'code') "
+        "AND NOT EXISTS (SELECT 1 FROM code p WHERE p.system = 'ICD10CM' AND p.code = c.parent "
+        "                AND p.kind = 'code' AND p.billable = 0)"
+    )
+    for code, title in rows:
+        yield "ICD10CM", code, title, "title"
+    for code, text in conn.execute(
+        "SELECT n.code, n.text FROM icd_note n WHERE n.kind IN ('inclusion', 'includes') "
+        "AND n.code NOT LIKE 'CH%' AND n.code NOT LIKE '%-%'"
+    ):
+        yield "ICD10CM", code, text, "inclusion"
+    for path, code in conn.execute("SELECT path, code FROM index_term WHERE code IS NOT NULL"):
+        yield "ICD10CM", code, path.replace(" > ", " "), "index"
+
+
+def _procedure_terms(conn: sqlite3.Connection) -> Iterator[Term]:
+    for system, code, title, plain in conn.execute(
+        "SELECT system, code, title, plain FROM code WHERE system IN ('CPT', 'HCPCS')"
+    ):
+        if title:
+            yield system, code, title, "title"
+        if plain and plain != title:
+            yield system, code, plain, "plain"
+
+
+def collect_terms(conn: sqlite3.Connection) -> list[Term]:
+    """Every searchable text of every code, without repeats of (system, code, normalised text)."""
+    seen: set[tuple[str, str, tuple[str, ...]]] = set()
+    out: list[Term] = []
+    for term in (*_icd_terms(conn), *_procedure_terms(conn)):
+        req, _ = normalize(term[2])
+        key = (term[0], term[1], req)
+        if req and key not in seen:
+            seen.add(key)
+            out.append(term)
+    return out
+
+
+def build_term_index(conn: sqlite3.Connection) -> int:
+    """Fill term, term_token and the helper tables from what the importers wrote; returns terms.
+
+    Safe to re-run: the tables are emptied first.
+    """
+    conn.executescript(HELPER_TABLES)
+    for table in ("term", "term_token", "term_meta", "term_posting"):
+        conn.execute(f"DELETE FROM {table}")
+    terms = collect_terms(conn)
+    billable = {
+        (s, c): b for s, c, b in conn.execute("SELECT system, code, billable FROM code")
+    }
+    normed = [normalize(t[2]) for t in terms]
+    df: Counter[str] = Counter()
+    for req, opt in normed:
+        df.update(req)
+        df.update(opt)
+    n = max(len(terms), 1)
+    idf = {tok: math.log(1 + n / d) for tok, d in df.items()}
+    postings: dict[str, list[int]] = defaultdict(list)
+    term_rows, token_rows, meta_rows = [], [], []
+    for term_id, ((system, code, text, kind), (req, opt)) in enumerate(zip(terms, normed), 1):
+        term_rows.append((term_id, system, code, text, " ".join(req), kind))
+        for tok in (*req, *opt):
+            token_rows.append((tok, term_id))
+            postings[tok].append(term_id)
+        weight = sum(weight_of(t, idf) for t in req)
+        meta_rows.append((term_id, weight, " ".join(opt), billable.get((system, code))))
+    conn.executemany("INSERT INTO term (id, system, code, text, norm, source_kind) VALUES (?, ?, ?, ?, ?, ?)",
+                     term_rows)
+    conn.executemany("INSERT INTO term_token (token, term_id) VALUES (?, ?)", token_rows)
+    conn.executemany("INSERT INTO term_meta (term_id, weight, opt, billable) VALUES (?, ?, ?, ?)", meta_rows)
+    conn.executemany(
+        "INSERT INTO term_posting (token, df, idf, ids) VALUES (?, ?, ?, ?)",
+        ((tok, len(ids), idf[tok], array("i", ids).tobytes()) for tok, ids in postings.items()),
+    )
+    log.info("term index: %d terms, %d tokens, %d distinct", len(term_rows), len(token_rows), len(postings))
+    return len(term_rows)
+
+
+def unpack_ids(blob: bytes) -> Iterable[int]:
+    """The term ids of a term_posting row."""
+    ids = array("i")
+    ids.frombytes(blob)
+    return ids
