@@ -57,6 +57,11 @@ _FORWARD_MARKER = re.compile(
     re.IGNORECASE,
 )
 _MAX_SIGNATURE_LINES = 10
+_LINE_TRIGGER = re.compile(
+    r"wrote|schrieb|écrit|escribió|escreveu|scritto|schreef|napisał|skrev|napsal|написал|kirjoitti"
+    r"|original message|nachricht|message d'origine",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -144,7 +149,8 @@ def _find_headers(lines: list[str]) -> list[tuple[int, int, str]]:
         if kind:
             found.append((first, last, kind))
     # separators and "wrote:" lines the English library pattern misses
-    for i, s in enumerate(lines):
+    scan = enumerate(lines) if _LINE_TRIGGER.search(probe) else iter(())
+    for i, s in scan:
         if any(a <= i <= b for a, b, _ in found):
             continue
         bare = s.strip().lstrip("> ")
