@@ -399,13 +399,21 @@ class Consultant:
         return self.inbox.find_message_id(row.message_id)
 
     # ------------------------------------------------------------------ the job
+    def _pass_until_quiet(self, stop: StopSignal) -> None:
+        """Pass again while passes find mail: a server reports new mail (EXISTS) in the reply
+        to whatever command is running, so mail that arrives while we fetch or file is only
+        seen by the next SEARCH, not by the next IDLE."""
+        report = self.process_pass()
+        while report.seen and not stop.is_set():
+            report = self.process_pass()
+
     def watch(self, stop: StopSignal, until: float) -> None:
         """One scheduler run: connect (with backoff), pass, then IDLE-and-pass until `until`
         (time.monotonic()). Without IDLE it returns after the pass: the scheduler polls."""
         try:
             if not self.inbox.connected:
                 self.inbox.connect_with_retry(stop.event)
-            self.process_pass()
+            self._pass_until_quiet(stop)
             if not (self.imap.idle and self.inbox.supports_idle()):
                 return
             while not stop.is_set():
@@ -419,7 +427,7 @@ class Consultant:
                 self.inbox.idle_wait(wait, stop.fd)
                 if stop.is_set():
                     return
-                self.process_pass()
+                self._pass_until_quiet(stop)
         except MailboxAuthError as e:
             log.error("IMAP login refused: %s", e)
             self.inbox.close()

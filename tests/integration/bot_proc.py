@@ -1,6 +1,7 @@
 """A bot process for the crash test: one pass, optionally SIGKILLing itself at a checkpoint.
 
     python bot_proc.py CONFIG [--crash-at recorded|sent|filed]
+    python bot_proc.py CONFIG --daemon        # like `consultant run` (bench/latency.py)
 
 Uses the real pipeline when it is complete, else the stand-in (see stand_in.py).
 """
@@ -18,13 +19,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from stand_in import real_pipeline_available, stand_in_consult  # noqa: E402
 
 from consultant.config import load_config  # noqa: E402
-from consultant.service import build_consultant, open_knowledge  # noqa: E402
+from consultant.service import StopSignal, build_consultant, open_knowledge, run_daemon  # noqa: E402
 
 
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("config")
     ap.add_argument("--crash-at")
+    ap.add_argument("--daemon", action="store_true")
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO, stream=sys.stderr)
 
@@ -37,6 +39,11 @@ def main() -> int:
         load_config(args.config),
         knowledge_factory=open_knowledge if real else (lambda path: (None, None)),
         consult=None if real else stand_in_consult, checkpoint=checkpoint)
+    if args.daemon:
+        stop = StopSignal()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        run_daemon(consultant, stop)
+        return 0
     report = consultant.process_pass()
     consultant.inbox.close()
     print(f"answered={report.answered} sent={report.sent} filed={report.filed}")
