@@ -341,6 +341,10 @@ def main(argv: list[str] | None = None) -> int:
         parse_message(raw)
     p_elapsed = time.perf_counter() - p0
     book.close()
+    if build_seconds:
+        import shutil
+
+        shutil.rmtree(kb_path.parent, ignore_errors=True)   # the temp dir the KB was built in
 
     maxrss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     rows = [
