@@ -27,12 +27,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests" / "integration"))
 
-from imapclient import IMAPClient  # noqa: E402
-from mailservers import Dovecot, SmtpSink  # noqa: E402
-from stand_in import real_pipeline_available  # noqa: E402
-from support import BOT_PASSWORD, PASSWORD_ENV, config_data, to_toml  # noqa: E402
+from mailservers import Dovecot, SmtpSink
+from stand_in import real_pipeline_available
+from support import BOT_PASSWORD, PASSWORD_ENV, config_data, to_toml
 
-from consultant.mail.inbox import Inbox  # noqa: E402
+from consultant.mail.inbox import Inbox
 
 BOT = "bot@example.test"
 WATCHER = "watch@example.test"
@@ -103,8 +102,8 @@ def main() -> int:
         else:
             cmd = [sys.executable, str(REPO / "tests/integration/bot_proc.py"), str(config), "--daemon"]
             what = "stand-in pipeline (consultant.analysis not complete yet)"
-        log = open(work / "daemon.log", "wb")
-        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=REPO)
+        with open(work / "daemon.log", "wb") as log:
+            proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=REPO)
         # warm-up case: the daemon is up, has opened the KB and is waiting in IDLE
         dovecot.deliver(case(10_000), rcpt=BOT)
         smtp.wait_for(1, timeout=120)

@@ -170,7 +170,7 @@ class _Table:
         self.seen.add(name)
         return self.data.get(name)
 
-    def str(self, name: str, default: str | None = None, *, required: bool = False) -> str | None:
+    def text(self, name: str, default: str | None = None, *, required: bool = False) -> str | None:
         value = self.raw(name)
         if value is None:
             if required:
@@ -185,18 +185,18 @@ class _Table:
         return value.strip()
 
     def req(self, name: str) -> str:
-        value = self.str(name, required=True)
+        value = self.text(name, required=True)
         assert value is not None
         return value
 
     def choice(self, name: str, choices: tuple[str, ...], default: str) -> str:
-        value = self.str(name, default)
+        value = self.text(name, default)
         assert value is not None
         if value not in choices:
             raise ConfigError(self.key(name), f"must be one of {', '.join(choices)}; got {value!r}")
         return value
 
-    def bool(self, name: str, default: bool) -> bool:
+    def flag(self, name: str, default: bool) -> bool:
         value = self.raw(name)
         if value is None:
             return default
@@ -219,11 +219,11 @@ class _Table:
             raise ConfigError(self.key(name), f"must be {word} {maximum:g}, got {value!r}")
         return value if integer else float(value)
 
-    def int(self, name: str, default: int, **kw: Any) -> int:
+    def whole(self, name: str, default: int, **kw: Any) -> int:
         return int(self.number(name, default, integer=True, **kw))
 
     def path(self, name: str, default: Path | None, *, must_exist: bool = False) -> Path | None:
-        value = self.str(name)
+        value = self.text(name)
         if value is None:
             return default
         if not value:
@@ -236,7 +236,7 @@ class _Table:
         return path
 
     def env_name(self, name: str, *, required: bool = False) -> str | None:
-        value = self.str(name, required=required)
+        value = self.text(name, required=required)
         if value is not None and (not value or not value.replace("_", "A").isalnum() or value[0].isdigit()):
             raise ConfigError(self.key(name), f"must be the NAME of an environment variable, got {value!r}")
         return value
@@ -266,7 +266,7 @@ def _is_loopback(host: str) -> bool:
 
 
 def _address(t: _Table, name: str, *, required: bool = False) -> str | None:
-    value = t.str(name, required=required)
+    value = t.text(name, required=required)
     if value is None:
         return None
     try:
@@ -279,7 +279,7 @@ def _address(t: _Table, name: str, *, required: bool = False) -> str | None:
 
 
 def _domain(t: _Table, name: str, default: str) -> str:
-    value = t.str(name, default)
+    value = t.text(name, default)
     assert value is not None
     labels = value.split(".")
     if not value or any(not lab or not lab.replace("-", "a").isalnum() for lab in labels):
@@ -326,7 +326,7 @@ def _imap(data: Mapping[str, Any], base: Path) -> ImapConfig:
     t = _Table(data, "imap", base)
     host = t.req("host")
     security = _security(t, host)
-    port = t.int("port", DEFAULT_PORTS["imap"][security], minimum=1, maximum=65535)
+    port = t.whole("port", DEFAULT_PORTS["imap"][security], minimum=1, maximum=65535)
     username = t.req("username")
     password_env = t.env_name("password_env")
     auth, oauth = _auth(t, password_env)
@@ -336,7 +336,7 @@ def _imap(data: Mapping[str, Any], base: Path) -> ImapConfig:
     folders = {}
     for name, default in (("folder", "INBOX"), ("processed_folder", "Consult/Processed"),
                           ("failed_folder", "Consult/Failed"), ("sent_folder", "Sent")):
-        folders[name] = t.str(name, default) or ""
+        folders[name] = t.text(name, default) or ""
         if not folders[name]:
             raise ConfigError(t.key(name), "must not be empty")
     if folders["processed_folder"] == folders["folder"] or folders["failed_folder"] == folders["folder"]:
@@ -345,7 +345,7 @@ def _imap(data: Mapping[str, Any], base: Path) -> ImapConfig:
         host=host, port=port, security=security, username=username, password_env=password_env,
         auth=auth, oauth=oauth, **folders,
         poll_interval=t.number("poll_interval", 60.0, minimum=1),
-        idle=t.bool("idle", True),
+        idle=t.flag("idle", True),
         idle_renew=t.number("idle_renew", 600.0, minimum=1, maximum=IDLE_RENEW_MAX, exclusive_max=True),
         timeout=t.number("timeout", 30.0, minimum=1),
         ca_file=t.path("ca_file", None, must_exist=True),
@@ -358,8 +358,8 @@ def _smtp(data: Mapping[str, Any], base: Path, imap: ImapConfig | None) -> SmtpC
     t = _Table(data, "smtp", base)
     host = t.req("host")
     security = _security(t, host)
-    port = t.int("port", DEFAULT_PORTS["smtp"][security], minimum=1, maximum=65535)
-    username = t.str("username")
+    port = t.whole("port", DEFAULT_PORTS["smtp"][security], minimum=1, maximum=65535)
+    username = t.text("username")
     password_env = t.env_name("password_env")
     auth, oauth = _auth(t, password_env)
     if username and auth == "password" and password_env is None:
@@ -397,8 +397,8 @@ def _consult(data: Mapping[str, Any], base: Path) -> ConsultConfig:
                                   f"entry {s!r} is neither an address (coder@clinic.org) nor a domain (clinic.org)")
             senders.append(s)
     auth = _Table(t.table("authentication") or {}, "consult.authentication", base)
-    require = auth.bool("require", False)
-    authserv_id = auth.str("authserv_id")
+    require = auth.flag("require", False)
+    authserv_id = auth.text("authserv_id")
     auth.finish()
     if require and not authserv_id:
         raise ConfigError("consult.authentication.authserv_id",
@@ -408,8 +408,8 @@ def _consult(data: Mapping[str, Any], base: Path) -> ConsultConfig:
         allowed_senders=tuple(senders),
         escalation_address=_address(t, "escalation_address"),
         message_id_domain=_domain(t, "message_id_domain", "caseconsultant.invalid"),
-        rate_limit_per_hour=t.int("rate_limit_per_hour", 20, minimum=0),
-        max_message_bytes=t.int("max_message_bytes", 25 * 1024 * 1024, minimum=1024),
+        rate_limit_per_hour=t.whole("rate_limit_per_hour", 20, minimum=0),
+        max_message_bytes=t.whole("max_message_bytes", 25 * 1024 * 1024, minimum=1024),
         require_authentication=require,
         authserv_id=authserv_id,
     )
@@ -437,8 +437,8 @@ def _kb(data: Mapping[str, Any], base: Path) -> KbConfig:
 def _state(data: Mapping[str, Any], base: Path) -> StateConfig:
     t = _Table(data, "state", base)
     out = StateConfig(path=t.path("path", base / "var/state.sqlite") or Path(),
-                      retention_days=t.int("retention_days", 90, minimum=1),
-                      keep_bodies=t.bool("keep_bodies", False))
+                      retention_days=t.whole("retention_days", 90, minimum=1),
+                      keep_bodies=t.flag("keep_bodies", False))
     t.finish()
     return out
 

@@ -121,7 +121,7 @@ class _Relay:
         self.messages: list[tuple[str, list[str], bytes]] = []
         self.cond = threading.Condition()
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd API
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         data = envelope.original_content or envelope.content
         for rcpt in envelope.rcpt_tos:
             if rcpt.lower() in self.imap.users:
@@ -162,7 +162,12 @@ def run_demo(base: Config, *, once: bool, imap_port: int = 0, smtp_port: int = 0
     """The demo with its seams open (tests pass a stand-in consult or a stop signal)."""
     from aiosmtpd.controller import Controller
 
-    from consultant.service import StopSignal, build_consultant, open_knowledge, run_daemon
+    from consultant.service import (
+        StopSignal,
+        build_consultant,
+        open_knowledge,
+        run_daemon,
+    )
 
     out = out or sys.stdout
     if not base.kb.path.exists() and knowledge_factory is None:

@@ -27,7 +27,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from email.parser import BytesHeaderParser
 from email.utils import getaddresses, parseaddr
 from pathlib import Path
@@ -44,7 +44,16 @@ from consultant.errors import (
 )
 from consultant.mail.inbox import Envelope, Inbox
 from consultant.mail.outbox import Outbox, backoff_seconds
-from consultant.state import ANSWERED, ESCALATED, FAILED, SKIPPED, Ledger, MessageRow, Outgoing, OutboxRow
+from consultant.state import (
+    ANSWERED,
+    ESCALATED,
+    FAILED,
+    SKIPPED,
+    Ledger,
+    MessageRow,
+    OutboxRow,
+    Outgoing,
+)
 
 log = logging.getLogger(__name__)
 
@@ -164,7 +173,7 @@ def _local_today(clock: Callable[[], datetime]) -> date:
 
 
 def _utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class Consultant:
@@ -489,9 +498,9 @@ def run_daemon(consultant: Consultant, stop: StopSignal) -> None:
         consultant.watch(stop, until=time.monotonic() + interval - margin)
 
     scheduler = BackgroundScheduler(executors={"default": ThreadPoolExecutor(max_workers=1)},
-                                    timezone=timezone.utc)
+                                    timezone=UTC)
     scheduler.add_job(job, "interval", seconds=interval, id=f"mailbox:{consultant.imap.folder}",
-                      next_run_time=datetime.now(timezone.utc), max_instances=1, coalesce=True,
+                      next_run_time=datetime.now(UTC), max_instances=1, coalesce=True,
                       misfire_grace_time=max(1, int(interval)))
     log.info("watching %s on %s:%d (poll every %g s, IDLE %s)", consultant.imap.folder, consultant.imap.host,
              consultant.imap.port, interval, "on" if consultant.imap.idle else "off")

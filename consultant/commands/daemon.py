@@ -12,6 +12,7 @@ import signal
 import sys
 import time
 from types import FrameType
+from typing import Any
 
 from consultant.config import Config, load_config
 from consultant.errors import ConfigError, ConsultantError, DeliveryError, MailboxError
@@ -125,7 +126,7 @@ def status(args: argparse.Namespace) -> int:
             summary = ledger.summary()
     now = time.time()
     counts = summary.counts if summary else {s: 0 for s in STATUSES}
-    data = {
+    data: dict[str, Any] = {
         "state": str(config.state.path),
         "last_poll": {m: _iso(p) for m, p in summary.last_poll.items()} if summary else {},
         "seconds_since_last_poll": {m: (round(now - p, 1) if p else None) for m, p in summary.last_poll.items()}

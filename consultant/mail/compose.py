@@ -14,7 +14,7 @@ subjects are folded by `policy.SMTP` (RFC 5322 lines, CRLF endings).
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email import message_from_bytes, policy
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -91,7 +91,7 @@ def _base(from_addr: str, to: tuple[str, ...], subject: str, message_id_domain: 
     if to:
         msg["To"] = ", ".join(to)
     msg["Subject"] = subject
-    msg["Date"] = format_datetime(now or datetime.now(timezone.utc))
+    msg["Date"] = format_datetime(now or datetime.now(UTC))
     msg["Message-ID"] = msgid or make_msgid(domain=message_id_domain)
     return msg
 

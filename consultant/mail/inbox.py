@@ -162,7 +162,8 @@ class Inbox:
                         state.next_action.sleep if state.next_action else 0)
 
         retrying = Retrying(retry=retry_if_exception(should_retry), wait=wait_exponential(multiplier=0.5, max=max_wait),
-                            sleep=stop.wait, before_sleep=before_sleep, reraise=True)
+                            sleep=lambda seconds: None if stop.wait(seconds) else None,
+                            before_sleep=before_sleep, reraise=True)
         retrying(self.open)
 
     @contextmanager
@@ -274,5 +275,5 @@ class Inbox:
             if not pending:
                 fds: list[Any] = [sock] + ([wake_fd] if wake_fd is not None else [])
                 select.select(fds, [], [], max(0.0, timeout))
-            _text_, responses = c.idle_done()
+            _, responses = c.idle_done()
         return list(responses)

@@ -18,7 +18,12 @@ import ssl
 from collections.abc import Callable, Mapping, Sequence
 
 from consultant.config import SmtpConfig, TokenSource, read_secret
-from consultant.errors import ConfigError, MailboxAuthError, PermanentDeliveryError, TransientDeliveryError
+from consultant.errors import (
+    ConfigError,
+    MailboxAuthError,
+    PermanentDeliveryError,
+    TransientDeliveryError,
+)
 from consultant.mail.inbox import tls_context
 
 log = logging.getLogger(__name__)

@@ -16,10 +16,10 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from stand_in import real_pipeline_available, stand_in_consult  # noqa: E402
+from stand_in import real_pipeline_available, stand_in_consult
 
-from consultant.config import load_config  # noqa: E402
-from consultant.service import StopSignal, build_consultant, open_knowledge, run_daemon  # noqa: E402
+from consultant.config import load_config
+from consultant.service import StopSignal, build_consultant, open_knowledge, run_daemon
 
 
 def main() -> int:

@@ -18,11 +18,11 @@ from typing import Any
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from mailservers import Dovecot, SmtpSink, dovecot_available  # noqa: E402
-from stand_in import real_pipeline_available, stand_in_consult  # noqa: E402
-from support import BOT_PASSWORD, PASSWORD_ENV, Mailbox, config_data  # noqa: E402
+from mailservers import Dovecot, SmtpSink, dovecot_available
+from stand_in import real_pipeline_available, stand_in_consult
+from support import BOT_PASSWORD, PASSWORD_ENV, Mailbox, config_data
 
-from consultant.config import Config, parse_config  # noqa: E402
+from consultant.config import Config, parse_config
 
 BOTS = [f"bot{i}@example.test" for i in range(40)]
 _next_bot = itertools.count()

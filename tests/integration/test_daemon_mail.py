@@ -122,13 +122,13 @@ def test_sigkill_between_send_and_flag_does_not_answer_twice(dovecot, bot, smtp,
                                                              kb_path) -> None:  # type: ignore[no-untyped-def]
     cfg = tmp_path / "config.toml"
     cfg.write_text(to_toml(config_data(dovecot, bot, smtp.port, tmp_path, kb_path)))
-    dovecot.deliver(sample("03-debridement-question.eml"), rcpt=bot)
+    dovecot.deliver(sample("01-loop-colostomy.eml"), rcpt=bot)
     run = [sys.executable, str(HERE / "bot_proc.py"), str(cfg)]
-    killed = subprocess.run([*run, "--crash-at", "sent"], capture_output=True, text=True, timeout=120)
+    killed = subprocess.run([*run, "--crash-at", "sent"], capture_output=True, text=True, timeout=120, check=False)
     assert killed.returncode == -9, killed.stderr[-2000:]
     assert len(smtp.wait_for(1)) == 1
     assert len(mailbox.messages("INBOX")) == 1           # not flagged, not moved: the kill came first
-    again = subprocess.run(run, capture_output=True, text=True, timeout=120)
+    again = subprocess.run(run, capture_output=True, text=True, timeout=120, check=False)
     assert again.returncode == 0, again.stderr[-2000:]
     assert "answered=0 sent=0 filed=1" in again.stdout
     time.sleep(0.3)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email import message_from_bytes, policy
 from email.parser import BytesParser
 
@@ -21,8 +21,8 @@ class Rendered:
 
 
 def case(**kw: object) -> Case:
-    base = dict(message_id="<q1@clinic.example>", sender="coder@clinic.example", sender_name="Coder",
-                subject="loop colostomy question")
+    base = {"message_id": "<q1@clinic.example>", "sender": "coder@clinic.example", "sender_name": "Coder",
+            "subject": "loop colostomy question"}
     base.update(kw)
     return Case(**base)  # type: ignore[arg-type]
 
@@ -86,11 +86,11 @@ def test_subject_never_breaks_headers(subject: str) -> None:
     m = message_from_bytes(raw, policy=policy.default)
     assert m["Subject"].startswith("Re:")
     assert not m.defects
-    assert [k for k in m.keys() if k.lower() in ("bcc", "cc")] == []
+    assert [k for k in m if k.lower() in ("bcc", "cc")] == []
 
 
 def test_deterministic_with_clock_and_msgid() -> None:
-    now = datetime(2026, 11, 18, 9, 30, tzinfo=timezone.utc)
+    now = datetime(2026, 11, 18, 9, 30, tzinfo=UTC)
     m = compose_reply(case(), Rendered(), from_addr="b@bot.example", message_id_domain="bot.example",
                       now=now, msgid="<fixed@bot.example>")
     assert m["Message-ID"] == "<fixed@bot.example>" and m["Date"] == "Wed, 18 Nov 2026 09:30:00 +0000"

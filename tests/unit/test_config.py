@@ -7,6 +7,7 @@ import threading
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -144,10 +145,10 @@ def test_secret_from_environment() -> None:
 
 
 class _TokenHandler(BaseHTTPRequestHandler):
-    calls: list[dict[str, list[str]]] = []
+    calls: ClassVar[list[dict[str, list[str]]]] = []
     status = 200
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server API
+    def do_POST(self) -> None:
         form = urllib.parse.parse_qs(self.rfile.read(int(self.headers["Content-Length"])).decode())
         type(self).calls.append(form)
         if type(self).status != 200:

@@ -9,7 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from consultant.state import ANSWERED, ESCALATED, FAILED, SKIPPED, WAITING, Ledger, Outgoing
+from consultant.state import (
+    ANSWERED,
+    ESCALATED,
+    FAILED,
+    SKIPPED,
+    WAITING,
+    Ledger,
+    Outgoing,
+)
 
 
 class Clock:
