@@ -542,13 +542,13 @@ def check_use_additional(view: _CaseView, book: Book) -> list[Issue]:
 MALE, FEMALE = "male", "female"
 
 _AGE_WORD = r"\b\d{1,3}\s*-?\s*(?:yo|y/o|y\.o\.?|years?[- ]old)\s*"
-_MALE_STRONG = re.compile(r"\b(male|man|boy|gentleman|mr)\b|" + _AGE_WORD + r"m\b", re.I)
+_MALE_STRONG = re.compile(r"\b(male|man|boy|gentleman)\b|\bmr\.\s|" + _AGE_WORD + r"m\b", re.I)
 _FEMALE_STRONG = re.compile(r"\b(female|woman|girl|lady|mrs)\b|" + _AGE_WORD + r"f\b", re.I)
 _MALE_WEAK = re.compile(r"\b(he|him|his)\b", re.I)
 _FEMALE_WEAK = re.compile(r"\b(she|her|hers)\b", re.I)
 
 _AGE_YEARS = re.compile(
-    r"\b(\d{1,3})\s*(?:-\s*)?(?:years?[- ]old|yrs?[- ]old|y/o|y\.o\.?|yo|yr\b|years? of age)"
+    r"\b(\d{1,3})\s*(?:-\s*)?(?:years?[- ]old|yrs?[- ]old|y/o|y\.o\.?|yo|years? of age)"
     r"|\bage(?:d)?\s*:?\s*(\d{1,3})\b",
     re.I,
 )

@@ -392,7 +392,9 @@ def test_case_sex_and_age_reading() -> None:
     assert case_sex("67 y/o M with chest pain") == "male"
     assert case_sex("She reports ... his wife") is None     # both pronouns: unknown
     assert case_sex("female patient; he (the doctor) noted") == "female"
-    assert case_sex("MS flare") is None
+    assert case_sex("MS flare") is None and case_sex("moderate MR on echo") is None
+    assert case_sex("Mr. Jones, 70") == "male"
+    assert case_age("10 yr history of diabetes") is None
     assert case_age("a 42-year-old") == 42 and case_age("age 67") == 67
     assert case_age("67 y/o") == 67 and case_age("newborn") == 0 and case_age("no age") is None
 
