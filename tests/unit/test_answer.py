@@ -117,3 +117,16 @@ def test_out_of_office_is_not_answered(config: Path, tmp_path: Path, capsys: pyt
     assert main(args(str(path), config, json_out=True)) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["skipped"] is True and data["reason"]
+
+
+def test_hostile_body_renders_inert_end_to_end(config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    body = "Code 99213 <script>alert(1)</script> {{ 7*7 }} {% raw %} and C18.7 please\n"
+    path = eml(tmp_path / "hostile.eml", body)
+    assert main(args(str(path), config)) == 0
+    reply = email.message_from_string(capsys.readouterr().out, policy=policy.default)
+    html = reply.get_body(("html",)).get_content()
+    text = reply.get_body(("plain",)).get_content()
+    assert "<script" not in html.lower()
+    assert "99213" in html and "C18.7" in html
+    assert "49" not in text.replace("2026", "")
+    assert all(len(line) <= 72 or " " not in line.strip() for line in text.splitlines())
