@@ -62,7 +62,7 @@ def consult(
     thread_codes: tuple[str, ...] = (),
 ) -> Outcome:
     """Decide what to do with one raw message. Never raises on bad mail: bad mail is a Skip."""
-    from consultant.analysis.consult import analyze
+    from consultant.analysis.consult import analyze, escalation_reasons
     from consultant.mail.authentication import check_authentication
     from consultant.mail.compose import compose_escalation, compose_reply
     from consultant.mail.parse import parse_message
@@ -90,6 +90,9 @@ def consult(
         thread_codes=thread_codes,
         notes=case.notes + tuple(a.note for a in case.attachments if a.note),
     )
+    if not findings.codes and not findings.suggestions and not escalation_reasons(case.text):
+        # Not a coding case (a newsletter, a thank-you, a lunch invitation): no reply, logged.
+        return Skip(case, "no coding question: no code or clinical term found")
     rendered = render_reply(findings, subject=case.subject, templates_dir=settings.templates_dir)
     reply = compose_reply(
         case, rendered, from_addr=settings.bot_address, message_id_domain=settings.message_id_domain
