@@ -20,20 +20,19 @@ import time
 
 _T_IMPORT = time.perf_counter()
 
-import argparse  # noqa: E402
-import os  # noqa: E402
-import random  # noqa: E402
-import re  # noqa: E402
-import resource  # noqa: E402
-import statistics  # noqa: E402
-import sys  # noqa: E402
-import tempfile  # noqa: E402
-import tracemalloc  # noqa: E402
-from datetime import date, timedelta  # noqa: E402
-from email.message import EmailMessage  # noqa: E402
-from email.utils import format_datetime, make_msgid  # noqa: E402
-from datetime import datetime, timezone  # noqa: E402
-from pathlib import Path  # noqa: E402
+import argparse
+import os
+import random
+import re
+import resource
+import statistics
+import sys
+import tempfile
+import tracemalloc
+from datetime import UTC, date, datetime, timedelta
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
@@ -56,36 +55,77 @@ def seconds_since_process_start() -> float | None:
 # -- the emails --------------------------------------------------------------------------------
 
 PROCEDURES = [
-    ("44140", "sigmoid colectomy with primary anastomosis"), ("44320", "loop colostomy"),
-    ("99213", "office visit"), ("99214", "office visit, moderate complexity"),
-    ("99203", "new patient visit"), ("20610", "knee joint injection"), ("27447", "total knee arthroplasty"),
-    ("29881", "knee arthroscopy with meniscectomy"), ("29877", "arthroscopic chondroplasty"),
-    ("43239", "EGD with biopsy"), ("43235", "diagnostic EGD"), ("11042", "debridement of subcutaneous tissue"),
-    ("11045", "each additional 20 sq cm debrided"), ("73030", "shoulder x-ray"), ("71046", "chest x-ray two views"),
-    ("93000", "ECG with interpretation"), ("36415", "venipuncture"), ("45378", "diagnostic colonoscopy"),
-    ("45380", "colonoscopy with biopsy"), ("47562", "laparoscopic cholecystectomy"),
-    ("49505", "inguinal hernia repair"), ("64483", "transforaminal epidural injection"),
-    ("97110", "therapeutic exercise"), ("J1885", "ketorolac injection"), ("J3301", "triamcinolone injection"),
+    ("44140", "sigmoid colectomy with primary anastomosis"),
+    ("44320", "loop colostomy"),
+    ("99213", "office visit"),
+    ("99214", "office visit, moderate complexity"),
+    ("99203", "new patient visit"),
+    ("20610", "knee joint injection"),
+    ("27447", "total knee arthroplasty"),
+    ("29881", "knee arthroscopy with meniscectomy"),
+    ("29877", "arthroscopic chondroplasty"),
+    ("43239", "EGD with biopsy"),
+    ("43235", "diagnostic EGD"),
+    ("11042", "debridement of subcutaneous tissue"),
+    ("11045", "each additional 20 sq cm debrided"),
+    ("73030", "shoulder x-ray"),
+    ("71046", "chest x-ray two views"),
+    ("93000", "ECG with interpretation"),
+    ("36415", "venipuncture"),
+    ("45378", "diagnostic colonoscopy"),
+    ("45380", "colonoscopy with biopsy"),
+    ("47562", "laparoscopic cholecystectomy"),
+    ("49505", "inguinal hernia repair"),
+    ("64483", "transforaminal epidural injection"),
+    ("97110", "therapeutic exercise"),
+    ("J1885", "ketorolac injection"),
+    ("J3301", "triamcinolone injection"),
     ("G0439", "annual wellness visit"),
 ]
 DIAGNOSES = [
-    ("C18.7", "malignant neoplasm of the sigmoid colon"), ("K56.69", "small bowel obstruction"),
-    ("E11.9", "type 2 diabetes without complications"), ("E11.42", "type 2 diabetes with polyneuropathy"),
-    ("I10", "essential hypertension"), ("J44.9", "COPD"), ("M17.11", "primary osteoarthritis of the right knee"),
-    ("S72.001A", "fracture of the right femoral neck"), ("K35.80", "acute appendicitis"),
-    ("N39.0", "urinary tract infection"), ("R10.9", "abdominal pain"), ("Z79.4", "long-term insulin use"),
-    ("J18.9", "pneumonia"), ("I48.91", "atrial fibrillation"), ("E78.5", "hyperlipidemia"),
-    ("M54.50", "low back pain"), ("K80.20", "gallstones without obstruction"), ("K40.90", "inguinal hernia"),
-    ("E11.22", "diabetic chronic kidney disease"), ("N18.3", "chronic kidney disease stage 3"),
+    ("C18.7", "malignant neoplasm of the sigmoid colon"),
+    ("K56.69", "small bowel obstruction"),
+    ("E11.9", "type 2 diabetes without complications"),
+    ("E11.42", "type 2 diabetes with polyneuropathy"),
+    ("I10", "essential hypertension"),
+    ("J44.9", "COPD"),
+    ("M17.11", "primary osteoarthritis of the right knee"),
+    ("S72.001A", "fracture of the right femoral neck"),
+    ("K35.80", "acute appendicitis"),
+    ("N39.0", "urinary tract infection"),
+    ("R10.9", "abdominal pain"),
+    ("Z79.4", "long-term insulin use"),
+    ("J18.9", "pneumonia"),
+    ("I48.91", "atrial fibrillation"),
+    ("E78.5", "hyperlipidemia"),
+    ("M54.50", "low back pain"),
+    ("K80.20", "gallstones without obstruction"),
+    ("K40.90", "inguinal hernia"),
+    ("E11.22", "diabetic chronic kidney disease"),
+    ("N18.3", "chronic kidney disease stage 3"),
 ]
 MODIFIERS = ["25", "59", "RT", "LT", "XS", "50", "XU"]
 WORDS = [
-    "acute appendicitis", "small bowel obstruction", "type 2 diabetes with peripheral neuropathy",
-    "hypertension", "osteoarthritis of the right knee", "community acquired pneumonia",
-    "atrial fibrillation on anticoagulation", "low back pain radiating to the left leg",
-    "urinary tract infection", "hyperlipidemia", "sigmoid colon cancer", "chronic kidney disease stage 3",
-    "COPD exacerbation", "congestive heart failure", "gallstones", "right inguinal hernia",
-    "major depressive disorder, single episode", "iron deficiency anemia", "GERD", "obesity, BMI 36",
+    "acute appendicitis",
+    "small bowel obstruction",
+    "type 2 diabetes with peripheral neuropathy",
+    "hypertension",
+    "osteoarthritis of the right knee",
+    "community acquired pneumonia",
+    "atrial fibrillation on anticoagulation",
+    "low back pain radiating to the left leg",
+    "urinary tract infection",
+    "hyperlipidemia",
+    "sigmoid colon cancer",
+    "chronic kidney disease stage 3",
+    "COPD exacerbation",
+    "congestive heart failure",
+    "gallstones",
+    "right inguinal hernia",
+    "major depressive disorder, single episode",
+    "iron deficiency anemia",
+    "GERD",
+    "obesity, BMI 36",
 ]
 NARRATIVE = [
     "The patient was brought to the operating room and placed supine.",
@@ -139,21 +179,38 @@ def make_email(rng: random.Random, n: int) -> bytes:
     m = rng.choice(MODIFIERS)
     style = rng.random()
     lines = [rng.choice(GREETINGS), ""]
-    lines.append(rng.choice(QUESTIONS).format(p1=p1[0], p2=p2[0], d1=d1[0], d2=d2[0], m=m))
+    lines.append(
+        rng.choice(QUESTIONS).format(p1=p1[0], p2=p2[0], d1=d1[0], d2=d2[0], m=m)
+    )
     lines.append("")
     dos = TODAY - timedelta(days=rng.randint(0, 120))
-    lines.append(rng.choice([
-        f"DOS {dos:%m/%d/%Y}", f"Date of service: {dos.isoformat()}", f"seen on {dos:%B %d, %Y}", "",
-    ]))
-    lines.append(f"MRN {rng.randint(10000000, 99999999):08d}, callback ({rng.randint(200, 989)}) 555-{rng.randint(0, 9999):04d}")
+    lines.append(
+        rng.choice(
+            [
+                f"DOS {dos:%m/%d/%Y}",
+                f"Date of service: {dos.isoformat()}",
+                f"seen on {dos:%B %d, %Y}",
+                "",
+            ]
+        )
+    )
+    lines.append(
+        f"MRN {rng.randint(10000000, 99999999):08d}, callback ({rng.randint(200, 989)}) 555-{rng.randint(0, 9999):04d}"
+    )
     lines.append("")
-    if style < 0.7:   # codes written out
+    if style < 0.7:  # codes written out
         units = f" x {rng.randint(1, 4)} units" if rng.random() < 0.3 else ""
         lines.append(f"CPT: {p1[0]}-{m}{units}, {p2[0]}")
-        lines.append(f"Dx: {d1[0]}, {d2[0]}" + (f", {d3[0]}" if rng.random() < 0.5 else ""))
+        lines.append(
+            f"Dx: {d1[0]}, {d2[0]}" + (f", {d3[0]}" if rng.random() < 0.5 else "")
+        )
         lines.append("")
-    lines.append(f"Procedure: {p1[1]}" + (f" and {p2[1]}" if rng.random() < 0.6 else "") + ".")
-    lines.append(f"Diagnoses: {rng.choice(WORDS)}; {d1[1]}; history of {rng.choice(WORDS)}.")
+    lines.append(
+        f"Procedure: {p1[1]}" + (f" and {p2[1]}" if rng.random() < 0.6 else "") + "."
+    )
+    lines.append(
+        f"Diagnoses: {rng.choice(WORDS)}; {d1[1]}; history of {rng.choice(WORDS)}."
+    )
     lines.append("")
     target = rng.randint(2048, 5000)
     body = "\n".join(lines)
@@ -170,9 +227,19 @@ def make_email(rng: random.Random, n: int) -> bytes:
     msg = EmailMessage()
     msg["From"] = f"Coder {n} <coder{n % 40}@clinic.example>"
     msg["To"] = "consult@clinic.example"
-    msg["Subject"] = rng.choice(["Coding question", "Case review", f"{p1[0]} with {p2[0]}?", "Dx codes please", "claim check"])
+    msg["Subject"] = rng.choice(
+        [
+            "Coding question",
+            "Case review",
+            f"{p1[0]} with {p2[0]}?",
+            "Dx codes please",
+            "claim check",
+        ]
+    )
     msg["Message-ID"] = make_msgid(idstring=f"bench{n}", domain="clinic.example")
-    msg["Date"] = format_datetime(datetime(2026, 11, 24, 9, 0, tzinfo=timezone.utc) + timedelta(minutes=n))
+    msg["Date"] = format_datetime(
+        datetime(2026, 11, 24, 9, 0, tzinfo=UTC) + timedelta(minutes=n)
+    )
     msg.set_content(body)
     return msg.as_bytes()
 
@@ -201,19 +268,28 @@ def knowledge_base(path: Path | None) -> tuple[Path, str, float]:
     started = time.perf_counter()
     build_kb(out, sources)
     took = time.perf_counter() - started
-    return out, f"built in {took:.1f} s from {', '.join(k for k, _ in sources)} + starter", took
+    return (
+        out,
+        f"built in {took:.1f} s from {', '.join(k for k, _ in sources)} + starter",
+        took,
+    )
 
 
 # -- the baseline ---------------------------------------------------------------------------------
 
-_CODE_SHAPE = re.compile(r"\b(?:[A-TV-Z]\d[0-9A-Z](?:\.?[0-9A-Z]{1,4})?|\d{4}[0-9FTU]|[A-V]\d{4})\b")
+_CODE_SHAPE = re.compile(
+    r"\b(?:[A-TV-Z]\d[0-9A-Z](?:\.?[0-9A-Z]{1,4})?|\d{4}[0-9FTU]|[A-V]\d{4})\b"
+)
 
 
 class NaiveLookup:
     """Every code row in a Python list, scanned from the start for each token."""
 
     def __init__(self, conn) -> None:  # type: ignore[no-untyped-def]
-        self.rows = [(r[0], r[1].replace(".", ""), r[2]) for r in conn.execute("SELECT system, code, title FROM code")]
+        self.rows = [
+            (r[0], r[1].replace(".", ""), r[2])
+            for r in conn.execute("SELECT system, code, title FROM code")
+        ]
 
     def find(self, token: str) -> list[tuple[str, str]]:
         bare = token.replace(".", "")
@@ -228,13 +304,27 @@ def stage_times(emails: list[bytes], book, index, settings) -> dict[str, float]:
     from consultant.mail.parse import parse_message
     from consultant.render import render_reply
 
-    spent = dict.fromkeys(("parse", "extract + dates", "lookup (judge)", "suggest", "edits", "render", "compose"), 0.0)
+    spent = dict.fromkeys(
+        (
+            "parse",
+            "extract + dates",
+            "lookup (judge)",
+            "suggest",
+            "edits",
+            "render",
+            "compose",
+        ),
+        0.0,
+    )
 
     def timed(stage: str, fn, *a, **kw):  # type: ignore[no-untyped-def]
         t = time.perf_counter()
         out = fn(*a, **kw)
         spent[stage] += time.perf_counter() - t
         return out
+
+    def judge_all(merged, text, book, dos):  # type: ignore[no-untyped-def]
+        return tuple(analysis.judge(m, text, book, dos) for m in merged)
 
     for raw in emails:
         case = timed("parse", parse_message, raw, settings.limits)
@@ -243,14 +333,29 @@ def stage_times(emails: list[bytes], book, index, settings) -> dict[str, float]:
         dos = found[0] if found else TODAY
         mentions = timed("extract + dates", analysis.extract_codes, text)
         merged = analysis.merge_mentions(mentions)
-        verdicts = timed("lookup (judge)", lambda: tuple(analysis.judge(m, text, book, dos) for m in merged))
-        result = timed("suggest", analysis.suggest, text, index, on=dos, limit=analysis.MAX_SUGGESTIONS * 2)
-        suggestions = analysis._new_suggestions(result.suggestions, {m.code for m in merged})
+        verdicts = timed("lookup (judge)", judge_all, merged, text, book, dos)
+        result = timed(
+            "suggest",
+            analysis.suggest,
+            text,
+            index,
+            on=dos,
+            limit=analysis.MAX_SUGGESTIONS * 2,
+        )
+        suggestions = analysis._new_suggestions(
+            result.suggestions, {m.code for m in merged}
+        )
         timed("edits", check_edits, verdicts, suggestions, mentions, text, book, dos)
         findings = analysis.analyze(text, book, index, today=TODAY)
         rendered = timed("render", render_reply, findings, subject=case.subject)
-        timed("compose", compose_reply, case, rendered, from_addr=settings.bot_address,
-              message_id_domain=settings.message_id_domain)
+        timed(
+            "compose",
+            compose_reply,
+            case,
+            rendered,
+            from_addr=settings.bot_address,
+            message_id_domain=settings.message_id_domain,
+        )
     return {k: v * 1000 / max(1, len(emails)) for k, v in spent.items()}
 
 
@@ -265,9 +370,20 @@ def percentile(values: list[float], q: float) -> float:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--emails", type=int, default=1000)
-    ap.add_argument("--baseline-emails", type=int, default=200, help="emails for the naive baseline (it is slow)")
-    ap.add_argument("--memory-emails", type=int, default=200, help="emails for the tracemalloc pass")
-    ap.add_argument("--kb", type=Path, help="knowledge base to use (default var/kb.sqlite, else build one)")
+    ap.add_argument(
+        "--baseline-emails",
+        type=int,
+        default=200,
+        help="emails for the naive baseline (it is slow)",
+    )
+    ap.add_argument(
+        "--memory-emails", type=int, default=200, help="emails for the tracemalloc pass"
+    )
+    ap.add_argument(
+        "--kb",
+        type=Path,
+        help="knowledge base to use (default var/kb.sqlite, else build one)",
+    )
     ap.add_argument("--seed", type=int, default=7)
     args = ap.parse_args(argv)
 
@@ -280,7 +396,8 @@ def main(argv: list[str] | None = None) -> int:
     t_generated = time.perf_counter()
     sizes = [len(e) for e in emails]
     settings = ConsultSettings(
-        bot_address="consult@clinic.example", allowed_senders=("clinic.example",),
+        bot_address="consult@clinic.example",
+        allowed_senders=("clinic.example",),
         message_id_domain="clinic.example",
     )
 
@@ -344,29 +461,55 @@ def main(argv: list[str] | None = None) -> int:
     if build_seconds:
         import shutil
 
-        shutil.rmtree(kb_path.parent, ignore_errors=True)   # the temp dir the KB was built in
+        shutil.rmtree(
+            kb_path.parent, ignore_errors=True
+        )  # the temp dir the KB was built in
 
     maxrss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     rows = [
         ("knowledge base", kb_how),
-        ("emails", f"{len(emails)} ({min(sizes)}-{max(sizes)} bytes, median {int(statistics.median(sizes))})"),
-        ("outcomes", f"{outcomes['answered']} answered ({outcomes['escalated']} escalated), {outcomes['skipped']} skipped"),
+        (
+            "emails",
+            f"{len(emails)} ({min(sizes)}-{max(sizes)} bytes, median {int(statistics.median(sizes))})",
+        ),
+        (
+            "outcomes",
+            f"{outcomes['answered']} answered ({outcomes['escalated']} escalated), {outcomes['skipped']} skipped",
+        ),
         ("pipeline throughput", f"{rate:.1f} emails/s on one core (target >= 100)"),
-        ("latency p50 / p95 / max", f"{percentile(latencies, .5) * 1000:.1f} / {percentile(latencies, .95) * 1000:.1f} / {max(latencies) * 1000:.1f} ms"),
+        (
+            "latency p50 / p95 / max",
+            f"{percentile(latencies, 0.5) * 1000:.1f} / {percentile(latencies, 0.95) * 1000:.1f} / {max(latencies) * 1000:.1f} ms",
+        ),
         *((f"  stage: {k}", f"{v:.2f} ms/email") for k, v in stages.items()),
-        ("baseline parse + naive scan", f"{len(sample) / b_elapsed:.1f} emails/s ({len(sample)} emails, {found} codes found)"),
+        (
+            "baseline parse + naive scan",
+            f"{len(sample) / b_elapsed:.1f} emails/s ({len(sample)} emails, {found} codes found)",
+        ),
         ("baseline parse only", f"{len(sample) / p_elapsed:.1f} emails/s"),
-        ("peak traced memory", f"{peak / 1e6:.1f} MB over {min(args.memory_emails, len(emails))} emails (tracemalloc)"),
-        ("process peak RSS", f"{maxrss_mb:.0f} MB (ru_maxrss; includes the naive baseline's code list)"),
+        (
+            "peak traced memory",
+            f"{peak / 1e6:.1f} MB over {min(args.memory_emails, len(emails))} emails (tracemalloc)",
+        ),
+        (
+            "process peak RSS",
+            f"{maxrss_mb:.0f} MB (ru_maxrss; includes the naive baseline's code list)",
+        ),
         ("CodeBook.open", f"{(t_open - t0) * 1000:.1f} ms"),
         ("SuggestIndex.load", f"{(t_index - t_open) * 1000:.1f} ms"),
-        ("first answer", f"{(t_first - t_index) * 1000:.1f} ms ({type(first).__name__})"),
-        ("process start -> ready", (
-            f"{since_start - build_seconds - generate_seconds:.2f} s (interpreter, imports, open, index, "
-            f"first answer; KB build and email generation excluded)"
-            if since_start is not None
-            else f"{t_first - _T_IMPORT - build_seconds - generate_seconds:.2f} s since import"
-        )),
+        (
+            "first answer",
+            f"{(t_first - t_index) * 1000:.1f} ms ({type(first).__name__})",
+        ),
+        (
+            "process start -> ready",
+            (
+                f"{since_start - build_seconds - generate_seconds:.2f} s (interpreter, imports, open, index, "
+                f"first answer; KB build and email generation excluded)"
+                if since_start is not None
+                else f"{t_first - _T_IMPORT - build_seconds - generate_seconds:.2f} s since import"
+            ),
+        ),
     ]
     width = max(len(k) for k, _ in rows)
     print(f"{'measure':<{width}}  value")

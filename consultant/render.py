@@ -11,7 +11,6 @@ and template syntax inside the data is never evaluated.
 
 from __future__ import annotations
 
-import textwrap
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -40,9 +39,14 @@ TEMPLATES_DIR = Path(__file__).resolve().parents[1] / "templates"
 TEXT_TEMPLATE = "reply.txt.j2"
 HTML_TEMPLATE = "reply.html.j2"
 WIDTH = 72
-PHRASE_LIMIT = 60     # evidence is a short phrase, never the case
+PHRASE_LIMIT = 60  # evidence is a short phrase, never the case
 
-SYSTEM_NAMES = {CPT: "CPT", HCPCS: "HCPCS Level II", ICD10CM: "ICD-10-CM", MODIFIER: "Modifier"}
+SYSTEM_NAMES = {
+    CPT: "CPT",
+    HCPCS: "HCPCS Level II",
+    ICD10CM: "ICD-10-CM",
+    MODIFIER: "Modifier",
+}
 STATUS_WORDS = {
     VALID: "valid on the date of service",
     NOT_BILLABLE: "a heading, not billable: pick a more specific code",
@@ -85,7 +89,11 @@ def short_phrase(text: str, limit: int = PHRASE_LIMIT) -> str:
     text = " ".join(text.split())
     if len(text) <= limit:
         return text
-    cut = text[: limit - 1].rsplit(" ", 1)[0] if " " in text[: limit - 1] else text[: limit - 1]
+    cut = (
+        text[: limit - 1].rsplit(" ", 1)[0]
+        if " " in text[: limit - 1]
+        else text[: limit - 1]
+    )
     return cut + "…"
 
 
@@ -107,12 +115,18 @@ def evidence_phrase(text: str, code: str, limit: int = PHRASE_LIMIT) -> str:
         window = window.split(" ", 1)[1] if " " in window[: at - start] else window
         window = "…" + window
     if end < len(text):
-        window = window.rsplit(" ", 1)[0] if " " in window[len(window) - (end - at - len(code)) :] else window
+        window = (
+            window.rsplit(" ", 1)[0]
+            if " " in window[len(window) - (end - at - len(code)) :]
+            else window
+        )
         window += "…"
     return window
 
 
-def wrap(text: str, width: int = WIDTH, first: str = "", rest: str | None = None) -> str:
+def wrap(
+    text: str, width: int = WIDTH, first: str = "", rest: str | None = None
+) -> str:
     """Greedy word wrap that never breaks a code or an address in two (what textwrap.fill does
     with break_long_words=False and break_on_hyphens=False, several times faster).
 
@@ -146,9 +160,13 @@ def summary_line(f: Findings) -> str:
     warnings = sum(1 for i in f.issues if i.severity == WARNING)
     parts = []
     if f.codes:
-        parts.append(f"{_plural(len(f.codes), 'code')} checked for {f.date_of_service.isoformat()}")
+        parts.append(
+            f"{_plural(len(f.codes), 'code')} checked for {f.date_of_service.isoformat()}"
+        )
     else:
-        parts.append(f"no codes named in your message (date of service {f.date_of_service.isoformat()})")
+        parts.append(
+            f"no codes named in your message (date of service {f.date_of_service.isoformat()})"
+        )
     parts.append(f"{_plural(errors, 'error')}, {_plural(warnings, 'warning')}")
     if f.suggestions:
         parts.append(_plural(len(f.suggestions), "suggested code"))
@@ -209,7 +227,9 @@ def date_source_words(source: str) -> str:
     """'email: DOS 11/18/2026' -> 'stated in your message ("DOS 11/18/2026")'."""
     if source.startswith("email"):
         phrase = source.partition(":")[2].strip()
-        return "stated in your message" + (f' ("{short_phrase(phrase, 40)}")' if phrase else "")
+        return "stated in your message" + (
+            f' ("{short_phrase(phrase, 40)}")' if phrase else ""
+        )
     return "not stated in your message, so today's date was used"
 
 
@@ -230,11 +250,15 @@ def view_model(f: Findings, subject: str) -> dict[str, Any]:
             if i.severity in (ERROR, WARNING)
         ],
         "notes_info": [
-            {"message": i.message, "source": i.source} for i in f.issues if i.severity not in (ERROR, WARNING)
+            {"message": i.message, "source": i.source}
+            for i in f.issues
+            if i.severity not in (ERROR, WARNING)
         ],
         "codes": [_code_row(v) for v in f.codes],
         "suggestions": [_suggestion_row(s) for s in f.suggestions],
-        "gaps": [{"phrase": short_phrase(g.phrase), "question": g.question} for g in f.gaps],
+        "gaps": [
+            {"phrase": short_phrase(g.phrase), "question": g.question} for g in f.gaps
+        ],
         "date_of_service": f.date_of_service.isoformat(),
         "date_source": date_source_words(f.date_source),
         "releases": [_release_line(r, f.date_of_service) for r in f.releases],
@@ -266,7 +290,9 @@ def _environment(override: str | None) -> jinja2.Environment:
     return env
 
 
-def render_reply(findings: Findings, *, subject: str, templates_dir: Path | None = None) -> RenderedReply:
+def render_reply(
+    findings: Findings, *, subject: str, templates_dir: Path | None = None
+) -> RenderedReply:
     """Render the reply for one case. `templates_dir` overrides the bundled templates file by file."""
     env = _environment(str(templates_dir) if templates_dir else None)
     model = view_model(findings, subject)

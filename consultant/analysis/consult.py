@@ -21,7 +21,14 @@ from datetime import date
 from typing import Any
 
 from consultant.analysis.edits import check_edits
-from consultant.analysis.findings import ERROR, INFO, WARNING, Findings, Issue, Suggestion
+from consultant.analysis.findings import (
+    ERROR,
+    INFO,
+    WARNING,
+    Findings,
+    Issue,
+    Suggestion,
+)
 from consultant.analysis.lookup import judge
 from consultant.analysis.suggest import SuggestIndex, suggest
 from consultant.codes.dates import find_date_of_service
@@ -30,8 +37,8 @@ from consultant.codes.mention import ICD10CM, Mention
 from consultant.kb.records import Release
 from consultant.kb.store import CodeBook
 
-MAX_SUGGESTIONS = 12          # a reply a coder reads; the index returns more on request
-CONFIDENT_SCORE = 0.5         # a suggestion at least this sure counts as an answer
+MAX_SUGGESTIONS = 12  # a reply a coder reads; the index returns more on request
+CONFIDENT_SCORE = 0.5  # a suggestion at least this sure counts as an answer
 _SEVERITY_ORDER = {ERROR: 0, WARNING: 1, INFO: 2}
 
 # Questions a code book cannot settle: they go to a human coder, with the reason in words.
@@ -46,34 +53,44 @@ ESCALATION_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
             rf"\b(?:will|would|does|do|can)\b[^.?!\n]{{0,60}}\b(?:{_PAYERS})\b[^.?!\n]{{0,60}}"
             r"\b(?:cover|covered|coverage|pay|paid|reimburse|allow)\b"
             rf"|\b(?:cover(?:ed|age)?|pay|paid|reimburse(?:d|ment)?)\b[^.?!\n]{{0,40}}\b(?:by|under|with|from)\s+(?:{_PAYERS})\b",
-            re.I,
+            re.IGNORECASE,
         ),
-        "it asks whether a particular payer covers or pays for the service, which depends on "
-        "that payer's policy and the patient's plan",
+        (
+            "it asks whether a particular payer covers or pays for the service, which depends on "
+            "that payer's policy and the patient's plan"
+        ),
     ),
     (
-        re.compile(r"\b(?:payer|payor|medical|coverage|reimbursement)\s+polic(?:y|ies)\b", re.I),
+        re.compile(
+            r"\b(?:payer|payor|medical|coverage|reimbursement)\s+polic(?:y|ies)\b",
+            re.IGNORECASE,
+        ),
         "it asks about a payer or medical policy, which the knowledge base does not hold",
     ),
     (
         re.compile(
             rf"\bmedical(?:ly)?\s+necess\w*\b[^.?!\n]{{0,60}}\b(?:for|by|under|with)\s+(?:{_PAYERS})\b",
-            re.I,
+            re.IGNORECASE,
         ),
         "it asks whether a service is medically necessary for a specific payer",
     ),
     (
-        re.compile(r"\bprior\s+auth\w*|\bpre-?auth\w*|\bpre-?cert\w*|\bprecertification\b", re.I),
+        re.compile(
+            r"\bprior\s+auth\w*|\bpre-?auth\w*|\bpre-?cert\w*|\bprecertification\b",
+            re.IGNORECASE,
+        ),
         "it asks about prior authorization, which is decided by the payer",
     ),
     (
-        re.compile(r"\bappeal\w*\b|\breconsideration\b|\bredetermination\b", re.I),
+        re.compile(
+            r"\bappeal\w*\b|\breconsideration\b|\bredetermination\b", re.IGNORECASE
+        ),
         "it asks about an appeal of a denied claim, which needs a coder to review the record",
     ),
     (
         re.compile(
             r"\b(?:LCDs?|NCDs?)\b|\b(?:local|national)\s+coverage\s+determinations?\b|\bcoverage\s+article",
-            re.I,
+            re.IGNORECASE,
         ),
         "it asks about Medicare LCD/NCD coverage, which the knowledge base does not hold",
     ),
@@ -84,7 +101,7 @@ ESCALATION_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
             r"\bfraud\w*|\bcompliance\s+(?:question|issue|risk|officer|concern|department|team|program)|"
             r"\bOIG\b|\bFalse\s+Claims|\bwhistle-?blow|\b(?:anti-?)?kickback|\bstark\s+law|"
             r"\bHIPAA\s+violation|\bupcod\w+",
-            re.I,
+            re.IGNORECASE,
         ),
         "it raises a legal or compliance question, which a person must answer",
     ),
@@ -116,7 +133,9 @@ def merge_mentions(mentions: Sequence[Mention]) -> tuple[Mention, ...]:
     return tuple(merged.values())
 
 
-def _new_suggestions(suggestions: Sequence[Suggestion], mentioned: set[str]) -> tuple[Suggestion, ...]:
+def _new_suggestions(
+    suggestions: Sequence[Suggestion], mentioned: set[str]
+) -> tuple[Suggestion, ...]:
     """Drop suggestions the case already names (or that are headings above a named ICD code),
     keep the first of each code, best first, at most MAX_SUGGESTIONS."""
     out: list[Suggestion] = []
@@ -144,8 +163,13 @@ def releases_used(book: CodeBook, on: date) -> tuple[Release, ...]:
         best = newest.get(r.kind)
         if best is None or (r.valid_from or date.min) >= (best.valid_from or date.min):
             newest[r.kind] = r
-    starter = lambda r: r.kind.startswith("starter") or r.release == "starter"  # noqa: E731
-    return tuple(sorted(covered + list(newest.values()), key=lambda r: (starter(r), r.kind, r.dataset)))
+    starter = lambda r: r.kind.startswith("starter") or r.release == "starter"
+    return tuple(
+        sorted(
+            covered + list(newest.values()),
+            key=lambda r: (starter(r), r.kind, r.dataset),
+        )
+    )
 
 
 def _unique_issues(issues: Sequence[Issue]) -> tuple[Issue, ...]:
@@ -186,7 +210,8 @@ def analyze(
     suggestions = _new_suggestions(result.suggestions, mentioned)
 
     issues = _unique_issues(
-        tuple(result.issues) + check_edits(verdicts, suggestions, mentions, text, book, dos)
+        tuple(result.issues)
+        + check_edits(verdicts, suggestions, mentions, text, book, dos)
     )
 
     reasons = list(escalation_reasons(text))

@@ -51,7 +51,9 @@ class Book(Protocol):
 
     def entry(self, system: str, code: str, on: date) -> CodeEntry | None: ...
     def history(self, system: str, code: str) -> tuple[CodeEntry, ...]: ...
-    def icd_notes(self, code: str, kinds: Iterable[str] | None = None) -> tuple[IcdNote, ...]: ...
+    def icd_notes(
+        self, code: str, kinds: Iterable[str] | None = None
+    ) -> tuple[IcdNote, ...]: ...
     def seventh_characters(self, code: str) -> tuple[SeventhCharacter, ...]: ...
     def ptp_edits(self, codes: Iterable[str], on: date) -> tuple[PtpEdit, ...]: ...
     def mue(self, code: str, on: date) -> Mue | None: ...
@@ -69,7 +71,7 @@ class _CaseCode:
     modifiers: tuple[str, ...] = ()
     units: int | None = None
     suggested: bool = False
-    order: int = 1 << 30          # where the email first names it (suggestions come last)
+    order: int = 1 << 30  # where the email first names it (suggestions come last)
     status: str = ""
 
 
@@ -77,7 +79,9 @@ class _CaseCode:
 class _CaseView:
     codes: tuple[_CaseCode, ...]
     verdicts: tuple[CodeVerdict, ...]
-    loose_modifiers: tuple[str, ...]   # modifiers written on their own ("with modifier 59")
+    loose_modifiers: tuple[
+        str, ...
+    ]  # modifiers written on their own ("with modifier 59")
     text: str
     on: date
 
@@ -92,7 +96,9 @@ class _CaseView:
         return next((c for c in self.codes if c.code == code), None)
 
 
-_NOTES_MEMO: weakref.WeakKeyDictionary[Any, dict[str, tuple[IcdNote, ...]]] = weakref.WeakKeyDictionary()
+_NOTES_MEMO: weakref.WeakKeyDictionary[Any, dict[str, tuple[IcdNote, ...]]] = (
+    weakref.WeakKeyDictionary()
+)
 _NOTES_MEMO_SIZE = 20_000
 
 
@@ -101,7 +107,7 @@ def _all_notes(book: Book, code: str) -> tuple[IcdNote, ...]:
     as long as that book object lives (a re-opened book after `kb update` starts afresh)."""
     try:
         memo = _NOTES_MEMO.setdefault(book, {})
-    except TypeError:          # an object that cannot be weakly referenced: no memo
+    except TypeError:  # an object that cannot be weakly referenced: no memo
         return book.icd_notes(code, None)
     found = memo.get(code)
     if found is None:
@@ -144,7 +150,9 @@ def _view(
         seen.add(s.code)
         codes.append(_CaseCode(s.system, s.code, suggested=True))
     loose = tuple(dict.fromkeys(m.code for m in mentions if m.system == MODIFIER))
-    loose += tuple(v.code for v in verdicts if v.system == MODIFIER and v.code not in loose)
+    loose += tuple(
+        v.code for v in verdicts if v.system == MODIFIER and v.code not in loose
+    )
     codes.sort(key=lambda c: c.order)
     return _CaseView(tuple(codes), tuple(verdicts), loose, text, on)
 
@@ -193,7 +201,9 @@ def _flag_set(entry: CodeEntry) -> frozenset[str] | None:
     extra = dict(entry.extra)
     raw = extra.get("flags")
     if raw is None:
-        truthy = {k for k, v in extra.items() if v.strip().lower() in ("true", "1", "yes")}
+        truthy = {
+            k for k, v in extra.items() if v.strip().lower() in ("true", "1", "yes")
+        }
         if truthy:
             return frozenset(truthy)
         return frozenset() if entry.source.lower().startswith("starter") else None
@@ -219,12 +229,87 @@ def _flags(book: Book, c: _CaseCode, on: date) -> frozenset[str] | None:
 # Modifiers that may bypass an NCCI PTP edit with modifier indicator 1 (NCCI Policy Manual,
 # Chapter I, "Modifiers and Modifier Indicators").
 PTP_MODIFIERS = frozenset(
-    "59 XE XS XP XU 24 25 27 57 58 78 79 91 RT LT E1 E2 E3 E4 FA F1 F2 F3 F4 F5 F6 F7 F8 F9 "
-    "TA T1 T2 T3 T4 T5 T6 T7 T8 T9 LC LD LM RC RI".split()
+    [
+        "59",
+        "XE",
+        "XS",
+        "XP",
+        "XU",
+        "24",
+        "25",
+        "27",
+        "57",
+        "58",
+        "78",
+        "79",
+        "91",
+        "RT",
+        "LT",
+        "E1",
+        "E2",
+        "E3",
+        "E4",
+        "FA",
+        "F1",
+        "F2",
+        "F3",
+        "F4",
+        "F5",
+        "F6",
+        "F7",
+        "F8",
+        "F9",
+        "TA",
+        "T1",
+        "T2",
+        "T3",
+        "T4",
+        "T5",
+        "T6",
+        "T7",
+        "T8",
+        "T9",
+        "LC",
+        "LD",
+        "LM",
+        "RC",
+        "RI",
+    ]
 )
 ANATOMIC_MODIFIERS = frozenset(
-    "RT LT E1 E2 E3 E4 FA F1 F2 F3 F4 F5 F6 F7 F8 F9 TA T1 T2 T3 T4 T5 T6 T7 T8 T9 "
-    "LC LD LM RC RI".split()
+    [
+        "RT",
+        "LT",
+        "E1",
+        "E2",
+        "E3",
+        "E4",
+        "FA",
+        "F1",
+        "F2",
+        "F3",
+        "F4",
+        "F5",
+        "F6",
+        "F7",
+        "F8",
+        "F9",
+        "TA",
+        "T1",
+        "T2",
+        "T3",
+        "T4",
+        "T5",
+        "T6",
+        "T7",
+        "T8",
+        "T9",
+        "LC",
+        "LD",
+        "LM",
+        "RC",
+        "RI",
+    ]
 )
 NCCI_SOURCE = "NCCI PTP edits"
 
@@ -251,7 +336,9 @@ def check_ptp(view: _CaseView, book: Book) -> list[Issue]:
         col1, col2 = view.find(edit.column1), view.find(edit.column2)
         if col1 is None or col2 is None:
             continue
-        source = f"{NCCI_SOURCE} ({edit.dataset}), effective {edit.valid_from.isoformat()}"
+        source = (
+            f"{NCCI_SOURCE} ({edit.dataset}), effective {edit.valid_from.isoformat()}"
+        )
         why = f" Rationale: {edit.rationale}." if edit.rationale else ""
         pair = f"{_label(col2)} (column 2) with {_label(col1)} (column 1)"
         codes = (col1.code, col2.code)
@@ -260,7 +347,9 @@ def check_ptp(view: _CaseView, book: Book) -> list[Issue]:
                 f"NCCI edit: {pair} are never paid together (modifier indicator 0); no modifier "
                 f"bypasses it, report only {col1.code}.{why}"
             )
-            issues.append(Issue(_soften(ERROR, col1, col2), "ncci_ptp", codes, msg, source))
+            issues.append(
+                Issue(_soften(ERROR, col1, col2), "ncci_ptp", codes, msg, source)
+            )
         elif edit.modifier_indicator == 1:
             used = _bypass(col1, col2)
             if used:
@@ -272,7 +361,11 @@ def check_ptp(view: _CaseView, book: Book) -> list[Issue]:
                 issues.append(Issue(WARNING, "ncci_ptp", codes, msg, source))
                 continue
             hint = ""
-            elsewhere = [m for m in col1.modifiers if m in PTP_MODIFIERS and m not in ANATOMIC_MODIFIERS]
+            elsewhere = [
+                m
+                for m in col1.modifiers
+                if m in PTP_MODIFIERS and m not in ANATOMIC_MODIFIERS
+            ]
             loose = [m for m in view.loose_modifiers if m in PTP_MODIFIERS]
             if elsewhere:
                 hint = f" The modifier {', '.join(elsewhere)} is on {col1.code}; it belongs on {col2.code}."
@@ -283,7 +376,9 @@ def check_ptp(view: _CaseView, book: Book) -> list[Issue]:
                 f"XE, XS, XP or XU on {col2.code} only {col1.code} is paid; add one only when the "
                 f"documentation shows a distinct service.{hint}{why}"
             )
-            issues.append(Issue(_soften(ERROR, col1, col2), "ncci_ptp", codes, msg, source))
+            issues.append(
+                Issue(_soften(ERROR, col1, col2), "ncci_ptp", codes, msg, source)
+            )
         else:
             msg = (
                 f"NCCI edit between {col1.code} and {col2.code} has modifier indicator "
@@ -324,11 +419,11 @@ def check_mue(view: _CaseView, book: Book) -> list[Issue]:
             continue
         if c.units <= mue.value:
             continue
-        advice = _MAI_ADVICE.get(mue.adjudication, f"adjudication indicator {mue.adjudication}")
-        why = f" Rationale: {mue.rationale}." if mue.rationale else ""
-        msg = (
-            f"{c.code}: {c.units} units exceed the MUE of {mue.value} {advice}.{why}"
+        advice = _MAI_ADVICE.get(
+            mue.adjudication, f"adjudication indicator {mue.adjudication}"
         )
+        why = f" Rationale: {mue.rationale}." if mue.rationale else ""
+        msg = f"{c.code}: {c.units} units exceed the MUE of {mue.value} {advice}.{why}"
         issues.append(Issue(ERROR, "mue", (c.code,), msg, source))
     return issues
 
@@ -353,17 +448,31 @@ def check_addon(view: _CaseView, book: Book) -> list[Issue]:
         if edit is not None and edit.primaries:
             if codes & set(edit.primaries):
                 continue
-            shown = ", ".join(edit.primaries[:8]) + (" ..." if len(edit.primaries) > 8 else "")
+            shown = ", ".join(edit.primaries[:8]) + (
+                " ..." if len(edit.primaries) > 8 else ""
+            )
             msg = (
                 f"{c.code} is an add-on code (NCCI type {edit.type}) and the case has none of its "
                 f"primary codes ({shown}); report it only with the primary procedure."
             )
-            issues.append(Issue(ERROR, "addon", (c.code,), msg, f"NCCI add-on edits ({edit.dataset})"))
+            issues.append(
+                Issue(
+                    ERROR,
+                    "addon",
+                    (c.code,),
+                    msg,
+                    f"NCCI add-on edits ({edit.dataset})",
+                )
+            )
             continue
         primaries = [p for p in procs if p.code not in addons]
         if primaries:
             continue
-        source = f"NCCI add-on edits ({edit.dataset})" if edit else "CPT starter set: add-on flag"
+        source = (
+            f"NCCI add-on edits ({edit.dataset})"
+            if edit
+            else "CPT starter set: add-on flag"
+        )
         msg = (
             f"{c.code} is an add-on code and the case has no primary procedure code; an add-on "
             f"is never reported alone."
@@ -403,7 +512,13 @@ def check_excludes1(view: _CaseView, book: Book) -> list[Issue]:
                         "only if the physician documents that."
                     )
                 issues.append(
-                    Issue(severity, "excludes1", (a.code, b.code), msg, f"{GUIDELINES}, I.A.12.a")
+                    Issue(
+                        severity,
+                        "excludes1",
+                        (a.code, b.code),
+                        msg,
+                        f"{GUIDELINES}, I.A.12.a",
+                    )
                 )
     return issues
 
@@ -440,7 +555,11 @@ def check_seventh(view: _CaseView, book: Book) -> list[Issue]:
         msg += f" ({listed})" if listed else ""
         msg += f", e.g. {example}" if example else ""
         msg += "; the code is invalid without it."
-        issues.append(Issue(ERROR, "seventh_character", (v.code,), msg, f"{GUIDELINES}, I.A.4-I.A.5"))
+        issues.append(
+            Issue(
+                ERROR, "seventh_character", (v.code,), msg, f"{GUIDELINES}, I.A.4-I.A.5"
+            )
+        )
     return issues
 
 
@@ -455,7 +574,10 @@ class _NoteGroup:
     @property
     def conditional(self) -> bool:
         low = self.text.lower()
-        return any(w in low for w in ("if applicable", "where applicable", "any associated", "if known"))
+        return any(
+            w in low
+            for w in ("if applicable", "where applicable", "any associated", "if known")
+        )
 
     @property
     def general(self) -> bool:
@@ -463,7 +585,9 @@ class _NoteGroup:
         return self.at.upper().startswith("CH") or "-" in self.at
 
 
-def _note_groups(view: _CaseView, book: Book, code: str, kind: str) -> tuple[_NoteGroup, ...]:
+def _note_groups(
+    view: _CaseView, book: Book, code: str, kind: str
+) -> tuple[_NoteGroup, ...]:
     grouped: dict[str, list[IcdNote]] = {}
     for note in view.notes(book, code, kind):
         grouped.setdefault(note.at, []).append(note)
@@ -490,28 +614,44 @@ def check_code_first(view: _CaseView, book: Book) -> list[Issue]:
     for c in icds:
         for group in _note_groups(view, book, c.code, "code_first"):
             underlying = [
-                o for o in icds if o.code != c.code and any(code_matches(o.code, r) for r in group.refs)
+                o
+                for o in icds
+                if o.code != c.code and any(code_matches(o.code, r) for r in group.refs)
             ]
             manifestation = _is_manifestation(group, titles.get(c.code, ""))
             first = bool(mentioned) and c is mentioned[0]
-            listed_after = [o.code for o in underlying if not o.suggested and o.order > c.order]
+            listed_after = [
+                o.code for o in underlying if not o.suggested and o.order > c.order
+            ]
             lead = f'"Code first {_short(group.text, 70)}"'
             if first and (manifestation or listed_after):
                 msg = f"{c.code} is listed first but its note says {lead}: list "
-                msg += f"{', '.join(listed_after)} before it." if listed_after else "the underlying condition first."
+                msg += (
+                    f"{', '.join(listed_after)} before it."
+                    if listed_after
+                    else "the underlying condition first."
+                )
                 severity = ERROR if manifestation or not group.conditional else WARNING
-                issues.append(Issue(severity, "code_first", (c.code, *listed_after), msg, source))
+                issues.append(
+                    Issue(severity, "code_first", (c.code, *listed_after), msg, source)
+                )
             elif listed_after:
                 msg = f"{c.code} has the note {lead}: list {', '.join(listed_after)} before {c.code}."
-                issues.append(Issue(WARNING, "code_first", (c.code, *listed_after), msg, source))
+                issues.append(
+                    Issue(WARNING, "code_first", (c.code, *listed_after), msg, source)
+                )
             elif manifestation and not underlying and group.refs:
-                shown = ", ".join(group.refs[:6]) + (" ..." if len(group.refs) > 6 else "")
+                shown = ", ".join(group.refs[:6]) + (
+                    " ..." if len(group.refs) > 6 else ""
+                )
                 msg = (
                     f"{_label(c)} describes a manifestation and the case names none of the "
                     f"underlying conditions its note lists ({shown}); code the documented "
                     f"underlying condition and list it first."
                 )
-                issues.append(Issue(_soften(WARNING, c), "code_first", (c.code,), msg, source))
+                issues.append(
+                    Issue(_soften(WARNING, c), "code_first", (c.code,), msg, source)
+                )
     return issues
 
 
@@ -533,7 +673,15 @@ def check_use_additional(view: _CaseView, book: Book) -> list[Issue]:
                 f'{c.code}: the note at {group.at} says "Use additional {_short(group.text, 110)}" '
                 f"and the case has none of {shown}; add the one that applies if documented."
             )
-            issues.append(Issue(INFO, "use_additional", (c.code, *group.refs[:6]), msg, f"{GUIDELINES}, I.A.13"))
+            issues.append(
+                Issue(
+                    INFO,
+                    "use_additional",
+                    (c.code, *group.refs[:6]),
+                    msg,
+                    f"{GUIDELINES}, I.A.13",
+                )
+            )
     return issues
 
 
@@ -542,26 +690,33 @@ def check_use_additional(view: _CaseView, book: Book) -> list[Issue]:
 MALE, FEMALE = "male", "female"
 
 _AGE_WORD = r"\b\d{1,3}\s*-?\s*(?:yo|y/o|y\.o\.?|years?[- ]old)\s*"
-_MALE_STRONG = re.compile(r"\b(male|man|boy|gentleman)\b|\bmr\.\s|" + _AGE_WORD + r"m\b", re.I)
-_FEMALE_STRONG = re.compile(r"\b(female|woman|girl|lady|mrs)\b|" + _AGE_WORD + r"f\b", re.I)
-_MALE_WEAK = re.compile(r"\b(he|him|his)\b", re.I)
-_FEMALE_WEAK = re.compile(r"\b(she|her|hers)\b", re.I)
+_MALE_STRONG = re.compile(
+    r"\b(male|man|boy|gentleman)\b|\bmr\.\s|" + _AGE_WORD + r"m\b", re.IGNORECASE
+)
+_FEMALE_STRONG = re.compile(
+    r"\b(female|woman|girl|lady|mrs)\b|" + _AGE_WORD + r"f\b", re.IGNORECASE
+)
+_MALE_WEAK = re.compile(r"\b(he|him|his)\b", re.IGNORECASE)
+_FEMALE_WEAK = re.compile(r"\b(she|her|hers)\b", re.IGNORECASE)
 
 _AGE_YEARS = re.compile(
     r"\b(\d{1,3})\s*(?:-\s*)?(?:years?[- ]old|yrs?[- ]old|y/o|y\.o\.?|yo|years? of age)"
     r"|\bage(?:d)?\s*:?\s*(\d{1,3})\b",
-    re.I,
+    re.IGNORECASE,
 )
 _AGE_UNDER_ONE = re.compile(
     r"\b(newborn|neonate|neonatal|infant|baby)\b|\b\d{1,2}\s*(?:-\s*)?(?:days?|weeks?|wks?|months?|mos?)[- ]old\b",
-    re.I,
+    re.IGNORECASE,
 )
 
 
 def case_sex(text: str) -> str | None:
     """'male', 'female' or None, from the words of the case; pronouns only when no noun says it,
     and nothing when the case says both."""
-    for male_re, female_re in ((_MALE_STRONG, _FEMALE_STRONG), (_MALE_WEAK, _FEMALE_WEAK)):
+    for male_re, female_re in (
+        (_MALE_STRONG, _FEMALE_STRONG),
+        (_MALE_WEAK, _FEMALE_WEAK),
+    ):
         male, female = bool(male_re.search(text)), bool(female_re.search(text))
         if male != female:
             return MALE if male else FEMALE
@@ -584,9 +739,9 @@ def case_age(text: str) -> int | None:
 
 @dataclass(frozen=True)
 class DemographicRule:
-    ranges: tuple[str, ...]     # ICD-10-CM refs as `code_matches` reads them
+    ranges: tuple[str, ...]  # ICD-10-CM refs as `code_matches` reads them
     what: str
-    sex: str | None = None      # the sex the codes conflict with
+    sex: str | None = None  # the sex the codes conflict with
     min_age: int | None = None  # conflict below this age
     max_age: int | None = None  # conflict above this age
     severity: str = ERROR
@@ -594,12 +749,20 @@ class DemographicRule:
 
 # Source: ICD-10-CM Official Guidelines (I.C.15 pregnancy, I.C.16 perinatal, Z38 liveborn) and
 # the CMS Medicare Code Editor sex and age edits (maternity age 12-55, newborn age 0).
-DEMOGRAPHIC_SOURCE = "ICD-10-CM Official Guidelines; CMS Medicare Code Editor sex and age edits"
+DEMOGRAPHIC_SOURCE = (
+    "ICD-10-CM Official Guidelines; CMS Medicare Code Editor sex and age edits"
+)
 DEMOGRAPHIC_RULES: tuple[DemographicRule, ...] = (
     DemographicRule(("O00-O9A", "Z3A"), "pregnancy", sex=MALE),
-    DemographicRule(("N40-N53", "C60-C63", "D07.4-D07.6", "D29", "D40"), "male genital organs", sex=FEMALE),
+    DemographicRule(
+        ("N40-N53", "C60-C63", "D07.4-D07.6", "D29", "D40"),
+        "male genital organs",
+        sex=FEMALE,
+    ),
     DemographicRule(("N70-N98", "C51-C58"), "female genital organs", sex=MALE),
-    DemographicRule(("O00-O9A", "Z3A"), "pregnancy", min_age=12, max_age=55, severity=WARNING),
+    DemographicRule(
+        ("O00-O9A", "Z3A"), "pregnancy", min_age=12, max_age=55, severity=WARNING
+    ),
     DemographicRule(("Z38",), "liveborn infant (birth record only)", max_age=0),
     DemographicRule(("P00-P96",), "perinatal conditions", max_age=17, severity=WARNING),
 )
@@ -609,7 +772,12 @@ def check_demographics(view: _CaseView, book: Book) -> list[Issue]:
     icds = view.of(ICD10CM)
     if not icds:
         return []
-    if not any(code_matches(c.code, r) for c in icds for rule in DEMOGRAPHIC_RULES for r in rule.ranges):
+    if not any(
+        code_matches(c.code, r)
+        for c in icds
+        for rule in DEMOGRAPHIC_RULES
+        for r in rule.ranges
+    ):
         return []
     sex, age = case_sex(view.text), case_age(view.text)
     issues = []
@@ -619,17 +787,37 @@ def check_demographics(view: _CaseView, book: Book) -> list[Issue]:
                 continue
             if rule.sex is not None and sex == rule.sex:
                 msg = f"{_label(c)} is a code for {rule.what} and the case describes a {sex} patient; check the code or the patient's sex."
-                issues.append(Issue(_soften(rule.severity, c), "sex", (c.code,), msg, DEMOGRAPHIC_SOURCE))
+                issues.append(
+                    Issue(
+                        _soften(rule.severity, c),
+                        "sex",
+                        (c.code,),
+                        msg,
+                        DEMOGRAPHIC_SOURCE,
+                    )
+                )
             elif rule.sex is None and age is not None:
                 low = rule.min_age is not None and age < rule.min_age
                 high = rule.max_age is not None and age > rule.max_age
                 if not (low or high):
                     continue
-                bounds = f"ages {rule.min_age}-{rule.max_age}" if rule.min_age is not None else f"age {rule.max_age} or under"
+                bounds = (
+                    f"ages {rule.min_age}-{rule.max_age}"
+                    if rule.min_age is not None
+                    else f"age {rule.max_age} or under"
+                )
                 msg = f"{_label(c)} is a code for {rule.what} ({bounds}) and the case describes a patient aged {age}; check the code or the age."
                 if rule.ranges == ("P00-P96",):
                     msg += " Perinatal codes may be used later in life only when the condition began in the perinatal period."
-                issues.append(Issue(_soften(rule.severity, c), "age", (c.code,), msg, DEMOGRAPHIC_SOURCE))
+                issues.append(
+                    Issue(
+                        _soften(rule.severity, c),
+                        "age",
+                        (c.code,),
+                        msg,
+                        DEMOGRAPHIC_SOURCE,
+                    )
+                )
     return issues
 
 
@@ -643,18 +831,30 @@ def check_validity(view: _CaseView, book: Book) -> list[Issue]:
         if v.status in (DELETED, NOT_YET_VALID):
             history = book.history(v.system, v.code)
             if v.status == DELETED:
-                ends = [h.valid_to for h in history if h.valid_to is not None and h.valid_to < view.on]
+                ends = [
+                    h.valid_to
+                    for h in history
+                    if h.valid_to is not None and h.valid_to < view.on
+                ]
                 when = f" on {max(ends).isoformat()}" if ends else ""
                 msg = f"{v.code} ended{when}; it is not valid on the date of service {on}. Use its replacement."
             else:
-                starts = [h.valid_from for h in history if h.valid_from is not None and h.valid_from > view.on]
+                starts = [
+                    h.valid_from
+                    for h in history
+                    if h.valid_from is not None and h.valid_from > view.on
+                ]
                 when = f" on {min(starts).isoformat()}" if starts else ""
                 msg = f"{v.code} takes effect{when}; it is not yet valid on the date of service {on}."
             issues.append(Issue(ERROR, "date", (v.code,), msg, v.source))
         elif v.status == NOT_BILLABLE:
             kids = ", ".join(c for c, _ in v.billable_children[:6])
             msg = f"{v.code} is a heading, not a billable code: pick one of its billable children"
-            msg += f" ({kids}{' ...' if len(v.billable_children) > 6 else ''})." if kids else "."
+            msg += (
+                f" ({kids}{' ...' if len(v.billable_children) > 6 else ''})."
+                if kids
+                else "."
+            )
             issues.append(Issue(ERROR, "not_billable", (v.code,), msg, v.source))
         elif v.status == UNKNOWN:
             guess = ", ".join(c for c, _ in v.did_you_mean[:4])
@@ -666,27 +866,47 @@ def check_validity(view: _CaseView, book: Book) -> list[Issue]:
 
 # -- modifiers -------------------------------------------------------------------------------
 
+
 # What a modifier's `applies_to` means for the codes it goes on.
 def _radiology_path_medicine(code: str) -> bool:
     n = _five_digit(code)
-    return n is not None and 70010 <= n <= 99199 or code[:1] in ("G", "R") or code.endswith("T")
+    return (
+        n is not None
+        and 70010 <= n <= 99199
+        or code[:1] in ("G", "R")
+        or code.endswith("T")
+    )
 
 
-def _fits_applies_to(applies_to: str, c: _CaseCode, flags: frozenset[str] | None) -> str | None:
+def _fits_applies_to(
+    applies_to: str, c: _CaseCode, flags: frozenset[str] | None
+) -> str | None:
     """Why the modifier does not fit, or None. Unknown flags never condemn a code."""
     kinds = {w.strip() for w in re.split(r"[ ,;|]+", applies_to.lower()) if w.strip()}
     if not kinds or kinds & {"any", "ptp", "all", "dme", "hcpcs", "bilateral"}:
-        return None     # 'bilateral' (50) is checked against the bilateral_ok flag below
+        return None  # 'bilateral' (50) is checked against the bilateral_ok flag below
     n = _five_digit(c.code)
     if kinds & {"em"} and not is_em(c.code) and not (flags and "em" in flags):
         return "it is for evaluation and management codes (99202-99499)"
-    if kinds & {"anesthesia"} and not (n is not None and 100 <= n <= 1999) and not (flags and "anesthesia" in flags):
+    if (
+        kinds & {"anesthesia"}
+        and not (n is not None and 100 <= n <= 1999)
+        and not (flags and "anesthesia" in flags)
+    ):
         return "it is for anesthesia codes (00100-01999)"
-    if kinds & {"laterality"} and flags is not None and not flags & {"laterality", "bilateral_ok"}:
+    if (
+        kinds & {"laterality"}
+        and flags is not None
+        and not flags & {"laterality", "bilateral_ok"}
+    ):
         return "the code does not describe a paired organ or limb"
     if kinds & {"lab", "radiology", "radiology_lab"} and not kinds & {"surgery"}:
         diagnostic = n is not None and 70010 <= n <= 99199 and not is_em(c.code)
-        if not diagnostic and not (flags and flags & {"lab", "radiology"}) and c.system == CPT:
+        if (
+            not diagnostic
+            and not (flags and flags & {"lab", "radiology"})
+            and c.system == CPT
+        ):
             return "it is for radiology, laboratory and diagnostic tests"
     if kinds == {"surgery"} and is_em(c.code):
         return "it is for procedures, not evaluation and management visits"
@@ -704,7 +924,9 @@ def check_modifiers(view: _CaseView, book: Book) -> list[Issue]:
             entry = book.modifier(m)
             if entry is None:
                 msg = f"Modifier {m} on {c.code} is not a modifier the knowledge base knows; check it."
-                issues.append(Issue(ERROR, "modifier", (c.code, m), msg, "modifier list"))
+                issues.append(
+                    Issue(ERROR, "modifier", (c.code, m), msg, "modifier list")
+                )
                 continue
             if c.system == ICD10CM:
                 msg = f"Modifier {m} is attached to diagnosis {c.code}; modifiers go on procedure codes."
@@ -713,31 +935,62 @@ def check_modifiers(view: _CaseView, book: Book) -> list[Issue]:
             if m == "25":
                 if not is_em(c.code) and not (flags and "em" in flags):
                     msg = f"Modifier 25 is on {c.code}, which is not an E/M code (99202-99499); it goes on the E/M visit."
-                    issues.append(Issue(ERROR, "modifier", (c.code, m), msg, entry.source))
+                    issues.append(
+                        Issue(ERROR, "modifier", (c.code, m), msg, entry.source)
+                    )
                 continue
             if m in ("26", "TC") and c.system == CPT:
                 n = _five_digit(c.code)
-                pc_tc = (flags is not None and flags & {"radiology", "lab"}) or _radiology_path_medicine(c.code)
+                pc_tc = (
+                    flags is not None and flags & {"radiology", "lab"}
+                ) or _radiology_path_medicine(c.code)
                 if (n is not None and n < 70010) or is_em(c.code) or not pc_tc:
                     msg = (
                         f"Modifier {m} is on {c.code}, which has no professional/technical split "
                         f"(26/TC fit radiology, pathology and some medicine codes)."
                     )
-                    issues.append(Issue(ERROR, "modifier", (c.code, m), msg, entry.source))
+                    issues.append(
+                        Issue(ERROR, "modifier", (c.code, m), msg, entry.source)
+                    )
                 continue
             why = _fits_applies_to(entry.applies_to, c, flags)
             if why:
                 msg = f"Modifier {m} does not fit {c.code}: {why}."
-                issues.append(Issue(WARNING, "modifier", (c.code, m), msg, entry.source))
+                issues.append(
+                    Issue(WARNING, "modifier", (c.code, m), msg, entry.source)
+                )
         if "50" in mods and {"RT", "LT"} <= mods:
             msg = f"{c.code} carries 50 together with RT and LT: report a bilateral service with 50 or with RT and LT, not both."
-            issues.append(Issue(ERROR, "modifier", (c.code, "50", "RT", "LT"), msg, "NCCI Policy Manual, modifier 50"))
+            issues.append(
+                Issue(
+                    ERROR,
+                    "modifier",
+                    (c.code, "50", "RT", "LT"),
+                    msg,
+                    "NCCI Policy Manual, modifier 50",
+                )
+            )
         if {"26", "TC"} <= mods:
             msg = f"{c.code} carries both 26 and TC: the two components together are the global code without a modifier."
-            issues.append(Issue(ERROR, "modifier", (c.code, "26", "TC"), msg, "CMS modifier 26/TC policy"))
-        if "50" in mods and flags is not None and "bilateral_ok" not in flags and "laterality" not in flags:
+            issues.append(
+                Issue(
+                    ERROR,
+                    "modifier",
+                    (c.code, "26", "TC"),
+                    msg,
+                    "CMS modifier 26/TC policy",
+                )
+            )
+        if (
+            "50" in mods
+            and flags is not None
+            and "bilateral_ok" not in flags
+            and "laterality" not in flags
+        ):
             msg = f"Modifier 50 is on {c.code}, which is not described as a bilateral-eligible procedure; check it."
-            issues.append(Issue(WARNING, "modifier", (c.code, "50"), msg, "CPT starter set flags"))
+            issues.append(
+                Issue(WARNING, "modifier", (c.code, "50"), msg, "CPT starter set flags")
+            )
     return issues
 
 
@@ -753,7 +1006,15 @@ def check_medical_necessity(view: _CaseView, book: Book) -> list[Issue]:
         f"The case names no diagnosis for {', '.join(codes)}: every procedure needs an ICD-10-CM "
         f"code that shows why it was done."
     )
-    return [Issue(WARNING, "medical_necessity", codes, msg, "CMS claim requirements (item 24E)")]
+    return [
+        Issue(
+            WARNING,
+            "medical_necessity",
+            codes,
+            msg,
+            "CMS claim requirements (item 24E)",
+        )
+    ]
 
 
 CHECKS: tuple[Callable[[_CaseView, Book], list[Issue]], ...] = (

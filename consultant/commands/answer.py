@@ -10,6 +10,7 @@ configured knowledge base, with no mail server: a way to try the bot, and to deb
 from __future__ import annotations
 
 import copy
+import email.policy
 import dataclasses
 import json
 import logging
@@ -32,7 +33,9 @@ def parse_today(value: str | None) -> date:
     try:
         return date.fromisoformat(value.strip())
     except ValueError as e:
-        raise UsageError(f"--today {value!r} is not a date: write it as YYYY-MM-DD, e.g. 2026-11-24") from e
+        raise UsageError(
+            f"--today {value!r} is not a date: write it as YYYY-MM-DD, e.g. 2026-11-24"
+        ) from e
 
 
 def read_message(name: str) -> bytes:
@@ -43,11 +46,17 @@ def read_message(name: str) -> bytes:
     try:
         return path.read_bytes()
     except FileNotFoundError as e:
-        raise UsageError(f"message file {name!r} does not exist: give the path of a saved .eml or - for stdin") from e
+        raise UsageError(
+            f"message file {name!r} does not exist: give the path of a saved .eml or - for stdin"
+        ) from e
     except IsADirectoryError as e:
-        raise UsageError(f"{name!r} is a folder: give the path of one saved .eml message") from e
+        raise UsageError(
+            f"{name!r} is a folder: give the path of one saved .eml message"
+        ) from e
     except OSError as e:
-        raise UsageError(f"cannot read message file {name!r} ({e.strerror}): check its permissions") from e
+        raise UsageError(
+            f"cannot read message file {name!r} ({e.strerror}): check its permissions"
+        ) from e
 
 
 def printable(msg: EmailMessage) -> str:
@@ -62,14 +71,16 @@ def printable(msg: EmailMessage) -> str:
             part.set_content(text, cte="8bit")
             if not had_version:
                 del part["MIME-Version"]
-    out = shown.as_bytes(policy=shown.policy.clone(linesep="\n", utf8=True))
+    out = shown.as_bytes(policy=email.policy.SMTPUTF8.clone(linesep="\n"))
     return out.decode("utf-8", "replace")
 
 
 def _plain(value: Any) -> Any:
     """Dataclasses, tuples and dates as JSON values."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return {
+            f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)
+        }
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
     if isinstance(value, date):
@@ -135,7 +146,11 @@ def main(args: Any) -> int:
         return 0
     if getattr(args, "json", False):
         mentions = extract_codes(outcome.case.text)
-        print(json.dumps(analysis_json(outcome.findings, mentions), indent=2, ensure_ascii=False))
+        print(
+            json.dumps(
+                analysis_json(outcome.findings, mentions), indent=2, ensure_ascii=False
+            )
+        )
         return 0
     sys.stdout.write(printable(outcome.reply))
     if outcome.escalation is not None:

@@ -22,7 +22,9 @@ ACCEPTANCE = (
 )
 
 
-def eml(path: Path, body: str, subject: str = "Coding question", **headers: str) -> Path:
+def eml(
+    path: Path, body: str, subject: str = "Coding question", **headers: str
+) -> Path:
     msg = EmailMessage()
     msg["From"] = "Dana Coder <dana@clinic.example>"
     msg["To"] = "consult@clinic.example"
@@ -46,8 +48,16 @@ def config(full_kb_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Path
     return path
 
 
-def args(file: str, config: Path | None = None, *, json_out: bool = False, today: str | None = "2026-11-24"):  # type: ignore[no-untyped-def]
-    return argparse.Namespace(file=file, json=json_out, today=today, config=str(config) if config else None)
+def args(
+    file: str,
+    config: Path | None = None,
+    *,
+    json_out: bool = False,
+    today: str | None = "2026-11-24",
+):  # type: ignore[no-untyped-def]
+    return argparse.Namespace(
+        file=file, json=json_out, today=today, config=str(config) if config else None
+    )
 
 
 def test_malformed_today_is_a_usage_error() -> None:
@@ -64,53 +74,90 @@ def test_missing_file_is_a_usage_error_naming_it(tmp_path: Path) -> None:
     assert rc == 2
 
 
-def test_bad_today_through_the_cli_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_today_through_the_cli_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = eml(tmp_path / "case.eml", ACCEPTANCE)
     assert cli_main(["answer", str(path), "--today", "yesterday"]) == 2
     assert "YYYY-MM-DD" in capsys.readouterr().err
 
 
 def test_reads_standard_input(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(b"Subject: x\n\nbody\n")))
+    monkeypatch.setattr(
+        "sys.stdin", io.TextIOWrapper(io.BytesIO(b"Subject: x\n\nbody\n"))
+    )
     assert read_message("-") == b"Subject: x\n\nbody\n"
 
 
-def test_acceptance_reply(config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_acceptance_reply(
+    config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = eml(tmp_path / "case.eml", ACCEPTANCE)
     assert main(args(str(path), config)) == 0
     out = capsys.readouterr().out
     head, _, _ = out.partition("\n\n")
-    assert "In-Reply-To: <case-1@clinic.example>" in head and "To: " in head and "Subject: Re:" in head
+    assert (
+        "In-Reply-To: <case-1@clinic.example>" in head
+        and "To: " in head
+        and "Subject: Re:" in head
+    )
     reply = email.message_from_string(out, policy=policy.default)
     text = reply.get_body(("plain",)).get_content()
     for code in ("44320", "44140", "C18.7", "K56.69", "99213"):
         assert code in text
     assert "Modifier 25" in text
-    assert "00483921" not in text and "555-0187" not in text   # no record number, no phone
+    assert (
+        "00483921" not in text and "555-0187" not in text
+    )  # no record number, no phone
     assert "Date of service used: 2026-11-18" in " ".join(text.split())
-    assert ACCEPTANCE.splitlines()[0] not in text               # the case is not quoted back
+    assert ACCEPTANCE.splitlines()[0] not in text  # the case is not quoted back
     assert "Thanks" not in text and "Dana" not in text
 
 
-def test_acceptance_json(config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_acceptance_json(
+    config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = eml(tmp_path / "case.eml", ACCEPTANCE)
     assert main(args(str(path), config, json_out=True)) == 0
     data = json.loads(capsys.readouterr().out)
-    assert set(data) >= {"date_of_service", "date_source", "mentions", "codes", "suggestions", "issues",
-                         "gaps", "releases", "escalate", "escalation_reasons"}
+    assert set(data) >= {
+        "date_of_service",
+        "date_source",
+        "mentions",
+        "codes",
+        "suggestions",
+        "issues",
+        "gaps",
+        "releases",
+        "escalate",
+        "escalation_reasons",
+    }
     assert data["date_of_service"] == "2026-11-18"
-    assert sorted(c["code"] for c in data["codes"]) == sorted(["44320", "44140", "C18.7", "K56.69", "99213"])
-    assert sorted(m["code"] for m in data["mentions"]) == sorted(["44320", "44140", "C18.7", "K56.69", "99213"])
+    assert sorted(c["code"] for c in data["codes"]) == sorted(
+        ["44320", "44140", "C18.7", "K56.69", "99213"]
+    )
+    assert sorted(m["code"] for m in data["mentions"]) == sorted(
+        ["44320", "44140", "C18.7", "K56.69", "99213"]
+    )
     visit = next(m for m in data["mentions"] if m["code"] == "99213")
     assert visit["modifiers"] == ["25"] and len(visit["span"]) == 2
-    assert [m["code"] for m in next(c for c in data["codes"] if c["code"] == "99213")["modifiers"]] == ["25"]
+    assert [
+        m["code"]
+        for m in next(c for c in data["codes"] if c["code"] == "99213")["modifiers"]
+    ] == ["25"]
     assert all(not c["modifiers"] for c in data["codes"] if c["code"] != "99213")
     assert data["releases"] and data["escalate"] is False
 
 
-def test_out_of_office_is_not_answered(config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    path = eml(tmp_path / "ooo.eml", "I am out of the office until Monday.\n",
-               subject="Out of Office: Coding question", Auto_Submitted="auto-replied")
+def test_out_of_office_is_not_answered(
+    config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = eml(
+        tmp_path / "ooo.eml",
+        "I am out of the office until Monday.\n",
+        subject="Out of Office: Coding question",
+        Auto_Submitted="auto-replied",
+    )
     assert main(args(str(path), config)) == 0
     out = capsys.readouterr().out
     assert out.startswith("not answered: ")
@@ -119,7 +166,9 @@ def test_out_of_office_is_not_answered(config: Path, tmp_path: Path, capsys: pyt
     assert data["skipped"] is True and data["reason"]
 
 
-def test_hostile_body_renders_inert_end_to_end(config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_hostile_body_renders_inert_end_to_end(
+    config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     body = "Code 99213 <script>alert(1)</script> {{ 7*7 }} {% raw %} and C18.7 please\n"
     path = eml(tmp_path / "hostile.eml", body)
     assert main(args(str(path), config)) == 0

@@ -56,10 +56,14 @@ def small_book(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-unt
         ("hcpcs-2018", "hcpcs", "2018-01-01", "2018-12-31"),
         ("starter-cpt", "starter_cpt", None, None),
     ):
-        conn.execute("INSERT INTO dataset VALUES (?, ?, ?, ?, ?, 'src', NULL, 1, '2026-11-01')",
-                     (name, kind, name, vf, vt))
-    conn.execute("INSERT INTO code (system, code, title, billable, dataset, source) "
-                 "VALUES ('CPT', '44140', 'colon resection', 1, 'starter-cpt', 'starter: t')")
+        conn.execute(
+            "INSERT INTO dataset VALUES (?, ?, ?, ?, ?, 'src', NULL, 1, '2026-11-01')",
+            (name, kind, name, vf, vt),
+        )
+    conn.execute(
+        "INSERT INTO code (system, code, title, billable, dataset, source) "
+        "VALUES ('CPT', '44140', 'colon resection', 1, 'starter-cpt', 'starter: t')"
+    )
     conn.commit()
     conn.close()
     book = CodeBook.open(path)
@@ -77,10 +81,20 @@ def fakes(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
 
     def fake_judge(mention: Mention, text: str, book: object, on: date) -> CodeVerdict:
         state["calls"].append((mention, on))
-        return CodeVerdict(mention.system, mention.code, VALID, f"title {mention.code}", None, mention.raw,
-                           tuple(ModifierVerdict(m, f"m{m}") for m in mention.modifiers), mention.units)
+        return CodeVerdict(
+            mention.system,
+            mention.code,
+            VALID,
+            f"title {mention.code}",
+            None,
+            mention.raw,
+            tuple(ModifierVerdict(m, f"m{m}") for m in mention.modifiers),
+            mention.units,
+        )
 
-    def fake_suggest(text: str, index: object, *, on: date, limit: int = 20) -> FakeResult:
+    def fake_suggest(
+        text: str, index: object, *, on: date, limit: int = 20
+    ) -> FakeResult:
         state["suggest_on"] = on
         return state["result"]
 
@@ -91,20 +105,35 @@ def fakes(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
     return state
 
 
-def m(system: str, code: str, start: int, mods: tuple[str, ...] = (), units: int | None = None) -> Mention:
+def m(
+    system: str,
+    code: str,
+    start: int,
+    mods: tuple[str, ...] = (),
+    units: int | None = None,
+) -> Mention:
     return Mention(system, code, code, start, start + len(code), mods, units)
 
 
-def s(code: str, score: float, system: str = ICD10CM, status: str = "current") -> Suggestion:
-    return Suggestion(system, code, f"title {code}", score, (0, 4), "words", "matched", status)
+def s(
+    code: str, score: float, system: str = ICD10CM, status: str = "current"
+) -> Suggestion:
+    return Suggestion(
+        system, code, f"title {code}", score, (0, 4), "words", "matched", status
+    )
 
 
 def test_date_of_service_from_the_email(fakes, small_book) -> None:  # type: ignore[no-untyped-def]
     fakes["date"] = (date(2026, 11, 18), "DOS 11/18/2026")
     fakes["mentions"] = (m(CPT, "44140", 0),)
     f = analyze("44140 DOS 11/18/2026", small_book, object(), today=TODAY)
-    assert f.date_of_service == date(2026, 11, 18) and f.date_source == "email: DOS 11/18/2026"
-    assert fakes["calls"][0][1] == date(2026, 11, 18) and fakes["suggest_on"] == date(2026, 11, 18)
+    assert (
+        f.date_of_service == date(2026, 11, 18)
+        and f.date_source == "email: DOS 11/18/2026"
+    )
+    assert fakes["calls"][0][1] == date(2026, 11, 18) and fakes["suggest_on"] == date(
+        2026, 11, 18
+    )
 
 
 def test_date_of_service_falls_back_to_today(fakes, small_book) -> None:  # type: ignore[no-untyped-def]
@@ -117,49 +146,80 @@ def test_releases_are_those_for_the_date_of_service(fakes, small_book) -> None: 
     fakes["mentions"] = (m(CPT, "44140", 0),)
     fakes["date"] = (date(2026, 9, 1), "DOS 9/1/2026")
     used = {r.dataset for r in analyze("x", small_book, object(), today=TODAY).releases}
-    assert used == {"icd-2026", "starter-cpt", "hcpcs-2019"}   # hcpcs: newest held, not in force
+    assert used == {
+        "icd-2026",
+        "starter-cpt",
+        "hcpcs-2019",
+    }  # hcpcs: newest held, not in force
     fakes["date"] = None
     used = {r.dataset for r in analyze("x", small_book, object(), today=TODAY).releases}
     assert used == {"icd-2027", "starter-cpt", "hcpcs-2019"}
     fakes["date"] = (date(2018, 6, 1), "DOS 6/1/2018")
     used = {r.dataset for r in analyze("x", small_book, object(), today=TODAY).releases}
-    assert used == {"hcpcs-2018", "starter-cpt"}               # nothing of ICD began yet
+    assert used == {"hcpcs-2018", "starter-cpt"}  # nothing of ICD began yet
 
 
-def test_repeated_mentions_make_one_verdict_with_merged_modifiers_and_units(fakes, small_book) -> None:  # type: ignore[no-untyped-def]
+def test_repeated_mentions_make_one_verdict_with_merged_modifiers_and_units(
+    fakes, small_book
+) -> None:  # type: ignore[no-untyped-def]
     fakes["mentions"] = (
-        m(CPT, "99213", 0, ("25",)), m(ICD10CM, "C18.7", 10), m(CPT, "99213", 30, ("25", "59"), 2),
+        m(CPT, "99213", 0, ("25",)),
+        m(ICD10CM, "C18.7", 10),
+        m(CPT, "99213", 30, ("25", "59"), 2),
         m(CPT, "99213", 50, (), 1),
     )
     f = analyze("text", small_book, object(), today=TODAY)
     assert [(v.system, v.code) for v in f.codes] == [(CPT, "99213"), (ICD10CM, "C18.7")]
-    assert [x.code for x in f.codes[0].modifiers] == ["25", "59"] and f.codes[0].units == 2
+    assert [x.code for x in f.codes[0].modifiers] == ["25", "59"] and f.codes[
+        0
+    ].units == 2
     assert len(fakes["calls"]) == 2
 
 
 def test_merge_mentions_keeps_first_position() -> None:
-    merged = merge_mentions([m(CPT, "44140", 40), m(CPT, "44320", 0), m(CPT, "44140", 80, ("59",))])
-    assert [(x.code, x.start, x.modifiers) for x in merged] == [("44320", 0, ()), ("44140", 40, ("59",))]
+    merged = merge_mentions(
+        [m(CPT, "44140", 40), m(CPT, "44320", 0), m(CPT, "44140", 80, ("59",))]
+    )
+    assert [(x.code, x.start, x.modifiers) for x in merged] == [
+        ("44320", 0, ()),
+        ("44140", 40, ("59",)),
+    ]
 
 
-def test_suggestions_drop_mentioned_codes_and_their_headings_and_are_capped(fakes, small_book) -> None:  # type: ignore[no-untyped-def]
+def test_suggestions_drop_mentioned_codes_and_their_headings_and_are_capped(
+    fakes, small_book
+) -> None:  # type: ignore[no-untyped-def]
     fakes["mentions"] = (m(ICD10CM, "K56.69", 0), m(CPT, "44140", 10))
     many = tuple(s(f"R{n:02d}.9", 0.9 - n / 100) for n in range(40))
-    fakes["result"] = FakeResult(suggestions=(s("K56.69", 0.99), s("K56.6", 0.95), s("44140", 0.9, CPT), s("C18.7", 0.97)) + many)
+    fakes["result"] = FakeResult(
+        suggestions=(
+            s("K56.69", 0.99),
+            s("K56.6", 0.95),
+            s("44140", 0.9, CPT),
+            s("C18.7", 0.97),
+        )
+        + many
+    )
     f = analyze("text", small_book, object(), today=TODAY)
     codes = [x.code for x in f.suggestions]
     assert "K56.69" not in codes and "K56.6" not in codes and "44140" not in codes
     assert codes[0] == "C18.7" and len(codes) == MAX_SUGGESTIONS
-    assert [x.score for x in f.suggestions] == sorted((x.score for x in f.suggestions), reverse=True)
+    assert [x.score for x in f.suggestions] == sorted(
+        (x.score for x in f.suggestions), reverse=True
+    )
 
 
 def test_issues_from_suggest_and_edits_errors_first(fakes, small_book) -> None:  # type: ignore[no-untyped-def]
-    fakes["mentions"] = (m(CPT, "44140", 0),)   # no diagnosis: the medical-necessity edit warns
+    fakes["mentions"] = (
+        m(CPT, "44140", 0),
+    )  # no diagnosis: the medical-necessity edit warns
     gap = DocumentationGap("obstruction", "Partial or complete?")
     fakes["result"] = FakeResult(
         gaps=(gap,),
-        issues=(Issue(INFO, "uncertain_dx", ("K56.69",), "uncertain", "s"),
-                Issue(ERROR, "uncertain_dx", ("R10.9",), "x", "s")),
+        issues=(
+            Issue(INFO, "uncertain_dx", ("K56.69",), "uncertain", "s"),
+            Issue(ERROR, "uncertain_dx", ("R10.9",), "x", "s"),
+        ),
     )
     f = analyze("text", small_book, object(), today=TODAY)
     assert [i.severity for i in f.issues] == [ERROR, WARNING, INFO]
@@ -189,7 +249,9 @@ def test_nothing_found_escalates(fakes, small_book) -> None:  # type: ignore[no-
         ("Is 99215 medically necessary for Medicare here?", "medically necessary"),
     ],
 )
-def test_questions_the_bot_cannot_decide_escalate(fakes, small_book, text: str, word: str) -> None:  # type: ignore[no-untyped-def]
+def test_questions_the_bot_cannot_decide_escalate(
+    fakes, small_book, text: str, word: str
+) -> None:  # type: ignore[no-untyped-def]
     fakes["mentions"] = (m(CPT, "44140", 0),)
     f = analyze(text, small_book, object(), today=TODAY)
     assert f.escalate and any(word in r for r in f.escalation_reasons)
@@ -208,10 +270,26 @@ def test_ordinary_coding_questions_do_not_escalate(text: str) -> None:
     assert escalation_reasons(text) == ()
 
 
-def test_thread_codes_and_notes_pass_through_and_analysis_is_deterministic(fakes, small_book) -> None:  # type: ignore[no-untyped-def]
+def test_thread_codes_and_notes_pass_through_and_analysis_is_deterministic(
+    fakes, small_book
+) -> None:  # type: ignore[no-untyped-def]
     fakes["mentions"] = (m(CPT, "44140", 0),)
-    a = analyze("t", small_book, object(), today=TODAY, thread_codes=("44320",), notes=("scan.pdf not read",))
-    b = analyze("t", small_book, object(), today=TODAY, thread_codes=("44320",), notes=("scan.pdf not read",))
+    a = analyze(
+        "t",
+        small_book,
+        object(),
+        today=TODAY,
+        thread_codes=("44320",),
+        notes=("scan.pdf not read",),
+    )
+    b = analyze(
+        "t",
+        small_book,
+        object(),
+        today=TODAY,
+        thread_codes=("44320",),
+        notes=("scan.pdf not read",),
+    )
     assert a == b and a.thread_codes == ("44320",) and a.notes == ("scan.pdf not read",)
 
 
@@ -229,7 +307,9 @@ def test_acceptance_case_end_to_end(full_book) -> None:  # type: ignore[no-untyp
     index = SuggestIndex.load(full_book)
     f = analyze(ACCEPTANCE, full_book, index, today=TODAY)
     assert f.date_of_service == date(2026, 11, 18) and f.date_source.startswith("email")
-    assert sorted(v.code for v in f.codes) == sorted(["44320", "44140", "C18.7", "K56.69", "99213"])
+    assert sorted(v.code for v in f.codes) == sorted(
+        ["44320", "44140", "C18.7", "K56.69", "99213"]
+    )
     visit = next(v for v in f.codes if v.code == "99213")
     assert [x.code for x in visit.modifiers] == ["25"]
     others = [v for v in f.codes if v.code != "99213"]
@@ -238,7 +318,7 @@ def test_acceptance_case_end_to_end(full_book) -> None:  # type: ignore[no-untyp
     assert not everything & {"00483921", "0048", "555", "0187", "312", "2026"}
     status = {v.code: v.status for v in f.codes}
     assert status["C18.7"] == VALID
-    assert status["K56.69"] == "not_billable"          # a heading since FY2018: K56.690/691/699
+    assert status["K56.69"] == "not_billable"  # a heading since FY2018: K56.690/691/699
     assert any(i.kind == "not_billable" and i.codes == ("K56.69",) for i in f.issues)
     assert f.releases and not f.escalate
 
@@ -248,4 +328,6 @@ def test_real_analysis_is_deterministic(full_book) -> None:  # type: ignore[no-u
 
     index = SuggestIndex.load(full_book)
     text = "65 yo male with small bowel obstruction and sigmoid colon cancer; loop colostomy done."
-    assert analyze(text, full_book, index, today=TODAY) == analyze(text, full_book, index, today=TODAY)
+    assert analyze(text, full_book, index, today=TODAY) == analyze(
+        text, full_book, index, today=TODAY
+    )

@@ -10,7 +10,13 @@ from pathlib import Path
 import pytest
 
 from consultant.analysis import edits
-from consultant.analysis.edits import case_age, case_sex, check_edits, code_matches, seventh_example
+from consultant.analysis.edits import (
+    case_age,
+    case_sex,
+    check_edits,
+    code_matches,
+    seventh_example,
+)
 from consultant.analysis.findings import (
     DELETED,
     ERROR,
@@ -93,13 +99,33 @@ NOTES = [  # at, kind, text, refs -- split into lead-in and items as the tabular
     ("E11", "use_additional", "code to identify control using:", None),
     ("E11", "use_additional", "insulin (Z79.4)", "Z79.4"),
     ("E11", "use_additional", "oral antidiabetic drugs (Z79.84)", "Z79.84"),
-    ("CH04", "use_additional", "code, if applicable, to identify exposure (Z77.22)", "Z77.22"),
+    (
+        "CH04",
+        "use_additional",
+        "code, if applicable, to identify exposure (Z77.22)",
+        "Z77.22",
+    ),
     ("G63", "code_first", "underlying disease, such as:", None),
     ("G63", "code_first", "amyloidosis (E85.-)", "E85"),
-    ("G63", "code_first", "endocrine disease, except diabetes (E00-E07, E15-E16, E20-E34)", "E00-E07 E15-E16 E20-E34"),
+    (
+        "G63",
+        "code_first",
+        "endocrine disease, except diabetes (E00-E07, E15-E16, E20-E34)",
+        "E00-E07 E15-E16 E20-E34",
+    ),
     ("N18", "code_first", "any associated:", None),
-    ("N18", "code_first", "diabetic chronic kidney disease (E08.22, E09.22, E10.22, E11.22, E13.22)", "E08.22 E09.22 E10.22 E11.22 E13.22"),
-    ("J44", "excludes1", "asthma without mention of COPD (J45.-), unrelated conditions may be coded", "J45"),
+    (
+        "N18",
+        "code_first",
+        "diabetic chronic kidney disease (E08.22, E09.22, E10.22, E11.22, E13.22)",
+        "E08.22 E09.22 E10.22 E11.22 E13.22",
+    ),
+    (
+        "J44",
+        "excludes1",
+        "asthma without mention of COPD (J45.-), unrelated conditions may be coded",
+        "J45",
+    ),
 ]
 
 PTP = [  # column1, column2, modifier, rationale
@@ -110,13 +136,26 @@ PTP = [  # column1, column2, modifier, rationale
     ("27447", "20610", 9, "CPT Manual or CMS manual coding instruction"),
 ]
 
-MUE = [("20610", 2, 1, "1 Line Edit"), ("99213", 1, 2, "2 Date of Service Edit: Policy"),
-       ("11045", 10, 3, "3 Date of Service Edit: Clinical"), ("11042", None, 3, "")]
+MUE = [
+    ("20610", 2, 1, "1 Line Edit"),
+    ("99213", 1, 2, "2 Date of Service Edit: Policy"),
+    ("11045", 10, 3, "3 Date of Service Edit: Clinical"),
+    ("11042", None, 3, ""),
+]
 
 MODIFIERS = [  # code, applies_to
-    ("25", "em"), ("57", "em"), ("59", "ptp"), ("XS", "ptp"), ("RT", "laterality"),
-    ("LT", "laterality"), ("50", "bilateral"), ("26", "radiology_lab"), ("TC", "radiology_lab"),
-    ("AA", "anesthesia"), ("91", "radiology_lab"), ("78", "surgery"),  # as data/modifiers.csv writes them
+    ("25", "em"),
+    ("57", "em"),
+    ("59", "ptp"),
+    ("XS", "ptp"),
+    ("RT", "laterality"),
+    ("LT", "laterality"),
+    ("50", "bilateral"),
+    ("26", "radiology_lab"),
+    ("TC", "radiology_lab"),
+    ("AA", "anesthesia"),
+    ("91", "radiology_lab"),
+    ("78", "surgery"),  # as data/modifiers.csv writes them
 ]
 
 
@@ -143,14 +182,19 @@ def book(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-d
             (code, f"title {code}", billable, parent, vf, vt),
         )
     conn.executemany("INSERT INTO icd_note VALUES (?,?,?,?, 'icd-test')", NOTES)
-    conn.execute("INSERT INTO icd_seventh VALUES ('S72', 'A', 'initial encounter', 'icd-test')")
+    conn.execute(
+        "INSERT INTO icd_seventh VALUES ('S72', 'A', 'initial encounter', 'icd-test')"
+    )
     conn.executemany(
         "INSERT INTO ptp VALUES (?, ?, 0, '2020-01-01', NULL, ?, ?, 'ptp-test')", PTP
     )
     conn.executemany(
-        "INSERT INTO mue VALUES (?, ?, ?, ?, 'Nature of Service', '2026-07-01', NULL, 'mue-test')", MUE
+        "INSERT INTO mue VALUES (?, ?, ?, ?, 'Nature of Service', '2026-07-01', NULL, 'mue-test')",
+        MUE,
     )
-    conn.execute("INSERT INTO addon VALUES ('11045', 1, '11042', NULL, NULL, 'addon-test')")
+    conn.execute(
+        "INSERT INTO addon VALUES ('11045', 1, '11042', NULL, NULL, 'addon-test')"
+    )
     conn.executemany(
         "INSERT INTO modifier VALUES (?, ?, ?, ?, ?, 'starter: test', 'mods')",
         [(c, f"modifier {c}", f"plain {c}", a, "I") for c, a in MODIFIERS],
@@ -162,33 +206,62 @@ def book(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-d
     b.close()
 
 
-def v(code: str, system: str | None = None, status: str = VALID, mods: tuple[str, ...] = (),
-      units: int | None = None, **kw) -> CodeVerdict:  # type: ignore[no-untyped-def]
+def v(
+    code: str,
+    system: str | None = None,
+    status: str = VALID,
+    mods: tuple[str, ...] = (),
+    units: int | None = None,
+    **kw,
+) -> CodeVerdict:  # type: ignore[no-untyped-def]
     if system is None:
         system = CPT if code[:1].isdigit() else ICD10CM
     return CodeVerdict(
-        system, code, status, f"title {code}", None, f"... {code} ...",
-        modifiers=tuple(ModifierVerdict(m, f"plain {m}") for m in mods), units=units, **kw,
+        system,
+        code,
+        status,
+        f"title {code}",
+        None,
+        f"... {code} ...",
+        modifiers=tuple(ModifierVerdict(m, f"plain {m}") for m in mods),
+        units=units,
+        **kw,
     )
 
 
 def mentions_for(*verdicts: CodeVerdict) -> tuple[Mention, ...]:
     return tuple(
-        Mention(x.system, x.code, x.code, i * 10, i * 10 + len(x.code),
-                tuple(m.code for m in x.modifiers), x.units)
+        Mention(
+            x.system,
+            x.code,
+            x.code,
+            i * 10,
+            i * 10 + len(x.code),
+            tuple(m.code for m in x.modifiers),
+            x.units,
+        )
         for i, x in enumerate(verdicts)
     )
 
 
-def run(book, *verdicts: CodeVerdict, text: str = "", suggestions=(), extra_mentions=()):  # type: ignore[no-untyped-def]
-    return check_edits(verdicts, suggestions, mentions_for(*verdicts) + tuple(extra_mentions), text, book, DOS)
+def run(
+    book, *verdicts: CodeVerdict, text: str = "", suggestions=(), extra_mentions=()
+):  # type: ignore[no-untyped-def]
+    return check_edits(
+        verdicts,
+        suggestions,
+        mentions_for(*verdicts) + tuple(extra_mentions),
+        text,
+        book,
+        DOS,
+    )
 
 
 def kinds(issues, kind: str):  # type: ignore[no-untyped-def]
     return [i for i in issues if i.kind == kind]
 
 
-DX = v("C18.7")   # a diagnosis, so medical necessity stays quiet in procedure tests
+DX = v("C18.7")  # a diagnosis, so medical necessity stays quiet in procedure tests
 
 
 # -- NCCI PTP -----------------------------------------------------------------------------------
@@ -197,7 +270,10 @@ DX = v("C18.7")   # a diagnosis, so medical necessity stays quiet in procedure t
 def test_ptp_indicator_0_is_an_error_naming_both_columns(book) -> None:  # type: ignore[no-untyped-def]
     issues = kinds(run(book, v("43239"), v("43235"), DX), "ncci_ptp")
     assert [(i.severity, i.codes) for i in issues] == [(ERROR, ("43239", "43235"))]
-    assert "43235 (column 2)" in issues[0].message and "43239 (column 1)" in issues[0].message
+    assert (
+        "43235 (column 2)" in issues[0].message
+        and "43239 (column 1)" in issues[0].message
+    )
     assert "Mutually exclusive" in issues[0].message and "ptp-test" in issues[0].source
     assert not kinds(run(book, v("43239"), DX), "ncci_ptp")
 
@@ -221,18 +297,29 @@ def test_ptp_modifier_on_column_1_does_not_satisfy(book) -> None:  # type: ignor
 
 def test_ptp_loose_modifier_is_named(book) -> None:  # type: ignore[no-untyped-def]
     loose = Mention(MODIFIER, "XS", "XS", 500, 502)
-    issues = kinds(run(book, v("44140"), v("44320"), DX, extra_mentions=[loose]), "ncci_ptp")
+    issues = kinds(
+        run(book, v("44140"), v("44320"), DX, extra_mentions=[loose]), "ncci_ptp"
+    )
     assert issues[0].severity == ERROR and "mention modifier XS" in issues[0].message
 
 
 def test_ptp_25_on_em_column_2_satisfies(book) -> None:  # type: ignore[no-untyped-def]
     assert kinds(run(book, v("11042"), v("99213"), DX), "ncci_ptp")[0].severity == ERROR
-    assert kinds(run(book, v("11042"), v("99213", mods=("25",)), DX), "ncci_ptp")[0].severity == WARNING
+    assert (
+        kinds(run(book, v("11042"), v("99213", mods=("25",)), DX), "ncci_ptp")[
+            0
+        ].severity
+        == WARNING
+    )
 
 
 def test_ptp_same_side_anatomic_modifier_does_not_satisfy(book) -> None:  # type: ignore[no-untyped-def]
-    same = kinds(run(book, v("29881", mods=("RT",)), v("29877", mods=("RT",)), DX), "ncci_ptp")
-    other = kinds(run(book, v("29881", mods=("RT",)), v("29877", mods=("LT",)), DX), "ncci_ptp")
+    same = kinds(
+        run(book, v("29881", mods=("RT",)), v("29877", mods=("RT",)), DX), "ncci_ptp"
+    )
+    other = kinds(
+        run(book, v("29881", mods=("RT",)), v("29877", mods=("LT",)), DX), "ncci_ptp"
+    )
     assert same[0].severity == ERROR
     assert other[0].severity == WARNING
 
@@ -302,13 +389,17 @@ def test_excludes1_with_unrelated_exception_is_guidance(book) -> None:  # type: 
 def test_excludes1_ranges_and_prefixes() -> None:
     assert code_matches("K56.69", "K56.6-")
     assert code_matches("E11.9", "E08-E13") and not code_matches("E14.1", "E08-E13")
-    assert code_matches("D07.5", "D07.4-D07.6") and not code_matches("D07.39", "D07.4-D07.6")
+    assert code_matches("D07.5", "D07.4-D07.6") and not code_matches(
+        "D07.39", "D07.4-D07.6"
+    )
     assert code_matches("O9A.11", "O00-O9A") and not code_matches("P00.0", "O00-O9A")
     assert not code_matches("K57.1", "K56.6-")
 
 
 def test_needs_seventh_character(book) -> None:  # type: ignore[no-untyped-def]
-    verdict = v("S72.001", status=NEEDS_7TH, seventh_characters=(("A", "initial encounter"),))
+    verdict = v(
+        "S72.001", status=NEEDS_7TH, seventh_characters=(("A", "initial encounter"),)
+    )
     issues = kinds(run(book, verdict), "seventh_character")
     assert [(i.severity, i.codes) for i in issues] == [(ERROR, ("S72.001",))]
     assert "S72.001A" in issues[0].message and "initial encounter" in issues[0].message
@@ -339,7 +430,9 @@ def test_manifestation_without_its_underlying_condition(book) -> None:  # type: 
 
 
 def test_code_first_any_associated_only_when_present(book) -> None:  # type: ignore[no-untyped-def]
-    assert not kinds(run(book, v("N18.30"), v("I10")), "code_first")      # nothing associated
+    assert not kinds(
+        run(book, v("N18.30"), v("I10")), "code_first"
+    )  # nothing associated
     wrong = kinds(run(book, v("N18.30"), v("E11.22")), "code_first")
     assert [(i.severity, i.codes) for i in wrong] == [(WARNING, ("N18.30", "E11.22"))]
     assert not kinds(run(book, v("E11.22"), v("N18.30")), "code_first")
@@ -347,10 +440,14 @@ def test_code_first_any_associated_only_when_present(book) -> None:  # type: ign
 
 def test_use_additional_names_missing_codes(book) -> None:  # type: ignore[no-untyped-def]
     issues = kinds(run(book, v("E11.9")), "use_additional")
-    assert [(i.severity, i.codes) for i in issues] == [(INFO, ("E11.9", "Z79.4", "Z79.84"))]
+    assert [(i.severity, i.codes) for i in issues] == [
+        (INFO, ("E11.9", "Z79.4", "Z79.84"))
+    ]
     assert "control using" in issues[0].message
     assert not kinds(run(book, v("E11.9"), v("Z79.4")), "use_additional")
-    assert not kinds(run(book, v("E85.4")), "use_additional")   # chapter note 'if applicable'
+    assert not kinds(
+        run(book, v("E85.4")), "use_additional"
+    )  # chapter note 'if applicable'
 
 
 # -- sex and age --------------------------------------------------------------------------------
@@ -368,7 +465,9 @@ def test_use_additional_names_missing_codes(book) -> None:  # type: ignore[no-un
         ("P07.30", "a 45 yo woman", "age", WARNING),
     ],
 )
-def test_sex_and_age_conflicts(book, code: str, text: str, kind: str, severity: str) -> None:  # type: ignore[no-untyped-def]
+def test_sex_and_age_conflicts(
+    book, code: str, text: str, kind: str, severity: str
+) -> None:  # type: ignore[no-untyped-def]
     issues = kinds(run(book, v(code), text=text), kind)
     assert [(i.severity, i.codes) for i in issues] == [(severity, (code,))]
 
@@ -390,33 +489,49 @@ def test_no_conflict_when_the_case_agrees(book, code: str, text: str) -> None:  
 
 def test_case_sex_and_age_reading() -> None:
     assert case_sex("67 y/o M with chest pain") == "male"
-    assert case_sex("She reports ... his wife") is None     # both pronouns: unknown
+    assert case_sex("She reports ... his wife") is None  # both pronouns: unknown
     assert case_sex("female patient; he (the doctor) noted") == "female"
     assert case_sex("MS flare") is None and case_sex("moderate MR on echo") is None
     assert case_sex("Mr. Jones, 70") == "male"
     assert case_age("10 yr history of diabetes") is None
     assert case_age("a 42-year-old") == 42 and case_age("age 67") == 67
-    assert case_age("67 y/o") == 67 and case_age("newborn") == 0 and case_age("no age") is None
+    assert (
+        case_age("67 y/o") == 67
+        and case_age("newborn") == 0
+        and case_age("no age") is None
+    )
 
 
 # -- validity -----------------------------------------------------------------------------------
 
 
 def test_deleted_and_not_yet_valid_name_the_dates(book) -> None:  # type: ignore[no-untyped-def]
-    issues = kinds(run(book, v("U07.0", status=DELETED), v("Z99.99", status=NOT_YET_VALID)), "date")
+    issues = kinds(
+        run(book, v("U07.0", status=DELETED), v("Z99.99", status=NOT_YET_VALID)), "date"
+    )
     by_code = {i.codes[0]: i for i in issues}
-    assert by_code["U07.0"].severity == ERROR and "2025-09-30" in by_code["U07.0"].message
+    assert (
+        by_code["U07.0"].severity == ERROR and "2025-09-30" in by_code["U07.0"].message
+    )
     assert "2026-11-18" in by_code["U07.0"].message
-    assert by_code["Z99.99"].severity == ERROR and "2027-10-01" in by_code["Z99.99"].message
+    assert (
+        by_code["Z99.99"].severity == ERROR
+        and "2027-10-01" in by_code["Z99.99"].message
+    )
     assert not kinds(run(book, v("C18.7")), "date")
 
 
 def test_not_billable_header_and_unknown_code(book) -> None:  # type: ignore[no-untyped-def]
     header = v("K56.6", status=NOT_BILLABLE, billable_children=(("K56.69", "t"),))
-    issues = run(book, header, v("Q99.X9", status=UNKNOWN, did_you_mean=(("Q99.9", "t"),)))
+    issues = run(
+        book, header, v("Q99.X9", status=UNKNOWN, did_you_mean=(("Q99.9", "t"),))
+    )
     nb = kinds(issues, "not_billable")
     assert [(i.severity, i.codes) for i in nb] == [(ERROR, ("K56.6",))]
-    assert "pick one of its billable children" in nb[0].message and "K56.69" in nb[0].message
+    assert (
+        "pick one of its billable children" in nb[0].message
+        and "K56.69" in nb[0].message
+    )
     unknown = kinds(issues, "unknown_code")
     assert [(i.severity, i.codes) for i in unknown] == [(ERROR, ("Q99.X9",))]
     assert "Q99.9" in unknown[0].message
@@ -428,21 +543,23 @@ def test_not_billable_header_and_unknown_code(book) -> None:  # type: ignore[no-
 @pytest.mark.parametrize(
     ("verdict", "codes", "severity"),
     [
-        (v("44140", mods=("ZZ",)), ("44140", "ZZ"), ERROR),         # unknown
-        (v("44140", mods=("RT",)), ("44140", "RT"), WARNING),       # no laterality
-        (v("44140", mods=("25",)), ("44140", "25"), ERROR),         # 25 off E/M
-        (v("44140", mods=("57",)), ("44140", "57"), WARNING),       # applies_to em
+        (v("44140", mods=("ZZ",)), ("44140", "ZZ"), ERROR),  # unknown
+        (v("44140", mods=("RT",)), ("44140", "RT"), WARNING),  # no laterality
+        (v("44140", mods=("25",)), ("44140", "25"), ERROR),  # 25 off E/M
+        (v("44140", mods=("57",)), ("44140", "57"), WARNING),  # applies_to em
         (v("27447", mods=("50", "RT", "LT")), ("27447", "50", "RT", "LT"), ERROR),
-        (v("44140", mods=("26",)), ("44140", "26"), ERROR),         # no PC/TC split
+        (v("44140", mods=("26",)), ("44140", "26"), ERROR),  # no PC/TC split
         (v("73030", mods=("26", "TC")), ("73030", "26", "TC"), ERROR),
-        (v("44140", mods=("50",)), ("44140", "50"), WARNING),       # not bilateral-eligible
-        (v("C18.7", mods=("RT",)), ("C18.7", "RT"), ERROR),         # modifier on a diagnosis
-        (v("44140", mods=("AA",)), ("44140", "AA"), WARNING),       # anesthesia modifier
-        (v("44140", mods=("91",)), ("44140", "91"), WARNING),       # lab modifier
-        (v("99213", mods=("78",)), ("99213", "78"), WARNING),       # surgery modifier on E/M
+        (v("44140", mods=("50",)), ("44140", "50"), WARNING),  # not bilateral-eligible
+        (v("C18.7", mods=("RT",)), ("C18.7", "RT"), ERROR),  # modifier on a diagnosis
+        (v("44140", mods=("AA",)), ("44140", "AA"), WARNING),  # anesthesia modifier
+        (v("44140", mods=("91",)), ("44140", "91"), WARNING),  # lab modifier
+        (v("99213", mods=("78",)), ("99213", "78"), WARNING),  # surgery modifier on E/M
     ],
 )
-def test_modifier_that_does_not_fit(book, verdict: CodeVerdict, codes, severity: str) -> None:  # type: ignore[no-untyped-def]
+def test_modifier_that_does_not_fit(
+    book, verdict: CodeVerdict, codes, severity: str
+) -> None:  # type: ignore[no-untyped-def]
     issues = kinds(run(book, verdict, DX), "modifier")
     assert (severity, codes) in [(i.severity, i.codes) for i in issues]
 
@@ -481,4 +598,6 @@ def test_errors_come_first_and_no_repeats(book) -> None:  # type: ignore[no-unty
 
 def test_every_check_is_registered() -> None:
     names = {c.__name__ for c in edits.CHECKS}
-    assert names == {n for n in dir(edits) if n.startswith("check_") and n != "check_edits"}
+    assert names == {
+        n for n in dir(edits) if n.startswith("check_") and n != "check_edits"
+    }
