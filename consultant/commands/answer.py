@@ -10,8 +10,8 @@ configured knowledge base, with no mail server: a way to try the bot, and to deb
 from __future__ import annotations
 
 import copy
-import email.policy
 import dataclasses
+import email.policy
 import json
 import logging
 import sys
