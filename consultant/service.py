@@ -417,34 +417,43 @@ class Consultant:
             report = self.process_pass()
 
     def watch(self, stop: StopSignal, until: float) -> None:
-        """One scheduler run: connect (with backoff), pass, then IDLE-and-pass until `until`
-        (time.monotonic()). Without IDLE it returns after the pass: the scheduler polls."""
-        try:
-            if not self.inbox.connected:
-                self.inbox.connect_with_retry(stop.event)
-            self._pass_until_quiet(stop)
-            if not (self.imap.idle and self.inbox.supports_idle()):
-                return
-            while not stop.is_set():
-                now = time.monotonic()
-                if now >= until:
-                    return
-                wait = min(self.imap.idle_renew, until - now)
-                due = self.ledger.next_outbox_due()
-                if due is not None:
-                    wait = min(wait, max(0.05, due - self.ledger.clock()))
-                self.inbox.idle_wait(wait, stop.fd)
-                if stop.is_set():
-                    return
+        """One scheduler run: connect, pass, then IDLE-and-pass until `until` (time.monotonic()).
+
+        Without IDLE it returns after the pass (the scheduler polls). A dropped connection is
+        re-opened with exponential backoff within the run; a refused login waits for the next run.
+        """
+        while not stop.is_set() and time.monotonic() < until:
+            try:
+                if not self.inbox.connected:
+                    self.inbox.connect_with_retry(stop.event, deadline=until)
                 self._pass_until_quiet(stop)
-        except MailboxAuthError as e:
-            log.error("IMAP login refused: %s", e)
-            self.inbox.close()
-        except MailboxError as e:
-            log.warning("IMAP trouble: %s; reconnecting on the next run", e)
-            self.inbox.close()
-        except StateError as e:
-            log.error("state database trouble: %s", e)
+                if self.imap.idle and self.inbox.supports_idle():
+                    self._idle_until(stop, until)
+                return
+            except MailboxAuthError as e:
+                log.error("IMAP login refused: %s; trying again on the next run", e)
+                self.inbox.close()
+                return
+            except MailboxError as e:
+                log.warning("IMAP trouble: %s; reconnecting", e)
+                self.inbox.close()
+            except StateError as e:
+                log.error("state database trouble: %s", e)
+                return
+
+    def _idle_until(self, stop: StopSignal, until: float) -> None:
+        while not stop.is_set():
+            now = time.monotonic()
+            if now >= until:
+                return
+            wait = min(self.imap.idle_renew, until - now)
+            due = self.ledger.next_outbox_due()
+            if due is not None:
+                wait = min(wait, max(0.05, due - self.ledger.clock()))
+            self.inbox.idle_wait(wait, stop.fd)
+            if stop.is_set():
+                return
+            self._pass_until_quiet(stop)
 
 
 def _synthetic_id(raw: bytes) -> str:

@@ -21,6 +21,7 @@ import select
 import socket
 import ssl
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -148,13 +149,17 @@ class Inbox:
             self.selected = None
             _quiet_logout(client)
 
-    def connect_with_retry(self, stop: threading.Event | None = None, max_wait: float = 60.0) -> None:
-        """Connect, retrying network failures with exponential backoff until `stop` is set.
-        A refused login is raised at once (retrying cannot fix credentials)."""
+    def connect_with_retry(self, stop: threading.Event | None = None, *, deadline: float | None = None,
+                           max_wait: float = 60.0) -> None:
+        """Connect, retrying network failures with exponential backoff until `stop` is set or
+        time.monotonic() passes `deadline` (then the last error is raised). A refused login is
+        raised at once (retrying cannot fix credentials)."""
         stop = stop or threading.Event()
 
         def should_retry(e: BaseException) -> bool:
-            return isinstance(e, MailboxError) and not isinstance(e, MailboxAuthError) and not stop.is_set()
+            late = deadline is not None and time.monotonic() >= deadline
+            return (isinstance(e, MailboxError) and not isinstance(e, MailboxAuthError)
+                    and not stop.is_set() and not late)
 
         def before_sleep(state: RetryCallState) -> None:
             log.warning("IMAP %s: %s; retrying in %.1f s", self.cfg.host,

@@ -182,6 +182,11 @@ mailbox_idle_check_interval = 1 secs
                 pass
         shutil.rmtree(self.dir, ignore_errors=True)
 
+    def doveadm(self, *args: str) -> str:
+        """e.g. doveadm("kick", user): runs against this instance's config."""
+        return subprocess.run(["doveadm", "-c", str(self.dir / "dovecot.conf"), *args], check=True,
+                              capture_output=True, text=True).stdout
+
     def deliver(self, raw: bytes, rcpt: str = "bot@example.test", sender: str = "coder@clinic.example") -> None:
         lmtp_deliver(self.lmtp_port, sender, [rcpt], raw)
 
@@ -207,6 +212,7 @@ class Captured:
 @dataclass
 class _Handler:
     refuse: set[str] = field(default_factory=set)
+    defer_data: int = 0                     # answer DATA with 451 this many times first
     messages: list[Captured] = field(default_factory=list)
     cond: threading.Condition = field(default_factory=threading.Condition)
 
@@ -217,6 +223,9 @@ class _Handler:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
+        if self.defer_data > 0:
+            self.defer_data -= 1
+            return "451 4.3.0 temporary trouble, try again later"
         with self.cond:
             self.messages.append(Captured(envelope.mail_from, list(envelope.rcpt_tos),
                                           envelope.original_content or envelope.content, time.time()))

@@ -5,6 +5,7 @@ sending and filing does not answer twice, SMTP outages are retried, IDLE wakes t
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -255,3 +256,90 @@ def test_check_config_and_once_commands(dovecot, bot, smtp, tmp_path, kb_path, c
     assert cli_main(["--config", str(bad), "check-config"]) == 2
     assert cli_main(["--config", str(cfg), "status", "--json"]) == 0
     assert '"counts"' in capsys.readouterr().out
+    assert cli_main(["--config", str(cfg), "purge", "--older-than-days", "0"]) == 0
+    assert "purged data older than 0 days" in capsys.readouterr().out
+
+
+def test_transient_4xx_is_retried_later(dovecot, bot, smtp, mailbox, build) -> None:  # type: ignore[no-untyped-def]
+    smtp.handler.defer_data = 1
+    dovecot.deliver(sample("04-ortho-laterality.eml"), rcpt=bot)
+    bot_ = build()
+    report = bot_.process_pass()
+    assert report.deferred == 1 and report.sent == 0 and report.filed == 0
+    assert bot_.ledger.message("<sample-ortho-4@clinic.example>").status == "waiting"
+    assert len(mailbox.messages("INBOX")) == 1
+    time.sleep(1.1)                                      # first backoff step is 1 s
+    report = bot_.process_pass()
+    assert report.sent == 1 and report.filed == 1
+    assert len(smtp.wait_for(1)) == 1 and mailbox.messages("INBOX") == []
+
+
+def test_rate_limit_per_sender(dovecot, bot, smtp, mailbox, build) -> None:  # type: ignore[no-untyped-def]
+    first = sample("01-loop-colostomy.eml")
+    second = first.replace(b"<sample-colostomy-1@", b"<sample-colostomy-2@")
+    dovecot.deliver(first, rcpt=bot)
+    dovecot.deliver(second, rcpt=bot)
+    bot_ = build(consult={"rate_limit_per_hour": 1})
+    report = bot_.process_pass()
+    assert report.answered == 1 and report.skipped == 1
+    assert "rate limit" in bot_.ledger.message("<sample-colostomy-2@clinic.example>").reason
+    assert len(smtp.wait_for(1)) == 1
+    ((_, raw),) = mailbox.messages("Failed")            # for a human, not lost
+    assert b"<sample-colostomy-2@clinic.example>" in raw
+
+
+def test_reconnects_after_the_server_drops_the_connection(dovecot, bot, smtp, build) -> None:  # type: ignore[no-untyped-def]
+    bot_ = build(poll_interval=60, idle=True)
+    stop = StopSignal()
+    daemon = threading.Thread(target=run_daemon, args=(bot_, stop), daemon=True)
+    daemon.start()
+    try:
+        time.sleep(1.5)
+        kicked = dovecot.doveadm("kick", bot)            # the bot's IDLE connection is cut
+        assert bot in kicked, kicked
+        time.sleep(0.5)
+        dovecot.deliver(sample("02-em-diabetes-ckd.eml"), rcpt=bot)
+        (got,) = smtp.wait_for(1, timeout=15)
+        assert got.message["In-Reply-To"] == "<sample-em-2@clinic.example>"
+    finally:
+        stop.set()
+        daemon.join(15)
+    assert not daemon.is_alive()
+
+
+def test_implicit_tls_and_certificate_check(dovecot, make_config) -> None:  # type: ignore[no-untyped-def]
+    from consultant.errors import MailboxError
+    from consultant.mail.inbox import Inbox
+
+    ok = make_config(security="tls", port=dovecot.imaps_port)
+    inbox = Inbox(ok.imap)
+    inbox.open()
+    assert inbox.select("INBOX").uidvalidity > 0
+    inbox.close()
+    unverified = make_config(security="tls", port=dovecot.imaps_port, ca_file=None)
+    with pytest.raises(MailboxError, match="certificate"):
+        Inbox(unverified.imap).open()
+
+
+def test_run_command_answers_and_stops_on_sigterm(dovecot, bot, smtp, tmp_path, kb_path, real_pipeline) -> None:  # type: ignore[no-untyped-def]
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(to_toml(config_data(dovecot, bot, smtp.port, tmp_path, kb_path)))
+    if real_pipeline:
+        cmd = [sys.executable, "-m", "consultant", "--config", str(cfg), "run"]
+    else:   # TODO(stand-in): drop once consultant.analysis is complete
+        cmd = [sys.executable, str(HERE / "bot_proc.py"), str(cfg), "--daemon"]
+    log_path = tmp_path / "daemon.log"
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=log)
+    try:
+        dovecot.deliver(sample("01-loop-colostomy.eml"), rcpt=bot)
+        (got,) = smtp.wait_for(1, timeout=60)
+        assert got.message["In-Reply-To"] == "<sample-colostomy-1@clinic.example>"
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(15) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    stderr = log_path.read_text()
+    assert "stopped" in stderr and "Traceback" not in stderr
