@@ -200,12 +200,9 @@ def is_em(code: str) -> bool:
 def _flag_set(entry: CodeEntry) -> frozenset[str] | None:
     extra = dict(entry.extra)
     raw = extra.get("flags")
-    if raw is None:
-        truthy = {
-            k for k, v in extra.items() if v.strip().lower() in ("true", "1", "yes")
-        }
-        if truthy:
-            return frozenset(truthy)
+    if (
+        raw is None
+    ):  # official rows (HCPCS pricing, licensed CPT) carry no starter flags
         return frozenset() if entry.source.lower().startswith("starter") else None
     return frozenset(w for w in re.split(r"[^a-z0-9_]+", raw.lower()) if w)
 
@@ -896,6 +893,8 @@ def _fits_applies_to(
         return "it is for anesthesia codes (00100-01999)"
     if (
         kinds & {"laterality"}
+        and c.system
+        == CPT  # only the CPT starter set says which codes are paired organs
         and flags is not None
         and not flags & {"laterality", "bilateral_ok"}
     ):
@@ -983,6 +982,7 @@ def check_modifiers(view: _CaseView, book: Book) -> list[Issue]:
             )
         if (
             "50" in mods
+            and c.system == CPT
             and flags is not None
             and "bilateral_ok" not in flags
             and "laterality" not in flags

@@ -181,6 +181,15 @@ def book(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-d
             "VALUES ('ICD10CM', ?, ?, ?, ?, ?, ?, 'icd-test', 'CDC test')",
             (code, f"title {code}", billable, parent, vf, vt),
         )
+    conn.execute(  # an official HCPCS row (pricing data, no starter flags) and its starter row
+        "INSERT INTO code (system, code, title, billable, dataset, source, extra) VALUES "
+        "('HCPCS', 'L3908', 'Wrist hand orthosis', 1, 'starter-cpt', 'HCPC2019.txt', ?), "
+        "('HCPCS', 'L3908', 'Wrist splint', 1, 'starter-cpt', 'starter: t', ?)",
+        (
+            json.dumps({"type_of_service": "1", "coverage": "C"}),
+            json.dumps({"flags": "dme"}),
+        ),
+    )
     conn.executemany("INSERT INTO icd_note VALUES (?,?,?,?, 'icd-test')", NOTES)
     conn.execute(
         "INSERT INTO icd_seventh VALUES ('S72', 'A', 'initial encounter', 'icd-test')"
@@ -574,6 +583,10 @@ def test_modifier_that_does_not_fit(
         v("44140", mods=("59",)),
         v("44140", mods=("78",)),
         v("73030", mods=("91",)),
+        v(
+            "L3908", system=HCPCS, mods=("RT",)
+        ),  # HCPCS: no laterality data, no judgement
+        v("L3908", system=HCPCS, mods=("50",)),
     ],
 )
 def test_modifier_that_fits(book, verdict: CodeVerdict) -> None:  # type: ignore[no-untyped-def]
