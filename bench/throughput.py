@@ -342,9 +342,7 @@ def stage_times(emails: list[bytes], book, index, settings) -> dict[str, float]:
             on=dos,
             limit=analysis.MAX_SUGGESTIONS * 2,
         )
-        suggestions = analysis._new_suggestions(
-            result.suggestions, {m.code for m in merged}
-        )
+        suggestions = analysis._new_suggestions(result.suggestions, mentions, text)
         timed("edits", check_edits, verdicts, suggestions, mentions, text, book, dos)
         findings = analysis.analyze(text, book, index, today=TODAY)
         rendered = timed("render", render_reply, findings, subject=case.subject)

@@ -20,7 +20,7 @@ from dataclasses import replace
 from datetime import date
 from typing import Any
 
-from consultant.analysis.edits import check_edits
+from consultant.analysis.edits import check_edits, is_em
 from consultant.analysis.findings import (
     ERROR,
     INFO,
@@ -33,7 +33,7 @@ from consultant.analysis.lookup import judge
 from consultant.analysis.suggest import SuggestIndex, suggest
 from consultant.codes.dates import find_date_of_service
 from consultant.codes.extract import extract_codes
-from consultant.codes.mention import ICD10CM, Mention
+from consultant.codes.mention import CPT, ICD10CM, Mention
 from consultant.kb.records import Release
 from consultant.kb.store import CodeBook
 
@@ -133,17 +133,55 @@ def merge_mentions(mentions: Sequence[Mention]) -> tuple[Mention, ...]:
     return tuple(merged.values())
 
 
+# Between a code and the words written beside it: a few words and punctuation, no sentence end.
+_BESIDE = re.compile(r"[\s:(\[\-\u2013\u2014,=]*(?:[A-Za-z']+[\s,]+){0,3}[\s(\[]*")
+
+
+def _describes_mention(s: Suggestion, mentions: Sequence[Mention], text: str) -> bool:
+    """Whether the suggestion came from the words the sender wrote beside a code they named
+    ('K56.69 other intestinal obstruction'): a sibling code from those words is noise."""
+    for m in mentions:
+        if m.system != s.system or m.code[:3] != s.code[:3]:
+            continue
+        start, end = s.span
+        if start < m.end and m.start < end:  # the phrase holds the code
+            return True
+        if (
+            m.end <= start
+            and start - m.end <= 40
+            and _BESIDE.fullmatch(text[m.end : start])
+        ):
+            return True
+        if (
+            end <= m.start
+            and m.start - end <= 20
+            and _BESIDE.fullmatch(text[end : m.start])
+        ):
+            return True
+    return False
+
+
 def _new_suggestions(
-    suggestions: Sequence[Suggestion], mentioned: set[str]
+    suggestions: Sequence[Suggestion],
+    mentions: Sequence[Mention],
+    text: str,
 ) -> tuple[Suggestion, ...]:
-    """Drop suggestions the case already names (or that are headings above a named ICD code),
-    keep the first of each code, best first, at most MAX_SUGGESTIONS."""
+    """Drop suggestions the case already names (or headings above a named ICD code, codes of
+    the same category suggested from the words written beside a named code, and other E/M
+    levels when the case names one), keep the first of each code, best first, at most
+    MAX_SUGGESTIONS."""
+    mentioned = {m.code for m in mentions}
+    em_named = any(is_em(c) for c in mentioned)
     out: list[Suggestion] = []
     seen: set[str] = set()
     for s in sorted(suggestions, key=lambda s: (-s.score, s.span[0], s.code)):
         if s.code in mentioned or s.code in seen:
             continue
         if s.system == ICD10CM and any(m.startswith(s.code) for m in mentioned):
+            continue
+        if em_named and s.system == CPT and is_em(s.code):
+            continue
+        if _describes_mention(s, mentions, text):
             continue
         seen.add(s.code)
         out.append(s)
@@ -206,8 +244,7 @@ def analyze(
     verdicts = tuple(judge(m, text, book, dos) for m in merged)
 
     result: Any = suggest(text, index, on=dos, limit=MAX_SUGGESTIONS * 2)
-    mentioned = {m.code for m in merged}
-    suggestions = _new_suggestions(result.suggestions, mentioned)
+    suggestions = _new_suggestions(result.suggestions, mentions, text)
 
     issues = _unique_issues(
         tuple(result.issues)

@@ -209,6 +209,39 @@ def test_suggestions_drop_mentioned_codes_and_their_headings_and_are_capped(
     )
 
 
+def test_suggestions_from_words_beside_a_named_code_and_other_em_levels_are_dropped(
+    fakes, small_book
+) -> None:  # type: ignore[no-untyped-def]
+    text = (
+        "Dx: C18.7, K56.69 other intestinal obstruction. Office visit 99214.\n"
+        "Later that week: small bowel obstruction again, and sigmoid colon cancer noted."
+    )
+
+    def at(code: str, phrase: str, system: str = ICD10CM) -> Suggestion:
+        start = text.index(phrase)
+        return Suggestion(
+            system, code, "t", 0.9, (start, start + len(phrase)), phrase, "matched"
+        )
+
+    fakes["mentions"] = tuple(
+        m(sys_, code, text.index(code))
+        for sys_, code in ((ICD10CM, "C18.7"), (ICD10CM, "K56.69"), (CPT, "99214"))
+    )
+    fakes["result"] = FakeResult(
+        suggestions=(
+            at("K56.609", "intestinal obstruction"),  # the words beside K56.69: dropped
+            at("K56.50", "small bowel obstruction"),  # said elsewhere: kept
+            at("C18.9", "sigmoid colon cancer"),  # far from C18.7: kept
+            at("99213", "Office visit", CPT),  # another E/M level: dropped
+            at("I10", "intestinal obstruction"),  # other category: kept
+        )
+    )
+    codes = {
+        x.code for x in analyze(text, small_book, object(), today=TODAY).suggestions
+    }
+    assert codes == {"K56.50", "C18.9", "I10"}
+
+
 def test_issues_from_suggest_and_edits_errors_first(fakes, small_book) -> None:  # type: ignore[no-untyped-def]
     fakes["mentions"] = (
         m(CPT, "44140", 0),
