@@ -39,7 +39,7 @@ log = logging.getLogger(__name__)
 ICD = "ICD10CM"
 SHORT_QUERY_WORDS = 12           # up to this many words, the whole text is one phrase
 MIN_CASE_SCORE = 0.55            # a match in running text needs at least this score
-MIN_PROCEDURE_SCORE = 0.75       # procedures need a surer match (titles are long)
+MIN_PROCEDURE_SCORE = 0.66       # procedures: the words must be explained by the description
 COMMON_DF = 3000                 # tokens in more terms than this only confirm candidates
 CANDIDATE_COVERAGE = 0.5         # a term must have this share of its weight in the sentence
 
@@ -162,11 +162,14 @@ class SuggestIndex:
             self._cache[key] = cached
         return cached  # type: ignore[return-value]
 
-    def term_tokens(self, term: int) -> tuple[frozenset[str], frozenset[str]]:
+    def term_tokens(self, term: int) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+        """(required, optional, soft) tokens; soft ones follow 'unspecified' in the title."""
         key = f"t:{term}"
         cached = self._cache.get(key)
         if cached is None:
-            cached = (frozenset(self.norms[term].split()), frozenset(self.opts[term].split()))
+            opts = self.opts[term].split()
+            cached = (frozenset(self.norms[term].split()), frozenset(t.lstrip(kt.SOFT) for t in opts),
+                      frozenset(t[1:] for t in opts if t.startswith(kt.SOFT)))
             self._cache[key] = cached
         return cached  # type: ignore[return-value]
 
@@ -179,6 +182,17 @@ class SuggestIndex:
             hit = process.extractOne(token, self.vocab, scorer=fuzz.ratio, score_cutoff=84)
             self._cache[key] = hit[0] if hit else None
         return self._cache[key]  # type: ignore[return-value]
+
+
+    def split(self, token: str) -> tuple[str, str] | None:
+        """A run-together word as two vocabulary words ('preeclampsia' -> 'pre', 'eclampsia')."""
+        if len(token) < 7 or token.isdigit():
+            return None
+        for i in range(3, len(token) - 2):
+            a, b = token[:i], kt.stem(token[i:])
+            if a in self.postings and b in self.postings and len(b) >= 4:
+                return a, b
+        return None
 
 
 # -- words of the case -> slots -------------------------------------------------------------
@@ -234,8 +248,12 @@ def slots_of(text: str, index: SuggestIndex, start: int = 0, end: int | None = N
             alts.append(_alt(SYNONYMS[word]))
             via = f"{word!r} read as {SYNONYMS[word]!r}"
         elif token not in index.postings and not token.isdigit():
-            fixed = index.correct(token)
-            if fixed:
+            parts = index.split(token)
+            fixed = None if parts else index.correct(token)
+            if parts:
+                alts = [parts]
+                via = f"{word!r} read as {' '.join(parts)!r}"
+            elif fixed:
                 alts = [(fixed,)]
                 via = f"{word!r} read as {fixed!r}"
         out.append(_slot(index, s, e, tuple(dict.fromkeys(a for a in alts if a)), via))
@@ -297,9 +315,37 @@ def _match_slots(slots: list[_Slot], index: SuggestIndex, *, short: bool) -> lis
     return out
 
 
+BETA2 = float(__import__("os").environ.get("SUGGEST_BETA2", "1.0"))
+
+
+def _combine(cov_t: float, cov_q: float) -> float:
+    """F-measure of how much of the term the words cover and how much of the words the term
+    explains (BETA2 < 1 leans on the term side)."""
+    if cov_t <= 0 or cov_q <= 0:
+        return 0.0
+    return (1 + BETA2) * cov_t * cov_q / (BETA2 * cov_t + cov_q)
+
+
+_SETTING = {
+    "O": frozenset("pregnancy pregnant obstetric gestation gestational labor delivery puerperium puerperal "
+                   "postpartum antepartum trimester maternal eclampsia preeclampsia abortion ectopic "
+                   "placenta placental fetus fetal miscarriage".split()),
+    "P": frozenset("newborn neonatal neonate perinatal fetus fetal birth infant baby congenital "
+                   "prematurity premature preterm".split()),
+}
+
+
+def _said(slots: list[_Slot], words: frozenset[str]) -> bool:
+    return any(t in words for sl in slots for alt in sl.alts for t in alt)
+
+
+def _strict_weight(index: SuggestIndex, token: str) -> float:
+    return index.idf(token) * (0.4 if token in kt.LIGHT else 1.0)
+
+
 def _score(tid: int, slots: list[_Slot], token_slots: dict[str, list[tuple[int, float]]],
            index: SuggestIndex, total: float | None) -> _Match | None:
-    req, opt = index.term_tokens(tid)
+    req, opt, soft = index.term_tokens(tid)
     weight = index.weights[tid] or 1.0
     hit_slots: dict[int, float] = {}
     got = 0.0
@@ -311,7 +357,8 @@ def _score(tid: int, slots: list[_Slot], token_slots: dict[str, list[tuple[int, 
         if t in req:
             got += w
         for i, _ in places:
-            hit_slots[i] = hit_slots.get(i, 0.0) + w
+            # required words decide which run of words wins; optional ones only break ties
+            hit_slots[i] = hit_slots.get(i, 0.0) + (w if t in req else w * 0.01)
     if not hit_slots:
         return None
     order = sorted(hit_slots)
@@ -331,6 +378,14 @@ def _score(tid: int, slots: list[_Slot], token_slots: dict[str, list[tuple[int, 
         got = sum(index.weight(t) for t in req
                   if any(i in in_run for i, _ in token_slots.get(t, ())))
     cov_t = min(got / weight, 1.0)
+    if total is None:
+        # running text: filler words of a title ('disorder', 'type') count in full, so that
+        # 'muscle' alone does not make 'Disorder of muscle'
+        strict = sum(_strict_weight(index, t) for t in req) + sum(
+            kt.SOFT_FACTOR * _strict_weight(index, t) for t in soft) or 1.0
+        got_strict = sum(_strict_weight(index, t) for t in req
+                         if any(i in in_run for i, _ in token_slots.get(t, ())))
+        cov_t = min(cov_t, got_strict / strict)
     first, last = order[0], order[-1]
     window = total if total is not None else sum(slots[i].weight for i in range(first, last + 1)) or 1.0
     matched = 0.0
@@ -342,7 +397,7 @@ def _score(tid: int, slots: list[_Slot], token_slots: dict[str, list[tuple[int, 
             best_alt = max(best_alt, sum(index.weight(t) for t in alt if t in req or t in opt) / aw)
         matched += best_alt * sl.weight
     cov_q = min(matched / window, 1.0)
-    score = cov_t ** 1.5 * (0.35 + 0.65 * cov_q)
+    score = _combine(cov_t, cov_q)
     if index.kinds[tid] == "inclusion":
         score *= 0.98
     title = index.texts[tid].lower()
@@ -352,6 +407,9 @@ def _score(tid: int, slots: list[_Slot], token_slots: dict[str, list[tuple[int, 
         score -= 0.004
     if "classified elsewhere" in title:
         score *= 0.8   # manifestation codes are never listed alone (code first the cause)
+    letter = index.codes[tid][:1]
+    if index.systems[tid] == ICD and letter in "OP" and not _said(slots, _SETTING[letter]):
+        score *= 0.7   # pregnancy and newborn codes only when the words say so
     return _Match(tid, score, cov_t, first, last, frozenset(order), got)
 
 
@@ -411,21 +469,19 @@ def _default_billable(book: CodeBook, code: str, on: date | None) -> tuple[str, 
 
 
 def _default_child(kids: list) -> object:  # type: ignore[type-arg]
-    """The child a header defaults to: the unspecified one, else 'without complications',
-    else the one ending in 9, else in 0, else the first."""
-    low = [(k, k.title.lower()) for k in kids]
-    for test in (
-        lambda k, t: t.endswith(", unspecified") or t.startswith("unspecified "),
-        lambda k, t: "without complication" in t,
-        lambda k, t: k.code.endswith("9") and "other" not in t,
-        lambda k, t: "unspecified" in t and "other and unspecified" not in t,
-        lambda k, t: k.code.endswith("9"),
-        lambda k, t: k.code.endswith("0"),
-    ):
-        for k, t in low:
-            if test(k, t):
-                return k
-    return kids[0]
+    """The child a header defaults to when the words give no detail: the unspecified one
+    (side unspecified too), else 'without complications', else the '9', else the first."""
+    def rank(k) -> int:  # type: ignore[no-untyped-def]
+        t = k.title.lower()
+        r = 0
+        r += 3 if k.code.endswith("9") else 1 if k.code.endswith("0") else 0
+        r += 2 if "unspecified" in t else 0
+        r += 3 if "without complication" in t or "uncomplicated" in t else 0
+        r -= 3 if _SIDE.search(t) else 0
+        r -= 2 if t.startswith("other") or " other " in t else 0
+        return r
+
+    return max(kids, key=rank)
 
 
 def _children_any(book: CodeBook, code: str):  # type: ignore[no-untyped-def]
@@ -469,7 +525,9 @@ def _select(matches: list[_Match], slots: list[_Slot], index: SuggestIndex, shor
             limit: int) -> list[_Match]:
     """The matches to keep: best per code; in running text, no two on the same words."""
     def key(m: _Match) -> float:
-        return m.score + 0.04 * min(m.weight, 25.0) / 25.0
+        if short:
+            return m.score + 0.04 * min(m.weight, 30.0) / 30.0
+        return 0.7 * m.score + 0.3 * min(m.weight, 20.0) / 20.0   # in a case, explain more words
 
     ranked = sorted(matches, key=key, reverse=True)
     out: list[_Match] = []
@@ -480,9 +538,9 @@ def _select(matches: list[_Match], slots: list[_Slot], index: SuggestIndex, shor
         if (system, code) in seen_codes:
             continue
         if not short:
-            floor = MIN_CASE_SCORE if system == ICD else MIN_PROCEDURE_SCORE
-            if m.score < floor or m.cov_t < 0.7:
-                continue
+            floor, cover = (MIN_CASE_SCORE, 0.7) if system == ICD else (MIN_PROCEDURE_SCORE, 0.5)
+            if m.score < floor or m.cov_t < cover or "classified elsewhere" in index.texts[m.term]:
+                continue   # manifestation codes need their cause coded first: not suggested alone
             total = sum(slots[i].weight for i in m.slots) or 1.0
             overlap = sum(slots[i].weight for i in m.slots if i in used)
             if overlap / total > 0.4:
@@ -608,6 +666,16 @@ def suggest(text: str, index: SuggestIndex, *, on: date, limit: int = 20) -> Sug
                               reason, status=status))
     if not short:
         out = _combinations(out, text, index, use_on, found_scopes, gaps)
+    visit = rules.office_visit(text)
+    if visit is not None and not any(s.system == "CPT" and s.code.startswith("992") for s in out):
+        entry = _entry_any(index.book, "CPT", visit[0], use_on)
+        if entry is not None:
+            at = text.lower().find(visit[1].lower())
+            out.append(Suggestion("CPT", visit[0], entry.plain or entry.title, 0.6, (at, at + len(visit[1])),
+                                  visit[1], f'"{visit[1]}" is an office visit: {visit[0]} is the usual level; '
+                                  "choose the level by medical decision making or total time"))
+            gaps.append(DocumentationGap(visit[1], "What was the level of medical decision making (or the total "
+                                         "time) of the visit? It decides the E/M level (99212-99215)."))
     out = _supports(out, text, sentence_spans, issues)
     out.sort(key=lambda s: (s.status != "current", -s.score))
     out = out[:max(limit, 1)]
@@ -666,6 +734,10 @@ def _make(index: SuggestIndex, code: str, on: date | None, like: Suggestion, rea
                       like.phrase, reason, status=like.status)
 
 
+_SECONDARY_DM = re.compile(r"\b(?:drug|chemical|induced|due to|secondary|steroid|other specified|pancrea|"
+                           r"cystic fibrosis|postprocedural|gestational)", re.I)
+
+
 def _combinations(out: list[Suggestion], text: str, index: SuggestIndex, on: date | None,
                   scopes: list[ctx.Scope], gaps: list[DocumentationGap]) -> list[Suggestion]:
     """Apply the 'with' presumption: diabetes + CKD -> E1x.22 + N18.x; hypertension + CKD ->
@@ -703,10 +775,16 @@ def _combinations(out: list[Suggestion], text: str, index: SuggestIndex, on: dat
                                                       r"(?:disease|failure|insufficiency))\b", re.I)))
     ckd_code = stage[0] if stage else ("N18.9" if ckd_present else None)
     # diabetes
+    dcat, documented = rules.diabetes_category(text)
     for s in [s for s in result if _current(s) and s.code[:3] in rules.DIABETES]:
         cat = s.code[:3]
+        if cat != dcat and (cat in ("E10", "E11") or not _SECONDARY_DM.search(text)):
+            moved = _make(index, dcat + s.code[3:], on, s, f"diabetes type from the words: {dcat}, not {cat} "
+                          "(type 2 when the type is not documented, guideline I.C.4.a.2); " + s.reason)
+            if moved is not None:
+                replace(s, moved)
+                s, cat = moved, dcat
         if cat in ("E10", "E11"):
-            dcat, documented = rules.diabetes_category(text)
             if not documented and cat == "E11":
                 gaps.append(DocumentationGap(s.phrase, "Which type of diabetes mellitus is it (type 1, type 2, "
                                              "drug- or chemical-induced, other)? Without it, type 2 (E11) is coded."))
@@ -799,6 +877,9 @@ def _unspecified_gaps(out: list[Suggestion], index: SuggestIndex, on: date | Non
             continue
         entry = _entry(index.book, s.code, on)
         parent = entry.parent if entry else None
+        if entry is not None and parent and len(s.code) == 8 and index.book.seventh_characters(parent):
+            leaf = _entry(index.book, parent, on)   # a 7th-character code: compare its leaf
+            parent, low = (leaf.parent, leaf.title.lower()) if leaf else (parent, low)
         siblings = _children_any(index.book, parent) if parent else []
         if not _SIDE.search(s.title) and any(
                 _SIDE.sub("unspecified", k.title).lower() == low for k in siblings if _SIDE.search(k.title)):

@@ -15,6 +15,8 @@ and adjective forms folded ('renal' -> 'kidney'), filler words dropped, laterali
 
     >>> normalize("Essential (primary) hypertension")
     (('essential', 'hypertension'), ('primary',))
+    >>> normalize("Pneumonia, unspecified organism")
+    (('pneumonia',), ('~organism',))
     >>> tokens("Fractures of the LEFT femurs")
     ['fracture', 'left', 'femur']
 """
@@ -35,7 +37,7 @@ log = logging.getLogger(__name__)
 # unspecified code is not penalised for the word; the scorer prefers it when no detail
 # is given because the detailed siblings carry words the phrase does not have.
 STOP = frozenset(
-    """a an the of and or in on at to for by with as is are was were be been from into
+    """an the of and or in on at to for by with as is are was were be been from into
     due than that this these those its it his her their which who whom whose than also
     nos unspecified specified classified elsewhere not mellitus any all
     patient pt case""".split()
@@ -43,7 +45,7 @@ STOP = frozenset(
 # Words that say little about which code: counted at a fifth of their weight.
 LIGHT = frozenset(
     """without complication condition disease disorder site part type state stage
-    use specific finding syndrome multiple body region other organism""".split()
+    use specific finding syndrome multiple body region other organism a""".split()
 )
 LIGHT_FACTOR = 0.2
 
@@ -91,6 +93,10 @@ _WORD = re.compile(r"[a-z0-9]+")
 _PAREN = re.compile(r"\(([^()]*)\)|\[([^\[\]]*)\]")
 
 
+SOFT = "~"          # marks a word after 'unspecified' (optional, but counted a little if missing)
+SOFT_FACTOR = 0.3
+
+
 def stem(word: str) -> str:
     """Plural to singular for the common English endings; numbers and short words untouched."""
     if len(word) <= 3 or word.isdigit():
@@ -130,9 +136,19 @@ def tokens(text: str) -> list[str]:
 def normalize(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """(required tokens, optional tokens) of a published title or term, each without repeats."""
     optional = [t for m in _PAREN.finditer(text) for t in tokens(m.group(1) or m.group(2) or "")]
-    required = tokens(_PAREN.sub(" ", text))
+    required: list[str] = []
+    after_unspecified = False
+    for i, (word, _, _) in enumerate(words(_PAREN.sub(" ", text))):
+        if word == "unspecified":
+            after_unspecified = i > 0   # 'Pneumonia, unspecified organism': 'organism' is optional
+            continue
+        token = fold(word)
+        if not token:
+            continue
+        (optional if after_unspecified else required).append(SOFT + token if after_unspecified else token)
+        after_unspecified = False
     req = tuple(dict.fromkeys(required))
-    opt = tuple(t for t in dict.fromkeys(optional) if t not in req)
+    opt = tuple(t for t in dict.fromkeys(optional) if t.lstrip(SOFT) not in req)
     return req, opt
 
 
@@ -219,17 +235,18 @@ def build_term_index(conn: sqlite3.Connection) -> int:
     df: Counter[str] = Counter()
     for req, opt in normed:
         df.update(req)
-        df.update(opt)
+        df.update(t.lstrip(SOFT) for t in opt)
     n = max(len(terms), 1)
     idf = {tok: math.log(1 + n / d) for tok, d in df.items()}
     postings: dict[str, list[int]] = defaultdict(list)
     term_rows, token_rows, meta_rows = [], [], []
     for term_id, ((system, code, text, kind), (req, opt)) in enumerate(zip(terms, normed), 1):
         term_rows.append((term_id, system, code, text, " ".join(req), kind))
-        for tok in (*req, *opt):
+        for tok in (*req, *(t.lstrip(SOFT) for t in opt)):
             token_rows.append((tok, term_id))
             postings[tok].append(term_id)
-        weight = sum(weight_of(t, idf) for t in req)
+        weight = sum(weight_of(t, idf) for t in req) + sum(
+            SOFT_FACTOR * weight_of(t[1:], idf) for t in opt if t.startswith(SOFT))
         meta_rows.append((term_id, weight, " ".join(opt), billable.get((system, code))))
     conn.executemany("INSERT INTO term (id, system, code, text, norm, source_kind) VALUES (?, ?, ?, ?, ?, ?)",
                      term_rows)

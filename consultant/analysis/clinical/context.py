@@ -35,6 +35,7 @@ _PRE = [
               r"previous|previously|prior(?! to)|remote|former|formerly|in remission"),
 ]
 _POST = [
+    (HISTORY, r"history"),
     (NEGATED, r"(?:was|were|is|are|has been|have been)? ?(?:ruled out|excluded|negative|not seen|not found|absent)"),
     (UNCERTAIN, r"(?:is|was|are)? ?(?:suspected|unlikely|likely|possible|probable|questionable|"
                 r"not excluded|cannot be excluded)"),

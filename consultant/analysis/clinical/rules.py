@@ -101,6 +101,13 @@ _BY_LETTER = {"A": "Z86.19", "B": "Z86.19", "D": "Z86.018", "E": "Z86.39", "F": 
               "S": "Z87.81", "T": "Z87.828"}
 
 
+# A 'history of' these (typically in the past medical history) means the patient has them.
+CHRONIC = ("E10", "E11", "E13", "E03", "E05", "E66", "E78", "I1", "I25", "I48", "I50", "I70", "J44", "J45",
+           "J47", "N18", "N40", "M05", "M06", "M15", "M16", "M17", "M81", "K50", "K51", "K21", "K70", "K74",
+           "B18", "B20", "L40", "G20", "G30", "G35", "G40", "G43", "F03", "F20", "F31", "F32", "F33", "F41",
+           "F84", "F90", "D86", "M32", "M45", "E84", "Q")
+
+
 def history_code(code: str) -> str | None:
     """The personal-history code for a condition that no longer exists ('history of ...')."""
     cat = code[:3]
@@ -110,7 +117,7 @@ def history_code(code: str) -> str | None:
         return _HISTORY[cat]
     if cat.startswith("D") and cat <= "D09":
         return "Z86.00"
-    if code[0] in "EIJKNM" and code.startswith(("E11", "E10", "I10", "I50", "J44", "J45", "N18", "M1", "E78")):
+    if code.startswith(CHRONIC):
         return None   # chronic conditions: 'history of' them is usually the current condition
     return _BY_LETTER.get(code[0])
 
@@ -210,3 +217,18 @@ def seventh_for(text: str, characters: dict[str, str]) -> tuple[str, bool]:
             return ch, True
     ch = pick("initial") or sorted(characters)[0]
     return ch, said
+
+
+# -- office visits (E/M) --------------------------------------------------------------------
+_VISIT = re.compile(r"\b(?:(?:follow[- ]?up|office|outpatient|clinic|return|established[- ]patient|new[- ]patient)"
+                    r"(?: office)? visit|(?:new|established) patient)\b", re.I)
+_NEW = re.compile(r"\bnew[- ]patient\b|\bfirst visit\b|\binitial visit\b", re.I)
+
+
+def office_visit(text: str) -> tuple[str, str] | None:
+    """(E/M code, the words) for an office visit named in words: 99213 for an established
+    patient, 99203 for a new one; the level (decision making or time) is left to the coder."""
+    m = _VISIT.search(text)
+    if not m:
+        return None
+    return ("99203" if _NEW.search(text) else "99213"), m.group()

@@ -1,0 +1,192 @@
+"""Suggestions from plain words, on the real ICD-10-CM tabular list (one KB per session)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sqlite3
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from consultant.analysis.suggest import SuggestIndex, SuggestResult, suggest
+from consultant.commands import suggest as command
+from consultant.kb import terms
+from consultant.kb.importers import icd10cm_tabular
+from consultant.kb.store import SCHEMA_PATH, CodeBook
+
+ON = date(2026, 5, 1)
+
+
+@pytest.fixture(scope="session")
+def icd_kb(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("suggest") / "kb.sqlite"
+    conn = sqlite3.connect(path)
+    conn.executescript(SCHEMA_PATH.read_text())
+    icd10cm_tabular.load(conn)
+    conn.execute("INSERT INTO dataset (name, kind, release, source, rows, imported_at) "
+                 "VALUES ('starter-cpt', 'starter_cpt', 'starter', 'test', 1, '2026-01-01')")
+    conn.execute("INSERT INTO code (system, code, title, plain, billable, kind, dataset, source) VALUES "
+                 "('CPT', '99213', 'Office or other outpatient visit, established patient, low complexity', "
+                 "'Office visit for an established patient, low medical decision making', 1, 'em', "
+                 "'starter-cpt', 'starter')")
+    conn.execute("INSERT INTO code (system, code, title, plain, billable, kind, dataset, source) VALUES "
+                 "('CPT', '47562', 'Laparoscopic cholecystectomy', 'Laparoscopic removal of the gallbladder', "
+                 "1, 'surgery', 'starter-cpt', 'starter')")
+    terms.build_term_index(conn)
+    conn.commit()
+    conn.close()
+    return path
+
+
+@pytest.fixture(scope="session")
+def index(icd_kb: Path):  # type: ignore[no-untyped-def]
+    book = CodeBook.open(icd_kb)
+    yield SuggestIndex.load(book)
+    book.close()
+
+
+def codes(result: SuggestResult, status: str | None = "current") -> list[str]:
+    return [s.code for s in result.suggestions if status is None or s.status == status]
+
+
+def test_acceptance_diabetes_ckd_hypertension(index: SuggestIndex) -> None:
+    r = suggest("type 2 diabetes with diabetic CKD stage 3a, essential hypertension, follow-up office visit",
+                index, on=ON)
+    got = codes(r)
+    assert {"E11.22", "N18.31", "I12.9"} <= set(got)
+    assert "I10" not in got and "E11.9" not in got and "N18.9" not in got
+    by_code = {s.code: s for s in r.suggestions}
+    assert "CKD" in by_code["N18.31"].reason or "kidney" in by_code["N18.31"].reason
+    assert "I10" in by_code["I12.9"].reason and "presumed" in by_code["I12.9"].reason
+    assert by_code["E11.22"].reason.startswith("matched")
+    assert all(0 < s.score <= 1 for s in r.suggestions)
+    s = by_code["E11.22"]
+    assert "diabetes" in "type 2 diabetes with diabetic CKD stage 3a"[s.span[0]:s.span[1]]
+
+
+def test_procedure_is_linked_to_the_diagnoses(index: SuggestIndex) -> None:
+    r = suggest("type 2 diabetes with diabetic CKD stage 3a, essential hypertension, follow-up office visit",
+                index, on=ON)
+    visit = [s for s in r.suggestions if s.system == "CPT"]
+    assert [s.code for s in visit] == ["99213"]
+    assert set(visit[0].supports) >= {"E11.22", "I12.9"}
+    alone = suggest("Laparoscopic cholecystectomy performed today. Patient tolerated well.", index, on=ON)
+    assert "47562" in codes(alone)
+    assert any(i.kind == "medical_necessity" and "47562" in i.codes for i in alone.issues)
+
+
+def test_abbreviations(index: SuggestIndex) -> None:
+    r = suggest("Pt with DM2 and CHF, COPD. Also AFib on warfarin.", index, on=ON)
+    got = codes(r)
+    assert any(c.startswith("E11") for c in got)
+    assert any(c.startswith("I50") for c in got)
+    assert "J44.9" in got
+    assert any(c.startswith("I48") for c in got)
+    assert any("'chf' read as" in s.reason for s in r.suggestions)
+
+
+def test_typos_word_order_and_plurals(index: SuggestIndex) -> None:
+    assert codes(suggest("pnuemonia", index, on=ON, limit=3))[0] == "J18.9"
+    assert codes(suggest("femur neck fracture left", index, on=ON, limit=3))[0] == "S72.002A"
+    assert codes(suggest("kidney stones", index, on=ON, limit=3))[0].startswith("N20")
+
+
+def test_laterality_picks_the_side(index: SuggestIndex) -> None:
+    right = codes(suggest("fracture of right femur neck", index, on=ON, limit=3))[0]
+    left = codes(suggest("fracture of left femur neck", index, on=ON, limit=3))[0]
+    none = suggest("fracture of femur neck", index, on=ON, limit=3)
+    assert (right, left) == ("S72.001A", "S72.002A")
+    assert codes(none)[0] == "S72.009A"
+    assert any("side" in g.question for g in none.gaps)
+    assert any("episode of care" in g.question for g in none.gaps)
+
+
+def test_seventh_character_follows_the_encounter(index: SuggestIndex) -> None:
+    got = codes(suggest("Follow-up visit for healing fracture of left femur neck, routine healing.", index, on=ON))
+    assert "S72.002D" in got
+
+
+def test_negated_findings_are_not_coded(index: SuggestIndex) -> None:
+    r = suggest("Patient denies chest pain. No evidence of pneumonia. Cough for three days.", index, on=ON)
+    got = codes(r, None)
+    assert not any(c.startswith(("R07", "J18")) for c in got)
+    assert any(c.startswith("R05") for c in got)
+
+
+def test_uncertain_diagnosis_is_flagged(index: SuggestIndex) -> None:
+    r = suggest("Fever and cough. Probable pneumonia, rule out influenza.", index, on=ON)
+    uncertain = [s for s in r.suggestions if s.status == "uncertain"]
+    assert any(s.code.startswith("J18") for s in uncertain)
+    assert any(i.kind == "uncertain_dx" for i in r.issues)
+    assert any(c.startswith("R50") for c in codes(r))
+    assert not any(c.startswith("J18") for c in codes(r))
+
+
+def test_history_and_status_codes(index: SuggestIndex) -> None:
+    r = suggest("History of breast cancer. s/p CABG. Hx of DVT. Presents with cough.", index, on=ON)
+    history = codes(r, "history")
+    assert "Z85.3" in history and "Z86.718" in history
+    assert "Z95.1" in codes(r, "status")
+    assert not any(c.startswith(("C50", "I82", "I25.81")) for c in codes(r))
+    fam = suggest("Family history of colon cancer.", index, on=ON)
+    assert "Z80.0" in codes(fam, "history")
+
+
+def test_hypertension_with_heart_failure_and_ckd(index: SuggestIndex) -> None:
+    got = codes(suggest("Hypertension and chronic systolic heart failure. CKD stage 4.", index, on=ON))
+    assert "I13.0" in got and "N18.4" in got and any(c.startswith("I50.2") for c in got)
+    assert "I10" not in got
+    hf = codes(suggest("HTN with CHF", index, on=ON))
+    assert "I11.0" in hf
+    esrd = codes(suggest("Hypertension. ESRD on dialysis.", index, on=ON))
+    assert "I12.0" in esrd and "N18.6" in esrd
+
+
+def test_diabetes_type_and_ckd_stage_gaps(index: SuggestIndex) -> None:
+    r = suggest("Diabetes with chronic kidney disease, follow-up.", index, on=ON)
+    assert "E11.22" in codes(r) and "N18.9" in codes(r)
+    questions = " ".join(g.question for g in r.gaps)
+    assert "type of diabetes" in questions and "stage" in questions
+
+
+def test_empty_and_nonsense_text(index: SuggestIndex) -> None:
+    assert suggest("", index, on=ON).suggestions == ()
+    assert suggest("qwxz zzqv", index, on=ON).suggestions == ()
+
+
+def test_date_outside_the_release_is_said(index: SuggestIndex) -> None:
+    r = suggest("essential hypertension", index, on=date(2026, 11, 20))
+    assert codes(r)[0] == "I10"
+    assert any(i.kind == "date" for i in r.issues)
+
+
+def test_command_json_and_batch(icd_kb: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(command, "kb_path", lambda config: icd_kb)
+    args = argparse.Namespace(text="essential hypertension", batch=None, json=True, limit=5, date="2026-05-01",
+                              config=None)
+    assert command.main(args) == 0
+    out = json.loads(capsys.readouterr().out)
+    first = out["suggestions"][0]
+    assert (first["system"], first["code"]) == ("ICD10CM", "I10")
+    assert set(first) >= {"title", "score", "span", "reason"}
+    queries = tmp_path / "q.txt"
+    queries.write_text("essential hypertension\npnuemonia\n\n")
+    args = argparse.Namespace(text=None, batch=str(queries), json=False, limit=3, date="2026-05-01", config=None)
+    assert command.main(args) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 3
+    assert json.loads(lines[1])["suggestions"][0]["code"] == "J18.9"
+    assert json.loads(lines[2])["suggestions"] == []
+
+
+def test_command_usage_errors(icd_kb: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from consultant.errors import UsageError
+
+    monkeypatch.setattr(command, "kb_path", lambda config: icd_kb)
+    with pytest.raises(UsageError):
+        command.main(argparse.Namespace(text=None, batch=None, json=True, limit=5, date=None, config=None))
+    with pytest.raises(UsageError, match="YYYY-MM-DD"):
+        command.main(argparse.Namespace(text="x", batch=None, json=True, limit=5, date="May 1", config=None))
