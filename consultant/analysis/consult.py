@@ -25,6 +25,7 @@ from consultant.analysis.findings import (
     ERROR,
     INFO,
     WARNING,
+    DocumentationGap,
     Findings,
     Issue,
     Suggestion,
@@ -188,6 +189,21 @@ def _new_suggestions(
     return tuple(out[:MAX_SUGGESTIONS])
 
 
+def _gaps_for(
+    gaps: Sequence[DocumentationGap],
+    offered: Sequence[Suggestion],
+    kept: Sequence[Suggestion],
+) -> tuple[DocumentationGap, ...]:
+    """The documentation questions, without those about a suggestion that was dropped."""
+    dropped = {s.code for s in offered} - {s.code for s in kept}
+    if not dropped:
+        return tuple(gaps)
+    named = re.compile(
+        r"(?<![\w.])(?:" + "|".join(map(re.escape, sorted(dropped))) + r")(?![\w.])"
+    )
+    return tuple(g for g in gaps if not named.search(g.question))
+
+
 def releases_used(book: CodeBook, on: date) -> tuple[Release, ...]:
     """The data sets in force on the date, and for each kind none covers, the newest release
     that began before it (what the answers then come from; the reply says it does not cover
@@ -263,7 +279,7 @@ def analyze(
         codes=verdicts,
         suggestions=suggestions,
         issues=issues,
-        gaps=tuple(result.gaps),
+        gaps=_gaps_for(result.gaps, result.suggestions, suggestions),
         releases=releases_used(book, dos),
         escalate=bool(reasons),
         escalation_reasons=tuple(reasons),
