@@ -159,9 +159,14 @@ def summary_line(f: Findings) -> str:
     errors = sum(1 for i in f.issues if i.severity == ERROR)
     warnings = sum(1 for i in f.issues if i.severity == WARNING)
     parts = []
+    modifiers = sum(1 for v in f.codes if v.system == MODIFIER)
+    codes = len(f.codes) - modifiers
     if f.codes:
+        named = [
+            _plural(n, w) for n, w in ((codes, "code"), (modifiers, "modifier")) if n
+        ]
         parts.append(
-            f"{_plural(len(f.codes), 'code')} checked for {f.date_of_service.isoformat()}"
+            f"{' and '.join(named)} checked for {f.date_of_service.isoformat()}"
         )
     else:
         parts.append(

@@ -241,6 +241,16 @@ def test_today_date_source_and_escalation_and_notes() -> None:
     assert "Codes discussed earlier in this thread: 44140" in r.text
 
 
+def test_summary_counts_modifiers_apart() -> None:
+    f = findings(
+        codes=findings().codes
+        + (CodeVerdict("MODIFIER", "59", "valid", "Distinct service", None, "59"),)
+    )
+    assert render_reply(f, subject="s").text.startswith(
+        "5 codes and 1 modifier checked for 2026-11-18"
+    )
+
+
 def test_no_codes_summary() -> None:
     r = render_reply(findings(codes=(), issues=(), suggestions=()), subject="s")
     assert r.text.startswith("No codes named in your message")
