@@ -258,6 +258,14 @@ def test_check_config_and_once_commands(dovecot, bot, smtp, tmp_path, kb_path, c
     assert '"counts"' in capsys.readouterr().out
     assert cli_main(["--config", str(cfg), "purge", "--older-than-days", "0"]) == 0
     assert "purged data older than 0 days" in capsys.readouterr().out
+    if real_pipeline:   # `once` drives the real pipeline (TODO(stand-in): always, once it is complete)
+        dovecot.deliver(sample("01-loop-colostomy.eml"), rcpt=bot)
+        assert cli_main(["--config", str(cfg), "once"]) == 0
+        assert "answered 1" in capsys.readouterr().out
+        assert len(smtp.wait_for(1)) == 1
+        assert cli_main(["--config", str(cfg), "status"]) == 0
+        out = capsys.readouterr().out
+        assert "answered 1" in out and "outbox: 0 waiting" in out
 
 
 def test_transient_4xx_is_retried_later(dovecot, bot, smtp, mailbox, build) -> None:  # type: ignore[no-untyped-def]
@@ -343,3 +351,35 @@ def test_run_command_answers_and_stops_on_sigterm(dovecot, bot, smtp, tmp_path, 
             proc.wait()
     stderr = log_path.read_text()
     assert "stopped" in stderr and "Traceback" not in stderr
+
+
+def test_escalation_goes_to_the_human_with_the_original(dovecot, bot, smtp, mailbox, make_config,
+                                                         knowledge_factory, consult_fn) -> None:  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+
+    from consultant.mail.compose import compose_escalation
+    from consultant.pipeline import Answer
+    from consultant.state import ESCALATED
+
+    def escalating(raw, **kw):  # type: ignore[no-untyped-def]
+        out = consult_fn(raw, **kw)
+        assert isinstance(out, Answer)
+        rendered = type("R", (), {"text": "partial analysis", "html": "<p>partial analysis</p>"})()
+        esc = compose_escalation(out.case, raw, rendered, from_addr=bot, to_addr="lead@clinic.example",
+                                 message_id_domain="bot.example.test")
+        return replace(out, escalation=esc)
+
+    dovecot.deliver(sample("03-debridement-question.eml"), rcpt=bot)
+    bot_ = build_consultant(make_config(), knowledge_factory=knowledge_factory, consult=escalating)
+    try:
+        bot_.process_pass()
+    finally:
+        bot_.inbox.close()
+    got = smtp.wait_for(2)
+    assert sorted(m.rcpt_tos[0] for m in got) == ["lead@clinic.example", "priya.n@clinic.example"]
+    esc = next(m.message for m in got if m.rcpt_tos == ["lead@clinic.example"])
+    (att,) = list(esc.iter_attachments())
+    assert att.get_content()["Message-ID"] == "<sample-debride-3@clinic.example>"
+    assert bot_.ledger.message("<sample-debride-3@clinic.example>").status == ESCALATED
+    ((flags, _),) = mailbox.messages("Processed")
+    assert b"\\Answered" in flags
