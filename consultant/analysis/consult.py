@@ -24,6 +24,8 @@ from consultant.analysis.edits import check_edits, is_em
 from consultant.analysis.findings import (
     ERROR,
     INFO,
+    NOT_IN_KB,
+    UNKNOWN,
     WARNING,
     DocumentationGap,
     Findings,
@@ -268,10 +270,22 @@ def analyze(
     )
 
     reasons = list(escalation_reasons(text))
-    if not merged and not any(s.score >= CONFIDENT_SCORE for s in suggestions):
+    confident = any(s.score >= CONFIDENT_SCORE for s in suggestions)
+    if not merged and not confident:
         reasons.insert(
             0,
-            "the case names no code and nothing in its words matched a code with confidence",
+            "the case names no code and nothing in its words matched a code with confidence"
+            + (" (and part of the message could not be read)" if notes else ""),
+        )
+    elif (
+        merged
+        and not confident
+        and all(v.status in (UNKNOWN, NOT_IN_KB) for v in verdicts)
+    ):
+        reasons.insert(
+            0,
+            "none of the codes named is described in the knowledge base, so a coder with the "
+            "full code books should check them",
         )
     return Findings(
         date_of_service=dos,

@@ -268,6 +268,31 @@ def test_nothing_found_escalates(fakes, small_book) -> None:  # type: ignore[no-
     assert not analyze("abdominal pain", small_book, object(), today=TODAY).escalate
 
 
+def test_unreadable_attachment_and_unknown_codes_escalate(
+    fakes, small_book, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    f = analyze(
+        "see attached",
+        small_book,
+        object(),
+        today=TODAY,
+        notes=("scan.pdf: image only",),
+    )
+    assert f.escalate and "could not be read" in f.escalation_reasons[0]
+
+    def unknown(mention: Mention, text: str, book: object, on: date) -> CodeVerdict:
+        return CodeVerdict(
+            mention.system, mention.code, "unknown", None, None, mention.raw
+        )
+
+    monkeypatch.setattr(consult, "judge", unknown)
+    fakes["mentions"] = (m(ICD10CM, "Q99.X9", 0), m(CPT, "0999T", 10))
+    f = analyze("Q99.X9 0999T", small_book, object(), today=TODAY)
+    assert f.escalate and "none of the codes named" in f.escalation_reasons[0]
+    fakes["result"] = FakeResult(suggestions=(s("R10.9", 0.9),))
+    assert not analyze("Q99.X9 0999T", small_book, object(), today=TODAY).escalate
+
+
 @pytest.mark.parametrize(
     ("text", "word"),
     [
