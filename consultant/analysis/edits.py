@@ -313,12 +313,13 @@ NCCI_SOURCE = "NCCI PTP edits"
 
 def _bypass(col1: _CaseCode, col2: _CaseCode) -> tuple[str, ...]:
     """The column 2 modifiers that satisfy an indicator-1 edit. An anatomic modifier counts only
-    when column 1 does not carry the same one (same side is not a different site)."""
+    when column 1 carries a different one (RT against LT shows two sites; RT alone does not)."""
+    col1_sites = {m for m in col1.modifiers if m in ANATOMIC_MODIFIERS}
     out = []
     for m in col2.modifiers:
         if m not in PTP_MODIFIERS:
             continue
-        if m in ANATOMIC_MODIFIERS and m in col1.modifiers:
+        if m in ANATOMIC_MODIFIERS and (not col1_sites or m in col1_sites):
             continue
         out.append(m)
     return tuple(out)

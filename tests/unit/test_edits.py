@@ -329,8 +329,10 @@ def test_ptp_same_side_anatomic_modifier_does_not_satisfy(book) -> None:  # type
     other = kinds(
         run(book, v("29881", mods=("RT",)), v("29877", mods=("LT",)), DX), "ncci_ptp"
     )
+    one_side = kinds(run(book, v("29881"), v("29877", mods=("LT",)), DX), "ncci_ptp")
     assert same[0].severity == ERROR
     assert other[0].severity == WARNING
+    assert one_side[0].severity == ERROR   # a side on column 2 alone shows no second site
 
 
 def test_ptp_indicator_9_is_info(book) -> None:  # type: ignore[no-untyped-def]
