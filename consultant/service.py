@@ -234,12 +234,16 @@ class Consultant:
     def _handle(self, folder: str, uidvalidity: int, env: Envelope, report: PassReport) -> bool:
         """One message; returns False when it is not settled (another process holds it)."""
         raw: bytes | None = None
+        limit = self.config.consult.max_message_bytes
         message_id = env.message_id
         if message_id is None:
-            raw = self.inbox.fetch(env.uid)
-            if raw is None:
-                return True
-            message_id = _synthetic_id(raw)
+            if env.size > limit:      # never download it: name it by its header instead
+                message_id = _synthetic_id(env.header)
+            else:
+                raw = self.inbox.fetch(env.uid)
+                if raw is None:
+                    return True
+                message_id = _synthetic_id(raw)    # the same id parse_message gives the case
         claim = self.ledger.claim(message_id, folder, uidvalidity, env.uid, size=env.size)
         if claim.action == "busy":
             report.busy += 1
@@ -255,7 +259,6 @@ class Consultant:
         if claim.action == "resume":
             log.info("UID %d %s: outcome recorded earlier; sending and filing only", env.uid, message_id)
             return True
-        limit = self.config.consult.max_message_bytes
         if env.size > limit:
             reason = f"too large: {env.size} bytes > max_message_bytes {limit}"
             self.ledger.record_outcome(message_id, status=FAILED, reason=reason,

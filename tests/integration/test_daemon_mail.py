@@ -14,8 +14,9 @@ from email import message_from_bytes, policy
 from pathlib import Path
 
 import pytest
+from imapclient import IMAPClient
 from mailservers import SmtpSink, free_port
-from support import config_data, sample, to_toml
+from support import BOT_PASSWORD, config_data, sample, to_toml
 
 from consultant.cli import main as cli_main
 from consultant.service import StopSignal, build_consultant, run_daemon
@@ -383,3 +384,24 @@ def test_escalation_goes_to_the_human_with_the_original(dovecot, bot, smtp, mail
     assert bot_.ledger.message("<sample-debride-3@clinic.example>").status == ESCALATED
     ((flags, _),) = mailbox.messages("Processed")
     assert b"\\Answered" in flags
+
+
+def test_message_without_message_id_answered_once(dovecot, bot, smtp, mailbox, build) -> None:  # type: ignore[no-untyped-def]
+    raw = b"\r\n".join(line for line in sample("03-debridement-question.eml").split(b"\n")
+                       if not line.startswith(b"Message-ID")).replace(b"\r\r\n", b"\r\n")
+    assert b"Message-ID" not in raw
+    dovecot.deliver(raw, rcpt=bot)
+    bot_ = build()
+    assert bot_.process_pass().answered == 1
+    (got,) = smtp.wait_for(1)
+    assert got.message["In-Reply-To"] is None or got.message["In-Reply-To"].endswith("@caseconsultant.invalid>")
+    # the very same bytes put back into the INBOX (e.g. a user drags it back): same synthetic id
+    ((_, stored),) = mailbox.messages("Processed")
+    with IMAPClient("127.0.0.1", dovecot.imap_port, ssl=False) as client:
+        client.login(bot, BOT_PASSWORD)
+        client.append("INBOX", stored)
+    report = build().process_pass()
+    assert report.seen == 1 and report.answered == 0
+    time.sleep(0.3)
+    assert len(smtp.messages) == 1
+    assert mailbox.messages("INBOX") == [] and len(mailbox.messages("Processed")) == 2
