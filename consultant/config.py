@@ -312,7 +312,14 @@ def _security(t: _Table, host: str) -> str:
     return security
 
 
-def _auth(t: _Table, password_env: str | None) -> tuple[str, OAuthConfig | None]:
+def _endpoint(t: _Table, kind: str) -> tuple[str, str, int]:
+    """host, security and port (default port by protocol and security)."""
+    host = t.req("host")
+    security = _security(t, host)
+    return host, security, t.whole("port", DEFAULT_PORTS[kind][security], minimum=1, maximum=65535)
+
+
+def _auth(t: _Table) -> tuple[str, OAuthConfig | None]:
     auth = t.choice("auth", AUTH_CHOICES, "password")
     oauth = _oauth(t)
     if auth == "xoauth2" and oauth is None:
@@ -324,12 +331,10 @@ def _auth(t: _Table, password_env: str | None) -> tuple[str, OAuthConfig | None]
 
 def _imap(data: Mapping[str, Any], base: Path) -> ImapConfig:
     t = _Table(data, "imap", base)
-    host = t.req("host")
-    security = _security(t, host)
-    port = t.whole("port", DEFAULT_PORTS["imap"][security], minimum=1, maximum=65535)
+    host, security, port = _endpoint(t, "imap")
     username = t.req("username")
     password_env = t.env_name("password_env")
-    auth, oauth = _auth(t, password_env)
+    auth, oauth = _auth(t)
     if auth == "password" and password_env is None:
         raise ConfigError(t.key("password_env"), "is required with auth = \"password\" "
                           "(the NAME of the environment variable holding the password)")
@@ -356,12 +361,10 @@ def _imap(data: Mapping[str, Any], base: Path) -> ImapConfig:
 
 def _smtp(data: Mapping[str, Any], base: Path, imap: ImapConfig | None) -> SmtpConfig:
     t = _Table(data, "smtp", base)
-    host = t.req("host")
-    security = _security(t, host)
-    port = t.whole("port", DEFAULT_PORTS["smtp"][security], minimum=1, maximum=65535)
+    host, security, port = _endpoint(t, "smtp")
     username = t.text("username")
     password_env = t.env_name("password_env")
-    auth, oauth = _auth(t, password_env)
+    auth, oauth = _auth(t)
     if username and auth == "password" and password_env is None:
         raise ConfigError(t.key("password_env"), "is required when smtp.username is set")
     if auth == "xoauth2" and not username:
