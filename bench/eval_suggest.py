@@ -11,6 +11,7 @@ Methods: (a) ours (`consultant.analysis.suggest`); (b) the `icd10-coder` package
 `cm_search` (SQLite FTS5 over titles; for cases, the top hit of each sentence) when it is
 installed; (c) plain rapidfuzz `extractOne` over every ICD-10-CM title (the floor; on a sample).
 Rows are split by their position: even rows are where we tune, odd rows the held-out check.
+The peer and the floor are slow on whole cases, so they run on a seeded sample (`n` column).
 """
 
 from __future__ import annotations
@@ -106,7 +107,7 @@ def ours(kb: Path) -> tuple[Predict, Predict, float]:
 
 def peer() -> tuple[Predict, Predict, float] | None:
     try:
-        from icd10_coder import coder   # pip install icd10-coder (benchmark only)
+        from icd10_coder import coder  # pip install icd10-coder (benchmark only)
     except ImportError:
         return None
     t0 = time.perf_counter()
@@ -159,6 +160,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--kb", type=Path, default=REPO / "var" / "kb.sqlite")
     ap.add_argument("--floor-sample", type=int, default=150, help="rows per data set for the slow floor")
     ap.add_argument("--cases", type=int, default=0, help="only the first N cases (0: all)")
+    ap.add_argument("--peer-cases", type=int, default=60, help="cases per split for the peer (1 s each)")
     ap.add_argument("--skip-peer", action="store_true")
     args = ap.parse_args(argv)
     if not args.kb.exists():
@@ -173,23 +175,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.cases:
         cases = cases[: args.cases]
     splits = {"even": lambda rows: rows[0::2], "odd": lambda rows: rows[1::2]}
-    methods: list[tuple[str, tuple[Predict, Predict, float] | None, bool]] = [("ours", ours(args.kb), False)]
+    # (name, method, short-query sample, case sample); 0 = every row
+    methods: list[tuple[str, tuple[Predict, Predict, float] | None, int, int]] = [("ours", ours(args.kb), 0, 0)]
     if not args.skip_peer:
-        methods.append(("icd10-coder cm_search", peer(), False))
-    methods.append(("rapidfuzz floor", floor(args.kb), True))
+        methods.append(("icd10-coder cm_search", peer(), 0, args.peer_cases))
+    methods.append(("rapidfuzz floor", floor(args.kb), args.floor_sample, max(args.floor_sample // 10, 5)))
     rng = random.Random(7)
     print(f"{'method':24} {'split':5} | {'NLM n':>6} {'hit@1':>6} {'hit@5':>6} {'ms/q':>6} {'p95':>6} | "
           f"{'cases':>5} {'recall':>6} {'prec':>6} {'sugg/c':>6} {'ms/case':>8} | load ms")
-    for name, method, sampled in methods:
+    for name, method, short_n, case_n in methods:
         if method is None:
             print(f"{name:24} (not installed: pip install icd10-coder)")
             continue
         short, case, load_ms = method
         for split, pick in splits.items():
             s_rows, c_rows = pick(nlm), pick(cases)
-            if sampled:
-                s_rows = rng.sample(s_rows, min(args.floor_sample, len(s_rows)))
-                c_rows = rng.sample(c_rows, min(max(args.floor_sample // 10, 5), len(c_rows)))
+            if short_n:
+                s_rows = rng.sample(s_rows, min(short_n, len(s_rows)))
+            if case_n:
+                c_rows = rng.sample(c_rows, min(case_n, len(c_rows)))
             a = eval_short(s_rows, short)
             b = eval_cases(c_rows, case)
             print(f"{name:24} {split:5} | {a['n']:6d} {a['hit@1']:6.3f} {a['hit@5']:6.3f} {a['ms']:6.2f} "

@@ -29,9 +29,20 @@ from rapidfuzz import fuzz, process
 
 from consultant.analysis.clinical import context as ctx
 from consultant.analysis.clinical import rules
-from consultant.analysis.clinical.lexicon import ABBREVIATIONS, PHRASE_ABBREVIATIONS, SYNONYMS
-from consultant.analysis.findings import INFO, WARNING, DocumentationGap, Issue, Suggestion
+from consultant.analysis.clinical.lexicon import (
+    ABBREVIATIONS,
+    PHRASE_ABBREVIATIONS,
+    SYNONYMS,
+)
+from consultant.analysis.findings import (
+    INFO,
+    WARNING,
+    DocumentationGap,
+    Issue,
+    Suggestion,
+)
 from consultant.kb import terms as kt
+from consultant.kb.records import CodeEntry
 from consultant.kb.store import CodeBook
 
 log = logging.getLogger(__name__)
@@ -39,6 +50,7 @@ log = logging.getLogger(__name__)
 ICD = "ICD10CM"
 SHORT_QUERY_WORDS = 12           # up to this many words, the whole text is one phrase
 MIN_CASE_SCORE = 0.55            # a match in running text needs at least this score
+MIN_CASE_COVER = 0.7             # ... and this share of the term's weight covered
 MIN_PROCEDURE_SCORE = 0.66       # procedures: the words must be explained by the description
 COMMON_DF = 3000                 # tokens in more terms than this only confirm candidates
 CANDIDATE_COVERAGE = 0.5         # a term must have this share of its weight in the sentence
@@ -198,7 +210,7 @@ class SuggestIndex:
 # -- words of the case -> slots -------------------------------------------------------------
 
 _MULTI = {**PHRASE_ABBREVIATIONS, **{k: v for k, v in SYNONYMS.items() if " " in k}}
-_SLASHED = re.compile(r"\b(?:s/p|r/o|h/o|c/o|n/v|w/o|w/)", re.I)
+_SLASHED = re.compile(r"\b(?:s/p|r/o|h/o|c/o|n/v|w/o|w/)", re.IGNORECASE)
 
 
 def _alt(text: str) -> tuple[str, ...]:
@@ -224,8 +236,8 @@ def slots_of(text: str, index: SuggestIndex, start: int = 0, end: int | None = N
                 if phrase in _MULTI:
                     exp = _alt(_MULTI[phrase])
                     own = _alt(phrase)
-                    alts = (exp,) if phrase in PHRASE_ABBREVIATIONS else (own, exp) if own else (exp,)
-                    out.append(_slot(index, s, raw[i + n - 1][2], alts, f"{phrase!r} read as {_MULTI[phrase]!r}"))
+                    multi = (exp,) if phrase in PHRASE_ABBREVIATIONS or not own else (own, exp)
+                    out.append(_slot(index, s, raw[i + n - 1][2], multi, f"{phrase!r} read as {_MULTI[phrase]!r}"))
                     i += n
                     done = True
                     break
@@ -315,7 +327,7 @@ def _match_slots(slots: list[_Slot], index: SuggestIndex, *, short: bool) -> lis
     return out
 
 
-BETA2 = float(__import__("os").environ.get("SUGGEST_BETA2", "1.0"))
+BETA2 = 1.0
 
 
 def _combine(cov_t: float, cov_q: float) -> float:
@@ -327,11 +339,8 @@ def _combine(cov_t: float, cov_q: float) -> float:
 
 
 _SETTING = {
-    "O": frozenset("pregnancy pregnant obstetric gestation gestational labor delivery puerperium puerperal "
-                   "postpartum antepartum trimester maternal eclampsia preeclampsia abortion ectopic "
-                   "placenta placental fetus fetal miscarriage".split()),
-    "P": frozenset("newborn neonatal neonate perinatal fetus fetal birth infant baby congenital "
-                   "prematurity premature preterm".split()),
+    "O": frozenset(["pregnancy", "pregnant", "obstetric", "gestation", "gestational", "labor", "delivery", "puerperium", "puerperal", "postpartum", "antepartum", "trimester", "maternal", "eclampsia", "preeclampsia", "abortion", "ectopic", "placenta", "placental", "fetus", "fetal", "miscarriage"]),
+    "P": frozenset(["newborn", "neonatal", "neonate", "perinatal", "fetus", "fetal", "birth", "infant", "baby", "congenital", "prematurity", "premature", "preterm"]),
 }
 
 
@@ -339,8 +348,11 @@ def _said(slots: list[_Slot], words: frozenset[str]) -> bool:
     return any(t in words for sl in slots for alt in sl.alts for t in alt)
 
 
+STRICT_LIGHT = 0.5                # filler words of a title count half in running text
+
+
 def _strict_weight(index: SuggestIndex, token: str) -> float:
-    return index.idf(token) * (0.4 if token in kt.LIGHT else 1.0)
+    return index.idf(token) * (STRICT_LIGHT if token in kt.LIGHT else 1.0)
 
 
 def _score(tid: int, slots: list[_Slot], token_slots: dict[str, list[tuple[int, float]]],
@@ -405,11 +417,11 @@ def _score(tid: int, slots: list[_Slot], token_slots: dict[str, list[tuple[int, 
         score += 0.004
     if title.startswith("other") or " other " in title:
         score -= 0.004
-    if "classified elsewhere" in title:
+    if "in diseases classified elsewhere" in title:
         score *= 0.8   # manifestation codes are never listed alone (code first the cause)
     letter = index.codes[tid][:1]
     if index.systems[tid] == ICD and letter in "OP" and not _said(slots, _SETTING[letter]):
-        score *= 0.7   # pregnancy and newborn codes only when the words say so
+        score *= 0.6   # pregnancy and newborn codes only when the words say so
     return _Match(tid, score, cov_t, first, last, frozenset(order), got)
 
 
@@ -419,14 +431,15 @@ def _resolve(index: SuggestIndex, code: str, text: str, on: date | None) -> tupl
     """(billable code, its title, what was added) for a matched code; None when unknown."""
     book = index.book
     key = f"r:{code}:{on}"
+    base: tuple[str, str, tuple[str, ...]] | None
     if key in index._cache:
-        base = index._cache[key]
+        base = index._cache[key]  # type: ignore[assignment]
     else:
         base = _default_billable(book, code, on)
         index._cache[key] = base
     if base is None:
         return None
-    billable_code, title, steps = base  # type: ignore[misc]
+    billable_code, title, steps = base
     entry = _entry(book, billable_code, on)
     if entry is not None and entry.billable is False and entry.kind == "code":
         sevenths = {s.character: s.meaning for s in book.seventh_characters(billable_code)}
@@ -468,10 +481,10 @@ def _default_billable(book: CodeBook, code: str, on: date | None) -> tuple[str, 
     return entry.code, entry.title, tuple(steps)
 
 
-def _default_child(kids: list) -> object:  # type: ignore[type-arg]
+def _default_child(kids: list[CodeEntry]) -> CodeEntry:
     """The child a header defaults to when the words give no detail: the unspecified one
     (side unspecified too), else 'without complications', else the '9', else the first."""
-    def rank(k) -> int:  # type: ignore[no-untyped-def]
+    def rank(k: CodeEntry) -> int:
         t = k.title.lower()
         r = 0
         r += 3 if k.code.endswith("9") else 1 if k.code.endswith("0") else 0
@@ -538,8 +551,8 @@ def _select(matches: list[_Match], slots: list[_Slot], index: SuggestIndex, shor
         if (system, code) in seen_codes:
             continue
         if not short:
-            floor, cover = (MIN_CASE_SCORE, 0.7) if system == ICD else (MIN_PROCEDURE_SCORE, 0.5)
-            if m.score < floor or m.cov_t < cover or "classified elsewhere" in index.texts[m.term]:
+            floor, cover = (MIN_CASE_SCORE, MIN_CASE_COVER) if system == ICD else (MIN_PROCEDURE_SCORE, 0.5)
+            if m.score < floor or m.cov_t < cover or "in diseases classified elsewhere" in index.texts[m.term]:
                 continue   # manifestation codes need their cause coded first: not suggested alone
             total = sum(slots[i].weight for i in m.slots) or 1.0
             overlap = sum(slots[i].weight for i in m.slots if i in used)
@@ -628,7 +641,7 @@ def suggest(text: str, index: SuggestIndex, *, on: date, limit: int = 20) -> Sug
                                 "outpatient setting do not code it; code the signs or symptoms instead "
                                 "(inpatient: code as if established).", "ICD-10-CM guideline IV.H"))
         elif scope is not None and scope.kind == ctx.HISTORY:
-            is_status = bool(re.search(r"s/p|status post", scope.cue, re.I))
+            is_status = bool(re.search(r"s/p|status post", scope.cue, re.IGNORECASE))
             status_here = rules.status_codes(text[scope.start:scope.end]) if is_status else []
             for z, words in status_here:
                 if z not in status_seen:
@@ -666,6 +679,19 @@ def suggest(text: str, index: SuggestIndex, *, on: date, limit: int = 20) -> Sug
                               reason, status=status))
     if not short:
         out = _combinations(out, text, index, use_on, found_scopes, gaps)
+    else:
+        out = _diabetes_type(out, text, index, use_on)
+    if not short:
+        for z, words, a, b in rules.long_term_drugs(text):
+            sc = ctx.context_at(found_scopes, a, b)
+            if sc is not None or (ICD, z) in seen:
+                continue
+            entry = _entry(index.book, z, use_on)
+            if entry is not None:
+                seen.add((ICD, z))
+                out.append(Suggestion(ICD, z, entry.title, 0.6, (a, b), words,
+                                      f'"{words}" is taken long term: {z} (long-term current drug therapy)',
+                                      status="status"))
     visit = rules.office_visit(text)
     if visit is not None and not any(s.system == "CPT" and s.code.startswith("992") for s in out):
         entry = _entry_any(index.book, "CPT", visit[0], use_on)
@@ -734,8 +760,26 @@ def _make(index: SuggestIndex, code: str, on: date | None, like: Suggestion, rea
                       like.phrase, reason, status=like.status)
 
 
+def _diabetes_type(out: list[Suggestion], text: str, index: SuggestIndex, on: date | None) -> list[Suggestion]:
+    """Diabetes whose type the words do not give is type 2 (guideline I.C.4.a.2), not 'other'."""
+    dcat, _ = rules.diabetes_category(text)
+    if _SECONDARY_DM.search(text):
+        return out
+    result: list[Suggestion] = []
+    seen: set[str] = set()
+    for s in out:
+        if s.system == ICD and s.code[:3] in ("E08", "E09", "E13", "E10", "E11") and s.code[:3] != dcat:
+            moved = _make(index, dcat + s.code[3:], on, s, f"diabetes type from the words: {dcat}, not "
+                          f"{s.code[:3]}; " + s.reason)
+            s = moved or s
+        if s.code not in seen:
+            seen.add(s.code)
+            result.append(s)
+    return result
+
+
 _SECONDARY_DM = re.compile(r"\b(?:drug|chemical|induced|due to|secondary|steroid|other specified|pancrea|"
-                           r"cystic fibrosis|postprocedural|gestational)", re.I)
+                           r"cystic fibrosis|postprocedural|gestational)", re.IGNORECASE)
 
 
 def _combinations(out: list[Suggestion], text: str, index: SuggestIndex, on: date | None,
@@ -772,7 +816,7 @@ def _combinations(out: list[Suggestion], text: str, index: SuggestIndex, on: dat
     ckd_present = stage is not None or any(c.startswith(("N18", "I12", "I13")) or c[3:] == ".22" and c[:3] in
                                            rules.DIABETES for c in codes)
     ckd_present = ckd_present or bool(live(re.compile(r"\b(?:ckd|chronic kidney disease|chronic renal "
-                                                      r"(?:disease|failure|insufficiency))\b", re.I)))
+                                                      r"(?:disease|failure|insufficiency))\b", re.IGNORECASE)))
     ckd_code = stage[0] if stage else ("N18.9" if ckd_present else None)
     # diabetes
     dcat, documented = rules.diabetes_category(text)
@@ -784,17 +828,16 @@ def _combinations(out: list[Suggestion], text: str, index: SuggestIndex, on: dat
             if moved is not None:
                 replace(s, moved)
                 s, cat = moved, dcat
-        if cat in ("E10", "E11"):
-            if not documented and cat == "E11":
-                gaps.append(DocumentationGap(s.phrase, "Which type of diabetes mellitus is it (type 1, type 2, "
-                                             "drug- or chemical-induced, other)? Without it, type 2 (E11) is coded."))
+        if cat == "E11" and not documented:
+            gaps.append(DocumentationGap(s.phrase, "Which type of diabetes mellitus is it (type 1, type 2, "
+                                         "drug- or chemical-induced, other)? Without it, type 2 (E11) is coded."))
         if len(s.code) > 4 and s.code[4:] not in ("9", "8", "69"):
             continue   # already a combination code
-        combos = []
+        combos: list[tuple[str, str, str]] = []
         for pattern, suffix, words in rules.DIABETES_WITH:
-            m = live(pattern)
-            if m and not any(c[4:] == suffix[1:] for c in combos):
-                combos.append((f"{cat}{suffix}", words, m.group()))
+            hit = live(pattern)
+            if hit and not any(c == f"{cat}{suffix}" for c, _, _ in combos):
+                combos.append((f"{cat}{suffix}", words, hit.group()))
         if combos:
             first = True
             for c, words, said in combos[:3]:
@@ -866,7 +909,7 @@ def _supports(out: list[Suggestion], text: str, sentences: list[tuple[int, int]]
     return result
 
 
-_SIDE = re.compile(r"\b(?:right|left)\b", re.I)
+_SIDE = re.compile(r"\b(?:right|left)\b", re.IGNORECASE)
 
 
 def _unspecified_gaps(out: list[Suggestion], index: SuggestIndex, on: date | None) -> list[DocumentationGap]:

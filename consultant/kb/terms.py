@@ -37,15 +37,11 @@ log = logging.getLogger(__name__)
 # unspecified code is not penalised for the word; the scorer prefers it when no detail
 # is given because the detailed siblings carry words the phrase does not have.
 STOP = frozenset(
-    """an the of and or in on at to for by with as is are was were be been from into
-    due than that this these those its it his her their which who whom whose than also
-    nos unspecified specified classified elsewhere not mellitus any all
-    patient pt case""".split()
+    ["an", "the", "of", "and", "or", "in", "on", "at", "to", "for", "by", "with", "as", "is", "are", "was", "were", "be", "been", "from", "into", "due", "than", "that", "this", "these", "those", "its", "it", "his", "her", "their", "which", "who", "whom", "whose", "than", "also", "nos", "unspecified", "specified", "classified", "elsewhere", "not", "mellitus", "any", "all", "patient", "pt", "case"]
 )
 # Words that say little about which code: counted at a fifth of their weight.
 LIGHT = frozenset(
-    """without complication condition disease disorder site part type state stage
-    use specific finding syndrome multiple body region other organism a""".split()
+    ["without", "complication", "condition", "disease", "disorder", "site", "part", "type", "state", "stage", "use", "specific", "finding", "syndrome", "multiple", "body", "region", "other", "organism", "a"]
 )
 LIGHT_FACTOR = 0.2
 
@@ -137,10 +133,18 @@ def normalize(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """(required tokens, optional tokens) of a published title or term, each without repeats."""
     optional = [t for m in _PAREN.finditer(text) for t in tokens(m.group(1) or m.group(2) or "")]
     required: list[str] = []
-    after_unspecified = False
+    after_unspecified = excepted = False
     for i, (word, _, _) in enumerate(words(_PAREN.sub(" ", text))):
         if word == "unspecified":
             after_unspecified = i > 0   # 'Pneumonia, unspecified organism': 'organism' is optional
+            continue
+        if word == "except":
+            excepted = True             # '... of kidney, except renal pelvis': the rest is optional
+            continue
+        if excepted:
+            token = fold(word)
+            if token:
+                optional.append(token)
             continue
         token = fold(word)
         if not token:

@@ -24,31 +24,31 @@ FAMILY = "family"
 MAX_SCOPE = 8   # words a forward cue reaches
 
 _PRE = [
-    (FAMILY, r"family (?:medical )?history of|family history|fhx?|fh of|(?:mother|father|sister|brother|"
-             r"grandmother|grandfather|aunt|uncle|parent|sibling)s? (?:had|has|with|died of)"),
-    (NEGATED, r"no evidence of|no signs? of|no history of|no hx of|negative for|denies|denied|denying|"
-              r"free of|absence of|without|ruled out|rules out|not|no|never|nor|absent|resolved"),
-    (UNCERTAIN, r"rule out|r/o|probable|probably|possible|possibly|suspected|suspect|suspicion of|likely|"
+    (FAMILY, (r"family (?:medical )?history of|family history|fhx?|fh of|(?:mother|father|sister|brother|"
+             r"grandmother|grandfather|aunt|uncle|parent|sibling)s? (?:had|has|with|died of)")),
+    (NEGATED, (r"no evidence of|no signs? of|no history of|no hx of|negative for|denies|denied|denying|"
+              r"free of|absence of|without|ruled out|rules out|not|no|never|nor|absent|resolved")),
+    (UNCERTAIN, (r"rule out|r/o|probable|probably|possible|possibly|suspected|suspect|suspicion of|likely|"
                 r"questionable|query|concern for|concerning for|versus|vs\.?|cannot be excluded|"
-                r"cannot exclude|consistent with|compatible with|suggestive of|indicative of"),
-    (HISTORY, r"past medical history of|personal history of|history of|hx of|h/o|s/p|status post|"
-              r"previous|previously|prior(?! to)|remote|former|formerly|in remission"),
+                r"cannot exclude|consistent with|compatible with|suggestive of|indicative of")),
+    (HISTORY, (r"past medical history of|personal history of|history of|hx of|h/o|s/p|status post|"
+              r"previous|previously|prior(?! to)|remote|former|formerly|in remission")),
 ]
 _POST = [
     (HISTORY, r"history"),
     (NEGATED, r"(?:was|were|is|are|has been|have been)? ?(?:ruled out|excluded|negative|not seen|not found|absent)"),
-    (UNCERTAIN, r"(?:is|was|are)? ?(?:suspected|unlikely|likely|possible|probable|questionable|"
-                r"not excluded|cannot be excluded)"),
+    (UNCERTAIN, (r"(?:is|was|are)? ?(?:suspected|unlikely|likely|possible|probable|questionable|"
+                r"not excluded|cannot be excluded)")),
 ]
 _TERMINATORS = re.compile(
     r"\b(?:but|however|although|though|except|now|presents|presented|presenting|currently|today|"
     r"admitted|came|comes|complains|reports|which|who|yet|aside from|apart from|with new)\b"
 )
 _SENTENCE = re.compile(r"[.;!?\n]+(?=\s|$)|\n")
-_PRE_RE = re.compile("|".join(f"(?P<{k}_{i}>\\b(?:{p})\\b)" for i, (k, p) in enumerate(_PRE)), re.I)
-_POST_RE = re.compile("|".join(f"(?P<{k}_{i}>\\b(?:{p})\\b)" for i, (k, p) in enumerate(_POST)), re.I)
+_PRE_RE = re.compile("|".join(f"(?P<{k}_{i}>\\b(?:{p})\\b)" for i, (k, p) in enumerate(_PRE)), re.IGNORECASE)
+_POST_RE = re.compile("|".join(f"(?P<{k}_{i}>\\b(?:{p})\\b)" for i, (k, p) in enumerate(_POST)), re.IGNORECASE)
 _WORD = re.compile(r"\S+")
-_AUXILIARY = re.compile(r"\b(?:was|were|is|are|been|be)\s+$", re.I)   # '... was ruled out' looks back
+_AUXILIARY = re.compile(r"\b(?:was|were|is|are|been|be)\s+$", re.IGNORECASE)   # '... was ruled out' looks back
 
 
 @dataclass(frozen=True)

@@ -43,7 +43,7 @@ ABBREVIATIONS: dict[str, str] = {
     "ibd": "inflammatory bowel disease", "uc": "ulcerative colitis", "ugib": "upper gastrointestinal hemorrhage",
     "lgib": "lower gastrointestinal hemorrhage", "sbo": "small bowel obstruction", "n/v": "nausea with vomiting",
     "abd": "abdominal", "nash": "nonalcoholic steatohepatitis", "nafld": "nonalcoholic fatty liver disease",
-    "hcv": "hepatitis c", "hbv": "hepatitis b", "egd": "esophagogastroduodenoscopy",
+    "hcv": "viral hepatitis c", "hbv": "viral hepatitis b", "egd": "esophagogastroduodenoscopy",
     # nerves and mind
     "sz": "seizure", "ha": "headache", "ams": "altered mental status", "ms": "multiple sclerosis",
     "mdd": "major depressive disorder", "gad": "generalized anxiety disorder",
@@ -56,7 +56,7 @@ ABBREVIATIONS: dict[str, str] = {
     # general
     "hx": "history", "h/o": "history of", "s/p": "status post", "r/o": "rule out", "c/o": "complains of",
     "w/": "with", "w/o": "without", "ca": "cancer", "mets": "metastasis", "bx": "biopsy",
-    "lap": "laparoscopic", "appy": "appendectomy", "chole": "cholecystectomy", "hiv": "hiv",
+    "lap": "laparoscopic", "appy": "appendectomy", "chole": "cholecystectomy", "hiv": "human immunodeficiency virus disease",
     "std": "sexually transmitted disease", "sti": "sexually transmitted infection",
     "ed": "erectile dysfunction", "bmi": "body mass index", "ln": "lymph node", "lad": "lymphadenopathy",
     "cp": "chest pain", "bp": "blood pressure", "ugi": "upper gastrointestinal",
@@ -137,6 +137,12 @@ SYNONYMS: dict[str, str] = {
     "stomachache": "abdominal pain",
     "headache": "headache",
     "womb": "uterus",
+    "neck pain": "cervicalgia", "back pain": "dorsalgia", "heel pain": "pain in heel",
+    "joint pain": "arthralgia", "muscle pain": "myalgia", "nerve pain": "neuralgia",
+    "e coli": "escherichia coli", "mrsa": "methicillin resistant staphylococcus aureus",
+    "mssa": "methicillin susceptible staphylococcus aureus", "staph": "staphylococcus",
+    "strep": "streptococcus", "cmv": "cytomegalovirus", "ebv": "epstein barr virus",
+    "hepatitis b": "viral hepatitis b", "hepatitis c": "viral hepatitis c",
     # main terms of the Alphabetic Index that send the coder elsewhere ('see ...')
     "infection": "infectious disease", "infections": "infectious disease",
     "trauma": "injury", "traumatism": "injury", "necrosis": "gangrene", "necrotic": "gangrene",
@@ -166,7 +172,6 @@ SYNONYMS: dict[str, str] = {
     "backbone": "spine",
     "hip": "hip",
     "inflammation": "inflammation",
-    "infection": "infection",
     "insufficiency": "failure",
     "renal insufficiency": "kidney failure",
     "kidney insufficiency": "kidney failure",

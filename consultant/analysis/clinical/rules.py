@@ -16,12 +16,12 @@ import re
 # -- CKD stage ------------------------------------------------------------------------------
 _STAGE = re.compile(
     r"\b(?:ckd|chronic kidney disease|chronic renal (?:disease|failure|insufficiency))\b[^.;]{0,25}?"
-    r"\b(?:stage|st\.?|g)\s*(1|2|3a|3b|3|4|5|i{1,3}|iv|v)\b"
+    r"\b(?:stage|st\.?)\s*(1|2|3a|3b|3|4|5|i{1,3}|iv|v)\b"
     r"|\bstage\s*(1|2|3a|3b|3|4|5|i{1,3}|iv|v)\s*(?:ckd|chronic kidney disease)\b"
-    r"|\b(?:ckd|g)\s*(3a|3b|[1-5])\b",
-    re.I,
+    r"|\bckd\s*(3a|3b|[1-5])\b",
+    re.IGNORECASE,
 )
-_ESRD = re.compile(r"\b(?:esrd|end[- ]stage (?:renal|kidney) (?:disease|failure)|on (?:hemo)?dialysis)\b", re.I)
+_ESRD = re.compile(r"\b(?:esrd|end[- ]stage (?:renal|kidney) (?:disease|failure)|on (?:hemo)?dialysis)\b", re.IGNORECASE)
 _ROMAN = {"i": "1", "ii": "2", "iii": "3", "iv": "4", "v": "5"}
 STAGE_CODES = {"1": "N18.1", "2": "N18.2", "3": "N18.30", "3a": "N18.31", "3b": "N18.32", "4": "N18.4",
                "5": "N18.5", "esrd": "N18.6"}
@@ -45,21 +45,21 @@ DIABETES = ("E08", "E09", "E10", "E11", "E13")
 # A complication named in the case -> the 4th/5th characters of the diabetes combination code.
 DIABETES_WITH = (
     (re.compile(r"\b(?:ckd|chronic kidney disease|diabetic kidney disease|diabetic nephropathy|esrd|"
-                r"end[- ]stage renal disease)\b", re.I), ".22", "diabetic chronic kidney disease"),
-    (re.compile(r"\bpolyneuropathy\b", re.I), ".42", "diabetic polyneuropathy"),
-    (re.compile(r"\bneuropathy\b", re.I), ".40", "diabetic neuropathy"),
-    (re.compile(r"\bgastroparesis\b", re.I), ".43", "diabetic autonomic neuropathy (gastroparesis)"),
-    (re.compile(r"\bretinopathy\b", re.I), ".319", "diabetic retinopathy"),
-    (re.compile(r"\bcataract\b", re.I), ".36", "diabetic cataract"),
-    (re.compile(r"\b(?:peripheral (?:vascular|arterial) disease|pvd|pad|peripheral angiopathy)\b", re.I), ".51",
+                r"end[- ]stage renal disease)\b", re.IGNORECASE), ".22", "diabetic chronic kidney disease"),
+    (re.compile(r"\bpolyneuropathy\b", re.IGNORECASE), ".42", "diabetic polyneuropathy"),
+    (re.compile(r"\bneuropathy\b", re.IGNORECASE), ".40", "diabetic neuropathy"),
+    (re.compile(r"\bgastroparesis\b", re.IGNORECASE), ".43", "diabetic autonomic neuropathy (gastroparesis)"),
+    (re.compile(r"\bretinopathy\b", re.IGNORECASE), ".319", "diabetic retinopathy"),
+    (re.compile(r"\bcataract\b", re.IGNORECASE), ".36", "diabetic cataract"),
+    (re.compile(r"\b(?:peripheral (?:vascular|arterial) disease|pvd|pad|peripheral angiopathy)\b", re.IGNORECASE), ".51",
      "diabetic peripheral angiopathy"),
-    (re.compile(r"\bfoot ulcer\b", re.I), ".621", "diabetic foot ulcer"),
-    (re.compile(r"\bhyperglyc(?:a)?emia\b|\buncontrolled\b|\bpoorly controlled\b", re.I), ".65", "hyperglycemia"),
-    (re.compile(r"\bhypoglyc(?:a)?emia\b", re.I), ".649", "hypoglycemia"),
-    (re.compile(r"\bketoacidosis\b|\bdka\b", re.I), ".10", "ketoacidosis"),
+    (re.compile(r"\bfoot ulcer\b", re.IGNORECASE), ".621", "diabetic foot ulcer"),
+    (re.compile(r"\bhyperglyc(?:a)?emia\b|\buncontrolled\b|\bpoorly controlled\b", re.IGNORECASE), ".65", "hyperglycemia"),
+    (re.compile(r"\bhypoglyc(?:a)?emia\b", re.IGNORECASE), ".649", "hypoglycemia"),
+    (re.compile(r"\bketoacidosis\b|\bdka\b", re.IGNORECASE), ".10", "ketoacidosis"),
 )
-_TYPE1 = re.compile(r"\b(?:type (?:1|i|one)|t1dm?|dm ?1|iddm|juvenile)\b", re.I)
-_TYPE2 = re.compile(r"\b(?:type (?:2|ii|two)|t2dm?|dm ?2|dmii|niddm|adult[- ]onset)\b", re.I)
+_TYPE1 = re.compile(r"\b(?:type (?:1|i|one)|t1dm?|dm ?1|iddm|juvenile)\b", re.IGNORECASE)
+_TYPE2 = re.compile(r"\b(?:type (?:2|ii|two)|t2dm?|dm ?2|dmii|niddm|adult[- ]onset)\b", re.IGNORECASE)
 
 
 def diabetes_category(text: str) -> tuple[str, bool]:
@@ -124,33 +124,33 @@ def history_code(code: str) -> str | None:
 
 # 's/p' + a procedure -> the status code (acquired absence, presence of a device or graft).
 STATUS = (
-    (re.compile(r"\bcabg\b|\bcoronary (?:artery )?bypass", re.I), "Z95.1"),
-    (re.compile(r"\b(?:pci|coronary stent|stent)", re.I), "Z95.5"),
-    (re.compile(r"\bpacemaker\b", re.I), "Z95.0"),
-    (re.compile(r"\b(?:icd|defibrillator)\b", re.I), "Z95.810"),
-    (re.compile(r"\b(?:valve replacement|prosthetic valve)\b", re.I), "Z95.2"),
-    (re.compile(r"\b(?:appendectomy|appy)\b", re.I), "Z90.49"),
-    (re.compile(r"\b(?:cholecystectomy|chole)\b", re.I), "Z90.49"),
-    (re.compile(r"\bcolectomy\b", re.I), "Z90.49"),
-    (re.compile(r"\bgastrectomy\b|\bgastric bypass\b", re.I), "Z98.84"),
-    (re.compile(r"\bhysterectomy\b", re.I), "Z90.710"),
-    (re.compile(r"\bleft mastectomy\b", re.I), "Z90.12"),
-    (re.compile(r"\bright mastectomy\b", re.I), "Z90.11"),
-    (re.compile(r"\bbilateral mastectomy\b", re.I), "Z90.13"),
-    (re.compile(r"\bmastectomy\b", re.I), "Z90.10"),
-    (re.compile(r"\bnephrectomy\b", re.I), "Z90.5"),
-    (re.compile(r"\bsplenectomy\b", re.I), "Z90.81"),
-    (re.compile(r"\bthyroidectomy\b", re.I), "Z90.89"),
-    (re.compile(r"\bprostatectomy\b", re.I), "Z90.79"),
-    (re.compile(r"\b(?:right )?(?:tka|total knee|knee replacement|knee arthroplasty)\b", re.I), "Z96.65"),
-    (re.compile(r"\b(?:tha|total hip|hip replacement|hip arthroplasty)\b", re.I), "Z96.64"),
-    (re.compile(r"\bkidney transplant|renal transplant", re.I), "Z94.0"),
-    (re.compile(r"\bliver transplant", re.I), "Z94.4"),
-    (re.compile(r"\bheart transplant", re.I), "Z94.1"),
-    (re.compile(r"\bamputation\b", re.I), "Z89.9"),
-    (re.compile(r"\bcolostomy\b", re.I), "Z93.3"),
-    (re.compile(r"\bileostomy\b", re.I), "Z93.2"),
-    (re.compile(r"\btracheostomy\b", re.I), "Z93.0"),
+    (re.compile(r"\bcabg\b|\bcoronary (?:artery )?bypass", re.IGNORECASE), "Z95.1"),
+    (re.compile(r"\b(?:pci|coronary stent|stent)", re.IGNORECASE), "Z95.5"),
+    (re.compile(r"\bpacemaker\b", re.IGNORECASE), "Z95.0"),
+    (re.compile(r"\b(?:icd|defibrillator)\b", re.IGNORECASE), "Z95.810"),
+    (re.compile(r"\b(?:valve replacement|prosthetic valve)\b", re.IGNORECASE), "Z95.2"),
+    (re.compile(r"\b(?:appendectomy|appy)\b", re.IGNORECASE), "Z90.49"),
+    (re.compile(r"\b(?:cholecystectomy|chole)\b", re.IGNORECASE), "Z90.49"),
+    (re.compile(r"\bcolectomy\b", re.IGNORECASE), "Z90.49"),
+    (re.compile(r"\bgastrectomy\b|\bgastric bypass\b", re.IGNORECASE), "Z98.84"),
+    (re.compile(r"\bhysterectomy\b", re.IGNORECASE), "Z90.710"),
+    (re.compile(r"\bleft mastectomy\b", re.IGNORECASE), "Z90.12"),
+    (re.compile(r"\bright mastectomy\b", re.IGNORECASE), "Z90.11"),
+    (re.compile(r"\bbilateral mastectomy\b", re.IGNORECASE), "Z90.13"),
+    (re.compile(r"\bmastectomy\b", re.IGNORECASE), "Z90.10"),
+    (re.compile(r"\bnephrectomy\b", re.IGNORECASE), "Z90.5"),
+    (re.compile(r"\bsplenectomy\b", re.IGNORECASE), "Z90.81"),
+    (re.compile(r"\bthyroidectomy\b", re.IGNORECASE), "Z90.89"),
+    (re.compile(r"\bprostatectomy\b", re.IGNORECASE), "Z90.79"),
+    (re.compile(r"\b(?:right )?(?:tka|total knee|knee replacement|knee arthroplasty)\b", re.IGNORECASE), "Z96.65"),
+    (re.compile(r"\b(?:tha|total hip|hip replacement|hip arthroplasty)\b", re.IGNORECASE), "Z96.64"),
+    (re.compile(r"\bkidney transplant|renal transplant", re.IGNORECASE), "Z94.0"),
+    (re.compile(r"\bliver transplant", re.IGNORECASE), "Z94.4"),
+    (re.compile(r"\bheart transplant", re.IGNORECASE), "Z94.1"),
+    (re.compile(r"\bamputation\b", re.IGNORECASE), "Z89.9"),
+    (re.compile(r"\bcolostomy\b", re.IGNORECASE), "Z93.3"),
+    (re.compile(r"\bileostomy\b", re.IGNORECASE), "Z93.2"),
+    (re.compile(r"\btracheostomy\b", re.IGNORECASE), "Z93.0"),
 )
 
 
@@ -188,10 +188,10 @@ def family_history_code(code: str) -> str | None:
 
 
 # -- 7th characters -------------------------------------------------------------------------
-_SUBSEQUENT = re.compile(r"\b(?:subsequent|follow[- ]?up|routine healing|healing|f/u|recheck|cast change)\b", re.I)
-_SEQUELA = re.compile(r"\b(?:sequela|sequelae|late effect)\b", re.I)
-_INITIAL = re.compile(r"\b(?:initial|new|acute|emergency|er visit|ed visit|active treatment)\b", re.I)
-_OPEN = re.compile(r"\bopen fracture\b|\bcompound fracture\b", re.I)
+_SUBSEQUENT = re.compile(r"\b(?:subsequent|follow[- ]?up|routine healing|healing|f/u|recheck|cast change)\b", re.IGNORECASE)
+_SEQUELA = re.compile(r"\b(?:sequela|sequelae|late effect)\b", re.IGNORECASE)
+_INITIAL = re.compile(r"\b(?:initial|new|acute|emergency|er visit|ed visit|active treatment)\b", re.IGNORECASE)
+_OPEN = re.compile(r"\bopen fracture\b|\bcompound fracture\b", re.IGNORECASE)
 
 
 def seventh_for(text: str, characters: dict[str, str]) -> tuple[str, bool]:
@@ -215,14 +215,14 @@ def seventh_for(text: str, characters: dict[str, str]) -> tuple[str, bool]:
         ch = pick("initial encounter for open")
         if ch:
             return ch, True
-    ch = pick("initial") or sorted(characters)[0]
+    ch = pick("initial") or min(characters)
     return ch, said
 
 
 # -- office visits (E/M) --------------------------------------------------------------------
 _VISIT = re.compile(r"\b(?:(?:follow[- ]?up|office|outpatient|clinic|return|established[- ]patient|new[- ]patient)"
-                    r"(?: office)? visit|(?:new|established) patient)\b", re.I)
-_NEW = re.compile(r"\bnew[- ]patient\b|\bfirst visit\b|\binitial visit\b", re.I)
+                    r"(?: office)? visit|(?:new|established) patient)\b", re.IGNORECASE)
+_NEW = re.compile(r"\bnew[- ]patient\b|\bfirst visit\b|\binitial visit\b", re.IGNORECASE)
 
 
 def office_visit(text: str) -> tuple[str, str] | None:
@@ -232,3 +232,31 @@ def office_visit(text: str) -> tuple[str, str] | None:
     if not m:
         return None
     return ("99203" if _NEW.search(text) else "99213"), m.group()
+
+
+# -- long-term (current) drug therapy -------------------------------------------------------
+LONG_TERM_DRUGS = (
+    (re.compile(r"\b(?:warfarin|acenocoumarol|sintrom|dicoumarin|dicumarol|coumadin|apixaban|rivaroxaban|"
+                r"dabigatran|edoxaban|enoxaparin|anticoagula\w*)\b", re.IGNORECASE), "Z79.01"),
+    (re.compile(r"\b(?:clopidogrel|ticagrelor|prasugrel|antiplatelet\w*)\b", re.IGNORECASE), "Z79.02"),
+    (re.compile(r"\b(?:aspirin|acetylsalicylic acid|asa)\b", re.IGNORECASE), "Z79.82"),
+    (re.compile(r"\binsulin\b(?! resistance| secretion| level)", re.IGNORECASE), "Z79.4"),
+    (re.compile(r"\b(?:metformin|glipizide|glimepiride|sitagliptin|empagliflozin|dapagliflozin|"
+                r"oral (?:antidiabetic|hypoglycemic)s?)\b", re.IGNORECASE), "Z79.84"),
+    (re.compile(r"\b(?:prednisone|prednisolone|methylprednisolone|corticosteroids?|corticoids?|"
+                r"steroid therapy|chronic steroids?)\b", re.IGNORECASE), "Z79.52"),
+    (re.compile(r"\b(?:methadone|buprenorphine|oxycodone|morphine|fentanyl|opioids?)\b", re.IGNORECASE), "Z79.891"),
+    (re.compile(r"\b(?:tacrolimus|cyclosporine|ciclosporin|mycophenolate|azathioprine|sirolimus|everolimus|"
+                r"immunosuppress\w*)\b", re.IGNORECASE), "Z79.69"),
+    (re.compile(r"\b(?:tamoxifen|letrozole|anastrozole|aromatase inhibitors?)\b", re.IGNORECASE), "Z79.81"),
+)
+
+
+def long_term_drugs(text: str) -> list[tuple[str, str, int, int]]:
+    """(Z79 code, the words, start, end) for each long-term drug class the text names."""
+    out: list[tuple[str, str, int, int]] = []
+    for pattern, code in LONG_TERM_DRUGS:
+        m = pattern.search(text)
+        if m and all(code != c for c, *_ in out):
+            out.append((code, m.group(), m.start(), m.end()))
+    return out

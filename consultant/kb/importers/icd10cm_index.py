@@ -27,7 +27,12 @@ from datetime import date
 from pathlib import Path
 
 from consultant.errors import ImportFileError
-from consultant.kb.importers.base import DatasetInfo, insert_many, register_dataset, sha256_of
+from consultant.kb.importers.base import (
+    DatasetInfo,
+    insert_many,
+    register_dataset,
+    sha256_of,
+)
 from consultant.kb.importers.icd10cm_tabular import normalize
 
 log = logging.getLogger(__name__)

@@ -32,9 +32,11 @@ from consultant.kb.importers.base import (
     find_member,
     lines,
     open_text,
-    progress as show_progress,
     register_dataset,
     sha256_of,
+)
+from consultant.kb.importers.base import (
+    progress as show_progress,
 )
 from consultant.kb.importers.icd10cm_tabular import SYSTEM, normalize
 

@@ -32,9 +32,11 @@ from consultant.errors import ImportFileError
 from consultant.kb.importers.base import (
     DatasetInfo,
     insert_many,
-    progress as show_progress,
     register_dataset,
     sha256_of,
+)
+from consultant.kb.importers.base import (
+    progress as show_progress,
 )
 
 log = logging.getLogger(__name__)
@@ -78,7 +80,7 @@ def default_path() -> Path:
     if spec is None or not spec.submodule_search_locations:
         raise ImportFileError("simple_icd_10_cm", None, None,
                               "the package is not installed: pip install simple-icd-10-cm==1.5.0")
-    return Path(list(spec.submodule_search_locations)[0]) / "data" / DEFAULT_FILE
+    return Path(next(iter(spec.submodule_search_locations))) / "data" / DEFAULT_FILE
 
 
 def normalize(code: str) -> str:
@@ -88,7 +90,7 @@ def normalize(code: str) -> str:
 
 
 # "7th characters D and S do not apply to codes in category S06 with 6th character 7 - ..., or 8 - ..."
-_NOT_APPLY = re.compile(r"7th characters? ((?:[A-Z](?:,|\s|and|or)*)+)do(?:es)? not apply to codes .*?6th character", re.I)
+_NOT_APPLY = re.compile(r"7th characters? ((?:[A-Z](?:,|\s|and|or)*)+)do(?:es)? not apply to codes .*?6th character", re.IGNORECASE)
 
 
 def seventh_exclusions(text: str) -> tuple[frozenset[str], frozenset[str]]:
