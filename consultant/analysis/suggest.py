@@ -352,7 +352,8 @@ STRICT_LIGHT = 0.5                # filler words of a title count half in runnin
 
 
 def _strict_weight(index: SuggestIndex, token: str) -> float:
-    return index.idf(token) * (STRICT_LIGHT if token in kt.LIGHT else 1.0)
+    light = token in kt.LIGHT and token != "complication"   # 'Colostomy complication' needs the word
+    return index.idf(token) * (STRICT_LIGHT if light else 1.0)
 
 
 def _score(tid: int, slots: list[_Slot], token_slots: dict[str, list[tuple[int, float]]],
@@ -490,6 +491,7 @@ def _default_child(kids: list[CodeEntry]) -> CodeEntry:
         r += 3 if k.code.endswith("9") else 1 if k.code.endswith("0") else 0
         r += 2 if "unspecified" in t else 0
         r += 3 if "without complication" in t or "uncomplicated" in t else 0
+        r += 2 if " without " in t else -1 if " with " in t else 0
         r -= 3 if _SIDE.search(t) else 0
         r -= 2 if t.startswith("other") or " other " in t else 0
         return r
@@ -575,7 +577,7 @@ def suggest(text: str, index: SuggestIndex, *, on: date, limit: int = 20) -> Sug
     text = text or ""
     started = time.perf_counter()
     n_words = len(re.findall(r"\w+", text))
-    short = n_words <= SHORT_QUERY_WORDS and not re.search(r"[.;\n]\s*\S|\bwith\b|\band\b|,\s*\w+\s+\w+", text.strip())
+    short = n_words <= SHORT_QUERY_WORDS and not re.search(r"[.;\n]\s*\S|\b(?:with|and|for|due to|after)\b|,\s*\w+\s+\w+", text.strip())
     found_scopes = ctx.scopes(_context_text(text))
     book_dates = _icd_dates(index)
     issues: list[Issue] = []

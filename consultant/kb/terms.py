@@ -138,9 +138,9 @@ def normalize(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
         if word == "unspecified":
             after_unspecified = i > 0   # 'Pneumonia, unspecified organism': 'organism' is optional
             continue
-        if word == "except":
-            excepted = True             # '... of kidney, except renal pelvis': the rest is optional
-            continue
+        if word in ("except", "without"):
+            excepted = True             # '... except renal pelvis', '... without complications':
+            continue                    # what follows is optional (the words need not say it)
         if excepted:
             token = fold(word)
             if token:
@@ -208,6 +208,30 @@ def _procedure_terms(conn: sqlite3.Connection) -> Iterator[Term]:
             yield system, code, title, "title"
         if plain and plain != title:
             yield system, code, plain, "plain"
+        for text in {title, plain} - {None}:
+            short = _procedure_short_name(text)
+            if short:
+                yield system, code, short, "plain"
+
+
+_APPROACH = frozenset(["laparoscopic", "open", "endoscopic", "percutaneous", "arthroscopic", "robotic", "bilateral", "unilateral", "partial", "total", "diagnostic"])
+
+
+_PROCEDURE_WORD = re.compile(r"(?:ectomy|otomy|ostomy|plasty|scopy|graphy|pexy|rrhaphy|centesis|lysis|tripsy|"
+                             r"desis|biopsy|ablation|resection|excision|repair|fusion|replacement)$", re.IGNORECASE)
+
+
+def _procedure_short_name(text: str) -> str | None:
+    """'Laparoscopic removal of the gallbladder (cholecystectomy)' -> 'laparoscopic cholecystectomy':
+    a procedure description's parenthesised name, with its approach words."""
+    m = _PAREN.search(text)
+    inner = (m.group(1) or "").strip() if m else ""
+    if not m or not inner or len(inner.split()) > 3 or re.search(r"\d|^(?:with|see|reported|or|and)\b", inner):
+        return None
+    if "e.g" in inner or not any(_PROCEDURE_WORD.search(w) for w, _, _ in words(inner)):
+        return None
+    approach = [w for w, _, _ in words(text[: m.start()]) if w in _APPROACH]
+    return " ".join([*approach, m.group(1).strip()])
 
 
 def collect_terms(conn: sqlite3.Connection) -> list[Term]:
