@@ -28,7 +28,6 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests" / "integration"))
 
 from mailservers import Dovecot, SmtpSink
-from stand_in import real_pipeline_available
 from support import BOT_PASSWORD, PASSWORD_ENV, config_data, to_toml
 
 from consultant.mail.inbox import Inbox
@@ -79,10 +78,9 @@ def main() -> int:
                     help="seconds between a reply and the next delivery, so the bot is back in IDLE")
     args = ap.parse_args()
     os.environ[PASSWORD_ENV] = BOT_PASSWORD
-    real = real_pipeline_available()
     work = Path(tempfile.mkdtemp(prefix="consultant-bench."))
     kb = REPO / "bench" / "out" / "kb.sqlite"
-    if real and not kb.exists():
+    if not kb.exists():
         from consultant.kb.build import build_kb
 
         print(f"building the knowledge base at {kb} ...", flush=True)
@@ -96,12 +94,8 @@ def main() -> int:
         data = config_data(dovecot, BOT, smtp.port, work, kb)
         data["imap"]["idle"] = True
         config.write_text(to_toml(data))
-        if real:
-            cmd = [sys.executable, "-m", "consultant", "--config", str(config), "--log-level", "WARNING", "run"]
-            what = "consultant run (real pipeline)"
-        else:
-            cmd = [sys.executable, str(REPO / "tests/integration/bot_proc.py"), str(config), "--daemon"]
-            what = "stand-in pipeline (consultant.analysis not complete yet)"
+        cmd = [sys.executable, "-m", "consultant", "--config", str(config), "--log-level", "WARNING", "run"]
+        what = "consultant run (real pipeline)"
         with open(work / "daemon.log", "wb") as log:
             proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=REPO)
         # warm-up case: the daemon is up, has opened the KB and is waiting in IDLE

@@ -2,8 +2,6 @@
 
     python bot_proc.py CONFIG [--crash-at recorded|sent|filed]
     python bot_proc.py CONFIG --daemon        # like `consultant run` (bench/latency.py)
-
-Uses the real pipeline when it is complete, else the stand-in (see stand_in.py).
 """
 
 from __future__ import annotations
@@ -16,7 +14,6 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from stand_in import real_pipeline_available, stand_in_consult
 
 from consultant.config import load_config
 from consultant.service import StopSignal, build_consultant, open_knowledge, run_daemon
@@ -34,11 +31,8 @@ def main() -> int:
         if name == args.crash_at:
             os.kill(os.getpid(), signal.SIGKILL)      # no cleanup, no finally: like a power cut
 
-    real = real_pipeline_available()
-    consultant = build_consultant(
-        load_config(args.config),
-        knowledge_factory=open_knowledge if real else (lambda path: (None, None)),
-        consult=None if real else stand_in_consult, checkpoint=checkpoint)
+    consultant = build_consultant(load_config(args.config), knowledge_factory=open_knowledge,
+                                  checkpoint=checkpoint)
     if args.daemon:
         stop = StopSignal()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())

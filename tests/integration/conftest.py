@@ -1,6 +1,5 @@
 """Fixtures: a private Dovecot (session), an aiosmtpd sink (per test), a fresh bot mailbox per
-test, and the consult to drive (the real pipeline with the full knowledge base, or the stand-in
-while parts are missing — see stand_in.py).
+test, and the consult to drive (the real pipeline with the full knowledge base).
 
 Dovecot must be installed (Debian dovecot-imapd + dovecot-lmtpd). Without it these tests skip
 on a developer machine and FAIL in CI (CI=true), so they can never silently not run there.
@@ -19,7 +18,6 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from mailservers import Dovecot, SmtpSink, dovecot_available
-from stand_in import real_pipeline_available, stand_in_consult
 from support import BOT_PASSWORD, PASSWORD_ENV, Mailbox, config_data
 
 from consultant.config import Config, parse_config
@@ -69,31 +67,20 @@ def smtp() -> Iterator[SmtpSink]:
 
 
 @pytest.fixture(scope="session")
-def real_pipeline() -> bool:
-    return real_pipeline_available()
+def kb_path(full_kb_path: Path) -> Path:
+    return full_kb_path
 
 
 @pytest.fixture(scope="session")
-def kb_path(request: pytest.FixtureRequest, real_pipeline: bool, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    if real_pipeline:
-        return Path(request.getfixturevalue("full_kb_path"))
-    return tmp_path_factory.mktemp("nokb") / "kb.sqlite"
+def knowledge_factory() -> Callable[[Path], tuple[Any, Any]]:
+    from consultant.service import open_knowledge
+    return open_knowledge
 
 
 @pytest.fixture(scope="session")
-def knowledge_factory(real_pipeline: bool) -> Callable[[Path], tuple[Any, Any]]:
-    if real_pipeline:
-        from consultant.service import open_knowledge
-        return open_knowledge
-    return lambda path: (None, None)
-
-
-@pytest.fixture(scope="session")
-def consult_fn(real_pipeline: bool) -> Callable[..., Any]:
-    if real_pipeline:
-        from consultant.pipeline import consult
-        return consult
-    return stand_in_consult
+def consult_fn() -> Callable[..., Any]:
+    from consultant.pipeline import consult
+    return consult
 
 
 @pytest.fixture()

@@ -238,14 +238,14 @@ def test_move_fallback_without_move_capability(dovecot, bot, smtp, mailbox, make
     assert mailbox.messages("INBOX") == [] and len(mailbox.messages("Processed")) == 1
 
 
-def test_check_config_and_once_commands(dovecot, bot, smtp, tmp_path, kb_path, capsys, real_pipeline) -> None:  # type: ignore[no-untyped-def]
+def test_check_config_and_once_commands(dovecot, bot, smtp, tmp_path, kb_path, capsys) -> None:  # type: ignore[no-untyped-def]
     cfg = tmp_path / "config.toml"
     data = config_data(dovecot, bot, smtp.port, tmp_path, kb_path)
     cfg.write_text(to_toml(data))
     code = cli_main(["--config", str(cfg), "check-config"])
     out = capsys.readouterr().out
     assert "imap:" in out and "login as" in out and "IDLE" in out and "smtp:" in out
-    assert code == (0 if real_pipeline else 3)          # 3 only for the missing KB without the pipeline
+    assert code == 0
     data["imap"]["password_env"] = "CONSULTANT_TEST_WRONG_PW"
     bad = tmp_path / "bad.toml"
     bad.write_text(to_toml(data))
@@ -259,14 +259,13 @@ def test_check_config_and_once_commands(dovecot, bot, smtp, tmp_path, kb_path, c
     assert '"counts"' in capsys.readouterr().out
     assert cli_main(["--config", str(cfg), "purge", "--older-than-days", "0"]) == 0
     assert "purged data older than 0 days" in capsys.readouterr().out
-    if real_pipeline:   # `once` drives the real pipeline (TODO(stand-in): always, once it is complete)
-        dovecot.deliver(sample("01-loop-colostomy.eml"), rcpt=bot)
-        assert cli_main(["--config", str(cfg), "once"]) == 0
-        assert "answered 1" in capsys.readouterr().out
-        assert len(smtp.wait_for(1)) == 1
-        assert cli_main(["--config", str(cfg), "status"]) == 0
-        out = capsys.readouterr().out
-        assert "answered 1" in out and "outbox: 0 waiting" in out
+    dovecot.deliver(sample("01-loop-colostomy.eml"), rcpt=bot)
+    assert cli_main(["--config", str(cfg), "once"]) == 0
+    assert "answered 1" in capsys.readouterr().out
+    assert len(smtp.wait_for(1)) == 1
+    assert cli_main(["--config", str(cfg), "status"]) == 0
+    out = capsys.readouterr().out
+    assert "answered 1" in out and "outbox: 0 waiting" in out
 
 
 def test_transient_4xx_is_retried_later(dovecot, bot, smtp, mailbox, build) -> None:  # type: ignore[no-untyped-def]
@@ -330,13 +329,10 @@ def test_implicit_tls_and_certificate_check(dovecot, make_config) -> None:  # ty
         Inbox(unverified.imap).open()
 
 
-def test_run_command_answers_and_stops_on_sigterm(dovecot, bot, smtp, tmp_path, kb_path, real_pipeline) -> None:  # type: ignore[no-untyped-def]
+def test_run_command_answers_and_stops_on_sigterm(dovecot, bot, smtp, tmp_path, kb_path) -> None:  # type: ignore[no-untyped-def]
     cfg = tmp_path / "config.toml"
     cfg.write_text(to_toml(config_data(dovecot, bot, smtp.port, tmp_path, kb_path)))
-    if real_pipeline:
-        cmd = [sys.executable, "-m", "consultant", "--config", str(cfg), "run"]
-    else:   # TODO(stand-in): drop once consultant.analysis is complete
-        cmd = [sys.executable, str(HERE / "bot_proc.py"), str(cfg), "--daemon"]
+    cmd = [sys.executable, "-m", "consultant", "--config", str(cfg), "run"]
     log_path = tmp_path / "daemon.log"
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=log)

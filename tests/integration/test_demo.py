@@ -10,11 +10,10 @@ from consultant.config import parse_config
 from consultant.demo import run_demo
 
 
-def test_demo_once_answers_samples(tmp_path: Path, kb_path: Path, consult_fn, knowledge_factory,  # type: ignore[no-untyped-def]
-                                   real_pipeline: bool) -> None:
+def test_demo_once_answers_samples(tmp_path: Path, kb_path: Path, knowledge_factory) -> None:  # type: ignore[no-untyped-def]
     base = parse_config({"kb": {"path": str(kb_path)}}, tmp_path)
     out = io.StringIO()
-    code = run_demo(base, once=True, out=out, consult=None if real_pipeline else consult_fn,
+    code = run_demo(base, once=True, out=out, consult=None,
                     knowledge_factory=knowledge_factory)
     text = out.getvalue()
     assert code == 0

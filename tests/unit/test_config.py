@@ -203,3 +203,14 @@ def test_oauth_refresh_errors(tmp_path: Path, token_server: str) -> None:
     with pytest.raises(ConfigError) as info:
         TokenSource(c.imap.oauth, "imap.oauth", env={}).token()
     assert info.value.key == "imap.oauth.refresh_token_env"
+
+
+def test_authentication_settings_reach_the_pipeline(tmp_path: Path) -> None:
+    c = cfg(tmp_path, consult={"authentication": {"require": True, "authserv_id": "mx.clinic.example"}})
+    s = c.consult_settings()
+    assert s.require_authentication is True and s.authserv_id == "mx.clinic.example"
+    off = cfg(tmp_path, consult={"authentication": {"authserv_id": "mx.clinic.example"}}).consult_settings()
+    assert off.require_authentication is False and off.authserv_id == "mx.clinic.example"
+    assert cfg(tmp_path).consult_settings().authserv_id is None
+    with pytest.raises(ConfigError, match="authserv_id"):
+        cfg(tmp_path, consult={"authentication": {"require": True, "authserv_id": ""}})
