@@ -90,10 +90,17 @@ def consult(
         thread_codes=thread_codes,
         notes=case.notes + tuple(a.note for a in case.attachments if a.note),
     )
-    if not findings.codes and not findings.suggestions and not escalation_reasons(case.text):
+    unread_documents = any(a.note and not a.content_type.startswith("image/") for a in case.attachments)
+    nothing_found = not findings.codes and not findings.suggestions and not unread_documents
+    if nothing_found and not escalation_reasons(case.text):
         # Not a coding case (a newsletter, a thank-you, a lunch invitation): no reply, logged.
         return Skip(case, "no coding question: no code or clinical term found")
-    rendered = render_reply(findings, subject=case.subject, templates_dir=settings.templates_dir)
+    rendered = render_reply(
+        findings,
+        subject=case.subject,
+        templates_dir=settings.templates_dir,
+        forwarded=bool(settings.escalation_address),
+    )
     reply = compose_reply(
         case, rendered, from_addr=settings.bot_address, message_id_domain=settings.message_id_domain
     )

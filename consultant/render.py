@@ -155,7 +155,7 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}" + ("" if n == 1 else "s")
 
 
-def summary_line(f: Findings) -> str:
+def summary_line(f: Findings, forwarded: bool = True) -> str:
     errors = sum(1 for i in f.issues if i.severity == ERROR)
     warnings = sum(1 for i in f.issues if i.severity == WARNING)
     parts = []
@@ -177,7 +177,7 @@ def summary_line(f: Findings) -> str:
         parts.append(_plural(len(f.suggestions), "suggested code"))
     line = "; ".join(parts) + "."
     if f.escalate:
-        line += " Forwarded to a human coder."
+        line += " Forwarded to a human coder." if forwarded else " Needs a human coder's review."
     return line[0].upper() + line[1:]
 
 
@@ -238,11 +238,11 @@ def date_source_words(source: str) -> str:
     return "not stated in your message, so today's date was used"
 
 
-def view_model(f: Findings, subject: str) -> dict[str, Any]:
+def view_model(f: Findings, subject: str, forwarded: bool = True) -> dict[str, Any]:
     """Plain values for the templates; all wording decisions that are not layout live here."""
     return {
         "subject": subject,
-        "summary": summary_line(f),
+        "summary": summary_line(f, forwarded),
         "issues": [
             {
                 "severity": i.severity,
@@ -268,6 +268,7 @@ def view_model(f: Findings, subject: str) -> dict[str, Any]:
         "date_source": date_source_words(f.date_source),
         "releases": [_release_line(r, f.date_of_service) for r in f.releases],
         "escalate": f.escalate,
+        "forwarded": forwarded,
         "escalation_reasons": list(f.escalation_reasons),
         "thread_codes": list(f.thread_codes),
         "notes": [short_phrase(n, 200) for n in f.notes],
@@ -296,11 +297,17 @@ def _environment(override: str | None) -> jinja2.Environment:
 
 
 def render_reply(
-    findings: Findings, *, subject: str, templates_dir: Path | None = None
+    findings: Findings,
+    *,
+    subject: str,
+    templates_dir: Path | None = None,
+    forwarded: bool = True,
 ) -> RenderedReply:
-    """Render the reply for one case. `templates_dir` overrides the bundled templates file by file."""
+    """Render the reply for one case. `templates_dir` overrides the bundled templates file by file;
+    `forwarded` says whether an escalated case really goes to a human (an escalation address is
+    configured) or the reply can only say that it needs one."""
     env = _environment(str(templates_dir) if templates_dir else None)
-    model = view_model(findings, subject)
+    model = view_model(findings, subject, forwarded)
     try:
         text = env.get_template(TEXT_TEMPLATE).render(model)
         html = env.get_template(HTML_TEMPLATE).render(model)

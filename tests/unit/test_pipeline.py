@@ -1,0 +1,85 @@
+"""The pure core end to end: raw bytes in, Skip or Answer out, on the full knowledge base."""
+
+from __future__ import annotations
+
+from datetime import date
+from email.message import EmailMessage
+
+import pytest
+
+from consultant.analysis.suggest import SuggestIndex
+from consultant.pipeline import Answer, ConsultSettings, Skip, consult
+
+BOT = "consult@clinic.example"
+
+
+def raw_mail(body: str, *, attachment: tuple[str, str, bytes] | None = None, **headers: str) -> bytes:
+    msg = EmailMessage()
+    msg["From"] = headers.pop("From", "Coder <coder@clinic.example>")
+    msg["To"] = BOT
+    msg["Subject"] = headers.pop("Subject", "case")
+    msg["Message-ID"] = "<case-1@clinic.example>"
+    for name, value in headers.items():
+        msg[name.replace("_", "-")] = value
+    msg.set_content(body)
+    if attachment:
+        ctype, name, data = attachment
+        maintype, subtype = ctype.split("/")
+        msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=name)
+    return msg.as_bytes()
+
+
+@pytest.fixture(scope="module")
+def index(full_book):  # type: ignore[no-untyped-def]
+    return SuggestIndex.load(full_book)
+
+
+def run(raw: bytes, book, index, **settings) -> Skip | Answer:  # type: ignore[no-untyped-def]
+    return consult(
+        raw, book=book, index=index, settings=ConsultSettings(bot_address=BOT, **settings),
+        today=date(2026, 11, 24),
+    )
+
+
+def test_a_case_with_codes_is_answered_in_the_thread(full_book, index) -> None:  # type: ignore[no-untyped-def]
+    out = run(raw_mail("Can I bill 44320 with 44140? Dx C18.7, DOS 11/18/2026."), full_book, index)
+    assert isinstance(out, Answer)
+    assert out.reply["In-Reply-To"] == "<case-1@clinic.example>"
+    assert {v.code for v in out.findings.codes} == {"44320", "44140", "C18.7"}
+
+
+def test_mail_with_nothing_to_code_is_skipped_with_a_reason(full_book, index) -> None:  # type: ignore[no-untyped-def]
+    out = run(raw_mail("Thanks a lot, see you at lunch tomorrow."), full_book, index)
+    assert isinstance(out, Skip) and out.reason.startswith("no coding question")
+
+
+def test_an_unreadable_document_is_answered_not_skipped(full_book, index) -> None:  # type: ignore[no-untyped-def]
+    scanned = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+    out = run(raw_mail("See attached.", attachment=("application/pdf", "note.pdf", scanned)), full_book, index)
+    assert isinstance(out, Answer)
+    assert out.findings.notes, "the reply must say the attachment was not read"
+
+
+def test_a_payer_question_without_codes_is_escalated(full_book, index) -> None:  # type: ignore[no-untyped-def]
+    out = run(raw_mail("Will Aetna need prior authorization for this?"), full_book, index,
+              escalation_address="lead@clinic.example")
+    assert isinstance(out, Answer) and out.findings.escalate
+    assert out.escalation is not None and out.escalation["To"] == "lead@clinic.example"
+
+
+def test_escalation_without_an_address_does_not_claim_forwarding(full_book, index) -> None:  # type: ignore[no-untyped-def]
+    out = run(raw_mail("Will Aetna need prior authorization for this?"), full_book, index)
+    assert isinstance(out, Answer) and out.escalation is None
+    text = out.reply.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert "Forwarded to a human coder" not in text and "human coder" in text
+
+
+def test_required_authentication_refuses_a_forged_sender(full_book, index) -> None:  # type: ignore[no-untyped-def]
+    raw = raw_mail("Can I bill 44320 with 44140?",
+                   Authentication_Results="mx.clinic.example; dmarc=fail header.from=clinic.example")
+    out = run(raw, full_book, index, require_authentication=True, authserv_id="mx.clinic.example")
+    assert isinstance(out, Skip) and "not authenticated" in out.reason
+    ok = raw_mail("Can I bill 44320 with 44140?",
+                  Authentication_Results="mx.clinic.example; dmarc=pass header.from=clinic.example")
+    assert isinstance(run(ok, full_book, index, require_authentication=True,
+                          authserv_id="mx.clinic.example"), Answer)
