@@ -11,6 +11,12 @@ One pass over the watched folder (`Consultant.process_pass`):
 Because the reply is recorded before sending and the original is filed only after sending,
 a crash anywhere leads to neither a lost case nor a second reply (see consultant.state).
 
+Logging: every message handled gets exactly ONE outcome line (INFO; WARNING when it goes to a
+human) naming mailbox, UID, Message-ID, outcome, codes count or reason, and milliseconds, with
+the same as JSON fields (`--log-format json`). A server fault gets one WARNING when it starts
+and one INFO when it is over; repeats in between go to DEBUG. Nothing from the message's
+subject or body is ever logged, nor the text of an exception raised while analysing it.
+
 The daemon (`run_daemon`) is ONE APScheduler BackgroundScheduler with one job per mailbox
 (max_instances=1, coalesce=True). Each run of the job does a pass and, where the server
 advertises IDLE, then waits in IDLE (passes on every wake-up) until just before its next
@@ -25,6 +31,7 @@ import os
 import re
 import threading
 import time
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -42,7 +49,7 @@ from consultant.errors import (
     StateError,
     TransientDeliveryError,
 )
-from consultant.mail.inbox import Envelope, Inbox
+from consultant.mail.inbox import CommandRefused, Envelope, Inbox
 from consultant.mail.outbox import Outbox, backoff_seconds
 from consultant.state import (
     ANSWERED,
@@ -168,6 +175,30 @@ class PassReport:
     reasons: list[str] = field(default_factory=list)
 
 
+def _where(e: BaseException) -> str:
+    """Where an exception was raised (type, file:line, function) without its message, which
+    may quote the text being analysed."""
+    frames = traceback.extract_tb(e.__traceback__)
+    if not frames:
+        return type(e).__name__
+    f = frames[-1]
+    path = Path(f.filename)
+    short = "/".join(path.parts[path.parts.index("consultant"):]) if "consultant" in path.parts else path.name
+    return f"{type(e).__name__} at {short}:{f.lineno} in {f.name}"
+
+
+def _redacted_traceback(e: BaseException) -> str:
+    """The traceback's frames and the exception type, without the exception's message."""
+    return "".join(traceback.format_tb(e.__traceback__)) + type(e).__name__ + " (message withheld)"
+
+
+def _fault_kind(e: BaseException) -> str:
+    """What makes two delivery failures 'the same fault' (for one log line per fault)."""
+    code = re.search(r"\b([45]\d\d)\b", str(e))
+    cause = type(e.__cause__).__name__ if e.__cause__ is not None else type(e).__name__
+    return f"{cause}:{code.group(1) if code else ''}"
+
+
 def _local_today(clock: Callable[[], datetime]) -> date:
     return clock().astimezone().date()
 
@@ -199,6 +230,18 @@ class Consultant:
         self.checkpoint = checkpoint or (lambda name: None)
         self.settings = config.consult_settings()
         self.bot_address = config.bot_address
+        self._smtp_fault: tuple[str, float] | None = None     # (kind, since) while SMTP fails
+        self._file_fault: str | None = None                   # the refusal while filing fails
+
+    def _outcome(self, env: Envelope, folder: str, message_id: str, outcome: str, t0: float, *,
+                 codes: int | None = None, reason: str | None = None, level: int = logging.INFO,
+                 note: str = "") -> None:
+        """THE one line per message (see the module doc)."""
+        ms = (time.perf_counter() - t0) * 1000
+        detail = f"{codes} codes" if codes is not None else (reason or "-")
+        log.log(level, "%s UID %d %s: %s (%s)%s in %.0f ms", folder, env.uid, message_id, outcome, detail,
+                note, ms, extra={"mailbox": folder, "uid": env.uid, "message_id": message_id, "outcome": outcome,
+                                 "codes": codes, "reason": reason, "ms": round(ms, 1)})
 
     # ------------------------------------------------------------------ one pass
     def process_pass(self) -> PassReport:
@@ -233,6 +276,7 @@ class Consultant:
 
     def _handle(self, folder: str, uidvalidity: int, env: Envelope, report: PassReport) -> bool:
         """One message; returns False when it is not settled (another process holds it)."""
+        t0 = time.perf_counter()
         raw: bytes | None = None
         limit = self.config.consult.max_message_bytes
         message_id = env.message_id
@@ -242,61 +286,73 @@ class Consultant:
             else:
                 raw = self.inbox.fetch(env.uid)
                 if raw is None:
+                    log.debug("%s UID %d: expunged before it was fetched", folder, env.uid)
                     return True
                 message_id = _synthetic_id(raw)    # the same id parse_message gives the case
         claim = self.ledger.claim(message_id, folder, uidvalidity, env.uid, size=env.size)
         if claim.action == "busy":
             report.busy += 1
+            log.debug("%s UID %d %s: held by another process", folder, env.uid, message_id)
             return False
         if claim.action == "done":
             row = claim.row
             if row is not None and (row.mailbox, row.uidvalidity, row.uid) != (folder, uidvalidity, env.uid):
                 # the same Message-ID again (a duplicate delivery): already handled, never answered twice
-                log.info("UID %d %s: duplicate of a message handled before; moved, not answered",
-                         env.uid, message_id)
-                self.inbox.move(env.uid, self.imap.processed_folder)
+                self._outcome(env, folder, message_id, "duplicate", t0,
+                              reason="handled before as the same Message-ID", note=" moved, not answered")
+                try:
+                    self.inbox.move(env.uid, self.imap.processed_folder)
+                except CommandRefused as e:
+                    self._note_file_fault(e)
             return True
         if claim.action == "resume":
-            log.info("UID %d %s: outcome recorded earlier; sending and filing only", env.uid, message_id)
+            row = claim.row
+            self._outcome(env, folder, message_id, "resumed", t0,
+                          reason=f"{row.status if row else 'outcome'} recorded earlier; sending and filing only")
             return True
         if env.size > limit:
             reason = f"too large: {env.size} bytes > max_message_bytes {limit}"
             self.ledger.record_outcome(message_id, status=FAILED, reason=reason,
                                        destination=self.imap.failed_folder)
             report.failed += 1
-            log.warning("UID %d %s: not fetched, %s; moved to %s for a human",
-                        env.uid, message_id, reason, self.imap.failed_folder)
+            self._outcome(env, folder, message_id, FAILED, t0, reason=reason, level=logging.WARNING,
+                          note=f" not fetched; for a human in {self.imap.failed_folder}")
             return True
         if raw is None:
             raw = self.inbox.fetch(env.uid)
         if raw is None:
             self.ledger.release(message_id)          # expunged meanwhile
+            log.debug("%s UID %d %s: expunged before it was fetched", folder, env.uid, message_id)
             return True
-        self._decide(message_id, env, raw, report)
+        log.debug("%s UID %d %s: fetched %d bytes", folder, env.uid, message_id, len(raw))
+        self._decide(message_id, folder, env, raw, report, t0)
         return True
 
-    def _decide(self, message_id: str, env: Envelope, raw: bytes, report: PassReport) -> None:
+    def _decide(self, message_id: str, folder: str, env: Envelope, raw: bytes, report: PassReport,
+                t0: float) -> None:
         from consultant.pipeline import Skip
 
-        t0 = time.perf_counter()
         thread_codes = self.ledger.codes_for_thread(_thread_ids(env.header or raw))
         try:
             book, index = self.knowledge.current()
             outcome = self._consult(raw, book=book, index=index, settings=self.settings,
                                     today=_local_today(self.clock), thread_codes=thread_codes)
-        except Exception as e:   # a bug or an unusable KB must not lose the mail: a human gets it
-            log.exception("UID %d %s: consult failed (%s); moved to %s", env.uid, message_id,
-                          type(e).__name__, self.imap.failed_folder)
-            self.ledger.record_outcome(message_id, status=FAILED, reason=f"internal error: {type(e).__name__}",
+        except Exception as e:  # noqa: BLE001 - a bug or an unusable KB must not lose the mail: a human gets it
+            # never the exception's text: it may quote the case (see _where)
+            reason = f"internal error: {_where(e)}"
+            self.ledger.record_outcome(message_id, status=FAILED, reason=reason,
                                        raw=raw, destination=self.imap.failed_folder)
             report.failed += 1
+            self._outcome(env, folder, message_id, FAILED, t0, reason=reason, level=logging.ERROR,
+                          note=f" for a human in {self.imap.failed_folder}")
+            log.debug("traceback of the internal error:\n%s", _redacted_traceback(e))
             return
         if isinstance(outcome, Skip):
             self.ledger.record_outcome(message_id, status=SKIPPED, reason=outcome.reason, raw=raw,
                                        destination=self.imap.processed_folder)
             report.skipped += 1
             report.reasons.append(outcome.reason)
-            log.info("UID %d %s: not answered: %s", env.uid, message_id, outcome.reason)
+            self._outcome(env, folder, message_id, SKIPPED, t0, reason=outcome.reason)
             return
         sender = outcome.case.sender
         rate = self.config.consult.rate_limit_per_hour
@@ -306,8 +362,8 @@ class Consultant:
                                        destination=self.imap.failed_folder)
             report.skipped += 1
             report.reasons.append(reason)
-            log.warning("UID %d %s: not answered: %s; moved to %s", env.uid, message_id, reason,
-                        self.imap.failed_folder)
+            self._outcome(env, folder, message_id, SKIPPED, t0, reason=reason, level=logging.WARNING,
+                          note=f" for a human in {self.imap.failed_folder}")
             return
         findings = outcome.findings
         codes = [v.code for v in findings.codes] + [s.code for s in findings.suggestions]
@@ -318,8 +374,8 @@ class Consultant:
         self.ledger.record_outcome(message_id, status=status, codes=codes, raw=raw, sender=sender,
                                    destination=self.imap.processed_folder, outgoing=outgoing)
         report.answered += 1
-        log.info("UID %d %s: %s, codes=%s, reply %s queued in %.0f ms", env.uid, message_id, status,
-                 " ".join(dict.fromkeys(codes)) or "-", outgoing[0].message_id, (time.perf_counter() - t0) * 1000)
+        self._outcome(env, folder, message_id, status, t0, codes=len(dict.fromkeys(codes)),
+                      note=f" reply {outgoing[0].message_id} queued")
         self.checkpoint("recorded")
 
     # ------------------------------------------------------------------ outbox
@@ -335,17 +391,30 @@ class Consultant:
         return sent
 
     def _send_one(self, row: OutboxRow, report: PassReport) -> int:
-        if not self.ledger.lease_outbox(row.id):
+        lease = self.ledger.lease_outbox(row.id)
+        if not lease:
             return 0
+        if lease == "in-doubt":
+            log.warning("outbox %s (%s for %s): an earlier attempt was cut off before its result was "
+                        "recorded; sending again with the same Message-ID", row.message_id, row.kind,
+                        row.case_message_id)
         t0 = time.perf_counter()
+        log.debug("outbox %s (%s for %s): sending", row.message_id, row.kind, row.case_message_id)
         try:
-            self.outbox.send(row.raw, row.mail_from, row.recipients)
+            self.outbox.send(row.raw, row.mail_from, row.recipients,
+                             on_accepted=lambda: self.ledger.mark_sent(row.id))
         except TransientDeliveryError as e:
             delay = backoff_seconds(row.attempts + 1)
             self.ledger.mark_retry(row.id, str(e), delay)
             report.deferred += 1
-            log.warning("outbox %s (%s for %s): attempt %d deferred: %s; next try in %.0f s",
-                        row.message_id, row.kind, row.case_message_id, row.attempts + 1, e, delay)
+            kind = _fault_kind(e)
+            if self._smtp_fault is None or self._smtp_fault[0] != kind:
+                since = self._smtp_fault[1] if self._smtp_fault else time.monotonic()
+                self._smtp_fault = (kind, since)
+                log.warning("SMTP fault: %s; replies stay queued and are retried with backoff", e)
+            else:
+                log.debug("outbox %s (%s for %s): attempt %d deferred: %s; next try in %.0f s",
+                          row.message_id, row.kind, row.case_message_id, row.attempts + 1, e, delay)
             return 0
         except PermanentDeliveryError as e:
             case_id = self.ledger.mark_undeliverable(row.id, str(e))
@@ -355,10 +424,13 @@ class Consultant:
                       row.message_id, row.kind, case_id, e, self.imap.failed_folder)
             self._notify_undeliverable(case_id, row.raw, str(e), row.kind)
             return 0
-        self.ledger.mark_sent(row.id)
         report.sent += 1
-        log.info("outbox %s (%s for %s) sent in %.0f ms", row.message_id, row.kind, row.case_message_id,
-                 (time.perf_counter() - t0) * 1000)
+        if self._smtp_fault is not None:
+            log.info("SMTP works again after %.1f s: queued replies are going out",
+                     time.monotonic() - self._smtp_fault[1])
+            self._smtp_fault = None
+        log.debug("outbox %s (%s for %s) sent in %.0f ms", row.message_id, row.kind, row.case_message_id,
+                  (time.perf_counter() - t0) * 1000)
         self.checkpoint("sent")
         return 1
 
@@ -387,23 +459,48 @@ class Consultant:
         for row in self.ledger.unfiled():
             if row.mailbox != self.imap.folder:
                 continue
-            uids = self._locate(row, sel.uidvalidity if sel else None)
-            if row.status in (ANSWERED, ESCALATED):
-                for uid in uids:
-                    self.inbox.flag_answered(uid)
-                for out in self.ledger.outbox_for(row.message_id):
-                    if out.kind == "reply":
-                        self.inbox.append(self.imap.sent_folder, out.raw, flags=(b"\\Seen",))
-            destination = row.destination or self.imap.processed_folder
-            for uid in uids:
-                self.inbox.move(uid, destination)
-            self.checkpoint("filed")
-            self.ledger.mark_filed(row.message_id)
+            try:
+                destination = self._file_one(row, sel.uidvalidity if sel else None)
+            except CommandRefused as e:     # e.g. MOVE refused: keep it unfiled, try again next pass
+                self._note_file_fault(e)
+                continue
             filed += 1
             report.filed += 1
-            log.info("%s %s: filed in %s (UID %s)", row.status, row.message_id, destination,
-                     ",".join(map(str, uids)) or "gone")
+            log.debug("%s %s: filed in %s", row.status, row.message_id, destination)
+        if filed:
+            if self._file_fault is not None:
+                log.info("IMAP filing works again: %d messages filed", filed)
+                self._file_fault = None
+            self.ledger.scrub()
         return filed
+
+    def _file_one(self, row: MessageRow, uidvalidity: int | None) -> str:
+        uids = self._locate(row, uidvalidity)
+        if row.status in (ANSWERED, ESCALATED):
+            for uid in uids:
+                self.inbox.flag_answered(uid)
+            log.debug("%s: flagged \\Answered (UID %s)", row.message_id, ",".join(map(str, uids)) or "gone")
+            for out in self.ledger.outbox_for(row.message_id):
+                if out.kind == "reply" and not out.copied:
+                    self.inbox.append(self.imap.sent_folder, out.raw, flags=(b"\\Seen",))
+                    self.ledger.mark_copied(out.id)
+                    log.debug("%s: reply copied to %s", row.message_id, self.imap.sent_folder)
+        destination = row.destination or self.imap.processed_folder
+        for uid in uids:
+            self.inbox.move(uid, destination)
+        log.debug("%s: moved to %s", row.message_id, destination)
+        self.checkpoint("filed")
+        self.ledger.mark_filed(row.message_id)
+        return destination
+
+    def _note_file_fault(self, e: CommandRefused) -> None:
+        text = str(e)
+        if self._file_fault != text:
+            self._file_fault = text
+            log.warning("%s; the message stays where it is (answered, nothing lost) and filing is "
+                        "retried on every pass", text)
+        else:
+            log.debug("%s (again)", text)
 
     def _locate(self, row: MessageRow, uidvalidity: int | None) -> list[int]:
         if uidvalidity is not None and row.uidvalidity == uidvalidity:
@@ -425,11 +522,13 @@ class Consultant:
         Without IDLE it returns after the pass (the scheduler polls). A dropped connection is
         re-opened with exponential backoff within the run; a refused login waits for the next run.
         """
+        failures = 0
         while not stop.is_set() and time.monotonic() < until:
             try:
                 if not self.inbox.connected:
                     self.inbox.connect_with_retry(stop.event, deadline=until)
                 self._pass_until_quiet(stop)
+                failures = 0
                 if self.imap.idle and self.inbox.supports_idle():
                     self._idle_until(stop, until)
                 return
@@ -438,8 +537,11 @@ class Consultant:
                 self.inbox.close()
                 return
             except MailboxError as e:
-                log.warning("IMAP trouble: %s; reconnecting", e)
+                self.inbox.note_fault(f"IMAP trouble: {e}; reconnecting")
                 self.inbox.close()
+                failures += 1
+                if failures > 1:     # connects but fails again at once: back off, do not spin
+                    stop.wait(min(30.0, 0.5 * 2 ** (failures - 2)))
             except StateError as e:
                 log.error("state database trouble: %s", e)
                 return
@@ -507,7 +609,13 @@ def run_daemon(consultant: Consultant, stop: StopSignal) -> None:
     margin = min(0.25, interval / 10)
 
     def job() -> None:
-        consultant.watch(stop, until=time.monotonic() + interval - margin)
+        try:
+            consultant.watch(stop, until=time.monotonic() + interval - margin)
+        except Exception as e:  # noqa: BLE001 - a bug: log where (never the message text), close, next run
+            log.error("pass aborted by an internal error: %s; the connection is re-opened on the next run",
+                      _where(e))
+            log.debug("traceback:\n%s", _redacted_traceback(e))
+            consultant.inbox.close()
 
     scheduler = BackgroundScheduler(executors={"default": ThreadPoolExecutor(max_workers=1)},
                                     timezone=UTC)

@@ -12,8 +12,15 @@ true across crashes, restarts, two processes on one mailbox and UIDVALIDITY rese
 * a mailbox cursor (UIDVALIDITY + last UID) says where the next search starts; when
   UIDVALIDITY changes the search starts again at 0 and Message-IDs de-duplicate.
 
-No body text is stored unless `keep_bodies`; a SHA-256 of the raw message is. Senders are
-stored only as a keyed hash (for rate limiting).
+No body text is kept unless `keep_bodies`; a SHA-256 of the raw message is. Senders are
+stored only as a keyed hash (for rate limiting). A queued mail must be kept until it is sent
+and copied to Sent; once its case is filed its bytes are blanked, with `secure_delete` on and
+the WAL truncated, so no patient text stays in the files (`scrub`).
+
+A send is "in doubt" when the process that leased it died before recording the result: the
+server may or may not have accepted it. It is sent again with the same Message-ID (the
+receiving side can recognise the copy) and logged; the window is the time between the
+server's 250 and the ledger's commit, well under a millisecond.
 """
 
 from __future__ import annotations
@@ -38,7 +45,7 @@ log = logging.getLogger(__name__)
 CLAIMED, ANSWERED, SKIPPED, FAILED, WAITING, ESCALATED = (
     "claimed", "answered", "skipped", "failed", "waiting", "escalated")
 STATUSES = (CLAIMED, ANSWERED, SKIPPED, FAILED, WAITING, ESCALATED)
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS cursor (
@@ -80,10 +87,12 @@ CREATE TABLE IF NOT EXISTS outbox (
     attempts         INTEGER NOT NULL DEFAULT 0,
     next_attempt     REAL NOT NULL,
     lease_until      REAL,
+    lease_owner      TEXT,
     created_at       REAL NOT NULL,
     sent_at          REAL,
     failed_at        REAL,
-    last_error       TEXT
+    last_error       TEXT,
+    copied_at        REAL
 );
 CREATE INDEX IF NOT EXISTS outbox_case ON outbox (case_message_id);
 CREATE TABLE IF NOT EXISTS sender_event (
@@ -141,6 +150,7 @@ class OutboxRow:
     recipients: tuple[str, ...]
     raw: bytes
     attempts: int
+    copied: bool = False
 
 
 @dataclass(frozen=True)
@@ -200,14 +210,23 @@ class Ledger:
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=NORMAL")
             self._conn.execute("PRAGMA busy_timeout=30000")
+            self._conn.execute("PRAGMA secure_delete=ON")     # freed pages are zeroed, not left behind
             version = self._conn.execute("PRAGMA user_version").fetchone()[0]
-            if version not in (0, SCHEMA_VERSION):
+            if version not in (0, 1, SCHEMA_VERSION):
                 raise StateError(f"state database {self.path} has schema version {version}, this "
                                  f"program writes {SCHEMA_VERSION}: move it aside and restart")
+            if version == 1:
+                self._migrate_1_to_2()
             self._conn.executescript(SCHEMA)
         except (sqlite3.Error, OSError) as e:
             raise StateError(f"state database {self.path} cannot be opened ({e}): check the "
                              "[state] path and its folder's permissions") from e
+
+    def _migrate_1_to_2(self) -> None:
+        have = {r[1] for r in self._conn.execute("PRAGMA table_info(outbox)")}
+        for column, kind in (("lease_owner", "TEXT"), ("copied_at", "REAL")):
+            if column not in have:
+                self._conn.execute(f"ALTER TABLE outbox ADD COLUMN {column} {kind}")
 
     def close(self) -> None:
         with self._lock:
@@ -364,11 +383,28 @@ class Ledger:
                       (status, reason, destination, self.clock(), message_id))
 
     def mark_filed(self, message_id: str) -> None:
-        """The original is flagged and moved: nothing more to do in IMAP for it."""
+        """The original is flagged and moved: nothing more to do in IMAP for it. The bytes of
+        its finished mails are blanked unless `keep_bodies` (they hold patient text)."""
         now = self.clock()
         with self._tx() as c:
             c.execute("UPDATE message SET filed_at = ?, owner = NULL, updated_at = ? WHERE message_id = ?",
                       (now, now, message_id))
+            if not self.keep_bodies:
+                c.execute("UPDATE outbox SET raw = X'' WHERE case_message_id = ? AND "
+                          "(sent_at IS NOT NULL OR failed_at IS NOT NULL)", (message_id,))
+
+    def mark_copied(self, outbox_id: int) -> None:
+        """The reply is in the Sent folder (so a retried filing does not copy it twice)."""
+        with self._tx() as c:
+            c.execute("UPDATE outbox SET copied_at = ? WHERE id = ?", (self.clock(), outbox_id))
+
+    def scrub(self) -> None:
+        """Fold the WAL into the database and truncate it, so blanked bytes are gone from both files."""
+        with self._lock:
+            try:
+                self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            except sqlite3.Error as e:          # busy with another process: the next pass does it
+                log.debug("state checkpoint skipped: %s", e)
 
     def unfiled(self) -> list[MessageRow]:
         """Decided messages whose mails are all sent (or failed) but which are not filed yet."""
@@ -404,7 +440,20 @@ class Ledger:
         return int(rows[0][0])
 
     # ------------------------------------------------------------------ outbox
+    def _free_dead_leases(self) -> None:
+        """A lease held by a process that died (same host, pid gone) is given up at once,
+        not after it expires: a restarted daemon sends the reply without a 2-minute stall."""
+        now = self.clock()
+        held = self._query("SELECT id, lease_owner FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL "
+                           "AND lease_until >= ? AND lease_owner IS NOT NULL AND lease_owner != ?",
+                           (now, self.owner))
+        dead = [i for i, owner in held if not _owner_alive(owner)]
+        if dead:
+            with self._tx() as c:
+                c.executemany("UPDATE outbox SET lease_until = NULL WHERE id = ?", [(i,) for i in dead])
+
     def due_outbox(self, limit: int = 50) -> list[OutboxRow]:
+        self._free_dead_leases()
         now = self.clock()
         rows = self._query(
             "SELECT id, case_message_id, message_id, kind, mail_from, recipients, raw, attempts FROM outbox "
@@ -414,29 +463,36 @@ class Ledger:
 
     def outbox_for(self, case_message_id: str) -> list[OutboxRow]:
         rows = self._query(
-            "SELECT id, case_message_id, message_id, kind, mail_from, recipients, raw, attempts FROM outbox "
-            "WHERE case_message_id = ? ORDER BY id", (case_message_id,))
-        return [OutboxRow(r[0], r[1], r[2], r[3], r[4], tuple(json.loads(r[5])), r[6], r[7]) for r in rows]
+            "SELECT id, case_message_id, message_id, kind, mail_from, recipients, raw, attempts, "
+            "copied_at IS NOT NULL FROM outbox WHERE case_message_id = ? ORDER BY id", (case_message_id,))
+        return [OutboxRow(r[0], r[1], r[2], r[3], r[4], tuple(json.loads(r[5])), r[6], r[7], bool(r[8]))
+                for r in rows]
 
     def next_outbox_due(self) -> float | None:
+        self._free_dead_leases()
         rows = self._query("SELECT MIN(MAX(next_attempt, COALESCE(lease_until, 0))) FROM outbox "
                            "WHERE sent_at IS NULL AND failed_at IS NULL")
         return rows[0][0]
 
-    def lease_outbox(self, outbox_id: int, seconds: float = 120.0) -> bool:
-        """Take one queued mail for sending; False when another process has it or it is done."""
+    def lease_outbox(self, outbox_id: int, seconds: float = 120.0) -> str | None:
+        """Take one queued mail for sending: "new", or "in-doubt" when an earlier attempt was cut
+        off before its result was recorded (see the module doc); None when another process has
+        it or it is done."""
         now = self.clock()
         with self._tx() as c:
-            return c.execute(
-                "UPDATE outbox SET lease_until = ?, attempts = attempts + 1 WHERE id = ? AND sent_at IS NULL "
-                "AND failed_at IS NULL AND (lease_until IS NULL OR lease_until < ?)",
-                (now + seconds, outbox_id, now)).rowcount == 1
+            row = c.execute("SELECT lease_owner FROM outbox WHERE id = ? AND sent_at IS NULL AND failed_at IS NULL "
+                            "AND (lease_until IS NULL OR lease_until < ?)", (outbox_id, now)).fetchone()
+            if row is None:
+                return None
+            c.execute("UPDATE outbox SET lease_until = ?, lease_owner = ?, attempts = attempts + 1 WHERE id = ?",
+                      (now + seconds, self.owner, outbox_id))
+        return "new" if row[0] is None else "in-doubt"
 
     def mark_sent(self, outbox_id: int) -> None:
         now = self.clock()
         with self._tx() as c:
-            c.execute("UPDATE outbox SET sent_at = ?, lease_until = NULL, last_error = NULL WHERE id = ?",
-                      (now, outbox_id))
+            c.execute("UPDATE outbox SET sent_at = ?, lease_until = NULL, lease_owner = NULL, last_error = NULL "
+                      "WHERE id = ?", (now, outbox_id))
             case_id = c.execute("SELECT case_message_id FROM outbox WHERE id = ?", (outbox_id,)).fetchone()[0]
             pending = c.execute("SELECT COUNT(*) FROM outbox WHERE case_message_id = ? AND sent_at IS NULL "
                                 "AND failed_at IS NULL", (case_id,)).fetchone()[0]
@@ -446,14 +502,16 @@ class Ledger:
 
     def mark_retry(self, outbox_id: int, error: str, delay: float) -> None:
         with self._tx() as c:
-            c.execute("UPDATE outbox SET next_attempt = ?, lease_until = NULL, last_error = ? WHERE id = ?",
+            c.execute("UPDATE outbox SET next_attempt = ?, lease_until = NULL, lease_owner = NULL, last_error = ? "
+                      "WHERE id = ?",
                       (self.clock() + delay, error[:500], outbox_id))
 
     def mark_undeliverable(self, outbox_id: int, error: str) -> str:
         """A 5xx: never retried; the case becomes failed. Returns the case's Message-ID."""
         now = self.clock()
         with self._tx() as c:
-            c.execute("UPDATE outbox SET failed_at = ?, lease_until = NULL, last_error = ? WHERE id = ?",
+            c.execute("UPDATE outbox SET failed_at = ?, lease_until = NULL, lease_owner = NULL, last_error = ? "
+                      "WHERE id = ?",
                       (now, error[:500], outbox_id))
             case_id = c.execute("SELECT case_message_id FROM outbox WHERE id = ?", (outbox_id,)).fetchone()[0]
             c.execute("UPDATE message SET status = 'failed', reason = ?, updated_at = ? WHERE message_id = ?",

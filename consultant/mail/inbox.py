@@ -4,8 +4,14 @@ flag, move, append, and wait in IDLE.
 One injectable seam: `Inbox(cfg, connect=...)`. The default `connect_imap` opens a socket with
 timeouts, TLS (implicit or STARTTLS) with certificate and host-name checks, and logs in with a
 password or XOAUTH2. Library errors are wrapped where they enter: a refused login is
-`MailboxAuthError` (not retried: fix the credentials), anything else `MailboxError` (the
-connection is dropped and re-opened with backoff by `connect_with_retry`).
+`MailboxAuthError` (not retried: fix the credentials); a command the server answers NO or BAD
+is `CommandRefused` (the connection is fine and kept: e.g. a MOVE into a folder we may not
+write); anything else `MailboxError` (the connection is dropped and re-opened with backoff
+by `connect_with_retry`).
+
+One fault, one WARNING line: `note_fault` logs the first failure of a stretch, repeats go to
+DEBUG, and the next successful login logs how long the server was away. Error texts are cut
+before any quoted protocol data (a broken FETCH can carry message text).
 
 IDLE uses select()-then-idle_done(): imapclient's idle_check() reads a non-blocking socket and
 can die on a server line split across TCP segments (mjs/imapclient#519); we only wait for the
@@ -29,7 +35,12 @@ from email.parser import BytesHeaderParser
 from typing import Any
 
 from imapclient import IMAPClient
-from imapclient.exceptions import IMAPClientError, LoginError
+from imapclient.exceptions import (
+    IMAPClientAbortError,
+    IMAPClientError,
+    LoginError,
+    ProtocolError,
+)
 from imapclient.imapclient import SocketTimeout
 from tenacity import RetryCallState, Retrying, retry_if_exception, wait_exponential
 
@@ -84,8 +95,23 @@ def connect_imap(cfg: ImapConfig, *, env: Mapping[str, str] | None = None,
     return client
 
 
+class CommandRefused(MailboxError):
+    """The server answered NO/BAD to one command; the connection itself is fine."""
+
+
 def _text(e: BaseException) -> str:
-    return str(e).replace("\r", " ").replace("\n", " ")[:200]
+    """The error without protocol data: imaplib quotes the line it choked on (`b'...'`),
+    which inside a FETCH is message text."""
+    text = " ".join(str(e).split())
+    cut = min((i for i in (text.find("b'"), text.find('b"')) if i >= 0), default=-1)
+    if cut >= 0:
+        text = text[:cut].rstrip(" :(") + " [data withheld]"
+    return text[:200]
+
+
+def _refused(e: BaseException) -> bool:
+    return (isinstance(e, IMAPClientError) and not isinstance(e, IMAPClientAbortError | ProtocolError)
+            and not isinstance(e, OSError))
 
 
 def _quiet_logout(client: IMAPClient) -> None:
@@ -124,6 +150,15 @@ class Inbox:
         self._client: IMAPClient | None = None
         self._ensured: set[str] = set()
         self.selected: Selected | None = None
+        self._fault_since: float | None = None
+
+    def note_fault(self, message: str) -> None:
+        """Log a connection fault: WARNING for the first of a stretch, DEBUG for repeats."""
+        if self._fault_since is None:
+            self._fault_since = time.monotonic()
+            log.warning("%s", message)
+        else:
+            log.debug("%s", message)
 
     # ------------------------------------------------------------ connection
     @property
@@ -141,7 +176,12 @@ class Inbox:
             self._client = self._connect(self.cfg)
             self._ensured.clear()
             self.selected = None
-            log.info("IMAP connected to %s:%d as %s", self.cfg.host, self.cfg.port, self.cfg.username)
+            if self._fault_since is not None:
+                log.info("IMAP connected again to %s:%d as %s after %.1f s", self.cfg.host, self.cfg.port,
+                         self.cfg.username, time.monotonic() - self._fault_since)
+                self._fault_since = None
+            else:
+                log.info("IMAP connected to %s:%d as %s", self.cfg.host, self.cfg.port, self.cfg.username)
 
     def close(self) -> None:
         if self._client is not None:
@@ -162,9 +202,8 @@ class Inbox:
                     and not stop.is_set() and not late)
 
         def before_sleep(state: RetryCallState) -> None:
-            log.warning("IMAP %s: %s; retrying in %.1f s", self.cfg.host,
-                        state.outcome.exception() if state.outcome else "?",
-                        state.next_action.sleep if state.next_action else 0)
+            self.note_fault(f"IMAP {self.cfg.host}: {state.outcome.exception() if state.outcome else '?'}; "
+                            f"retrying with backoff (next in {state.next_action.sleep if state.next_action else 0:.1f} s)")
 
         retrying = Retrying(retry=retry_if_exception(should_retry), wait=wait_exponential(multiplier=0.5, max=max_wait),
                             sleep=lambda seconds: None if stop.wait(seconds) else None,
@@ -180,6 +219,8 @@ class Inbox:
         except MailboxError:
             raise
         except _NETWORK_ERRORS as e:
+            if _refused(e):
+                raise CommandRefused(f"IMAP {self.cfg.host}: {what} refused by the server ({_text(e)})") from e
             self.close()
             raise MailboxError(f"IMAP {self.cfg.host}: {what} failed ({_text(e)}); will reconnect") from e
 

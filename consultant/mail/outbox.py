@@ -108,13 +108,20 @@ class Outbox:
         finally:
             _quiet_quit(smtp)
 
-    def send(self, raw: bytes, mail_from: str, recipients: Sequence[str]) -> None:
-        """Hand one message over; raises Transient/PermanentDeliveryError (see module doc)."""
+    def send(self, raw: bytes, mail_from: str, recipients: Sequence[str],
+             on_accepted: Callable[[], None] | None = None) -> None:
+        """Hand one message over; raises Transient/PermanentDeliveryError (see module doc).
+
+        `on_accepted` runs as soon as the server has said 250 to the data, before QUIT: the
+        caller records the send there, so a crash during QUIT cannot cause a second reply.
+        """
         if not recipients:
             raise PermanentDeliveryError("no valid recipient address: nothing to send to")
         smtp = self._connect(self.cfg)
         try:
             refused = smtp.sendmail(mail_from, list(recipients), raw)
+            if on_accepted is not None:
+                on_accepted()
         except smtplib.SMTPRecipientsRefused as e:
             self._raise_for(e.recipients)
         except smtplib.SMTPResponseException as e:   # SenderRefused, DataError, ...
