@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from consultant.errors import KnowledgeBaseError, UsageError
-from consultant.kb.build import KINDS, build_kb
+from consultant.kb.build import default_icd10cm_xml, KINDS, build_kb
 from consultant.kb.store import CodeBook
 from consultant.kb.update import DEFAULT_UPDATE_URLS, update_kb
 
@@ -55,6 +55,9 @@ def _print_report(datasets: Any, output: Path, size: int, seconds: float) -> Non
 
 def build(args: argparse.Namespace) -> int:
     sources = parse_sources(list(getattr(args, "source", []) or []))
+    if sources and not any(kind == "icd10cm_tabular" for kind, _ in sources):
+        # Adding HCPCS or NCCI files must not drop ICD-10-CM: keep the packaged release.
+        sources = [*sources, ("icd10cm_tabular", default_icd10cm_xml())]
     output = Path(args.output) if getattr(args, "output", None) else _kb_path(args)
     report = build_kb(output, sources, progress=True)
     _print_report(report.datasets, report.output, report.size, report.seconds)
