@@ -223,91 +223,14 @@ def _flags(book: Book, c: _CaseCode, on: date) -> frozenset[str] | None:
 
 # -- NCCI procedure-to-procedure ---------------------------------------------------------------
 
+# Anatomic modifiers: sides, eyelids, fingers, toes, coronary arteries.
+ANATOMIC_MODIFIERS = frozenset(
+    "RT LT E1 E2 E3 E4 FA F1 F2 F3 F4 F5 F6 F7 F8 F9 "
+    "TA T1 T2 T3 T4 T5 T6 T7 T8 T9 LC LD LM RC RI".split()
+)
 # Modifiers that may bypass an NCCI PTP edit with modifier indicator 1 (NCCI Policy Manual,
 # Chapter I, "Modifiers and Modifier Indicators").
-PTP_MODIFIERS = frozenset(
-    [
-        "59",
-        "XE",
-        "XS",
-        "XP",
-        "XU",
-        "24",
-        "25",
-        "27",
-        "57",
-        "58",
-        "78",
-        "79",
-        "91",
-        "RT",
-        "LT",
-        "E1",
-        "E2",
-        "E3",
-        "E4",
-        "FA",
-        "F1",
-        "F2",
-        "F3",
-        "F4",
-        "F5",
-        "F6",
-        "F7",
-        "F8",
-        "F9",
-        "TA",
-        "T1",
-        "T2",
-        "T3",
-        "T4",
-        "T5",
-        "T6",
-        "T7",
-        "T8",
-        "T9",
-        "LC",
-        "LD",
-        "LM",
-        "RC",
-        "RI",
-    ]
-)
-ANATOMIC_MODIFIERS = frozenset(
-    [
-        "RT",
-        "LT",
-        "E1",
-        "E2",
-        "E3",
-        "E4",
-        "FA",
-        "F1",
-        "F2",
-        "F3",
-        "F4",
-        "F5",
-        "F6",
-        "F7",
-        "F8",
-        "F9",
-        "TA",
-        "T1",
-        "T2",
-        "T3",
-        "T4",
-        "T5",
-        "T6",
-        "T7",
-        "T8",
-        "T9",
-        "LC",
-        "LD",
-        "LM",
-        "RC",
-        "RI",
-    ]
-)
+PTP_MODIFIERS = ANATOMIC_MODIFIERS | frozenset("59 XE XS XP XU 24 25 27 57 58 78 79 91".split())
 NCCI_SOURCE = "NCCI PTP edits"
 
 
