@@ -115,8 +115,9 @@ def evidence(text: str, start: int, end: int, limit: int = EVIDENCE_CHARS) -> st
     take_left = min(len(left), room - take_right)
     lpart = left[len(left) - take_left :] if take_left else ""
     rpart = right[:take_right]
-    clipped_left = take_left < len(left.strip())
-    clipped_right = take_right < len(right.rstrip())
+    # Clipped when what was left out holds more than spaces.
+    clipped_left = bool(left[: len(left) - take_left].strip())
+    clipped_right = bool(right[take_right:].strip())
     if clipped_left and " " in lpart:
         lpart = lpart[lpart.index(" ") + 1 :]
     if clipped_right and " " in rpart:

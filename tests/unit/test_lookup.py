@@ -356,3 +356,15 @@ def test_command_missing_kb_exits_3(tmp_path: Path, capsys: pytest.CaptureFixtur
     cfg.write_text(f'[kb]\npath = "{tmp_path / "nope.sqlite"}"\n')
     assert cli.main(["-c", str(cfg), "lookup", "E119"]) == 3
     assert "kb build" in capsys.readouterr().err
+
+
+def test_evidence_never_starts_or_ends_inside_a_word() -> None:
+    from consultant.analysis.lookup import evidence
+
+    text = "Injury coding: S06.816D and S06.81 and some more words here to make it long enough"
+    at = text.index("S06.81 ")
+    phrase = evidence(text, at, at + 6)
+    assert "S06.81" in phrase and len(phrase) <= 60
+    first = phrase.lstrip("…").split()[0]
+    last = phrase.rstrip("…").split()[-1]
+    assert first in text.split() and last in text.split()
