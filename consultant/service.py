@@ -101,6 +101,7 @@ class Knowledge:
         stamp = self._stat()
         if self._pair is None or (stamp is not None and stamp != self._stamp):
             t0 = time.perf_counter()
+            log.debug("opening the knowledge base %s", self.path)
             pair = self._factory(self.path)       # raises KnowledgeBaseError when unusable
             old, self._pair, self._stamp = self._pair, pair, stamp
             self.loads += 1
@@ -173,6 +174,7 @@ class PassReport:
     filed: int = 0
     ms: float = 0.0
     reasons: list[str] = field(default_factory=list)
+    more: bool = False           # the server announced new mail during the pass: search again
 
 
 def _where(e: BaseException) -> str:
@@ -267,8 +269,12 @@ class Consultant:
         self.ledger.touch_poll(sel.folder)
         self.flush_outbox(report)
         self.file_decided(report)
+        report.more = self.inbox.new_mail_signalled()
         report.ms = (time.perf_counter() - t0) * 1000
-        if report.seen or report.sent or report.filed or report.deferred:
+        if not (report.seen or report.sent or report.filed or report.deferred):
+            log.debug("pass %s: nothing new above UID %d (UIDVALIDITY %d)%s", sel.folder, start, sel.uidvalidity,
+                      "; the server announced new mail meanwhile" if report.more else "")
+        else:
             log.info("pass %s: seen=%d answered=%d skipped=%d failed=%d busy=%d sent=%d deferred=%d "
                      "filed=%d in %.0f ms", sel.folder, report.seen, report.answered, report.skipped,
                      report.failed, report.busy, report.sent, report.deferred, report.filed, report.ms)
@@ -495,8 +501,11 @@ class Consultant:
 
     def _note_file_fault(self, e: CommandRefused) -> None:
         text = str(e)
-        if self._file_fault != text:
-            self._file_fault = text
+        # the same refusal for another UID or at another time: command, folder, response code
+        code = re.search(r"\[([A-Z][A-Z-]*)\]", text)
+        key = re.sub(r"UID \d+ ", "", text.split(" refused by the server")[0]) + (code.group(1) if code else "")
+        if self._file_fault != key:
+            self._file_fault = key
             log.warning("%s; the message stays where it is (answered, nothing lost) and filing is "
                         "retried on every pass", text)
         else:
@@ -513,7 +522,7 @@ class Consultant:
         to whatever command is running, so mail that arrives while we fetch or file is only
         seen by the next SEARCH, not by the next IDLE."""
         report = self.process_pass()
-        while report.seen and not stop.is_set():
+        while (report.seen or report.more) and not stop.is_set():
             report = self.process_pass()
 
     def watch(self, stop: StopSignal, until: float) -> None:
@@ -545,6 +554,10 @@ class Consultant:
             except StateError as e:
                 log.error("state database trouble: %s", e)
                 return
+            except ConfigError as e:        # e.g. the password's environment variable is gone
+                log.error("configuration problem: %s; trying again on the next run", e)
+                self.inbox.close()
+                return
 
     def _idle_until(self, stop: StopSignal, until: float) -> None:
         while not stop.is_set():
@@ -555,7 +568,8 @@ class Consultant:
             due = self.ledger.next_outbox_due()
             if due is not None:
                 wait = min(wait, max(0.05, due - self.ledger.clock()))
-            self.inbox.idle_wait(wait, stop.fd)
+            responses = self.inbox.idle_wait(wait, stop.fd)
+            log.debug("IDLE ended after up to %.1f s with %d server responses", wait, len(responses))
             if stop.is_set():
                 return
             self._pass_until_quiet(stop)

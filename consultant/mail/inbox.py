@@ -109,6 +109,23 @@ def _text(e: BaseException) -> str:
     return text[:200]
 
 
+def _buffered(client: IMAPClient, sock: Any) -> bool:
+    """Is a server line already in imaplib's read buffer? Dovecot can send "+ idling" and an
+    EXISTS in one TLS record; reading the first line buffers the second, and a select() on
+    the socket would then sleep through it. Peeks without blocking (timeout 0)."""
+    reader = getattr(getattr(client, "_imap", None), "file", None)
+    if reader is None or not hasattr(reader, "peek"):
+        return False
+    old = sock.gettimeout()
+    sock.settimeout(0.0)
+    try:
+        return bool(reader.peek(1))
+    except (ssl.SSLWantReadError, BlockingIOError, socket.timeout):
+        return False
+    finally:
+        sock.settimeout(old)
+
+
 def _refused(e: BaseException) -> bool:
     return (isinstance(e, IMAPClientError) and not isinstance(e, IMAPClientAbortError | ProtocolError)
             and not isinstance(e, OSError))
@@ -242,6 +259,15 @@ class Inbox:
         self.selected = Selected(folder, int(info[b"UIDVALIDITY"]), int(uidnext) if uidnext is not None else None)
         return self.selected
 
+    def new_mail_signalled(self) -> bool:
+        """Did the server announce new mail (EXISTS) since the last SELECT? Dovecot reports it
+        in the reply to whatever command runs (even a SEARCH that did not yet see the message),
+        and then not again in IDLE: whoever sees this must search once more."""
+        if self._client is None:
+            return False
+        untagged = getattr(getattr(self._client, "_imap", None), "untagged_responses", None) or {}
+        return len(untagged.get("EXISTS", [])) > 1      # the first one is the SELECT's own
+
     # ------------------------------------------------------------ reading
     def uids_after(self, last_uid: int) -> list[int]:
         """UIDs above the cursor, ascending (note 'N:*' always includes the highest UID)."""
@@ -317,7 +343,7 @@ class Inbox:
         with self._op("idle") as c:
             c.idle()
             sock = c.socket()
-            pending = isinstance(sock, ssl.SSLSocket) and sock.pending() > 0
+            pending = (isinstance(sock, ssl.SSLSocket) and sock.pending() > 0) or _buffered(c, sock)
             if not pending:
                 fds: list[Any] = [sock] + ([wake_fd] if wake_fd is not None else [])
                 select.select(fds, [], [], max(0.0, timeout))

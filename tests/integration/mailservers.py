@@ -7,12 +7,15 @@
   recipients with 5xx) and can be stopped and started again on the same port.
 * `lmtp_deliver` — delivery "as if by mail" through Dovecot's LMTP, one recipient per
   transaction (CPython's smtplib.LMTP reads only the first per-recipient reply).
+* `FetchCutter` — a TCP proxy between the bot and Dovecot (plain IMAP) that cuts the
+  connection after the first N bytes of the answer to the next whole-message FETCH.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import select
 import shutil
 import signal
 import smtplib
@@ -142,6 +145,11 @@ mailbox_idle_check_interval = 1 secs
                         "service imap-login {\n  chroot =\n}\n")
         conf = d / "dovecot.conf"
         conf.write_text(self._config(mail_uid, mail_gid, rootless))
+        return self._launch()
+
+    def _launch(self) -> Dovecot:
+        d = self.dir
+        conf = d / "dovecot.conf"
         # the daemonised master keeps inherited fds open: give it files, never our pipes
         with open(os.devnull, "rb") as devnull, open(d / "dovecot.stderr", "ab") as err:
             proc = subprocess.run([DOVECOT, "-c", str(conf)], stdin=devnull, stdout=err, stderr=err, check=False)
@@ -166,8 +174,20 @@ mailbox_idle_check_interval = 1 secs
         p = self.dir / "dovecot.log"
         return p.read_text() if p.exists() else ""
 
+    def restart(self) -> float:
+        """Stop the server (clients get BYE) and start it again: same ports, same mail.
+        Returns how long it was away, in seconds."""
+        t0 = time.monotonic()
+        self._kill()
+        self._launch()
+        return time.monotonic() - t0
+
     def stop(self) -> None:
         """SIGTERM to the master's process group (it called setsid), wait, remove the dir."""
+        self._kill()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def _kill(self) -> None:
         pidfile = self.dir / "run/master.pid"
         if pidfile.exists():
             pid = int(pidfile.read_text())
@@ -180,7 +200,7 @@ mailbox_idle_check_interval = 1 secs
                 os.killpg(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
-        shutil.rmtree(self.dir, ignore_errors=True)
+            pidfile.unlink(missing_ok=True)
 
     def doveadm(self, *args: str) -> str:
         """e.g. doveadm("kick", user): runs against this instance's config."""
@@ -215,6 +235,7 @@ class _Handler:
     defer_data: int = 0                     # answer DATA with 451 this many times first
     messages: list[Captured] = field(default_factory=list)
     cond: threading.Condition = field(default_factory=threading.Condition)
+    relay_lmtp_port: int | None = None      # also deliver each message into Dovecot by LMTP
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # type: ignore[no-untyped-def]
         if address.lower() in self.refuse:
@@ -226,9 +247,15 @@ class _Handler:
         if self.defer_data > 0:
             self.defer_data -= 1
             return "451 4.3.0 temporary trouble, try again later"
+        data = envelope.original_content or envelope.content
+        if self.relay_lmtp_port is not None:
+            for rcpt in envelope.rcpt_tos:
+                try:
+                    lmtp_deliver(self.relay_lmtp_port, envelope.mail_from, [rcpt], data)
+                except smtplib.SMTPRecipientsRefused:
+                    pass                    # no such mailbox here (e.g. the escalation address)
         with self.cond:
-            self.messages.append(Captured(envelope.mail_from, list(envelope.rcpt_tos),
-                                          envelope.original_content or envelope.content, time.time()))
+            self.messages.append(Captured(envelope.mail_from, list(envelope.rcpt_tos), data, time.time()))
             self.cond.notify_all()
         return "250 2.0.0 accepted"
 
@@ -236,9 +263,9 @@ class _Handler:
 class SmtpSink:
     """aiosmtpd on 127.0.0.1 keeping every message; `stop()`/`start()` keep the same port."""
 
-    def __init__(self, port: int | None = None) -> None:
+    def __init__(self, port: int | None = None, relay_lmtp_port: int | None = None) -> None:
         self.port = port or free_port()
-        self.handler = _Handler()
+        self.handler = _Handler(relay_lmtp_port=relay_lmtp_port)
         self.controller: Controller | None = None
         logging.getLogger("mail.log").setLevel(logging.ERROR)
 
@@ -262,3 +289,72 @@ class SmtpSink:
             if not self.handler.cond.wait_for(lambda: len(self.handler.messages) >= count, timeout):
                 raise TimeoutError(f"only {len(self.handler.messages)} of {count} messages reached the SMTP server")
             return list(self.handler.messages)
+
+
+class FetchCutter:
+    """A TCP proxy on 127.0.0.1 to an IMAP server (no TLS, so it can read the commands).
+
+    While armed, the next client command that fetches a whole message (`BODY.PEEK[]`) has its
+    answer cut: the first `after_bytes` bytes are forwarded, then both sockets are closed, as
+    if the network died in the middle of the FETCH. `cuts` counts how often that happened.
+    """
+
+    def __init__(self, upstream_port: int, after_bytes: int = 300) -> None:
+        self.upstream_port = upstream_port
+        self.after_bytes = after_bytes
+        self.armed = threading.Event()
+        self.cuts = 0
+        self.port = free_port()
+        self._listener = socket.create_server((LOOPBACK, self.port))
+        self._closing = threading.Event()
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+
+    def start(self) -> FetchCutter:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._closing.set()
+        self._listener.close()
+        self._thread.join(5)
+
+    def _accept(self) -> None:
+        while not self._closing.is_set():
+            try:
+                client, _ = self._listener.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection((LOOPBACK, self.upstream_port))
+            threading.Thread(target=self._pump, args=(client, upstream), daemon=True).start()
+
+    def _pump(self, client: socket.socket, upstream: socket.socket) -> None:
+        cutting: int | None = None          # bytes of the FETCH answer still allowed through
+        try:
+            while not self._closing.is_set():
+                ready, _, _ = select.select([client, upstream], [], [], 0.2)
+                for sock in ready:
+                    data = sock.recv(65536)
+                    if not data:
+                        return
+                    if sock is client:
+                        if self.armed.is_set() and b"FETCH" in data.upper() and b"BODY.PEEK[]" in data.upper():
+                            self.armed.clear()
+                            cutting = self.after_bytes
+                        upstream.sendall(data)
+                    elif cutting is None:
+                        client.sendall(data)
+                    else:
+                        client.sendall(data[:cutting])
+                        cutting -= len(data[:cutting])
+                        if cutting <= 0:
+                            self.cuts += 1
+                            return
+        except OSError:
+            return
+        finally:
+            for sock in (client, upstream):
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+                sock.close()

@@ -68,6 +68,8 @@ class Mailbox:
             c.select_folder(folder, readonly=True)
             uids = c.search(["ALL"])
             data = c.fetch(uids, ["FLAGS", "BODY.PEEK[]"]) if uids else {}
-            return [(set(data[u][b"FLAGS"]), bytes(data[u][b"BODY[]"])) for u in sorted(data)]
+            # a message the bot moves away meanwhile can come back without a body: not there
+            return [(set(data[u][b"FLAGS"]), bytes(data[u][b"BODY[]"])) for u in sorted(data)
+                    if data[u].get(b"BODY[]") is not None]
         finally:
             c.logout()
