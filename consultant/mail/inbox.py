@@ -120,7 +120,7 @@ def _buffered(client: IMAPClient, sock: Any) -> bool:
     sock.settimeout(0.0)
     try:
         return bool(reader.peek(1))
-    except (ssl.SSLWantReadError, BlockingIOError, socket.timeout):
+    except (ssl.SSLWantReadError, BlockingIOError, TimeoutError):
         return False
     finally:
         sock.settimeout(old)
@@ -134,10 +134,10 @@ def _refused(e: BaseException) -> bool:
 def _quiet_logout(client: IMAPClient) -> None:
     try:
         client.logout()
-    except Exception:  # already broken: nothing to tell
+    except Exception:  # noqa: BLE001 - already broken: nothing to tell
         try:
             client.shutdown()
-        except Exception:
+        except Exception:  # noqa: BLE001, S110 - the socket is gone either way
             pass
 
 
@@ -222,8 +222,11 @@ class Inbox:
             self.note_fault(f"IMAP {self.cfg.host}: {state.outcome.exception() if state.outcome else '?'}; "
                             f"retrying with backoff (next in {state.next_action.sleep if state.next_action else 0:.1f} s)")
 
+        def pause(seconds: float) -> None:
+            stop.wait(seconds)           # a stop request ends the wait at once
+
         retrying = Retrying(retry=retry_if_exception(should_retry), wait=wait_exponential(multiplier=0.5, max=max_wait),
-                            sleep=lambda seconds: None if stop.wait(seconds) else None,
+                            sleep=pause,
                             before_sleep=before_sleep, reraise=True)
         retrying(self.open)
 

@@ -88,7 +88,7 @@ def connect_smtp(cfg: SmtpConfig, *, env: Mapping[str, str] | None = None,
 def _quiet_quit(smtp: smtplib.SMTP) -> None:
     try:
         smtp.quit()
-    except Exception:  # connection already gone
+    except Exception:  # noqa: BLE001 - connection already gone
         smtp.close()
 
 
