@@ -92,10 +92,10 @@ class CrashReport:
 
     def lines(self) -> list[str]:
         out = [f"seed {self.seed}: {self.cases} cases, {self.kills} SIGKILLs, {self.seconds:.1f} s",
-               f"replies {self.replies} for {self.answered_cases} cases; duplicates {self.duplicates} "
-               f"(new Message-ID: {self.distinct_duplicates}; in-doubt resends logged: {self.in_doubt_resends}); "
-               f"lost {len(self.lost)}; not filed {len(self.not_filed)}; INBOX left {self.inbox_left}; "
-               f"Processed {self.processed}; Sent copies {self.sent_copies}",
+               (f"replies {self.replies} for {self.answered_cases} cases; duplicates {self.duplicates} "
+                f"(new Message-ID: {self.distinct_duplicates}; in-doubt resends logged: {self.in_doubt_resends}); "
+                f"lost {len(self.lost)}; not filed {len(self.not_filed)}; INBOX left {self.inbox_left}; "
+                f"Processed {self.processed}; Sent copies {self.sent_copies}"),
                "kills by phase: " + ", ".join(f"{p} {n}" for p, n in self.phases.most_common())]
         if self.lost:
             out.append("lost: " + " ".join(self.lost[:10]))

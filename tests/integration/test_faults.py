@@ -18,6 +18,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Self
 
 import pytest
 from imapclient import IMAPClient
@@ -55,7 +56,7 @@ class Daemon:
         self.stop = StopSignal()
         self.thread = threading.Thread(target=run_daemon, args=(consultant, self.stop), daemon=True)
 
-    def __enter__(self) -> Daemon:
+    def __enter__(self) -> Self:
         self.thread.start()
         return self
 

@@ -11,6 +11,7 @@ import time
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from email.utils import make_msgid
+from typing import Self
 
 from imapclient import IMAPClient
 from mailservers import LOOPBACK, SmtpSink
@@ -35,7 +36,7 @@ class OutOfOffice:
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.error: BaseException | None = None
 
-    def __enter__(self) -> OutOfOffice:
+    def __enter__(self) -> Self:
         with IMAPClient(LOOPBACK, self.imap_port, ssl=False) as c:
             c.login(CODER, CODER_PASSWORD)
             self.after = int(c.select_folder("INBOX")[b"UIDNEXT"]) - 1   # only what arrives from now on
@@ -57,7 +58,7 @@ class OutOfOffice:
                         self.after = max(self.after, uid)
                         self._answer(message_from_bytes(bytes(item[b"BODY[]"]), policy=policy.default))
                     self.stop.wait(0.2)
-        except BaseException as e:  # surfaced by the test
+        except Exception as e:  # noqa: BLE001 - surfaced by the test
             self.error = e
 
     def _answer(self, original: EmailMessage) -> None:
