@@ -18,14 +18,18 @@ into Z codes, combination codes ('with' presumption), headers resolved to a bill
 from __future__ import annotations
 
 import logging
+import math
+import os
 import re
 import time
+import weakref
 from array import array
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import OSA
 
 from consultant.analysis.clinical import context as ctx
 from consultant.analysis.clinical import rules
@@ -50,10 +54,10 @@ log = logging.getLogger(__name__)
 ICD = "ICD10CM"
 SHORT_QUERY_WORDS = 12           # up to this many words, the whole text is one phrase
 MIN_CASE_SCORE = 0.55            # a match in running text needs at least this score
-MIN_CASE_COVER = 0.7             # ... and this share of the term's weight covered
+MIN_CASE_COVER = kt.RUNNING_COVER["ICD10CM"]            # ... and this share of the term's weight covered
 MIN_PROCEDURE_SCORE = 0.66       # procedures: the words must be explained by the description
 COMMON_DF = 3000                 # tokens in more terms than this only confirm candidates
-CANDIDATE_COVERAGE = 0.5         # a term must have this share of its weight in the sentence
+CANDIDATE_COVERAGE = kt.RUNNING_COVER_DEFAULT        # a term must have this share of its weight in the sentence
 
 
 @dataclass(frozen=True)
@@ -101,7 +105,16 @@ class SuggestIndex:
     postings: dict[str, tuple[float, int, bytes]]
     abbreviations: dict[str, str]
     vocab: list[str] = field(default_factory=list)
+    prefix: dict[str, bytes] = field(default_factory=dict)
     _cache: dict[str, object] = field(default_factory=dict)
+    _by_length: dict[int, list[str]] = field(default_factory=dict)
+    _fixes: dict[tuple[str, bool], str | None] = field(default_factory=dict)
+    _weights: dict[str, float] = field(default_factory=dict)
+    _info: list[_TermInfo | None] = field(default_factory=list)
+    _need: array = field(default_factory=lambda: array("d"))
+    _weighted: list[tuple[tuple[str, float], ...] | None] = field(default_factory=list)
+    _tokens: list[tuple[frozenset[str], frozenset[str], frozenset[str]] | None] = field(default_factory=list)
+    _sentences: OrderedDict[tuple[object, ...], list[tuple[object, ...]]] = field(default_factory=OrderedDict)
 
     @classmethod
     def load(cls, book: CodeBook) -> SuggestIndex:
@@ -138,6 +151,9 @@ class SuggestIndex:
                 billable.append(r[8])
             for token, idf, df, ids in conn.execute("SELECT token, idf, df, ids FROM term_posting"):
                 postings[token] = (idf, df, ids)
+            has_prefix = conn.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'term_prefix'").fetchone()
+            prefix = dict(conn.execute("SELECT token, ids FROM term_prefix")) if has_prefix else None
         else:
             log.warning("knowledge base has no term index: suggestions will be empty; rebuild it")
         abbreviations = dict(ABBREVIATIONS)
@@ -148,6 +164,13 @@ class SuggestIndex:
             log.warning("abbreviations unavailable: %s", e)
         index = cls(book, systems, codes, texts, kinds, norms, opts, weights, billable, postings, abbreviations,
                     vocab=sorted(postings))
+        if has_meta:
+            index.prefix = prefix if prefix is not None else index._prefix_postings()
+        for word in index.vocab:
+            index._by_length.setdefault(len(word), []).append(word)
+        index._info = [None] * len(codes)
+        index._weighted = [None] * len(codes)
+        index._need = array("d", (kt.running_cover(sy) * w - 1e-9 for sy, w in zip(systems, weights)))
         log.info("suggest index: %d terms, %d tokens in %.0f ms", len(codes) - 1, len(postings),
                  (time.perf_counter() - started) * 1000)
         return index
@@ -158,8 +181,13 @@ class SuggestIndex:
         return p[0] if p else 0.0
 
     def weight(self, token: str) -> float:
-        w = self.idf(token)
-        return w * kt.LIGHT_FACTOR if token in kt.LIGHT else w
+        w = self._weights.get(token)
+        if w is None:
+            w = self.idf(token)
+            w = w * kt.LIGHT_FACTOR if token in kt.LIGHT else w
+            if token in self.postings:
+                self._weights[token] = w
+        return w
 
     def ids(self, token: str) -> array:
         key = "p:" + token
@@ -174,37 +202,119 @@ class SuggestIndex:
             self._cache[key] = cached
         return cached  # type: ignore[return-value]
 
+    def _prefix_postings(self) -> dict[str, bytes]:
+        """Prefix postings for a knowledge base built before `term_prefix` existed."""
+        lists: dict[str, list[int]] = defaultdict(list)
+        for tid in range(1, len(self.codes)):
+            for tok in kt.prefix_tokens(self.term_weights(tid), self.weights[tid],
+                                        kt.running_cover(self.systems[tid])):
+                lists[tok].append(tid)
+        return {tok: array("i", ids).tobytes() for tok, ids in lists.items()}
+
+    def prefix_ids(self, token: str) -> array:
+        key = "x:" + token
+        cached = self._cache.get(key)
+        if cached is None:
+            cached = array("i")
+            blob = self.prefix.get(token)
+            if blob:
+                cached.frombytes(blob)
+            self._cache[key] = cached
+        return cached  # type: ignore[return-value]
+
+    def term_weights(self, term: int) -> tuple[tuple[str, float], ...]:
+        """(token, weight) of every token of a term, required and optional."""
+        if not self._weighted:
+            self._weighted = [None] * len(self.codes)
+        cached = self._weighted[term]
+        if cached is None:
+            req, opt, _ = self.term_tokens(term)
+            cached = tuple((t, self.weight(t)) for t in dict.fromkeys((*sorted(req), *sorted(opt))))
+            self._weighted[term] = cached
+        return cached
+
     def term_tokens(self, term: int) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
         """(required, optional, soft) tokens; soft ones follow 'unspecified' in the title."""
-        key = f"t:{term}"
-        cached = self._cache.get(key)
+        if not self._tokens:
+            self._tokens = [None] * len(self.codes)
+        cached = self._tokens[term]
         if cached is None:
             opts = self.opts[term].split()
             cached = (frozenset(self.norms[term].split()), frozenset(t.lstrip(kt.SOFT) for t in opts),
                       frozenset(t[1:] for t in opts if t.startswith(kt.SOFT)))
-            self._cache[key] = cached
-        return cached  # type: ignore[return-value]
+            self._tokens[term] = cached
+        return cached
 
-    def correct(self, token: str) -> str | None:
-        """The vocabulary word a misspelt token most likely means (rapidfuzz), or None."""
+    def correct(self, token: str, strict: bool = False) -> str | None:
+        """The vocabulary word a misspelt or inflected token most likely means, or None.
+
+        First an inflection ('decided' -> 'decide', 'reddened' -> 'redden'); then a typo.
+        For a short query any close word (rapidfuzz ratio >= 84) will do; in running text
+        (`strict`) only one edit inside a long word ('pnuemonia'), never at its first two
+        or last two letters, which are prefixes and endings of other words ('compatible' is
+        not 'incompatible', 'observed' not 'observer').
+        """
         if len(token) < 5 or token.isdigit() or not self.vocab:
             return None
-        key = "f:" + token
-        if key not in self._cache:
-            hit = process.extractOne(token, self.vocab, scorer=fuzz.ratio, score_cutoff=84)
-            self._cache[key] = hit[0] if hit else None
-        return self._cache[key]  # type: ignore[return-value]
+        key = (token, strict)
+        if key in self._fixes:
+            return self._fixes[key]
+        fixed = self._inflection(token)
+        if fixed is None and (not strict or len(token) >= 7):
+            fixed = self._typo(token, strict)
+        if len(self._fixes) > 50_000:
+            self._fixes.clear()
+        self._fixes[key] = fixed
+        return fixed
 
+    def _inflection(self, token: str) -> str | None:
+        for suffix, repl in _INFLECTIONS:
+            if token.endswith(suffix) and len(token) - len(suffix) >= 4:
+                base = token[: len(token) - len(suffix)] + repl
+                if base in self.postings:
+                    return base
+        return None
+
+    def _typo(self, token: str, strict: bool) -> str | None:
+        n = len(token)
+        if strict:
+            lengths = range(n - 1, n + 2)
+        else:   # fuzz.ratio >= 84 needs the lengths within 16 % of their sum
+            lengths = range(math.ceil(n * 0.84 / 1.16), math.floor(n * 1.16 / 0.84) + 1)
+        pool = [w for m in lengths for w in self._by_length.get(m, ())]
+        if not strict:
+            hit = process.extractOne(token, pool, scorer=fuzz.ratio, score_cutoff=84)
+            return hit[0] if hit else None
+        hit = process.extractOne(token, pool, scorer=OSA.distance, score_cutoff=1)
+        if hit is None:
+            return None
+        word = hit[0]
+        head = len(os.path.commonprefix([token, word]))
+        tail = len(os.path.commonprefix([token[::-1], word[::-1]]))
+        return word if head >= 2 and tail >= 2 else None
 
     def split(self, token: str) -> tuple[str, str] | None:
-        """A run-together word as two vocabulary words ('preeclampsia' -> 'pre', 'eclampsia')."""
+        """A run-together word as a prefix and a vocabulary word ('preeclampsia' -> 'pre',
+        'eclampsia'); only known prefixes, so 'performed' is not 'per formed'."""
         if len(token) < 7 or token.isdigit():
             return None
-        for i in range(3, len(token) - 2):
-            a, b = token[:i], kt.stem(token[i:])
-            if a in self.postings and b in self.postings and len(b) >= 4:
-                return a, b
+        for a in _PREFIXES:
+            if token.startswith(a) and len(token) - len(a) >= 4:
+                b = kt.stem(token[len(a):])
+                if b in self.postings and a in self.postings:
+                    return a, b
         return None
+
+
+# Word endings that name the same finding: 'tachycardic' -> 'tachycardia', 'cirrhotic' ->
+# 'cirrhosis', 'thrombopenia' -> 'thrombocytopenia'; tried like inflections.
+_INFLECTIONS = (("otic", "osis"), ("itic", "itis"), ("emic", "emia"), ("ic", "ia"), ("penia", "cytopenia"),
+                ("penic", "cytopenia"), ("ectomized", "ectomy"),
+                ("ies", "y"), ("ied", "y"), ("ically", "ic"), ("ally", "al"), ("ly", ""), ("ing", ""),
+                ("ing", "e"), ("ed", ""), ("ed", "e"), ("ened", "en"), ("ness", ""), ("ment", ""), ("s", ""),
+                ("icle", "is"))
+_PREFIXES = ("pre", "post", "non", "anti", "sub", "intra", "extra", "inter", "peri", "para", "supra",
+             "infra", "trans", "retro", "semi", "hemi", "poly", "multi", "hyper", "hypo", "pseudo", "neo")
 
 
 # -- words of the case -> slots -------------------------------------------------------------
@@ -218,7 +328,7 @@ def _alt(text: str) -> tuple[str, ...]:
 
 
 def slots_of(text: str, index: SuggestIndex, start: int = 0, end: int | None = None,
-             skip: tuple[tuple[int, int], ...] = ()) -> list[_Slot]:
+             skip: tuple[tuple[int, int], ...] = (), *, strict: bool = True) -> list[_Slot]:
     """The slots of text[start:end], with spans into `text`; words inside `skip` spans
     (context cues such as 'history of') are left out."""
     end = len(text) if end is None else end
@@ -261,7 +371,7 @@ def slots_of(text: str, index: SuggestIndex, start: int = 0, end: int | None = N
             via = f"{word!r} read as {SYNONYMS[word]!r}"
         elif token not in index.postings and not token.isdigit():
             parts = index.split(token)
-            fixed = None if parts else index.correct(token)
+            fixed = None if parts else index.correct(token, strict)
             if parts:
                 alts = [parts]
                 via = f"{word!r} read as {' '.join(parts)!r}"
@@ -297,6 +407,43 @@ def _match_slots(slots: list[_Slot], index: SuggestIndex, *, short: bool) -> lis
         for alt in sl.alts:
             for t in alt:
                 token_slots[t].append((i, sl.weight))
+    weights = index.weights
+    if short:
+        acc = _accumulate(token_slots, index)
+        candidates = [t for t, a in acc.items() if a >= 0.25 * weights[t]]
+        if len(candidates) > 400:
+            candidates = sorted(candidates, key=lambda t: acc[t] / weights[t], reverse=True)[:400]
+    else:
+        # running text: an ICD term is kept only with MIN_CASE_COVER of its weight said
+        # (`_select`), a procedure with CANDIDATE_COVERAGE. Every such term holds one of its
+        # prefix tokens (`consultant.kb.terms.prefix_tokens`): look those up, then verify.
+        need, weighted = index._need, index._weighted
+        seen: set[int] = set()
+        candidates = []
+        for token in token_slots:
+            for tid in index.prefix_ids(token):
+                if tid in seen:
+                    continue
+                seen.add(tid)
+                a = 0.0
+                for t, w in weighted[tid] or index.term_weights(tid):
+                    if t in token_slots:
+                        a += w
+                if a >= need[tid]:
+                    candidates.append(tid)
+        candidates.sort()
+    total = sum(sl.weight for sl in slots) or 1.0
+    out: list[_Match] = []
+    for tid in candidates:
+        m = _score(tid, slots, token_slots, index, total if short else None)
+        if m is not None:
+            out.append(m)
+    return out
+
+
+def _accumulate(token_slots: dict[str, list[tuple[int, float]]], index: SuggestIndex) -> dict[int, float]:
+    """Summed weight of the query tokens per term; very common tokens only add to terms
+    that a rarer token already found."""
     by_df = sorted(token_slots, key=lambda t: index.postings.get(t, (0, 0, b""))[1])
     acc: dict[int, float] = defaultdict(float)
     for n, token in enumerate(by_df):
@@ -311,20 +458,7 @@ def _match_slots(slots: list[_Slot], index: SuggestIndex, *, short: bool) -> lis
         else:
             for tid in index.ids(token):
                 acc[tid] += w
-    if not acc:
-        return []
-    weights = index.weights
-    floor = 0.25 if short else CANDIDATE_COVERAGE
-    candidates = [t for t, a in acc.items() if a >= floor * weights[t]]
-    if short and len(candidates) > 400:
-        candidates = sorted(candidates, key=lambda t: acc[t] / weights[t], reverse=True)[:400]
-    total = sum(sl.weight for sl in slots) or 1.0
-    out: list[_Match] = []
-    for tid in candidates:
-        m = _score(tid, slots, token_slots, index, total if short else None)
-        if m is not None:
-            out.append(m)
-    return out
+    return acc
 
 
 BETA2 = 1.0
@@ -356,72 +490,104 @@ def _strict_weight(index: SuggestIndex, token: str) -> float:
     return index.idf(token) * (STRICT_LIGHT if light else 1.0)
 
 
+@dataclass(frozen=True)
+class _TermInfo:
+    """What `_score` needs of a term, worked out once per term and kept."""
+
+    tokens: tuple[tuple[str, float, bool], ...]   # (token, weight, required)
+    req: frozenset[str]
+    every: frozenset[str]
+    strict: tuple[tuple[str, float], ...]          # required tokens, weight in running text
+    strict_total: float
+    factor: float                                  # title adjustments: multiply, then add
+    bonus: float
+    setting: str                                   # 'O' / 'P': needs pregnancy / newborn words
+
+
+def _term_info(index: SuggestIndex, tid: int) -> _TermInfo:
+    info = index._info[tid]
+    if info is not None:
+        return info
+    req, opt, soft = index.term_tokens(tid)
+    w = index.weight
+    tokens = tuple((t, w(t), t in req) for t in sorted(req | opt))
+    strict = tuple((t, _strict_weight(index, t)) for t in sorted(req))
+    strict_total = sum(x for _, x in strict) + sum(
+        kt.SOFT_FACTOR * _strict_weight(index, t) for t in soft) or 1.0
+    factor = 0.98 if index.kinds[tid] == "inclusion" else 1.0
+    title = index.texts[tid].lower()
+    if "in diseases classified elsewhere" in title:
+        factor *= 0.8   # manifestation codes are never listed alone (code first the cause)
+    bonus = (0.004 if "unspecified" in title else 0.0) - (
+        0.004 if title.startswith("other") or " other " in title else 0.0)
+    letter = index.codes[tid][:1]
+    setting = letter if index.systems[tid] == ICD and letter in "OP" else ""
+    info = _TermInfo(tokens, req, req | opt, strict, strict_total, factor, bonus, setting)
+    index._info[tid] = info
+    return info
+
+
 def _score(tid: int, slots: list[_Slot], token_slots: dict[str, list[tuple[int, float]]],
            index: SuggestIndex, total: float | None) -> _Match | None:
-    req, opt, soft = index.term_tokens(tid)
+    info = _term_info(index, tid)
+    req, every = info.req, info.every
     weight = index.weights[tid] or 1.0
     hit_slots: dict[int, float] = {}
     got = 0.0
-    for t in req | opt:
+    for t, w, required in info.tokens:
         places = token_slots.get(t)
         if not places:
             continue
-        w = index.weight(t)
-        if t in req:
+        if required:
             got += w
+        add = w if required else w * 0.01
         for i, _ in places:
             # required words decide which run of words wins; optional ones only break ties
-            hit_slots[i] = hit_slots.get(i, 0.0) + (w if t in req else w * 0.01)
+            hit_slots[i] = hit_slots.get(i, 0.0) + add
     if not hit_slots:
         return None
     order = sorted(hit_slots)
     if total is None:
         # running text: keep the densest run of matched slots (gaps of at most 2 words)
         best: list[int] = []
+        best_sum = -1.0
         run = [order[0]]
         for i in order[1:]:
             if i - run[-1] <= 3:
                 run.append(i)
             else:
-                best = max(best, run, key=lambda r: sum(hit_slots[j] for j in r))
+                r_sum = sum(hit_slots[j] for j in run)
+                if r_sum > best_sum:
+                    best, best_sum = run, r_sum
                 run = [i]
-        best = max(best, run, key=lambda r: sum(hit_slots[j] for j in r))
+        if sum(hit_slots[j] for j in run) > best_sum:
+            best = run
         order = best
         in_run = set(best)
-        got = sum(index.weight(t) for t in req
-                  if any(i in in_run for i, _ in token_slots.get(t, ())))
-    cov_t = min(got / weight, 1.0)
-    if total is None:
+        said = {t for t, _, required in info.tokens
+                if required and any(i in in_run for i, _ in token_slots.get(t, ()))}
+        got = sum(w for t, w, _ in info.tokens if t in said)
+        cov_t = min(got / weight, 1.0)
         # running text: filler words of a title ('disorder', 'type') count in full, so that
         # 'muscle' alone does not make 'Disorder of muscle'
-        strict = sum(_strict_weight(index, t) for t in req) + sum(
-            kt.SOFT_FACTOR * _strict_weight(index, t) for t in soft) or 1.0
-        got_strict = sum(_strict_weight(index, t) for t in req
-                         if any(i in in_run for i, _ in token_slots.get(t, ())))
-        cov_t = min(cov_t, got_strict / strict)
+        got_strict = sum(x for t, x in info.strict if t in said)
+        cov_t = min(cov_t, got_strict / info.strict_total)
+    else:
+        cov_t = min(got / weight, 1.0)
     first, last = order[0], order[-1]
     window = total if total is not None else sum(slots[i].weight for i in range(first, last + 1)) or 1.0
     matched = 0.0
+    w_of = index.weight
     for i in order:
         sl = slots[i]
         best_alt = 0.0
         for alt in sl.alts:
-            aw = sum(index.weight(t) for t in alt) or 1.0
-            best_alt = max(best_alt, sum(index.weight(t) for t in alt if t in req or t in opt) / aw)
+            aw = sum(w_of(t) for t in alt) or 1.0
+            best_alt = max(best_alt, sum(w_of(t) for t in alt if t in every) / aw)
         matched += best_alt * sl.weight
     cov_q = min(matched / window, 1.0)
-    score = _combine(cov_t, cov_q)
-    if index.kinds[tid] == "inclusion":
-        score *= 0.98
-    title = index.texts[tid].lower()
-    if "unspecified" in title:
-        score += 0.004
-    if title.startswith("other") or " other " in title:
-        score -= 0.004
-    if "in diseases classified elsewhere" in title:
-        score *= 0.8   # manifestation codes are never listed alone (code first the cause)
-    letter = index.codes[tid][:1]
-    if index.systems[tid] == ICD and letter in "OP" and not _said(slots, _SETTING[letter]):
+    score = _combine(cov_t, cov_q) * info.factor + info.bonus
+    if info.setting and not _said(slots, _SETTING[info.setting]):
         score *= 0.6   # pregnancy and newborn codes only when the words say so
     return _Match(tid, score, cov_t, first, last, frozenset(order), got)
 
@@ -443,7 +609,7 @@ def _resolve(index: SuggestIndex, code: str, text: str, on: date | None) -> tupl
     billable_code, title, steps = base
     entry = _entry(book, billable_code, on)
     if entry is not None and entry.billable is False and entry.kind == "code":
-        sevenths = {s.character: s.meaning for s in book.seventh_characters(billable_code)}
+        sevenths = {s.character: s.meaning for s in _memo(book, ("7", billable_code), lambda: book.seventh_characters(billable_code))}
         if sevenths:
             from consultant.kb.importers.icd10cm_tabular import full_code
 
@@ -457,6 +623,28 @@ def _resolve(index: SuggestIndex, code: str, text: str, on: date | None) -> tupl
 
 
 def _entry(book: CodeBook, code: str, on: date | None):  # type: ignore[no-untyped-def]
+    """The code's entry on the date, else its newest; memoised per book (read-only)."""
+    return _memo(book, ("e", code, on), lambda: _entry_uncached(book, code, on))
+
+
+_MEMO: weakref.WeakKeyDictionary[CodeBook, dict[tuple[object, ...], object]] = weakref.WeakKeyDictionary()
+
+
+def _memo(book: CodeBook, key: tuple[object, ...], make):  # type: ignore[no-untyped-def]
+    """A read-only book gives the same answer to the same question: keep it (bounded)."""
+    cache = _MEMO.get(book)
+    if cache is None:
+        cache = _MEMO[book] = {}
+    if key in cache:
+        return cache[key]
+    value = make()
+    if len(cache) > 100_000:
+        cache.clear()
+    cache[key] = value
+    return value
+
+
+def _entry_uncached(book: CodeBook, code: str, on: date | None):  # type: ignore[no-untyped-def]
     if on is not None:
         e = book.entry(ICD, code, on)
         if e is not None:
@@ -500,6 +688,10 @@ def _default_child(kids: list[CodeEntry]) -> CodeEntry:
 
 
 def _children_any(book: CodeBook, code: str):  # type: ignore[no-untyped-def]
+    return _memo(book, ("c", code), lambda: _children_uncached(book, code))
+
+
+def _children_uncached(book: CodeBook, code: str):  # type: ignore[no-untyped-def]
     rows = book.connection.execute(
         "SELECT code FROM code WHERE parent = ? AND system = 'ICD10CM' ORDER BY code", (code,)
     ).fetchall()
@@ -568,6 +760,35 @@ def _select(matches: list[_Match], slots: list[_Slot], index: SuggestIndex, shor
     return out
 
 
+SENTENCE_CACHE = 4096     # sentences whose matches are kept (boilerplate repeats across cases)
+
+_Hit = tuple[int, float, int, int, str, float]   # term, score, span in the sentence, via, weight
+
+
+def _sentence_matches(text: str, start: int, end: int, cues: tuple[tuple[int, int], ...], index: SuggestIndex,
+                      short: bool, limit: int) -> tuple[_Hit, ...]:
+    """The selected matches of one sentence, spans relative to its start; the same words
+    with the same context cues give the same matches, so they are kept in a bounded LRU."""
+    rel = tuple((a - start, b - start) for a, b in cues if a < end and b > start)
+    key = (text[start:end], rel, short, limit if short else 0)
+    cache = index._sentences
+    hit = cache.get(key)
+    if hit is not None:
+        cache.move_to_end(key)
+        return hit
+    piece = text[start:end]
+    slots = slots_of(piece, index, 0, len(piece), rel, strict=not short)
+    out = []
+    for m in _select(_match_slots(slots, index, short=short), slots, index, short, limit):
+        via = "; ".join(sorted({slots[i].via for i in m.slots if slots[i].via}))
+        out.append((m.term, m.score, slots[m.first].start, slots[m.last].end, via, m.weight))
+    result = tuple(out)
+    cache[key] = result
+    if len(cache) > SENTENCE_CACHE:
+        cache.popitem(last=False)
+    return result
+
+
 def suggest(text: str, index: SuggestIndex, *, on: date, limit: int = 20) -> SuggestResult:
     """Codes for what the text says in words, best first, with gaps and issues.
 
@@ -591,11 +812,9 @@ def suggest(text: str, index: SuggestIndex, *, on: date, limit: int = 20) -> Sug
     found: list[_Found] = []
     cues = tuple((sc.cue_start, sc.cue_end) for sc in found_scopes if sc.kind in (ctx.HISTORY, ctx.FAMILY))
     for s_no, (s_start, s_end) in enumerate(_segments(text, short)):
-        slots = slots_of(text, index, s_start, s_end, cues)
-        matches = _match_slots(slots, index, short=short)
-        for m in _select(matches, slots, index, short, limit):
-            span = (slots[m.first].start, slots[m.last].end)
-            via = "; ".join(sorted({slots[i].via for i in m.slots if slots[i].via}))
+        for term, score, a, b, via, weight in _sentence_matches(text, s_start, s_end, cues, index, short, limit):
+            span = (s_start + a, s_start + b)
+            m = _Match(term, score, 0.0, 0, 0, frozenset(), weight)
             kind = {"title": "title", "inclusion": "inclusion term", "index": "index term",
                     "plain": "description"}.get(index.kinds[m.term], index.kinds[m.term])
             reason = f'matched "{_phrase(text, span)}" to {kind} "{index.texts[m.term]}"'
@@ -716,6 +935,10 @@ def suggest(text: str, index: SuggestIndex, *, on: date, limit: int = 20) -> Sug
 
 
 def _entry_any(book: CodeBook, system: str, code: str, on: date | None):  # type: ignore[no-untyped-def]
+    return _memo(book, ("a", system, code, on), lambda: _entry_any_uncached(book, system, code, on))
+
+
+def _entry_any_uncached(book: CodeBook, system: str, code: str, on: date | None):  # type: ignore[no-untyped-def]
     if on is not None:
         e = book.entry(system, code, on)
         if e is not None:
@@ -922,7 +1145,7 @@ def _unspecified_gaps(out: list[Suggestion], index: SuggestIndex, on: date | Non
             continue
         entry = _entry(index.book, s.code, on)
         parent = entry.parent if entry else None
-        if entry is not None and parent and len(s.code) == 8 and index.book.seventh_characters(parent):
+        if entry is not None and parent and len(s.code) == 8 and _memo(index.book, ("7", parent), lambda: index.book.seventh_characters(parent)):
             leaf = _entry(index.book, parent, on)   # a 7th-character code: compare its leaf
             parent, low = (leaf.parent, leaf.title.lower()) if leaf else (parent, low)
         siblings = _children_any(index.book, parent) if parent else []

@@ -30,6 +30,7 @@ import sqlite3
 from array import array
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
+from functools import lru_cache
 
 log = logging.getLogger(__name__)
 
@@ -106,8 +107,21 @@ def stem(word: str) -> str:
     return word
 
 
+# British and Latin spellings -> the American ones the classification uses (both sides).
+_SPELLING = {
+    "haem": "hem", "aemia": "emia", "glycaem": "glycem", "ischaem": "ischem", "oedem": "edem",
+    "oesoph": "esoph", "oestr": "estr", "foet": "fet", "rrhoea": "rrhea", "pnoea": "pnea",
+    "leuc": "leuk", "paed": "ped", "anaes": "anes", "aetiol": "etiol", "isation": "ization",
+    "tumour": "tumor", "coeli": "celi", "caesar": "cesar", "haemorrh": "hemorrh",
+}
+_SPELLING_RE = re.compile("|".join(sorted(_SPELLING, key=len, reverse=True)))
+
+
+@lru_cache(maxsize=65536)
 def fold(word: str) -> str:
     """One raw lower-case word -> its index token ('' when it is a filler word)."""
+    if len(word) > 4 and _SPELLING_RE.search(word):
+        word = _SPELLING_RE.sub(lambda m: _SPELLING[m.group()], word)
     word = CANON.get(word, word)
     if word in STOP:
         return ""
@@ -168,6 +182,10 @@ CREATE TABLE IF NOT EXISTS term_meta (
     opt      TEXT NOT NULL,         -- optional (non-essential) tokens joined by ' '
     billable INTEGER                -- the code's billable flag (NULL unknown)
 );
+CREATE TABLE IF NOT EXISTS term_prefix (
+    token    TEXT PRIMARY KEY,
+    ids      BLOB NOT NULL          -- terms whose prefix (see `prefix_tokens`) holds the token
+);
 CREATE TABLE IF NOT EXISTS term_posting (
     token    TEXT PRIMARY KEY,
     df       INTEGER NOT NULL,      -- number of terms holding the token
@@ -177,6 +195,35 @@ CREATE TABLE IF NOT EXISTS term_posting (
 """
 
 Term = tuple[str, str, str, str]   # system, code, text, source_kind
+
+# In running text a term is a candidate only when the words cover this share of its weight
+# (ICD-10-CM: the suggester's minimum coverage; procedures: half). Known at build time, so
+# each term is posted only under the tokens of its *prefix*: its heaviest tokens, as many as
+# it takes that the rest cannot reach the share alone (prefix filtering). A sentence then
+# looks up a few short lists instead of every posting of every word.
+RUNNING_COVER = {"ICD10CM": 0.7}
+RUNNING_COVER_DEFAULT = 0.5
+
+
+def running_cover(system: str) -> float:
+    return RUNNING_COVER.get(system, RUNNING_COVER_DEFAULT)
+
+
+def prefix_tokens(weighted: Iterable[tuple[str, float]], weight: float, cover: float) -> list[str]:
+    """The tokens of a term of which a text must hold one to cover `cover` of `weight`.
+
+    >>> prefix_tokens([("cyst", 5.0), ("left", 1.0), ("kidney", 3.0)], 9.0, 0.7)
+    ['cyst', 'kidney']
+    """
+    ranked = sorted(weighted, key=lambda tw: (-tw[1], tw[0]))
+    rest = sum(w for _, w in ranked)
+    out: list[str] = []
+    for token, w in ranked:
+        out.append(token)
+        rest -= w
+        if rest < cover * weight - 1e-9:
+            break
+    return out
 
 
 def _icd_terms(conn: sqlite3.Connection) -> Iterator[Term]:
@@ -253,7 +300,7 @@ def build_term_index(conn: sqlite3.Connection) -> int:
     Safe to re-run: the tables are emptied first.
     """
     conn.executescript(HELPER_TABLES)
-    for table in ("term", "term_token", "term_meta", "term_posting"):
+    for table in ("term", "term_token", "term_meta", "term_posting", "term_prefix"):
         conn.execute(f"DELETE FROM {table}")
     terms = collect_terms(conn)
     billable = {
@@ -267,6 +314,7 @@ def build_term_index(conn: sqlite3.Connection) -> int:
     n = max(len(terms), 1)
     idf = {tok: math.log(1 + n / d) for tok, d in df.items()}
     postings: dict[str, list[int]] = defaultdict(list)
+    prefixes: dict[str, list[int]] = defaultdict(list)
     term_rows, token_rows, meta_rows = [], [], []
     for term_id, ((system, code, text, kind), (req, opt)) in enumerate(zip(terms, normed), 1):
         term_rows.append((term_id, system, code, text, " ".join(req), kind))
@@ -276,6 +324,9 @@ def build_term_index(conn: sqlite3.Connection) -> int:
         weight = sum(weight_of(t, idf) for t in req) + sum(
             SOFT_FACTOR * weight_of(t[1:], idf) for t in opt if t.startswith(SOFT))
         meta_rows.append((term_id, weight, " ".join(opt), billable.get((system, code))))
+        every = dict.fromkeys((*req, *(t.lstrip(SOFT) for t in opt)))
+        for tok in prefix_tokens(((t, weight_of(t, idf)) for t in every), weight, running_cover(system)):
+            prefixes[tok].append(term_id)
     conn.executemany("INSERT INTO term (id, system, code, text, norm, source_kind) VALUES (?, ?, ?, ?, ?, ?)",
                      term_rows)
     conn.executemany("INSERT INTO term_token (token, term_id) VALUES (?, ?)", token_rows)
@@ -284,6 +335,8 @@ def build_term_index(conn: sqlite3.Connection) -> int:
         "INSERT INTO term_posting (token, df, idf, ids) VALUES (?, ?, ?, ?)",
         ((tok, len(ids), idf[tok], array("i", ids).tobytes()) for tok, ids in postings.items()),
     )
+    conn.executemany("INSERT INTO term_prefix (token, ids) VALUES (?, ?)",
+                     ((tok, array("i", ids).tobytes()) for tok, ids in prefixes.items()))
     log.info("term index: %d terms, %d tokens, %d distinct", len(term_rows), len(token_rows), len(postings))
     return len(term_rows)
 

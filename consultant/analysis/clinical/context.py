@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 NEGATED = "negated"
 UNCERTAIN = "uncertain"
@@ -84,29 +85,36 @@ def scopes(text: str) -> list[Scope]:
     """Every context scope in the text, in order."""
     out: list[Scope] = []
     for s_start, s_end in sentences(text):
-        sentence = text[s_start:s_end]
-        taken_until = -1
-        for m in _PRE_RE.finditer(sentence):
-            if m.start() < taken_until or (
-                    _AUXILIARY.search(sentence, 0, m.start()) and m.group().lower().startswith(("ruled", "rules"))):
-                continue
-            kind = _kind(m)
-            stop = _TERMINATORS.search(sentence, m.end())
-            limit = stop.start() if stop else len(sentence)
-            words = list(_WORD.finditer(sentence, m.end(), limit))[:MAX_SCOPE]
-            if not words:
-                continue
-            end = words[-1].end()
-            # a comma-separated list continues the scope; a later cue starts its own
-            out.append(Scope(kind, s_start + words[0].start(), s_start + end, m.group(),
-                             s_start + m.start(), s_start + m.end()))
-            taken_until = m.end()
-        for m in _POST_RE.finditer(sentence):
-            begin = max(sentence.rfind(",", 0, m.start()), sentence.rfind(":", 0, m.start())) + 1
-            if m.start() - begin > 2:
-                out.append(Scope(_kind(m), s_start + begin, s_start + m.start(), m.group(),
-                                 s_start + m.start(), s_start + m.end()))
+        for sc in _sentence_scopes(text[s_start:s_end]):
+            out.append(Scope(sc.kind, sc.start + s_start, sc.end + s_start, sc.cue, sc.cue_start + s_start,
+                             sc.cue_end + s_start))
     return sorted(out, key=lambda s: s.start)
+
+
+@lru_cache(maxsize=8192)
+def _sentence_scopes(sentence: str) -> tuple[Scope, ...]:
+    """The scopes of one sentence, spans relative to it (sentences repeat: kept)."""
+    out: list[Scope] = []
+    taken_until = -1
+    for m in _PRE_RE.finditer(sentence):
+        if m.start() < taken_until or (
+                _AUXILIARY.search(sentence, 0, m.start()) and m.group().lower().startswith(("ruled", "rules"))):
+            continue
+        kind = _kind(m)
+        stop = _TERMINATORS.search(sentence, m.end())
+        limit = stop.start() if stop else len(sentence)
+        words = list(_WORD.finditer(sentence, m.end(), limit))[:MAX_SCOPE]
+        if not words:
+            continue
+        end = words[-1].end()
+        # a comma-separated list continues the scope; a later cue starts its own
+        out.append(Scope(kind, words[0].start(), end, m.group(), m.start(), m.end()))
+        taken_until = m.end()
+    for m in _POST_RE.finditer(sentence):
+        begin = max(sentence.rfind(",", 0, m.start()), sentence.rfind(":", 0, m.start())) + 1
+        if m.start() - begin > 2:
+            out.append(Scope(_kind(m), begin, m.start(), m.group(), m.start(), m.end()))
+    return tuple(out)
 
 
 def context_at(found: list[Scope], start: int, end: int) -> Scope | None:
