@@ -188,3 +188,67 @@ def test_release_and_summary_and_purge(db: Path, clock: Clock) -> None:
     clock.t += 10 * 86400
     assert led.purge(5) == {"outbox": 0, "message": 1, "sender_event": 1}
     assert led.message("<g@x>") is None and led.message("<h@x>") is not None   # still waiting: kept
+
+
+def _queue_one(led: Ledger, mid: str = "<c@x>") -> int:
+    led.claim(mid, "INBOX", 1, 1)
+    led.record_outcome(mid, status=ANSWERED, outgoing=[Outgoing("<r@bot>", "reply", "bot@x", ("c@x",), b"raw")])
+    return led.due_outbox()[0].id
+
+
+def test_a_dead_senders_lease_is_freed_at_once_and_the_send_is_in_doubt(db: Path, clock: Clock) -> None:
+    dead = Ledger(db, clock=clock, owner=f"{socket.gethostname()}:999999999")      # no such pid
+    row_id = _queue_one(dead)
+    assert dead.lease_outbox(row_id) == "new"          # ... and then it "died" mid-send
+    dead.close()
+    led = Ledger(db, clock=clock)
+    assert [r.id for r in led.due_outbox()] == [row_id]   # not after the 120 s lease
+    assert led.lease_outbox(row_id) == "in-doubt"
+    led.mark_sent(row_id)
+    assert led.due_outbox() == [] and led.next_outbox_due() is None
+
+
+def test_a_live_senders_lease_is_respected(db: Path, clock: Clock) -> None:
+    other = Ledger(db, clock=clock, owner="another-host:1")   # another host: only expiry frees it
+    row_id = _queue_one(other)
+    assert other.lease_outbox(row_id) == "new"
+    led = Ledger(db, clock=clock)
+    assert led.due_outbox() == [] and led.lease_outbox(row_id) is None
+    clock.t += 121
+    assert led.lease_outbox(row_id) == "in-doubt"
+
+
+def test_retry_clears_the_doubt(db: Path, clock: Clock) -> None:
+    led = Ledger(db, clock=clock)
+    row_id = _queue_one(led)
+    assert led.lease_outbox(row_id) == "new"
+    led.mark_retry(row_id, "451 later", 1.0)
+    clock.t += 1.5
+    assert led.lease_outbox(row_id) == "new"
+
+
+def test_reply_copied_to_sent_once(db: Path, clock: Clock) -> None:
+    led = Ledger(db, clock=clock)
+    row_id = _queue_one(led)
+    assert led.outbox_for("<c@x>")[0].copied is False
+    led.mark_copied(row_id)
+    assert led.outbox_for("<c@x>")[0].copied is True
+
+
+def test_schema_1_database_is_migrated(db: Path) -> None:
+    conn = sqlite3.connect(db)
+    conn.executescript("""
+        CREATE TABLE outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, case_message_id TEXT NOT NULL,
+            message_id TEXT NOT NULL UNIQUE, kind TEXT NOT NULL, mail_from TEXT NOT NULL, recipients TEXT NOT NULL,
+            raw BLOB NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, next_attempt REAL NOT NULL, lease_until REAL,
+            created_at REAL NOT NULL, sent_at REAL, failed_at REAL, last_error TEXT);
+        INSERT INTO outbox (case_message_id, message_id, kind, mail_from, recipients, raw, next_attempt, created_at)
+            VALUES ('<c@x>', '<r@bot>', 'reply', 'bot@x', '["c@x"]', x'00', 0, 0);
+        PRAGMA user_version = 1;""")
+    conn.close()
+    with Ledger(db) as led:
+        (row,) = led.due_outbox()
+        assert led.lease_outbox(row.id) == "new" and led.outbox_for("<c@x>")[0].copied is False
+    conn = sqlite3.connect(db)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
+    conn.close()
