@@ -35,6 +35,9 @@ from consultant.analysis.clinical import context as ctx
 from consultant.analysis.clinical import rules
 from consultant.analysis.clinical.lexicon import (
     ABBREVIATIONS,
+    CAPITALS_ONLY,
+    GENERIC,
+    GENERIC_PROCEDURE,
     PHRASE_ABBREVIATIONS,
     SYNONYMS,
 )
@@ -327,8 +330,21 @@ def _alt(text: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(kt.tokens(text)))
 
 
+def _abbreviation_ok(written: str, clinical: bool) -> bool:
+    """Short forms of up to 3 letters are read only as clinical notes write them: in
+    capitals ('MS', 'AF', 'AFib' is longer) or, in a text that is clearly clinical, in lower
+    case too ('htn'); one letter only in capitals. In ordinary English 'ms', 'ad', 'hr',
+    'pe' are words or units, not diagnoses."""
+    letters = sum(c.isalpha() for c in written)
+    if letters > 3:
+        return True
+    if any(c.isupper() for c in written):
+        return letters > 1 or written.isupper()
+    return clinical and letters > 1
+
+
 def slots_of(text: str, index: SuggestIndex, start: int = 0, end: int | None = None,
-             skip: tuple[tuple[int, int], ...] = (), *, strict: bool = True) -> list[_Slot]:
+             skip: tuple[tuple[int, int], ...] = (), *, strict: bool = True, clinical: bool = True) -> list[_Slot]:
     """The slots of text[start:end], with spans into `text`; words inside `skip` spans
     (context cues such as 'history of') are left out."""
     end = len(text) if end is None else end
@@ -353,15 +369,17 @@ def slots_of(text: str, index: SuggestIndex, start: int = 0, end: int | None = N
                     break
         if done:
             continue
-        short = text[s:e].lower()
-        if word in index.abbreviations and (len(word) <= 5 or word not in index.postings):
+        written = text[s:e]
+        short = written.lower()
+        if word in index.abbreviations and (len(word) <= 5 or word not in index.postings) and \
+                _abbreviation_ok(written, clinical):
             exp = _alt(index.abbreviations[word])
             if exp:
                 out.append(_slot(index, s, e, (exp,), f"{short!r} read as {index.abbreviations[word]!r}"))
             i += 1
             continue
         token = kt.fold(word)
-        if not token:
+        if not token or (word in CAPITALS_ONLY and not written.isupper()):
             i += 1
             continue
         alts: list[tuple[str, ...]] = [(token,)]
@@ -760,26 +778,61 @@ def _select(matches: list[_Match], slots: list[_Slot], index: SuggestIndex, shor
     return out
 
 
+def _enough_evidence(m: _Match, slots: list[_Slot], index: SuggestIndex, text: str) -> bool:
+    """Whether the words that matched are evidence for the code, not ordinary English.
+
+    The matched words must hold a clinical word (not only generic ones such as 'test',
+    'first', 'contents', 'activity', a body part alone: `lexicon.GENERIC`); an
+    external-cause code (V-Y) needs two such words ('fall' alone is not W19); a procedure
+    is not named by 'test' or 'panel' alone; a title's acronym ('HR+') is not matched by
+    the same letters in lower case.
+    """
+    req, opt, _ = index.term_tokens(m.term)
+    title = index.texts[m.term]
+    said = set()
+    for i in m.slots:
+        written = text[slots[i].start:slots[i].end]
+        for alt in slots[i].alts:
+            for t in alt:
+                if t not in req and t not in opt:
+                    continue
+                if len(t) <= 3 and written.islower() and re.search(rf"\b{re.escape(t.upper())}\b", title):
+                    continue   # 'hr' in an email is not the 'HR+' of a title
+                said.add(t)
+    informative = {t for t in said if t not in kt.LIGHT and t not in GENERIC and not t.isdigit()}
+    if not informative:
+        return False
+    code = index.codes[m.term]
+    if index.systems[m.term] == ICD and code[:1] in "VWXY" and len(informative) < 2:
+        return False
+    if index.systems[m.term] != ICD and len(informative) < 2 and said <= informative | kt.LIGHT | GENERIC and \
+            any(t in GENERIC_PROCEDURE for t in said):
+        return False
+    return True
+
+
 SENTENCE_CACHE = 4096     # sentences whose matches are kept (boilerplate repeats across cases)
 
 _Hit = tuple[int, float, int, int, str, float]   # term, score, span in the sentence, via, weight
 
 
 def _sentence_matches(text: str, start: int, end: int, cues: tuple[tuple[int, int], ...], index: SuggestIndex,
-                      short: bool, limit: int) -> tuple[_Hit, ...]:
+                      short: bool, limit: int, clinical: bool = True) -> tuple[_Hit, ...]:
     """The selected matches of one sentence, spans relative to its start; the same words
     with the same context cues give the same matches, so they are kept in a bounded LRU."""
     rel = tuple((a - start, b - start) for a, b in cues if a < end and b > start)
-    key = (text[start:end], rel, short, limit if short else 0)
+    key = (text[start:end], rel, short, limit if short else 0, clinical)
     cache = index._sentences
     hit = cache.get(key)
     if hit is not None:
         cache.move_to_end(key)
         return hit
     piece = text[start:end]
-    slots = slots_of(piece, index, 0, len(piece), rel, strict=not short)
+    slots = slots_of(piece, index, 0, len(piece), rel, strict=not short, clinical=clinical)
     out = []
     for m in _select(_match_slots(slots, index, short=short), slots, index, short, limit):
+        if not _enough_evidence(m, slots, index, piece):
+            continue
         via = "; ".join(sorted({slots[i].via for i in m.slots if slots[i].via}))
         out.append((m.term, m.score, slots[m.first].start, slots[m.last].end, via, m.weight))
     result = tuple(out)
@@ -810,9 +863,11 @@ def suggest(text: str, index: SuggestIndex, *, on: date, limit: int = 20) -> Sug
                             f"{on.isoformat()}: suggested codes come from the newest release it holds; "
                             "check them against the release in force on the date of service.", "suggest"))
     found: list[_Found] = []
+    clinical = ctx.clinical(text)
     cues = tuple((sc.cue_start, sc.cue_end) for sc in found_scopes if sc.kind in (ctx.HISTORY, ctx.FAMILY))
     for s_no, (s_start, s_end) in enumerate(_segments(text, short)):
-        for term, score, a, b, via, weight in _sentence_matches(text, s_start, s_end, cues, index, short, limit):
+        for term, score, a, b, via, weight in _sentence_matches(text, s_start, s_end, cues, index, short, limit,
+                                                                clinical):
             span = (s_start + a, s_start + b)
             m = _Match(term, score, 0.0, 0, 0, frozenset(), weight)
             kind = {"title": "title", "inclusion": "inclusion term", "index": "index term",

@@ -190,3 +190,58 @@ def test_command_usage_errors(icd_kb: Path, monkeypatch: pytest.MonkeyPatch) -> 
         command.main(argparse.Namespace(text=None, batch=None, json=True, limit=5, date=None, config=None))
     with pytest.raises(UsageError, match="YYYY-MM-DD"):
         command.main(argparse.Namespace(text="x", batch=None, json=True, limit=5, date="May 1", config=None))
+
+
+# -- precision on ordinary English ------------------------------------------------------------
+
+@pytest.mark.parametrize("text", ["testing", "Test", "contents", "counter", "first", "activity",
+                                  "see the first part of the contents"])
+def test_generic_words_alone_give_no_code(index: SuggestIndex, text: str) -> None:
+    assert suggest(text, index, on=ON).suggestions == ()
+
+
+def test_generic_word_beside_a_clinical_word_still_counts(index: SuggestIndex) -> None:
+    got = codes(suggest("first degree burn of the left forearm", index, on=ON, limit=5))
+    assert got and got[0].startswith("T22")
+
+
+def test_external_cause_code_needs_more_than_one_word(index: SuggestIndex) -> None:
+    got = codes(suggest("We will meet again in the fall. The meeting covers the activity of the working "
+                        "group and the next steps.", index, on=ON), None)
+    assert not any(c[:1] in "VWXY" for c in got)
+
+
+def test_lower_case_short_forms_are_english_words(index: SuggestIndex) -> None:
+    english = suggest("Please forward this to ms Jones and the hr team before the ad goes out.", index, on=ON)
+    assert not any(c.startswith(("G35", "F00", "Z17")) for c in codes(english, None))
+    note = suggest("Patient with MS, relapsing. Assessment: MS flare, continue treatment.", index, on=ON)
+    assert any(c.startswith("G35") for c in codes(note))
+    clinical = suggest("Assessment: patient with htn and dm2, chronic.", index, on=ON)
+    assert "I10" in codes(clinical) and any(c.startswith("E11") for c in codes(clinical))
+
+
+def test_abbreviation_case_rule() -> None:
+    from consultant.analysis.suggest import _abbreviation_ok
+
+    assert _abbreviation_ok("MS", clinical=False) and _abbreviation_ok("AFib", clinical=False)
+    assert not _abbreviation_ok("ms", clinical=False) and _abbreviation_ok("htn", clinical=True)
+    assert not _abbreviation_ok("l", clinical=True) and _abbreviation_ok("CHOLE", clinical=False)
+
+
+def test_capitals_only_acronyms(index: SuggestIndex) -> None:
+    assert not any(c.startswith("B20") for c in codes(suggest("The new tool aids our team.", index, on=ON), None))
+    assert "B20" in codes(suggest("AIDS", index, on=ON, limit=3))
+
+
+def test_running_text_typo_correction_is_strict(index: SuggestIndex) -> None:
+    assert index.correct("pnuemonia", strict=True) == "pneumonia"
+    assert index.correct("compatible", strict=True) != "incompatible"
+    assert index.correct("tachycardic", strict=True) == "tachycardia"
+    assert index.split("performed") is None
+
+
+def test_sentence_cache_gives_the_same_answer(index: SuggestIndex) -> None:
+    text = "Acute appendicitis. Laparoscopic cholecystectomy performed today."
+    first = suggest(text, index, on=ON)
+    again = suggest(text, index, on=ON)
+    assert first == again and "K35.80" in codes(first)

@@ -124,3 +124,16 @@ def context_at(found: list[Scope], start: int, end: int) -> Scope | None:
         if s.start <= start and end <= s.end + 1 and (best is None or s.start >= best.start):
             best = s
     return best
+
+
+_CLINICAL = re.compile(
+    r"\b(?:patient|pts?|dx|diagnos[a-z]*|hx|history of|h/o|s/p|status post|assessment|impression|"
+    r"exam(?:ination)?|symptoms?|complain(?:s|ed|ing)?|present(?:s|ed|ing) with|admitted|admission|"
+    r"surgery|surgical|operative|procedure|physician|clinic|diagnosed|chronic|acute|mg|icd(?:-?10)?|cpt|"
+    r"dos|date of service|medical|treated|treatment)\b", re.IGNORECASE)
+
+
+def clinical(text: str) -> bool:
+    """Whether the text reads as a clinical note or coding question (lower-case short
+    forms such as 'htn' are read only in such a text)."""
+    return len(_CLINICAL.findall(text[:20_000])) >= 2

@@ -212,3 +212,32 @@ SYNONYMS: dict[str, str] = {
     "adult onset": "type 2",
     "juvenile": "type 1",
 }
+
+
+# Words that ICD-10-CM and CPT titles use but that name no disease, finding or procedure by
+# themselves: ordinary English in an email ('testing', 'first', 'contents', 'counter',
+# 'activity'). A match needs another, clinical word (`suggest._enough_evidence`). Index
+# tokens (folded: plurals stemmed).
+GENERIC: frozenset[str] = frozenset("""
+test testing tested tester exam examination screening screen check checking result report reporting
+first second third fourth fifth last next some any every each many much more most less least no none
+sign signed signing still other others part parts portion piece content contents counter count
+activity activities identity protection projection union construction misconstruction problem issue
+issues status state type use used user using person people personal family member work working
+worker job school home house place time day days week year years number level form forms system
+support service services question questions answer answers help thing things way case cases note
+notes message mail email bar line lines list panel group unit units order orders code codes coding
+release version change changes new old general specific special simple single double open close
+closed end ending start started view review record records name names free high low large small
+long short good bad well poor main major minor total partial normal abnormal finding findings
+procedure procedures encounter encounters visit visits condition
+conditions complaint complaints history care plan planning management follow followup
+communication growth attack attacks pre post
+head neck face arm leg hand foot back chest eye ear nose knee hip shoulder body skin
+""".split())
+
+# Acronyms that are ordinary words in lower case ('aids', 'pres'): read only in capitals.
+CAPITALS_ONLY: frozenset[str] = frozenset("aids pres sars mers hellp cream".split())
+
+# Procedure words too broad to name a service on their own ('test', 'panel', 'study').
+GENERIC_PROCEDURE: frozenset[str] = frozenset("test testing panel study analysis service visit".split())
