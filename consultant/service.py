@@ -487,10 +487,17 @@ class Consultant:
                 self.inbox.flag_answered(uid)
             log.debug("%s: flagged \\Answered (UID %s)", row.message_id, ",".join(map(str, uids)) or "gone")
             for out in self.ledger.outbox_for(row.message_id):
-                if out.kind == "reply" and not out.copied:
+                if out.kind != "reply" or out.copied:
+                    continue
+                if out.copy_started and self.inbox.contains(self.imap.sent_folder, out.message_id):
+                    log.debug("%s: reply already in %s (an earlier run stopped after copying)",
+                              row.message_id, self.imap.sent_folder)
+                else:
+                    self.ledger.mark_copying(out.id)
                     self.inbox.append(self.imap.sent_folder, out.raw, flags=(b"\\Seen",))
-                    self.ledger.mark_copied(out.id)
                     log.debug("%s: reply copied to %s", row.message_id, self.imap.sent_folder)
+                    self.checkpoint("copied")
+                self.ledger.mark_copied(out.id)
         destination = row.destination or self.imap.processed_folder
         for uid in uids:
             self.inbox.move(uid, destination)

@@ -151,7 +151,8 @@ class OutboxRow:
     recipients: tuple[str, ...]
     raw: bytes
     attempts: int
-    copied: bool = False
+    copied: bool = False           # in the Sent folder
+    copy_started: bool = False     # an APPEND to Sent began (and may have landed) but was not recorded
 
 
 @dataclass(frozen=True)
@@ -394,6 +395,12 @@ class Ledger:
                 c.execute("UPDATE outbox SET raw = X'' WHERE case_message_id = ? AND "
                           "(sent_at IS NOT NULL OR failed_at IS NOT NULL)", (message_id,))
 
+    def mark_copying(self, outbox_id: int) -> None:
+        """An APPEND to Sent is about to start (stored as a negative time until it is done)."""
+        with self._tx() as c:
+            c.execute("UPDATE outbox SET copied_at = ? WHERE id = ? AND copied_at IS NULL",
+                      (-self.clock(), outbox_id))
+
     def mark_copied(self, outbox_id: int) -> None:
         """The reply is in the Sent folder (so a retried filing does not copy it twice)."""
         with self._tx() as c:
@@ -465,8 +472,8 @@ class Ledger:
     def outbox_for(self, case_message_id: str) -> list[OutboxRow]:
         rows = self._query(
             "SELECT id, case_message_id, message_id, kind, mail_from, recipients, raw, attempts, "
-            "copied_at IS NOT NULL FROM outbox WHERE case_message_id = ? ORDER BY id", (case_message_id,))
-        return [OutboxRow(r[0], r[1], r[2], r[3], r[4], tuple(json.loads(r[5])), r[6], r[7], bool(r[8]))
+            "COALESCE(copied_at, 0) FROM outbox WHERE case_message_id = ? ORDER BY id", (case_message_id,))
+        return [OutboxRow(r[0], r[1], r[2], r[3], r[4], tuple(json.loads(r[5])), r[6], r[7], r[8] > 0, r[8] < 0)
                 for r in rows]
 
     def next_outbox_due(self) -> float | None:

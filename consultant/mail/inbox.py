@@ -168,6 +168,7 @@ class Inbox:
         self._ensured: set[str] = set()
         self.selected: Selected | None = None
         self._fault_since: float | None = None
+        self._reselected = False
 
     def note_fault(self, message: str) -> None:
         """Log a connection fault: WARNING for the first of a stretch, DEBUG for repeats."""
@@ -268,6 +269,9 @@ class Inbox:
         and then not again in IDLE: whoever sees this must search once more."""
         if self._client is None:
             return False
+        if self._reselected:
+            self._reselected = False
+            return True
         untagged = getattr(getattr(self._client, "_imap", None), "untagged_responses", None) or {}
         return len(untagged.get("EXISTS", [])) > 1      # the first one is the SELECT's own
 
@@ -306,6 +310,21 @@ class Inbox:
     def find_message_id(self, message_id: str) -> list[int]:
         with self._op("search Message-ID") as c:
             return list(c.search(["HEADER", "Message-ID", message_id]))
+
+    def contains(self, folder: str, message_id: str) -> bool:
+        """Is a message with this Message-ID in `folder`? (Selects it read-only, then the
+        watched folder again; the next pass searches once more, as a re-SELECT hides any
+        new-mail notice that came in meanwhile.)"""
+        back = self.selected.folder if self.selected else None
+        with self._op(f"search {folder!r}") as c:
+            if not c.folder_exists(folder):
+                return False
+            c.select_folder(folder, readonly=True)
+            found = bool(c.search(["HEADER", "Message-ID", message_id]))
+        if back is not None:
+            self.select(back)
+            self._reselected = True
+        return found
 
     # ------------------------------------------------------------ writing
     def flag_answered(self, uid: int) -> None:

@@ -1,6 +1,6 @@
 """A bot process for the crash test: one pass, optionally SIGKILLing itself at a checkpoint.
 
-    python bot_proc.py CONFIG [--crash-at recorded|sent|filed]
+    python bot_proc.py CONFIG [--crash-at recorded|sent|copied|filed]
     python bot_proc.py CONFIG --daemon        # like `consultant run` (bench/latency.py)
 """
 

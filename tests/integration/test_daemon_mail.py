@@ -4,6 +4,7 @@ sending and filing does not answer twice, SMTP outages are retried, IDLE wakes t
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import subprocess
@@ -192,7 +193,8 @@ def test_idle_wakes_the_bot(dovecot, bot, smtp, build) -> None:  # type: ignore[
     assert not daemon.is_alive() and time.monotonic() - t_stop < 5   # SIGTERM-style stop is prompt
 
 
-def test_permanent_refusal_goes_to_failed_folder_and_a_human(dovecot, bot, smtp, mailbox, build) -> None:  # type: ignore[no-untyped-def]
+def test_permanent_refusal_goes_to_failed_folder_and_a_human(dovecot, bot, smtp, mailbox, build, caplog) -> None:  # type: ignore[no-untyped-def]
+    caplog.set_level(logging.DEBUG, logger="consultant")
     smtp.handler.refuse.add("coder@clinic.example")
     dovecot.deliver(sample("01-loop-colostomy.eml"), rcpt=bot)
     bot_ = build()
@@ -205,6 +207,8 @@ def test_permanent_refusal_goes_to_failed_folder_and_a_human(dovecot, bot, smtp,
     bot_.process_pass()
     assert len(smtp.messages) == 1
     assert mailbox.messages("INBOX") == [] and len(mailbox.messages("Failed")) == 1
+    problems = [r.getMessage() for r in caplog.records if r.name.startswith("consultant") and r.levelno >= logging.WARNING]
+    assert len(problems) == 1 and "refused, not retried" in problems[0] and "550" in problems[0], problems
 
 
 def test_too_large_is_not_fetched(dovecot, bot, smtp, mailbox, build) -> None:  # type: ignore[no-untyped-def]

@@ -252,3 +252,14 @@ def test_schema_1_database_is_migrated(db: Path) -> None:
     conn = sqlite3.connect(db)
     assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
     conn.close()
+
+
+def test_copy_to_sent_started_but_not_recorded_is_known(db: Path, clock: Clock) -> None:
+    led = Ledger(db, clock=clock)
+    row_id = _queue_one(led)
+    led.mark_copying(row_id)
+    out = led.outbox_for("<c@x>")[0]
+    assert out.copy_started and not out.copied
+    led.mark_copied(row_id)
+    out = led.outbox_for("<c@x>")[0]
+    assert out.copied and not out.copy_started
