@@ -87,7 +87,7 @@ class EmbeddedImap:
     def _run(self) -> None:
         try:
             asyncio.run(self._serve())
-        except BaseException as e:  # surfaced by start()
+        except BaseException as e:  # noqa: BLE001 - surfaced by start()
             self._error = e
             self._ready.set()
 

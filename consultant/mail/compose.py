@@ -70,7 +70,7 @@ def safe_address(value: str) -> str | None:
         return None
     try:
         addr = Address(addr_spec=value)
-    except Exception:  # HeaderParseError / ValueError / IndexError on garbage
+    except Exception:  # noqa: BLE001 - HeaderParseError / ValueError / IndexError on garbage
         return None
     return addr.addr_spec if addr.username and addr.domain and "." in addr.domain else None
 
