@@ -21,6 +21,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from typing import Protocol
 
+from consultant.mail import policies
 from consultant.mail.case import Case
 
 MAX_REFERENCES = 20          # keep the References header bounded (RFC 5322 allows trimming)
@@ -86,7 +87,7 @@ def reply_recipients(case: Case) -> tuple[str, ...]:
 
 def _base(from_addr: str, to: tuple[str, ...], subject: str, message_id_domain: str,
           now: datetime | None, msgid: str | None) -> EmailMessage:
-    msg = EmailMessage(policy=policy.SMTP)
+    msg = EmailMessage(policy=policies.SMTP)
     msg["From"] = from_addr
     if to:
         msg["To"] = ", ".join(to)

@@ -30,6 +30,7 @@ from email import policy as email_policy
 from email import utils as email_utils
 from email.message import Message
 
+from consultant.mail import policies
 from consultant.mail.attachments import (
     clean_filename,
     decode_text,
@@ -49,7 +50,7 @@ _MAX_FORWARD_DEPTH = 3          # forwarded inside forwarded inside ...
 _MAX_HEADERS = 300
 _MAX_HEADER_CHARS = 8000
 
-_REGISTRY = email_policy.default.header_factory
+_REGISTRY = policies.DEFAULT.header_factory
 _UNFOLD = re.compile(r"\r?\n(?=[ \t])")
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f\u2028\u2029\x85]+")
 _SPACES = re.compile(r"[ \t]{2,}")
