@@ -25,12 +25,15 @@ def test_sigkill_at_random_moments_loses_nothing_and_answers_once(dovecot, bot, 
     seed = int(os.environ.get("CONSULTANT_CRASH_SEED") or random.SystemRandom().randrange(1 << 30))
     report = run_crash(dovecot, bot, smtp, tmp_path, kb_path, cases=20, kills=6, seed=seed, max_life=2.5)
     summary = "\n".join(report.lines())
+    print(summary)
     assert report.lost == [], summary
     assert report.not_filed == [] and report.inbox_left == 0 and report.processed == 20, summary
     assert report.answered_cases == 20, summary
     # a second reply may only be the in-doubt resend of the SAME mail (same Message-ID), logged
+    # (a kill between the server's 250 and the ledger's commit: well under a millisecond)
     assert report.distinct_duplicates == 0, summary
-    assert report.duplicates == report.in_doubt_resends, summary
+    assert report.duplicates <= report.in_doubt_resends, summary
+    assert report.ok, summary
     assert sum(report.phases.values()) == 6, summary
 
 
