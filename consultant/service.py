@@ -196,9 +196,12 @@ def _redacted_traceback(e: BaseException) -> str:
 
 def _fault_kind(e: BaseException) -> str:
     """What makes two delivery failures 'the same fault' (for one log line per fault)."""
-    code = re.search(r"\b([45]\d\d)\b", str(e))
-    cause = type(e.__cause__).__name__ if e.__cause__ is not None else type(e).__name__
-    return f"{cause}:{code.group(1) if code else ''}"
+    cause = e.__cause__ or e.__context__
+    code = getattr(cause, "smtp_code", None)
+    if code is None:                                  # "451 4.3.0 ..." in the text, not ":587 " (a port)
+        found = re.search(r"(?<![:\d.])([45]\d\d) ", str(e))
+        code = found.group(1) if found else ""
+    return f"{type(cause).__name__ if cause is not None else type(e).__name__}:{code}"
 
 
 def _local_today(clock: Callable[[], datetime]) -> date:
