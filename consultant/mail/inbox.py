@@ -249,10 +249,17 @@ class Inbox:
     def ensure_folder(self, folder: str) -> None:
         if folder in self._ensured:
             return
-        with self._op(f"create folder {folder!r}") as c:
-            if not c.folder_exists(folder):
-                c.create_folder(folder)
-                log.info("IMAP created folder %s", folder)
+        try:
+            with self._op(f"create folder {folder!r}") as c:
+                if not c.folder_exists(folder):
+                    c.create_folder(folder)
+                    log.info("IMAP created folder %s", folder)
+        except CommandRefused:
+            # [ALREADYEXISTS]: another process (or client) created it between LIST and CREATE
+            with self._op(f"list folder {folder!r}") as c:
+                if not c.folder_exists(folder):
+                    raise
+            log.debug("IMAP folder %s was created meanwhile by someone else", folder)
         self._ensured.add(folder)
 
     def select(self, folder: str | None = None) -> Selected:

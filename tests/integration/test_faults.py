@@ -228,3 +228,27 @@ def test_idle_wait_sees_a_notice_already_buffered(dovecot, bot, make_config) -> 
         inbox.close()
     assert any(r[1] == b"EXISTS" for r in responses if isinstance(r, tuple) and len(r) > 1), responses
     assert elapsed < 4, f"the IDLE wait slept {elapsed:.1f} s with the notice in its buffer"
+
+
+def test_folder_created_meanwhile_by_someone_else(dovecot, bot, make_config) -> None:  # type: ignore[no-untyped-def]
+    """LIST says no, CREATE says [ALREADYEXISTS] (another process created it in between): fine."""
+    from consultant.mail.inbox import Inbox
+
+    with IMAPClient("127.0.0.1", dovecot.imap_port, ssl=False) as client:
+        client.login(bot, BOT_PASSWORD)
+        client.create_folder("Processed")
+    inbox = Inbox(make_config().imap)
+    inbox.open()
+    try:
+        real = inbox.client.folder_exists
+        calls: list[str] = []
+
+        def stale_list(folder: str) -> bool:         # the first LIST does not show it yet
+            calls.append(folder)
+            return False if len(calls) == 1 else bool(real(folder))
+
+        inbox.client.folder_exists = stale_list
+        inbox.ensure_folder("Processed")
+        assert len(calls) == 2 and inbox.connected
+    finally:
+        inbox.close()
