@@ -37,8 +37,12 @@ from consultant.analysis.clinical.lexicon import (
     ABBREVIATIONS,
     CAPITALS_ONLY,
     GENERIC,
+    ANATOMY,
     GENERIC_PROCEDURE,
+    INJURY_WORDS,
+    MONTHS,
     PHRASE_ABBREVIATIONS,
+    QUALIFIERS,
     SYNONYMS,
 )
 from consultant.analysis.findings import (
@@ -202,6 +206,22 @@ class SuggestIndex:
                 cached.frombytes(p[2])
             if len(self._cache) > 20_000:
                 self._cache.clear()
+            self._cache[key] = cached
+        return cached  # type: ignore[return-value]
+
+    def usual_sites(self, token: str) -> frozenset[str]:
+        """The anatomical sites named in at least half of the terms holding the token: the
+        site the word implies ('ptosis' -> eyelid); none for 'cyst', found at many sites."""
+        key = "s:" + token
+        cached = self._cache.get(key)
+        if cached is None:
+            ids = self.ids(token)
+            counts: dict[str, int] = defaultdict(int)
+            for tid in ids:
+                req, _, soft = self.term_tokens(tid)
+                for site in (req | soft) & _ANATOMY:
+                    counts[site] += 1
+            cached = frozenset(site for site, n in counts.items() if 2 * n >= len(ids))
             self._cache[key] = cached
         return cached  # type: ignore[return-value]
 
@@ -371,6 +391,9 @@ def slots_of(text: str, index: SuggestIndex, start: int = 0, end: int | None = N
             continue
         written = text[s:e]
         short = written.lower()
+        if word in CAPITALS_ONLY and not written.isupper():
+            i += 1      # 'Aids', 'aids' are the English word; only 'AIDS' is the disease
+            continue
         if word in index.abbreviations and (len(word) <= 5 or word not in index.postings) and \
                 _abbreviation_ok(written, clinical):
             exp = _alt(index.abbreviations[word])
@@ -493,7 +516,29 @@ def _combine(cov_t: float, cov_q: float) -> float:
 _SETTING = {
     "O": frozenset(["pregnancy", "pregnant", "obstetric", "gestation", "gestational", "labor", "delivery", "puerperium", "puerperal", "postpartum", "antepartum", "trimester", "maternal", "eclampsia", "preeclampsia", "abortion", "ectopic", "placenta", "placental", "fetus", "fetal", "miscarriage"]),
     "P": frozenset(["newborn", "neonatal", "neonate", "perinatal", "fetus", "fetal", "birth", "infant", "baby", "congenital", "prematurity", "premature", "preterm"]),
+    # injuries (S00-T34): 'carotid artery disease' is not 'Unspecified injury of carotid artery'
+    "S": frozenset(t for t in map(kt.fold, INJURY_WORDS) if t),
 }
+
+
+def _folded(words: frozenset[str]) -> frozenset[str]:
+    return frozenset(t for t in map(kt.fold, words) if t)
+
+
+_ANATOMY = _folded(ANATOMY)
+_QUALIFIERS = _folded(QUALIFIERS)
+_MONTHS = _folded(MONTHS)
+_CONDITION = frozenset(["disease", "disorder", "syndrome", "abnormality", "dysfunction"])   # 'liver disease'
+_SITE_RULE = True
+
+
+def _setting_of(system: str, code: str) -> str:
+    """'O' pregnancy, 'P' newborn, 'S' injury (S00-T34): codes that need such words said."""
+    if system != ICD:
+        return ""
+    if code[:1] in "OPS":
+        return code[:1]
+    return "S" if code[:1] == "T" and code[1:3] <= "34" else ""
 
 
 def _said(slots: list[_Slot], words: frozenset[str]) -> bool:
@@ -538,8 +583,7 @@ def _term_info(index: SuggestIndex, tid: int) -> _TermInfo:
         factor *= 0.8   # manifestation codes are never listed alone (code first the cause)
     bonus = (0.004 if "unspecified" in title else 0.0) - (
         0.004 if title.startswith("other") or " other " in title else 0.0)
-    letter = index.codes[tid][:1]
-    setting = letter if index.systems[tid] == ICD and letter in "OP" else ""
+    setting = _setting_of(index.systems[tid], index.codes[tid])
     info = _TermInfo(tokens, req, req | opt, strict, strict_total, factor, bonus, setting)
     index._info[tid] = info
     return info
@@ -606,7 +650,7 @@ def _score(tid: int, slots: list[_Slot], token_slots: dict[str, list[tuple[int, 
     cov_q = min(matched / window, 1.0)
     score = _combine(cov_t, cov_q) * info.factor + info.bonus
     if info.setting and not _said(slots, _SETTING[info.setting]):
-        score *= 0.6   # pregnancy and newborn codes only when the words say so
+        score *= 0.6   # pregnancy, newborn and injury codes only when the words say so
     return _Match(tid, score, cov_t, first, last, frozenset(order), got)
 
 
@@ -778,16 +822,16 @@ def _select(matches: list[_Match], slots: list[_Slot], index: SuggestIndex, shor
     return out
 
 
-def _enough_evidence(m: _Match, slots: list[_Slot], index: SuggestIndex, text: str) -> bool:
+def _enough_evidence(m: _Match, slots: list[_Slot], index: SuggestIndex, text: str, short: bool = True) -> bool:
     """Whether the words that matched are evidence for the code, not ordinary English.
 
     The matched words must hold a clinical word (not only generic ones such as 'test',
     'first', 'contents', 'activity', a body part alone: `lexicon.GENERIC`); an
     external-cause code (V-Y) needs two such words ('fall' alone is not W19); a procedure
     is not named by 'test' or 'panel' alone; a title's acronym ('HR+') is not matched by
-    the same letters in lower case.
+    the same letters in lower case. In running text also `_site_and_finding`.
     """
-    req, opt, _ = index.term_tokens(m.term)
+    req, opt, soft = index.term_tokens(m.term)
     title = index.texts[m.term]
     said = set()
     for i in m.slots:
@@ -799,8 +843,14 @@ def _enough_evidence(m: _Match, slots: list[_Slot], index: SuggestIndex, text: s
                 if len(t) <= 3 and written.islower() and re.search(rf"\b{re.escape(t.upper())}\b", title):
                     continue   # 'hr' in an email is not the 'HR+' of a title
                 said.add(t)
-    informative = {t for t in said if t not in kt.LIGHT and t not in GENERIC and not t.isdigit()}
+    if not short:
+        # the article 'a' is not the 'A' of 'Type A blood' or 'Hepatitis A'
+        said -= {t for t in said if len(t) == 1 and t.isalpha()}
+    informative = {t for t in said if t not in kt.LIGHT and t not in GENERIC and t not in _MONTHS
+                   and not t.isdigit()}
     if not informative:
+        return False
+    if not short and not _site_and_finding(index, informative, said, req, soft):
         return False
     code = index.codes[m.term]
     if index.systems[m.term] == ICD and code[:1] in "VWXY" and len(informative) < 2:
@@ -809,6 +859,20 @@ def _enough_evidence(m: _Match, slots: list[_Slot], index: SuggestIndex, text: s
             any(t in GENERIC_PROCEDURE for t in said):
         return False
     return True
+
+
+def _site_and_finding(index: SuggestIndex, informative: set[str], said: set[str], req: frozenset[str],
+                      soft: frozenset[str]) -> bool:
+    """Running text: a site alone names no condition ('the prostate' is not 'Disorder of
+    prostate'); a title naming a site needs it written ('cyst' is not 'Cyst of orbit'); a
+    result title needs its qualifier ('ESR' is not 'Elevated erythrocyte sedimentation rate')."""
+    if informative <= _ANATOMY and not said & _CONDITION:
+        return False
+    sites = (req | soft) & _ANATOMY
+    if _SITE_RULE and sites and not sites & said and not any(sites & index.usual_sites(t) for t in informative):
+        return False
+    qualifiers = req & _QUALIFIERS
+    return not qualifiers or bool(said & _QUALIFIERS)
 
 
 SENTENCE_CACHE = 4096     # sentences whose matches are kept (boilerplate repeats across cases)
@@ -831,7 +895,7 @@ def _sentence_matches(text: str, start: int, end: int, cues: tuple[tuple[int, in
     slots = slots_of(piece, index, 0, len(piece), rel, strict=not short, clinical=clinical)
     out = []
     for m in _select(_match_slots(slots, index, short=short), slots, index, short, limit):
-        if not _enough_evidence(m, slots, index, piece):
+        if not _enough_evidence(m, slots, index, piece, short):
             continue
         via = "; ".join(sorted({slots[i].via for i in m.slots if slots[i].via}))
         out.append((m.term, m.score, slots[m.first].start, slots[m.last].end, via, m.weight))
@@ -978,6 +1042,8 @@ def suggest(text: str, index: SuggestIndex, *, on: date, limit: int = 20) -> Sug
                                   "choose the level by medical decision making or total time"))
             gaps.append(DocumentationGap(visit[1], "What was the level of medical decision making (or the total "
                                          "time) of the visit? It decides the E/M level (99212-99215)."))
+    if not short:
+        out = _specific_over_unspecified(out)
     out = _supports(out, text, sentence_spans, issues)
     out.sort(key=lambda s: (s.status != "current", -s.score))
     out = out[:max(limit, 1)]
@@ -1167,6 +1233,30 @@ def _combinations(out: list[Suggestion], text: str, index: SuggestIndex, on: dat
         gaps.append(DocumentationGap("heart failure", "Is the heart failure acute, chronic or acute on chronic, "
                                      "and systolic, diastolic or combined? It makes I50 specific."))
     return result
+
+
+# 'unspecified site' codes and the codes that say the site: (unspecified, the specific ones)
+_UNSPECIFIED_SITE = (
+    ("C80.1", lambda c: c[:1] == "C" and not "C77" <= c[:3] <= "C80"),   # malignant, primary site
+    ("C79.9", lambda c: "C77" <= c[:3] <= "C79"),                        # secondary
+    ("D49.9", lambda c: c[:3] == "D49"),                                 # unspecified behaviour
+)
+
+
+def _specific_over_unspecified(out: list[Suggestion]) -> list[Suggestion]:
+    """A case that names the site or kind does not also get the unspecified code for the same
+    thing: 'carcinoma' beside 'renal cell carcinoma' is C64, not C64 + C80.1; R10.9 beside
+    R10.11 goes (the same category with the unspecified title)."""
+    cur = [s for s in out if _current(s)]
+    drop: set[str] = set()
+    for unspecified, specific in _UNSPECIFIED_SITE:
+        if any(s.code == unspecified for s in cur) and any(s.code != unspecified and specific(s.code) for s in cur):
+            drop.add(unspecified)
+    for s in cur:
+        if "unspecified" in s.title.lower() and any(
+                o.code[:3] == s.code[:3] and o.code != s.code and "unspecified" not in o.title.lower() for o in cur):
+            drop.add(s.code)
+    return [s for s in out if not (_current(s) and s.code in drop)]
 
 
 def _supports(out: list[Suggestion], text: str, sentences: list[tuple[int, int]],

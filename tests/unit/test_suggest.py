@@ -233,6 +233,17 @@ def test_capitals_only_acronyms(index: SuggestIndex) -> None:
     assert "B20" in codes(suggest("AIDS", index, on=ON, limit=3))
 
 
+
+def test_capitals_only_acronyms_also_when_listed_as_abbreviations(index: SuggestIndex,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(index.abbreviations, "aids", "human immunodeficiency virus disease")
+    index._sentences.clear()
+    text = "Buy cheap Aids for sleep and Allergies relief. Depression too."
+    assert not any(c.startswith("B20") for c in codes(suggest(text, index, on=ON), None))
+    assert "B20" in codes(suggest("Patient with AIDS, chronic, on treatment.", index, on=ON))
+    index._sentences.clear()
+
+
 def test_running_text_typo_correction_is_strict(index: SuggestIndex) -> None:
     assert index.correct("pnuemonia", strict=True) == "pneumonia"
     assert index.correct("compatible", strict=True) != "incompatible"
@@ -245,3 +256,48 @@ def test_sentence_cache_gives_the_same_answer(index: SuggestIndex) -> None:
     first = suggest(text, index, on=ON)
     again = suggest(text, index, on=ON)
     assert first == again and "K35.80" in codes(first)
+
+
+# -- running text: what counts as a finding ---------------------------------------------------
+
+def test_a_site_alone_is_not_a_condition(index: SuggestIndex) -> None:
+    got = codes(suggest("The prostate and the liver were examined by ultrasound. The bone scan was done.",
+                        index, on=ON), None)
+    assert not any(c.startswith(("N42", "K76", "M89")) for c in got)
+    disease = codes(suggest("Patient with chronic liver disease, followed in clinic.", index, on=ON))
+    assert any(c.startswith("K76") for c in disease)
+
+
+def test_a_title_that_names_a_site_needs_the_site(index: SuggestIndex) -> None:
+    got = codes(suggest("Ultrasound showed a simple cyst. Patient otherwise well.", index, on=ON), None)
+    assert not any(c.startswith("H05") for c in got)
+    ptosis = codes(suggest("Examination showed ptosis, otherwise normal findings.", index, on=ON))
+    assert any(c.startswith("H02.4") for c in ptosis)    # the usual site of the word is implied
+
+
+def test_injury_codes_need_an_injury_word(index: SuggestIndex) -> None:
+    assert not any(c[:1] == "S" for c in codes(suggest("carotid artery disease", index, on=ON, limit=5)))
+    assert codes(suggest("carotid artery injury", index, on=ON, limit=3))[0].startswith("S")
+    text = "CT showed the lungs and the small intestine. The patient had pulmonary nodules."
+    assert not any(c.startswith(("S27", "S36")) for c in codes(suggest(text, index, on=ON), None))
+
+
+def test_result_titles_need_their_qualifier_and_months_are_dates(index: SuggestIndex) -> None:
+    test = codes(suggest("Erythrocyte sedimentation rate was measured. Seen in March.", index, on=ON), None)
+    assert not any(c.startswith(("R70", "M84")) for c in test)
+    high = codes(suggest("Patient with elevated erythrocyte sedimentation rate, chronic.", index, on=ON))
+    assert any(c.startswith("R70") for c in high)
+
+
+def test_long_term_drug_needs_ongoing_use() -> None:
+    from consultant.analysis.clinical import rules
+
+    assert [z for z, *_ in rules.long_term_drugs("History of atrial fibrillation on warfarin.")] == ["Z79.01"]
+    assert rules.long_term_drugs("Treatment was initiated with iv methylprednisolone pulses.") == []
+    assert rules.long_term_drugs("Lupus anticoagulant was negative.") == []
+
+
+def test_specific_site_replaces_unspecified_site(index: SuggestIndex) -> None:
+    got = codes(suggest("Patient with carcinoma of the kidney. The carcinoma was resected.", index, on=ON))
+    assert any(c.startswith("C64") for c in got)
+    assert "C80.1" not in got

@@ -232,7 +232,7 @@ closed end ending start started view review record records name names free high 
 long short good bad well poor main major minor total partial normal abnormal finding findings
 procedure procedures encounter encounters visit visits condition
 conditions complaint complaints history care plan planning management follow followup
-communication growth attack attacks pre post
+communication growth attack attacks pre post prominent
 head neck face arm leg hand foot back chest eye ear nose knee hip shoulder body skin
 """.split())
 
@@ -241,3 +241,38 @@ CAPITALS_ONLY: frozenset[str] = frozenset("aids pres sars mers hellp cream".spli
 
 # Procedure words too broad to name a service on their own ('test', 'panel', 'study').
 GENERIC_PROCEDURE: frozenset[str] = frozenset("test testing panel study analysis service visit".split())
+
+# Words that say the case is about an injury: injury codes (chapter S) are read only when one
+# of them is written ('carotid artery disease' is not 'Unspecified injury of carotid artery').
+INJURY_WORDS: frozenset[str] = frozenset("""
+injury injuries injured trauma traumatic traumatism fracture fractures fractured fx sprain sprained strain
+strained dislocation dislocated subluxation laceration lacerated wound wounds wounded contusion contused
+bruise bruised bruising crush crushed avulsion amputation amputated puncture bite bitten abrasion
+concussion tear torn rupture ruptured blow fall fell accident hit struck stab stabbed gunshot burn burns
+burned blister foreign hematoma
+""".split())
+
+# Anatomical sites (organs, regions, tissues, vessels). In running text a site alone names no
+# condition ('the prostate', 'the liver' is not 'Disorder of prostate'), and a title that names a
+# site ('Cyst of orbit') needs the site written.
+ANATOMY: frozenset[str] = frozenset("""
+kidney liver heart lung stomach brain eye skin bone muscle prostate bladder intestine colon rectum vagina
+uterus ovary testis testicle breast spleen pancreas esophagus larynx pharynx trachea bronchus pleura aorta
+vein artery arteriole spine face mouth tooth teeth retina cornea ear humerus ulna radius clavicle scapula
+patella sacrum sternum abdomen thorax groin umbilicus urethra ureter gum gingiva skull thyroid adrenal
+duodenum gallbladder peritoneum lumbar pelvis femur tibia fibula vertebra nose orbit eyelid lip tongue
+jaw mandible maxilla palate neck head chest back arm forearm leg hand foot finger toe knee hip shoulder
+elbow wrist ankle thigh calf buttock joint tendon ligament nerve mediastinum diaphragm tissue vessel
+respiratory biliary bile duct cava jugular carotid iliac portal mesenteric sigmoid ileum jejunum cecum
+appendix anus penis scrotum glans epididymis cervix axis atlas meninges cerebellum pituitary thymus
+parotid salivary gland sinus lymph node marrow blood cartilage fascia synovium bursa omentum
+mesentery retroperitoneum perineum vulva ovaries fallopian tube gastrointestinal cardiovascular
+""".split())
+
+# Words of a result title that the words must say ('Elevated erythrocyte sedimentation rate'
+# is not the test named; 'Abnormal ...' is not a normal finding).
+QUALIFIERS: frozenset[str] = frozenset("elevated elevation increased decreased raised positive reduced".split())
+
+# Month names are dates, not findings ('March' is not a march fracture).
+MONTHS: frozenset[str] = frozenset("january february march april june july august september october "
+                                   "november december".split())

@@ -252,11 +252,41 @@ LONG_TERM_DRUGS = (
 )
 
 
+# Z79 is for drugs taken long term, not a drug given once or started for the acute illness:
+# the sentence must say the use is ongoing, and not that it is given now ('iv', 'started').
+_LONG_TERM_CUE = re.compile(
+    r"\b(?:long[- ]term|chronic(?:ally)?|usual(?:ly)?|maintenance|habitual(?:ly)?|regular(?:ly)?|home|daily|"
+    r"permanent(?:ly)?|history|antecedents?|anticoagulated|[a-z]+-dependent|dependent|being treated|treated with|"
+    r"under treatment|in treatment|on (?:oral |chronic )?[a-z]+(?: therapy| treatment)?|since|for (?:\d+|many|several) "
+    r"(?:years?|months)|takes|taking)\b", re.IGNORECASE)
+_SHORT_TERM_CUE = re.compile(
+    r"\b(?:initiated|started|start|begun|bolus(?:es)?|pulses?|intravenous|i\.v|iv|parenteral|intralesional|"
+    r"sedat\w*|anesthe\w*|analgesia|withdrawn|removed|suspend\w*|stopped|discontinued|tapering|"
+    r"for \d+ (?:consecutive )?days|levels?|serum|urine|lupus anticoagulant|intubation|test doses?)\b",
+    re.IGNORECASE)
+_SENTENCE_END = re.compile(r"[.;\n]")
+
+
+def _sentence_around(text: str, start: int, end: int) -> str:
+    a = max((m.end() for m in _SENTENCE_END.finditer(text, 0, start)), default=0)
+    m = _SENTENCE_END.search(text, end)
+    return text[a:m.start() if m else len(text)]
+
+
+def long_term(sentence: str) -> bool:
+    """Whether a sentence naming a drug says it is taken long term ('on warfarin', 'usual
+    treatment with ...') and not given for the moment ('iv methylprednisolone was started')."""
+    return bool(_LONG_TERM_CUE.search(sentence)) and not _SHORT_TERM_CUE.search(sentence)
+
+
 def long_term_drugs(text: str) -> list[tuple[str, str, int, int]]:
-    """(Z79 code, the words, start, end) for each long-term drug class the text names."""
+    """(Z79 code, the words, start, end) for each long-term drug class the text names as
+    taken long term (`long_term`)."""
     out: list[tuple[str, str, int, int]] = []
     for pattern, code in LONG_TERM_DRUGS:
-        m = pattern.search(text)
-        if m and all(code != c for c, *_ in out):
-            out.append((code, m.group(), m.start(), m.end()))
+        for m in pattern.finditer(text):
+            if long_term(_sentence_around(text, m.start(), m.end())):
+                if all(code != c for c, *_ in out):
+                    out.append((code, m.group(), m.start(), m.end()))
+                break
     return out
