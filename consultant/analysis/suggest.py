@@ -25,6 +25,7 @@ import time
 import weakref
 from array import array
 from collections import OrderedDict, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -791,8 +792,9 @@ def _segments(text: str, short: bool) -> list[tuple[int, int]]:
 
 
 def _select(matches: list[_Match], slots: list[_Slot], index: SuggestIndex, short: bool,
-            limit: int) -> list[_Match]:
-    """The matches to keep: best per code; in running text, no two on the same words."""
+            limit: int, evidence: Callable[[_Match], bool] = lambda m: True) -> list[_Match]:
+    """The matches to keep: best per code; in running text, no two on the same words (a
+    match without `evidence` does not take its words from the next best)."""
     def key(m: _Match) -> float:
         if short:
             return m.score + 0.04 * min(m.weight, 30.0) / 30.0
@@ -812,7 +814,7 @@ def _select(matches: list[_Match], slots: list[_Slot], index: SuggestIndex, shor
                 continue   # manifestation codes need their cause coded first: not suggested alone
             total = sum(slots[i].weight for i in m.slots) or 1.0
             overlap = sum(slots[i].weight for i in m.slots if i in used)
-            if overlap / total > 0.4:
+            if overlap / total > 0.4 or not evidence(m):
                 continue
             used |= m.slots
         seen_codes.add((system, code))
@@ -894,8 +896,11 @@ def _sentence_matches(text: str, start: int, end: int, cues: tuple[tuple[int, in
     piece = text[start:end]
     slots = slots_of(piece, index, 0, len(piece), rel, strict=not short, clinical=clinical)
     out = []
-    for m in _select(_match_slots(slots, index, short=short), slots, index, short, limit):
-        if not _enough_evidence(m, slots, index, piece, short):
+    def evidence(m: _Match) -> bool:
+        return _enough_evidence(m, slots, index, piece, short)
+
+    for m in _select(_match_slots(slots, index, short=short), slots, index, short, limit, evidence):
+        if short and not evidence(m):
             continue
         via = "; ".join(sorted({slots[i].via for i in m.slots if slots[i].via}))
         out.append((m.term, m.score, slots[m.first].start, slots[m.last].end, via, m.weight))

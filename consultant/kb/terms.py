@@ -245,6 +245,23 @@ def _icd_terms(conn: sqlite3.Connection) -> Iterator[Term]:
         yield "ICD10CM", code, text, "inclusion"
     for path, code in conn.execute("SELECT path, code FROM index_term WHERE code IS NOT NULL"):
         yield "ICD10CM", code, path.replace(" > ", " "), "index"
+    known = {c for (c,) in conn.execute("SELECT code FROM code WHERE system = 'ICD10CM'")}
+    for text, code in MAIN_TERMS:
+        if code in known:
+            yield "ICD10CM", code, text, "index"
+
+
+# Main terms of the ICD-10-CM Alphabetic Index whose code no tabular title or inclusion term
+# spells out ('Tumor - see Neoplasm, unspecified behavior'; 'Mass, abdominal'). Written from
+# the Index for when its XML is not imported (the importer then adds the full Index).
+MAIN_TERMS: tuple[tuple[str, str], ...] = (
+    ("tumor", "D49.9"), ("neoplasm", "D49.9"), ("neoplasia", "D49.9"),
+    ("abdominal mass", "R19.00"), ("pelvic mass", "R19.00"), ("abdominal lump", "R19.00"),
+    ("kidney mass", "N28.89"), ("lung mass", "R91.8"), ("breast mass", "N63.0"), ("breast lump", "N63.0"),
+    ("neck mass", "R22.1"), ("skin lesion", "L98.9"),
+    ("alcoholism", "F10.20"), ("hemospermia", "R36.1"), ("hematospermia", "R36.1"),
+    ("hypogastric pain", "R10.30"), ("trauma", "T14.90"), ("injury", "T14.90"),
+)
 
 
 def _procedure_terms(conn: sqlite3.Connection) -> Iterator[Term]:
@@ -282,12 +299,15 @@ def _procedure_short_name(text: str) -> str | None:
 
 
 def collect_terms(conn: sqlite3.Connection) -> list[Term]:
-    """Every searchable text of every code, without repeats of (system, code, normalised text)."""
-    seen: set[tuple[str, str, tuple[str, ...]]] = set()
+    """Every searchable text of every code, without repeats of (system, code, normalised text,
+    whether words were left unspecified)."""
+    seen: set[tuple[str, str, tuple[str, ...], bool]] = set()
     out: list[Term] = []
     for term in (*_icd_terms(conn), *_procedure_terms(conn)):
-        req, _ = normalize(term[2])
-        key = (term[0], term[1], req)
+        req, opt = normalize(term[2])
+        # a term without the title's 'unspecified ...' words is another term ('tumor' is not
+        # 'Neoplasm of unspecified behavior of unspecified site': nothing left unsaid)
+        key = (term[0], term[1], req, any(t.startswith(SOFT) for t in opt))
         if req and key not in seen:
             seen.add(key)
             out.append(term)

@@ -301,3 +301,30 @@ def test_specific_site_replaces_unspecified_site(index: SuggestIndex) -> None:
     got = codes(suggest("Patient with carcinoma of the kidney. The carcinoma was resected.", index, on=ON))
     assert any(c.startswith("C64") for c in got)
     assert "C80.1" not in got
+
+
+def test_index_main_terms_give_their_default_code(index: SuggestIndex) -> None:
+    assert "D49.9" in codes(suggest("The tumor was resected completely. Patient well.", index, on=ON))
+    assert "R19.00" in codes(suggest("Examination showed an abdominal mass. Patient well.", index, on=ON))
+    assert "L98.9" in codes(suggest("He presented a skin lesion on the arm. Patient well.", index, on=ON))
+
+
+def test_main_term_is_kept_beside_the_title_that_leaves_words_unspecified(icd_kb: Path) -> None:
+    conn = sqlite3.connect(icd_kb)
+    rows = conn.execute("SELECT text FROM term WHERE code = 'D49.9'").fetchall()
+    conn.close()
+    texts = {r[0] for r in rows}
+    assert "Neoplasm of unspecified behavior of unspecified site" in texts and "tumor" in texts
+
+
+def test_a_rejected_match_does_not_hide_the_next_best(index: SuggestIndex) -> None:
+    from consultant.analysis import suggest as mod
+
+    piece = "Chest pain since yesterday."
+    slots = mod.slots_of(piece, index)
+    matches = mod._match_slots(slots, index, short=False)
+    first = mod._select(matches, slots, index, False, 20)
+    assert first
+    top = first[0].term
+    kept = mod._select(matches, slots, index, False, 20, lambda m: m.term != top)
+    assert kept and top not in {m.term for m in kept}   # the words go to the next best match
