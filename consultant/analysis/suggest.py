@@ -36,9 +36,9 @@ from consultant.analysis.clinical import context as ctx
 from consultant.analysis.clinical import rules
 from consultant.analysis.clinical.lexicon import (
     ABBREVIATIONS,
+    ANATOMY,
     CAPITALS_ONLY,
     GENERIC,
-    ANATOMY,
     GENERIC_PROCEDURE,
     INJURY_WORDS,
     MONTHS,
