@@ -13,6 +13,7 @@ wrong, and the reply must not be thrown away while someone fixes them (logged as
 from __future__ import annotations
 
 import logging
+import re
 import smtplib
 import ssl
 from collections.abc import Callable, Mapping, Sequence
@@ -36,9 +37,15 @@ def backoff_seconds(attempts: int, *, base: float = 1.0, cap: float = 300.0) -> 
     return min(cap, base * 2 ** max(0, attempts - 1))
 
 
+_QUOTED = re.compile(r"\"[^\"]*\"|'[^']*'|<[^>]*>|\([^)]*\)")
+
+
 def _code_text(code: int, msg: bytes | str) -> str:
+    """The reply code and a short, quote-free part of the server's text, for logs and the
+    ledger: a content filter may quote the message (patient data) back in its refusal."""
     text = msg.decode("utf-8", "replace") if isinstance(msg, bytes) else str(msg)
-    return f"{code} {' '.join(text.split())[:200]}"
+    text = _QUOTED.sub("…", " ".join(text.split()))
+    return f"{code} {text[:80]}"
 
 
 def connect_smtp(cfg: SmtpConfig, *, env: Mapping[str, str] | None = None,

@@ -82,3 +82,11 @@ def test_internal_error_is_logged_by_place_not_by_message() -> None:
     assert where.startswith("ValueError at ") and "in analyse" in where and "Quillfeather" not in where
     trace = _redacted_traceback(info.value)
     assert "Quillfeather" not in trace and "analyse" in trace and "message withheld" in trace
+
+
+def test_smtp_refusals_are_logged_without_what_the_server_quoted() -> None:
+    from consultant.mail.outbox import _code_text
+
+    line = _code_text(550, b'5.7.1 Rejected: contains "Jane Roe DOB 01/02/1960" from <jane@x.test>')
+    assert line.startswith("550 5.7.1 Rejected")
+    assert "Jane" not in line and "1960" not in line and "jane@" not in line
