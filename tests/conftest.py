@@ -40,3 +40,11 @@ def full_book(full_kb_path: Path):  # type: ignore[no-untyped-def]
     book = CodeBook.open(full_kb_path)
     yield book
     book.close()
+
+
+@pytest.fixture(scope="session")
+def sample_replies(full_book):  # type: ignore[no-untyped-def]
+    """The composed replies of the sample cases in tests/reply_cases.py, built once."""
+    from reply_cases import sample_replies as build
+
+    return build(full_book)

@@ -11,70 +11,26 @@ package `selenium`. Without them the test skips on a developer machine and FAILS
 from __future__ import annotations
 
 import base64
-import dataclasses
 import os
 import re
 import shutil
 import struct
 import tempfile
 from collections.abc import Iterator
-from datetime import date
-from email.message import EmailMessage
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
 import pytest
+from reply_cases import NAMES, SampleReply
 
-from consultant.analysis.findings import WARNING, DocumentationGap, Findings, Issue
-from consultant.analysis.suggest import SuggestIndex
-from consultant.pipeline import Answer, ConsultSettings, consult
-from consultant.render import render_reply
+from consultant.analysis.findings import Findings
 
 pytestmark = pytest.mark.integration
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
 WIDTHS = (600, 360)
-BOT = "consult@clinic.example"
-URL = "https://payer.example.org/policies/colorectal/" + "a" * 100 + "/" + "b" * 53
-CODELIKE = "S06816D" * 12 + "X" * 16
-
-# name -> (subject, body, escalation address); the same cases as tests/unit/test_render_text.py
-CASES: dict[str, tuple[str, str, str | None]] = {
-    "loop-colostomy": (
-        "Can I bill 44320 with 44140?",
-        (
-            "Can I bill 44320 with 44140? Sigmoid colectomy with end-to-end anastomosis and a "
-            "loop colostomy. Dx C18.7 and K56.69. Also 99213-25 for the visit the same day. "
-            "DOS 11/18/2026."
-        ),
-        None,
-    ),
-    "em-plain-words": (
-        "Office visit",
-        (
-            "Established patient office visit. Type 2 diabetes with diabetic chronic kidney "
-            "disease stage 3, and hypertension. DOS 11/18/2026."
-        ),
-        None,
-    ),
-    "long-token": (
-        f"Re: policy {URL}",
-        (
-            f"Payer policy at {URL} for this one. Head injury follow-up: S06.816D, S06.81 and "
-            f"S06.826A. Reference {CODELIKE}. DOS 11/18/2026."
-        ),
-        None,
-    ),
-    "escalated": (
-        "Medicare coverage?",
-        "Will Medicare cover 97110 for this patient? Can we appeal the denial? DOS 11/18/2026.",
-        "lead@clinic.example",
-    ),
-}
-NAMES = [*CASES, "long-token-stress"]
-
 # Every element, and every run of text, must end inside the window; a cell whose content is
 # wider than the cell (clipped or spilling into its neighbour) counts as an overflow too, and
 # so does a short word (a code, a label) that the browser had to split to make it fit.
@@ -123,60 +79,10 @@ def need(reason: str) -> None:
     pytest.skip(reason)
 
 
-def raw_mail(subject: str, body: str) -> bytes:
-    msg = EmailMessage()
-    msg["From"] = "Coder <coder@clinic.example>"
-    msg["To"] = BOT
-    msg["Subject"] = subject
-    msg["Message-ID"] = "<case-browser@clinic.example>"
-    msg.set_content(body)
-    return msg.as_bytes()
-
-
-def with_long_tokens(f: Findings) -> Findings:
-    """The same findings with the 200-character tokens in every field a template prints whole
-    (the pipeline cuts evidence to a phrase today; the layout must hold without that)."""
-    first = dataclasses.replace(f.codes[0], title=f"{f.codes[0].title} {URL}")
-    return dataclasses.replace(
-        f,
-        codes=(first, *f.codes[1:]),
-        issues=(
-            *f.issues,
-            Issue(
-                WARNING,
-                "policy",
-                (f.codes[0].code,),
-                f"See {URL} before billing.",
-                CODELIKE,
-            ),
-        ),
-        gaps=(*f.gaps, DocumentationGap(CODELIKE, f"Is {CODELIKE} the device?")),
-        notes=(*f.notes, f"not read: application/{CODELIKE}"),
-    )
-
-
 @pytest.fixture(scope="module")
-def replies(full_book) -> dict[str, tuple[Findings, str]]:  # type: ignore[no-untyped-def]
-    """name -> (findings, HTML part of the composed reply), one pipeline run per case."""
-    index = SuggestIndex.load(full_book)
-    out: dict[str, tuple[Findings, str]] = {}
-    for name, (subject, body, escalation) in CASES.items():
-        settings = ConsultSettings(bot_address=BOT, escalation_address=escalation)
-        answer = consult(
-            raw_mail(subject, body),
-            book=full_book,
-            index=index,
-            settings=settings,
-            today=date(2026, 11, 24),
-        )
-        assert isinstance(answer, Answer), f"{name}: {answer}"
-        part = answer.reply.get_body(("html",))
-        assert part is not None, f"{name}: the reply has no text/html part"
-        out[name] = (answer.findings, part.get_content())
-    stress = with_long_tokens(out["long-token"][0])
-    html = render_reply(stress, subject=CASES["long-token"][0], forwarded=False).html
-    out["long-token-stress"] = (stress, html)
-    return out
+def replies(sample_replies: dict[str, SampleReply]) -> dict[str, tuple[Findings, str]]:
+    """name -> (findings, HTML part of the composed reply)."""
+    return {name: (r.findings, r.html) for name, r in sample_replies.items()}
 
 
 @pytest.fixture(scope="module")

@@ -4,65 +4,14 @@ the composed email is checked line by line and section by section."""
 
 from __future__ import annotations
 
-import dataclasses
 import re
-from datetime import date
-from email.message import EmailMessage
 
 import pytest
+from reply_cases import CODELIKE, LONG_TITLE_CODES, NAMES, URL, SampleReply
 
-from consultant.analysis.findings import (
-    ERROR,
-    WARNING,
-    DocumentationGap,
-    Findings,
-    Issue,
-)
-from consultant.analysis.suggest import SuggestIndex
-from consultant.pipeline import Answer, ConsultSettings, consult
-from consultant.render import render_reply
+from consultant.analysis.findings import ERROR, WARNING, Findings
 
-BOT = "consult@clinic.example"
 WIDTH = 72
-# a 200-character address and a code-like run with no break opportunity in either
-URL = "https://payer.example.org/policies/colorectal/" + "a" * 100 + "/" + "b" * 53
-assert len(URL) == 200
-CODELIKE = "S06816D" * 12 + "X" * 16
-LONG_TITLE_CODES = ("S06.816D", "S06.81", "S06.826A")
-
-# name -> (subject, body, escalation address)
-CASES: dict[str, tuple[str, str, str | None]] = {
-    "loop-colostomy": (
-        "Can I bill 44320 with 44140?",
-        (
-            "Can I bill 44320 with 44140? Sigmoid colectomy with end-to-end anastomosis and a "
-            "loop colostomy. Dx C18.7 and K56.69. Also 99213-25 for the visit the same day. "
-            "DOS 11/18/2026."
-        ),
-        None,
-    ),
-    "em-plain-words": (
-        "Office visit",
-        (
-            "Established patient office visit. Type 2 diabetes with diabetic chronic kidney "
-            "disease stage 3, and hypertension. DOS 11/18/2026."
-        ),
-        None,
-    ),
-    "long-token": (
-        f"Re: policy {URL}",
-        (
-            f"Payer policy at {URL} for this one. Head injury follow-up: S06.816D, S06.81 and "
-            f"S06.826A. Reference {CODELIKE}. DOS 11/18/2026."
-        ),
-        None,
-    ),
-    "escalated": (
-        "Medicare coverage?",
-        "Will Medicare cover 97110 for this patient? Can we appeal the denial? DOS 11/18/2026.",
-        "lead@clinic.example",
-    ),
-}
 
 # (name, heading pattern, does the findings call for it)
 SECTIONS = (
@@ -95,66 +44,12 @@ SECTIONS = (
 )
 
 
-def raw_mail(subject: str, body: str) -> bytes:
-    msg = EmailMessage()
-    msg["From"] = "Coder <coder@clinic.example>"
-    msg["To"] = BOT
-    msg["Subject"] = subject
-    msg["Message-ID"] = "<case-text@clinic.example>"
-    msg.set_content(body)
-    return msg.as_bytes()
-
-
-def with_long_tokens(f: Findings) -> Findings:
-    """The same findings with the 200-character tokens in every field a template prints whole
-    (the pipeline cuts evidence to a phrase today; the templates must hold without that)."""
-    first = dataclasses.replace(f.codes[0], title=f"{f.codes[0].title} {URL}")
-    return dataclasses.replace(
-        f,
-        codes=(first, *f.codes[1:]),
-        issues=(
-            *f.issues,
-            Issue(
-                WARNING,
-                "policy",
-                (f.codes[0].code,),
-                f"See {URL} before billing.",
-                CODELIKE,
-            ),
-        ),
-        gaps=(*f.gaps, DocumentationGap(CODELIKE, f"Is {CODELIKE} the device?")),
-        notes=(*f.notes, f"not read: application/{CODELIKE}"),
-    )
-
-
 @pytest.fixture(scope="module")
-def replies(full_book) -> dict[str, tuple[Findings, str]]:  # type: ignore[no-untyped-def]
-    """name -> (findings, text part of the composed reply), one pipeline run per case."""
-    index = SuggestIndex.load(full_book)
-    out: dict[str, tuple[Findings, str]] = {}
-    for name, (subject, body, escalation) in CASES.items():
-        settings = ConsultSettings(bot_address=BOT, escalation_address=escalation)
-        answer = consult(
-            raw_mail(subject, body),
-            book=full_book,
-            index=index,
-            settings=settings,
-            today=date(2026, 11, 24),
-        )
-        assert isinstance(answer, Answer), f"{name}: {answer}"
-        part = answer.reply.get_body(("plain",))
-        assert part is not None, f"{name}: no text/plain part"
-        out[name] = (answer.findings, part.get_content())
-    findings, _ = out["long-token"]
-    stress = with_long_tokens(findings)
-    out["long-token-stress"] = (
-        stress,
-        render_reply(stress, subject=CASES["long-token"][0], forwarded=False).text,
-    )
-    return out
+def replies(sample_replies: dict[str, SampleReply]) -> dict[str, tuple[Findings, str]]:
+    """name -> (findings, text part of the composed reply)."""
+    return {name: (r.findings, r.text) for name, r in sample_replies.items()}
 
 
-NAMES = [*CASES, "long-token-stress"]
 
 
 def test_the_cases_are_what_they_claim(replies) -> None:  # type: ignore[no-untyped-def]
