@@ -824,6 +824,15 @@ def _select(matches: list[_Match], slots: list[_Slot], index: SuggestIndex, shor
     return out
 
 
+# A title naming a complication of a device or procedure needs one stated ('diabetes with
+# complications' is a combination title and is not meant: those say 'with').
+_COMPLICATION_TITLE = re.compile(r"^(?:other\s+)?(?:[\w-]+\s+){0,3}(?:complications?|malfunction)\b"
+                                 r"|^complications?\s+of\b|^\w+ostomy\s+(?:hemorrhage|infection)\b", re.IGNORECASE)
+_COMPLICATION_SAID = re.compile(r"\b(?:complicat|malfunction|problem|fail|leak|dehisc|broke|dislodg|obstruct|"
+                                r"stenos|prolaps|retract|necros|infect|bleed|hemorrh|haemorrh|hernia|irritat)",
+                                re.IGNORECASE)
+
+
 def _enough_evidence(m: _Match, slots: list[_Slot], index: SuggestIndex, text: str, short: bool = True) -> bool:
     """Whether the words that matched are evidence for the code, not ordinary English.
 
@@ -855,6 +864,8 @@ def _enough_evidence(m: _Match, slots: list[_Slot], index: SuggestIndex, text: s
     if not short and not _site_and_finding(index, informative, said, req, soft):
         return False
     code = index.codes[m.term]
+    if index.systems[m.term] == ICD and _COMPLICATION_TITLE.search(title) and not _COMPLICATION_SAID.search(text):
+        return False   # 'colostomy' is a status or a procedure, not 'Colostomy complication'
     if index.systems[m.term] == ICD and code[:1] in "VWXY" and len(informative) < 2:
         return False
     if index.systems[m.term] != ICD and len(informative) < 2 and said <= informative | kt.LIGHT | GENERIC and \

@@ -276,6 +276,9 @@ def _procedure_terms(conn: sqlite3.Connection) -> Iterator[Term]:
             short = _procedure_short_name(text)
             if short:
                 yield system, code, short, "plain"
+            for head in _procedure_head_names(text):
+                if head != short:
+                    yield system, code, head, "plain"
 
 
 _APPROACH = frozenset(["laparoscopic", "open", "endoscopic", "percutaneous", "arthroscopic", "robotic", "bilateral", "unilateral", "partial", "total", "diagnostic"])
@@ -283,6 +286,45 @@ _APPROACH = frozenset(["laparoscopic", "open", "endoscopic", "percutaneous", "ar
 
 _PROCEDURE_WORD = re.compile(r"(?:ectomy|otomy|ostomy|plasty|scopy|graphy|pexy|rrhaphy|centesis|lysis|tripsy|"
                              r"desis|biopsy|ablation|resection|excision|repair|fusion|replacement)$", re.IGNORECASE)
+
+
+_HEAD_LEAD = frozenset(["a", "an", "the", "making", "creating", "forming", "doing"])
+_JOINT_REPLACEMENT = frozenset(["knee", "hip", "shoulder", "elbow", "ankle", "wrist"])
+
+
+def _procedure_head_names(text: str) -> list[str]:
+    """'Open partial colectomy where ...' -> ['open partial colectomy', 'partial colectomy'];
+    'Making a colostomy ...' -> ['colostomy']; 'Total knee replacement' also 'total knee
+    arthroplasty': the summary's head procedure word as a short term, when only approach
+    words and at most one other word (the site) come before it. Approach words stay unless
+    the approach is open (the default): 'colectomy' alone is the open one, 'laparoscopic'
+    must be said. A head word after 'revision of a' names another procedure: none."""
+    approach: list[str] = []
+    other: list[str] = []
+    for w, _, _ in words(text):
+        if _PROCEDURE_WORD.search(w) and len(w) > 6:
+            names = []
+            for head in [w] + (["arthroplasty"] if w == "replacement" and other and
+                               other[-1] in _JOINT_REPLACEMENT else []):
+                full = " ".join([*approach, *other, head])
+                names.append(full)
+                kept = [a for a in approach if a not in ("open", "laparoscopic", "endoscopic", "percutaneous",
+                                                         "arthroscopic", "robotic", "diagnostic")]
+                if "laparoscopic" not in approach and not {"endoscopic", "percutaneous", "arthroscopic",
+                                                           "robotic"} & set(approach):
+                    bare = " ".join([*kept, *other, head])
+                    if bare != full:
+                        names.append(bare)
+            return names
+        if w in _APPROACH:
+            approach.append(w)
+        elif w in _HEAD_LEAD:
+            continue
+        elif not other:
+            other.append(w)
+        else:
+            return []
+    return []
 
 
 def _procedure_short_name(text: str) -> str | None:

@@ -34,6 +34,13 @@ def icd_kb(tmp_path_factory: pytest.TempPathFactory) -> Path:
     conn.execute("INSERT INTO code (system, code, title, plain, billable, kind, dataset, source) VALUES "
                  "('CPT', '47562', 'Laparoscopic cholecystectomy', 'Laparoscopic removal of the gallbladder', "
                  "1, 'surgery', 'starter-cpt', 'starter')")
+    for code, plain in (("44320", "Making a colostomy as a stand-alone procedure"),
+                        ("44340", "Simple revision of a colostomy"),
+                        ("44140", "Open partial colectomy with the ends rejoined"),
+                        ("44204", "Laparoscopic partial colectomy with the ends rejoined"),
+                        ("27447", "Total knee replacement (the joint surfaces are replaced)")):
+        conn.execute("INSERT INTO code (system, code, title, plain, billable, kind, dataset, source) VALUES "
+                     "('CPT', ?, ?, ?, 1, 'surgery', 'starter-cpt', 'starter')", (code, plain, plain))
     terms.build_term_index(conn)
     conn.commit()
     conn.close()
@@ -328,3 +335,34 @@ def test_a_rejected_match_does_not_hide_the_next_best(index: SuggestIndex) -> No
     top = first[0].term
     kept = mod._select(matches, slots, index, False, 20, lambda m: m.term != top)
     assert kept and top not in {m.term for m in kept}   # the words go to the next best match
+
+
+def test_procedure_head_word_is_a_short_term() -> None:
+    assert terms._procedure_head_names("Open partial colectomy with the ends rejoined") == [
+        "open partial colectomy", "partial colectomy"]
+    assert terms._procedure_head_names("Making a colostomy as a stand-alone procedure") == ["colostomy"]
+    assert terms._procedure_head_names("Laparoscopic partial colectomy") == ["laparoscopic partial colectomy"]
+    assert terms._procedure_head_names("Simple revision of a colostomy") == []
+    assert "total knee arthroplasty" in terms._procedure_head_names("Total knee replacement (the joint)")
+
+
+def test_procedure_words_in_a_case_suggest_the_cpt_code(index: SuggestIndex) -> None:
+    case = ("Patient seen for follow-up after surgery. Yesterday a loop colostomy was made. "
+            "Last spring she had a colectomy for a benign lesion and the recovery was slow. "
+            "Total knee arthroplasty is planned on the left later in the year.")
+    got = codes(suggest(case, index, on=ON, limit=60), None)
+    assert "44320" in got and "44340" not in got
+    assert "44140" in got and "44204" not in got     # open is the default; laparoscopic must be said
+    assert "27447" in got
+    for query, code in (("loop colostomy", "44320"), ("colectomy", "44140"), ("knee arthroplasty", "27447"),
+                        ("cholecystectomy", "47562")):
+        assert code in codes(suggest(query, index, on=ON), None)[:5], query
+
+
+def test_colostomy_alone_is_not_a_complication(index: SuggestIndex) -> None:
+    for text in ("colostomy", "loop colostomy",
+                 "The patient was admitted for review. He has had a colostomy since 2019 and manages it well."):
+        got = codes(suggest(text, index, on=ON, limit=60), None)
+        assert not any(c.startswith("K94.0") for c in got), (text, got)
+    assert "K94.00" in codes(suggest("colostomy complication", index, on=ON))
+    assert "K94.03" in codes(suggest("colostomy malfunction", index, on=ON))
