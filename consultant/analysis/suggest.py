@@ -861,6 +861,8 @@ def _enough_evidence(m: _Match, slots: list[_Slot], index: SuggestIndex, text: s
                    and not t.isdigit()}
     if not informative:
         return False
+    if not _expansions_kept(m, slots, index, req | opt):
+        return False
     if not short and not _site_and_finding(index, informative, said, req, soft):
         return False
     code = index.codes[m.term]
@@ -871,6 +873,23 @@ def _enough_evidence(m: _Match, slots: list[_Slot], index: SuggestIndex, text: s
     if index.systems[m.term] != ICD and len(informative) < 2 and said <= informative | kt.LIGHT | GENERIC and \
             any(t in GENERIC_PROCEDURE for t in said):
         return False
+    return True
+
+
+def _expansions_kept(m: _Match, slots: list[_Slot], index: SuggestIndex, words: frozenset[str]) -> bool:
+    """An abbreviation stands for all of its expansion: a term must hold at least half of
+    its weight ('MRI' is 'magnetic resonance imaging', not the 'resonance' of 'Resonance
+    disorder'). Slots with a single-word reading are not concerned."""
+    for i in m.slots:
+        alts = slots[i].alts
+        if not slots[i].via or any(len(a) < 2 for a in alts):
+            continue
+        best = 0.0
+        for a in alts:
+            total = sum(index.weight(t) for t in a) or 1.0
+            best = max(best, sum(index.weight(t) for t in a if t in words) / total)
+        if best < 0.5:
+            return False
     return True
 
 

@@ -366,3 +366,19 @@ def test_colostomy_alone_is_not_a_complication(index: SuggestIndex) -> None:
         assert not any(c.startswith("K94.0") for c in got), (text, got)
     assert "K94.00" in codes(suggest("colostomy complication", index, on=ON))
     assert "K94.03" in codes(suggest("colostomy malfunction", index, on=ON))
+
+
+def test_an_abbreviation_stands_for_its_whole_expansion(index: SuggestIndex) -> None:
+    case = ("The patient was seen for headaches over two months. A brain MRI was requested and showed "
+            "no changes. He went home with analgesics and will be reviewed in clinic.")
+    got = codes(suggest(case, index, on=ON, limit=60), None)
+    assert not any(c.startswith("R49") for c in got), got     # not 'Resonance disorder NOS'
+    index.abbreviations["mri"] = "magnetic resonance imaging"     # as the KB's abbreviation table has it
+    index._sentences.clear()
+    try:
+        for text in ("An MRI was performed.", case):
+            assert not any(c.startswith("R49") for c in codes(suggest(text, index, on=ON, limit=60), None)), text
+    finally:
+        del index.abbreviations["mri"]
+        index._sentences.clear()
+    assert {"E11.22", "N18.31"} <= set(codes(suggest("DM2 with CKD 3a", index, on=ON)))
