@@ -293,7 +293,10 @@ class SuggestIndex:
 
     def _inflection(self, token: str) -> str | None:
         for suffix, repl in _INFLECTIONS:
-            if token.endswith(suffix) and len(token) - len(suffix) >= 4:
+            # A verb ending needs a stem of five letters or more: short stems are too often
+            # other words or names ('picked' is not 'Pick's disease', 'filed' not 'file').
+            least = 5 if suffix in _VERB_ENDINGS else 4
+            if token.endswith(suffix) and len(token) - len(suffix) >= least:
                 base = token[: len(token) - len(suffix)] + repl
                 if base in self.postings:
                     return base
@@ -337,6 +340,7 @@ _INFLECTIONS = (("otic", "osis"), ("itic", "itis"), ("emic", "emia"), ("ic", "ia
                 ("ies", "y"), ("ied", "y"), ("ically", "ic"), ("ally", "al"), ("ly", ""), ("ing", ""),
                 ("ing", "e"), ("ed", ""), ("ed", "e"), ("ened", "en"), ("ness", ""), ("ment", ""), ("s", ""),
                 ("icle", "is"))
+_VERB_ENDINGS = frozenset({"ed", "ing", "ied", "ened"})
 _PREFIXES = ("pre", "post", "non", "anti", "sub", "intra", "extra", "inter", "peri", "para", "supra",
              "infra", "trans", "retro", "semi", "hemi", "poly", "multi", "hyper", "hypo", "pseudo", "neo")
 

@@ -382,3 +382,9 @@ def test_an_abbreviation_stands_for_its_whole_expansion(index: SuggestIndex) -> 
         del index.abbreviations["mri"]
         index._sentences.clear()
     assert {"E11.22", "N18.31"} <= set(codes(suggest("DM2 with CKD 3a", index, on=ON)))
+
+
+def test_a_verb_on_a_short_stem_is_not_read_as_a_name(index) -> None:  # type: ignore[no-untyped-def]
+    # 'picked' must not become "Pick's disease" by dropping '-ed'.
+    codes = {s.code for s in suggest("The provider picked 99214 for the visit.", index, on=ON).suggestions}
+    assert not any(c.startswith("G31.0") for c in codes)
