@@ -30,9 +30,9 @@ from consultant.errors import ImportFileError
 from consultant.kb.importers.base import (
     DatasetInfo,
     display_name,
-    find_member,
     insert_many,
     lines,
+    member_of,
     open_text,
     register_dataset,
     sha256_of,
@@ -174,9 +174,7 @@ def release_of(name: str) -> tuple[str, date | None, date | None]:
 
 def load(conn: sqlite3.Connection, path: Path, *, progress: bool = False) -> DatasetInfo:
     """Import one AOC file (text, or the CMS zip holding it)."""
-    member = None
-    if path.suffix.lower() == ".zip":
-        member = find_member(path, lambda n: bool(MEMBER.search(n.rsplit("/", 1)[-1])), "AOC .txt/.csv file")
+    member = member_of(path, MEMBER, "AOC .txt/.csv file")
     source = display_name(path, member)
     release, start, end = release_of(member or path.name)
     name = f"ncci-aoc-{release.replace(' ', '').lower()}"

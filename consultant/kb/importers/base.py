@@ -17,6 +17,7 @@ import contextlib
 import hashlib
 import io
 import logging
+import re
 import sqlite3
 import sys
 import zipfile
@@ -134,6 +135,14 @@ def find_member(path: Path, predicate: Callable[[str], bool], what: str) -> str:
     if not names:
         raise ImportFileError(str(path), None, None, f"the archive holds no {what}")
     return names[0]
+
+
+def member_of(path: Path, name: re.Pattern[str], what: str) -> str | None:
+    """When `path` is a zip archive, its member whose file name matches `name` (the release
+    file inside the publisher's archive); None for a plain file."""
+    if path.suffix.lower() != ".zip":
+        return None
+    return find_member(path, lambda n: bool(name.search(n.rsplit("/", 1)[-1])), what)
 
 
 @contextlib.contextmanager

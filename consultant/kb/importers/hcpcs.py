@@ -34,9 +34,9 @@ from consultant.errors import ImportFileError
 from consultant.kb.importers.base import (
     DatasetInfo,
     display_name,
-    find_member,
     insert_many,
     lines,
+    member_of,
     open_text,
     progress,
     register_dataset,
@@ -201,10 +201,7 @@ def _extra(rec: HcpcsRecord) -> str:
 
 def load(conn: sqlite3.Connection, path: Path, *, progress: bool = False) -> DatasetInfo:
     """Import one HCPCS release (the CMS zip or the .txt inside it)."""
-    member = None
-    if path.suffix.lower() == ".zip":
-        member = find_member(path, lambda n: bool(MEMBER.search(n.rsplit("/", 1)[-1])),
-                             "HCPCyyyy_CONTR_ANWEB*.txt file")
+    member = member_of(path, MEMBER, "HCPCyyyy_CONTR_ANWEB*.txt file")
     source = display_name(path, member)
     year = release_year(member or path.name)
     name = f"hcpcs-{year}"

@@ -24,8 +24,8 @@ from consultant.errors import ImportFileError
 from consultant.kb.importers.base import (
     DatasetInfo,
     display_name,
-    find_member,
     insert_many,
+    member_of,
     open_text,
     register_dataset,
     sha256_of,
@@ -135,10 +135,7 @@ def close_validity(conn: sqlite3.Connection) -> None:
 
 def load(conn: sqlite3.Connection, path: Path, *, progress: bool = False) -> DatasetInfo:
     """Import one practitioner MUE release (the CSV or the CMS zip holding it)."""
-    member = None
-    if path.suffix.lower() == ".zip":
-        member = find_member(path, lambda n: bool(MEMBER.search(n.rsplit("/", 1)[-1])),
-                             "MCR_MUE_PractitionerServices*.csv file")
+    member = member_of(path, MEMBER, "MCR_MUE_PractitionerServices*.csv file")
     source = display_name(path, member)
     start = effective_of(member or path.name)
     name = f"ncci-mue-{start.isoformat()}"

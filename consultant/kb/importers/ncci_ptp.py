@@ -28,9 +28,9 @@ from consultant.errors import ImportFileError
 from consultant.kb.importers.base import (
     DatasetInfo,
     display_name,
-    find_member,
     insert_many,
     lines,
+    member_of,
     open_text,
     progress,
     register_dataset,
@@ -155,10 +155,7 @@ def load(conn: sqlite3.Connection, path: Path, *, progress: bool = False, reinde
     With `reindex=False` the ptp indexes are left dropped: a build that loads four parts
     recreates them once at the end (`create_indexes`).
     """
-    member = None
-    if path.suffix.lower() == ".zip":
-        member = find_member(path, lambda n: bool(MEMBER.search(n.rsplit("/", 1)[-1])),
-                             "ccipra-vXXXrN-fN.txt file")
+    member = member_of(path, MEMBER, "ccipra-vXXXrN-fN.txt file")
     source = display_name(path, member)
     version, part, start, end = release_of(member or path.name)
     name = f"ncci-ptp-{version}" + (f"-{part}" if part else "")
