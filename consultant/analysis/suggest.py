@@ -33,7 +33,7 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
 from consultant.analysis.clinical import context as ctx
-from consultant.analysis.clinical import rules
+from consultant.analysis.clinical import readings, rules
 from consultant.analysis.clinical.lexicon import (
     ABBREVIATIONS,
     ANATOMY,
@@ -64,6 +64,7 @@ SHORT_QUERY_WORDS = 12           # up to this many words, the whole text is one 
 MIN_CASE_SCORE = 0.55            # a match in running text needs at least this score
 MIN_CASE_COVER = kt.RUNNING_COVER["ICD10CM"]            # ... and this share of the term's weight covered
 MIN_PROCEDURE_SCORE = 0.66       # procedures: the words must be explained by the description
+BRACKET_SCORE = 0.8              # a second name in brackets must name a code on its own
 COMMON_DF = 3000                 # tokens in more terms than this only confirm candidates
 CANDIDATE_COVERAGE = kt.RUNNING_COVER_DEFAULT        # a term must have this share of its weight in the sentence
 
@@ -339,7 +340,7 @@ _INFLECTIONS = (("otic", "osis"), ("itic", "itis"), ("emic", "emia"), ("ic", "ia
                 ("penic", "cytopenia"), ("ectomized", "ectomy"),
                 ("ies", "y"), ("ied", "y"), ("ically", "ic"), ("ally", "al"), ("ly", ""), ("ing", ""),
                 ("ing", "e"), ("ed", ""), ("ed", "e"), ("ened", "en"), ("ness", ""), ("ment", ""), ("s", ""),
-                ("icle", "is"))
+                ("icle", "is"), ("oid", "oidism"))
 _VERB_ENDINGS = frozenset({"ed", "ing", "ied", "ened"})
 _PREFIXES = ("pre", "post", "non", "anti", "sub", "intra", "extra", "inter", "peri", "para", "supra",
              "infra", "trans", "retro", "semi", "hemi", "poly", "multi", "hyper", "hypo", "pseudo", "neo")
@@ -416,9 +417,15 @@ def slots_of(text: str, index: SuggestIndex, start: int = 0, end: int | None = N
             alts.append(_alt(SYNONYMS[word]))
             via = f"{word!r} read as {SYNONYMS[word]!r}"
         elif token not in index.postings and not token.isdigit():
-            parts = index.split(token)
-            fixed = None if parts else index.correct(token, strict)
-            if parts:
+            tumour = readings.morphology(word)
+            # an inflection first: 'hyperparathyroid' is 'hyperparathyroidism', not 'hyper' + 'parathyroid'
+            inflected = None if tumour else index._inflection(token)
+            parts = None if tumour or inflected else index.split(token)
+            fixed = inflected or (None if parts or tumour else index.correct(token, strict))
+            if tumour:
+                alts = [_alt(tumour)]
+                via = f"{word!r} read as {tumour!r} (morphology)"
+            elif parts:
                 alts = [parts]
                 via = f"{word!r} read as {' '.join(parts)!r}"
             elif fixed:
@@ -426,7 +433,37 @@ def slots_of(text: str, index: SuggestIndex, start: int = 0, end: int | None = N
                 via = f"{word!r} read as {fixed!r}"
         out.append(_slot(index, s, e, tuple(dict.fromkeys(a for a in alts if a)), via))
         i += 1
-    return [sl for sl in out if sl.alts]
+    return _read_levels([sl for sl in out if sl.alts], text, index)
+
+
+# words between an analyte and its level that belong to the result ('blood sugar', 'serum
+# potassium level', 'white blood cell count')
+_RESULT_WORDS = frozenset("blood serum plasma level levels count cell cells acid body".split())
+
+
+def _read_levels(slots: list[_Slot], text: str, index: SuggestIndex) -> list[_Slot]:
+    """'Magnesium - low', 'elevated calcium': the analyte, its level and the result words
+    between them also read as the condition ('hypomagnesemia'); see `readings.level_readings`."""
+    written = [text[sl.start:sl.end].lower() for sl in slots]
+    found = readings.level_readings(written)
+    if not found:
+        return slots
+    out = list(slots)
+    for i, j, term in found:
+        alt = _alt(term)
+        if not alt or not all(t in index.postings for t in alt):
+            continue
+        a, b = min(i, j), max(i, j)
+        while a > 0 and written[a - 1] in _RESULT_WORDS:
+            a -= 1
+        while b + 1 < len(out) and written[b + 1] in _RESULT_WORDS:
+            b += 1
+        for k in range(a, b + 1):
+            if k in (i, j) or written[k] in _RESULT_WORDS:
+                sl = out[k]
+                via = "; ".join(v for v in (sl.via, f"{written[i]!r} {written[j]!r} read as {term!r}") if v)
+                out[k] = _slot(index, sl.start, sl.end, (*sl.alts, alt), via) if alt not in sl.alts else sl
+    return out
 
 
 def _slot(index: SuggestIndex, s: int, e: int, alts: tuple[tuple[str, ...], ...], via: str) -> _Slot:
@@ -444,7 +481,7 @@ def _context_text(text: str) -> str:
 
 # -- matching -------------------------------------------------------------------------------
 
-def _match_slots(slots: list[_Slot], index: SuggestIndex, *, short: bool) -> list[_Match]:
+def _match_slots(slots: list[_Slot], index: SuggestIndex, *, short: bool, negates: bool = False) -> list[_Match]:
     """Score every candidate term against the slots of one sentence (or the whole query)."""
     if not slots:
         return []
@@ -481,7 +518,7 @@ def _match_slots(slots: list[_Slot], index: SuggestIndex, *, short: bool) -> lis
     total = sum(sl.weight for sl in slots) or 1.0
     out: list[_Match] = []
     for tid in candidates:
-        m = _score(tid, slots, token_slots, index, total if short else None)
+        m = _score(tid, slots, token_slots, index, total if short else None, negates)
         if m is not None:
             out.append(m)
     return out
@@ -570,6 +607,8 @@ class _TermInfo:
     factor: float                                  # title adjustments: multiply, then add
     bonus: float
     setting: str                                   # 'O' / 'P': needs pregnancy / newborn words
+    explains: frozenset[str]                       # tokens that explain query words: not the
+                                                   # 'without ...' ones unless the query negates
 
 
 def _term_info(index: SuggestIndex, tid: int) -> _TermInfo:
@@ -589,15 +628,31 @@ def _term_info(index: SuggestIndex, tid: int) -> _TermInfo:
     bonus = (0.004 if "unspecified" in title else 0.0) - (
         0.004 if title.startswith("other") or " other " in title else 0.0)
     setting = _setting_of(index.systems[tid], index.codes[tid])
-    info = _TermInfo(tokens, req, req | opt, strict, strict_total, factor, bonus, setting)
+    # a shorter title wins a tie: 'Rheumatoid arthritis, unspecified' over 'Rheumatoid arthritis
+    # without rheumatoid factor, unspecified site'
+    bonus -= 0.0005 * len(req | opt | soft)
+    excepted = _excepted(title)
+    info = _TermInfo(tokens, req, req | opt, strict, strict_total, factor, bonus, setting, (req | opt) - excepted)
     index._info[tid] = info
     return info
 
 
+_NEGATING = re.compile(r"\b(?:without|w/o|no|not|except|non)\b", re.IGNORECASE)
+_OR_UNSPECIFIED = re.compile(r"\b\w+ or unspecified\b|\bunspecified\b.*", re.IGNORECASE)
+_WITHOUT = re.compile(r"\bwithout\b(.*?)(?=,|\bof\b|\bwith\b|\bin\b|$)", re.IGNORECASE)
+
+
+def _excepted(title: str) -> frozenset[str]:
+    """Tokens a title names as absent ('without ...' up to the next comma, 'of', 'with'):
+    'Chronic peptic ulcer without hemorrhage or perforation' does not explain 'perforation'
+    ('except renal pelvis' names a site left out, but 'renal' still says kidney)."""
+    return frozenset(t for m in _WITHOUT.finditer(title) for t in kt.tokens(m.group(1)))
+
+
 def _score(tid: int, slots: list[_Slot], token_slots: dict[str, list[tuple[int, float]]],
-           index: SuggestIndex, total: float | None) -> _Match | None:
+           index: SuggestIndex, total: float | None, negates: bool = False) -> _Match | None:
     info = _term_info(index, tid)
-    req, every = info.req, info.every
+    req, every = info.req, (info.every if negates else info.explains)
     weight = index.weights[tid] or 1.0
     hit_slots: dict[int, float] = {}
     got = 0.0
@@ -661,8 +716,10 @@ def _score(tid: int, slots: list[_Slot], token_slots: dict[str, list[tuple[int, 
 
 # -- from terms to billable codes -----------------------------------------------------------
 
-def _resolve(index: SuggestIndex, code: str, text: str, on: date | None) -> tuple[str, str, list[str]] | None:
-    """(billable code, its title, what was added) for a matched code; None when unknown."""
+def _resolve(index: SuggestIndex, code: str, text: str, on: date | None,
+             matched: str = "") -> tuple[str, str, list[str]] | None:
+    """(billable code, its title, what was added) for a matched code; None when unknown.
+    `matched` is the term the words matched: its words do not choose among children."""
     book = index.book
     key = f"r:{code}:{on}"
     base: tuple[str, str, tuple[str, ...]] | None
@@ -673,6 +730,12 @@ def _resolve(index: SuggestIndex, code: str, text: str, on: date | None) -> tupl
         index._cache[key] = base
     if base is None:
         return None
+    if base[2]:
+        # a header: the words may choose among its children ('peptic ulcer with perforation'
+        # is K27.5, not the default 'without hemorrhage or perforation')
+        base = _default_billable(book, code, on, frozenset(kt.tokens(text)) - frozenset(kt.tokens(matched)))
+        if base is None:
+            return None
     billable_code, title, steps = base
     entry = _entry(book, billable_code, on)
     if entry is not None and entry.billable is False and entry.kind == "code":
@@ -720,7 +783,8 @@ def _entry_uncached(book: CodeBook, code: str, on: date | None):  # type: ignore
     return rows[-1] if rows else None
 
 
-def _default_billable(book: CodeBook, code: str, on: date | None) -> tuple[str, str, tuple[str, ...]] | None:
+def _default_billable(book: CodeBook, code: str, on: date | None,
+                      said: frozenset[str] = frozenset()) -> tuple[str, str, tuple[str, ...]] | None:
     entry = _entry(book, code, on)
     if entry is None:
         return None
@@ -728,18 +792,23 @@ def _default_billable(book: CodeBook, code: str, on: date | None) -> tuple[str, 
     for _ in range(4):
         if entry.billable or entry.kind == "code":
             return entry.code, entry.title, tuple(steps)
-        kids = [k for k in (book.children(entry.code, on) if on else ()) ] or _children_any(book, entry.code)
+        kids = list(_memo(book, ("k", entry.code, on), lambda: book.children(entry.code, on)) if on else ()) \
+            or _children_any(book, entry.code)
         if not kids:
             return entry.code, entry.title, tuple(steps)
-        pick = _default_child(kids)
-        steps.append(f"{entry.code} is a header; {pick.code} is its unspecified/default code")
+        pick, chosen = _default_child(kids, said)
+        steps.append(f"{entry.code} is a header; {pick.code} is " + (
+            "the child the words name" if chosen else "its unspecified/default code"))
         entry = pick
     return entry.code, entry.title, tuple(steps)
 
 
-def _default_child(kids: list[CodeEntry]) -> CodeEntry:
+def _default_child(kids: list[CodeEntry], said: frozenset[str] = frozenset()) -> tuple[CodeEntry, bool]:
     """The child a header defaults to when the words give no detail: the unspecified one
-    (side unspecified too), else 'without complications', else the '9', else the first."""
+    (side unspecified too), else 'without complications', else the '9', else the first.
+    Words of the case that a child names after 'with' choose it ('peptic ulcer with
+    perforation'); a child that says 'without' what the case says is not taken. Also
+    whether the words chose."""
     def rank(k: CodeEntry) -> int:
         t = k.title.lower()
         r = 0
@@ -751,7 +820,28 @@ def _default_child(kids: list[CodeEntry]) -> CodeEntry:
         r -= 2 if t.startswith("other") or " other " in t else 0
         return r
 
-    return max(kids, key=rank)
+    if not said:
+        return max(kids, key=rank), False
+    parent = frozenset(kt.tokens(os.path.commonprefix([k.title.lower() for k in kids])))
+
+    def named(k: CodeEntry) -> int:
+        head, _, with_part = k.title.lower().partition(" with ")
+        named_with = frozenset(kt.tokens(with_part)) - _excepted(k.title) - parent
+        return 4 * len(named_with & said) - 6 * len(_excepted(k.title) & said)
+
+    def extra(k: CodeEntry) -> int:
+        """Words the child adds that the case does not say ('Acute ...'); 'chronic or
+        unspecified' is also the default, so it costs nothing."""
+        head = k.title.lower().partition(" with ")[0].split(" without ")[0]
+        return len(frozenset(kt.tokens(_OR_UNSPECIFIED.sub(" ", head))) - said - parent)
+
+    scores = {k.code: named(k) for k in kids}
+    best = max(scores.values())
+    if best > 0:
+        chosen = [k for k in kids if scores[k.code] == best]
+        return max(chosen, key=lambda k: (-extra(k), rank(k))), True
+    fitting = [k for k in kids if scores[k.code] == 0] or kids
+    return max(fitting, key=rank), False
 
 
 def _children_any(book: CodeBook, code: str):  # type: ignore[no-untyped-def]
@@ -863,8 +953,8 @@ def _enough_evidence(m: _Match, slots: list[_Slot], index: SuggestIndex, text: s
         said -= {t for t in said if len(t) == 1 and t.isalpha()}
     informative = {t for t in said if t not in kt.LIGHT and t not in GENERIC and t not in _MONTHS
                    and not t.isdigit()}
-    if not informative:
-        return False
+    if not informative and not (short and said & _CONDITION and said & _ANATOMY):
+        return False   # a short query 'Eye disorder' is a question about the eye; 'eye' alone is not
     if not _expansions_kept(m, slots, index, req | opt):
         return False
     if not short and not _site_and_finding(index, informative, said, req, soft):
@@ -933,7 +1023,9 @@ def _sentence_matches(text: str, start: int, end: int, cues: tuple[tuple[int, in
     def evidence(m: _Match) -> bool:
         return _enough_evidence(m, slots, index, piece, short)
 
-    for m in _select(_match_slots(slots, index, short=short), slots, index, short, limit, evidence):
+    negates = bool(_NEGATING.search(piece))
+    for m in _select(_match_slots(slots, index, short=short, negates=negates), slots, index, short, limit,
+                     evidence):
         if short and not evidence(m):
             continue
         via = "; ".join(sorted({slots[i].via for i in m.slots if slots[i].via}))
@@ -968,9 +1060,19 @@ def suggest(text: str, index: SuggestIndex, *, on: date, limit: int = 20) -> Sug
     found: list[_Found] = []
     clinical = ctx.clinical(text)
     cues = tuple((sc.cue_start, sc.cue_end) for sc in found_scopes if sc.kind in (ctx.HISTORY, ctx.FAMILY))
-    for s_no, (s_start, s_end) in enumerate(_segments(text, short)):
+    segments = _segments(text, short)
+    bracket = readings.brackets(text) if short else None
+    if bracket is not None:
+        (b_start, b_end), initials = bracket
+        if initials:   # 'Diabetic ketoacidosis (DKA)': the initials say nothing new
+            cues = (*cues, (b_start - 1, b_end + 1))
+        else:          # 'Shortness of breath (dyspnea)': the bracket is a second name
+            segments = [*segments, (b_start, b_end)]
+    for s_no, (s_start, s_end) in enumerate(segments):
         for term, score, a, b, via, weight in _sentence_matches(text, s_start, s_end, cues, index, short, limit,
                                                                 clinical):
+            if s_no > 0 and short and score < BRACKET_SCORE:
+                continue
             span = (s_start + a, s_start + b)
             m = _Match(term, score, 0.0, 0, 0, frozenset(), weight)
             kind = {"title": "title", "inclusion": "inclusion term", "index": "index term",
@@ -980,7 +1082,7 @@ def suggest(text: str, index: SuggestIndex, *, on: date, limit: int = 20) -> Sug
                 reason += f" ({via})"
             found.append(_Found(index.systems[m.term], index.codes[m.term], index.texts[m.term],
                                 min(m.score, 1.0), span, reason, sentence=s_no, weight=m.weight))
-    sentence_spans = _segments(text, short)
+    sentence_spans = segments
     out: list[Suggestion] = []
     seen: set[tuple[str, str]] = set()
     status_seen: set[str] = set()
@@ -1003,7 +1105,7 @@ def suggest(text: str, index: SuggestIndex, *, on: date, limit: int = 20) -> Sug
                 out.append(Suggestion(f.system, code, title, round(score, 3), f.span, _phrase(text, f.span), reason))
             continue
         resolved = _resolve(index, code, text[sentence_spans[f.sentence][0]:sentence_spans[f.sentence][1]]
-                            if not short else text, use_on)
+                            if not short else text, use_on, f.title)
         if resolved is None:
             continue
         code, title, steps = resolved

@@ -388,3 +388,48 @@ def test_a_verb_on_a_short_stem_is_not_read_as_a_name(index) -> None:  # type: i
     # 'picked' must not become "Pick's disease" by dropping '-ed'.
     codes = {s.code for s in suggest("The provider picked 99214 for the visit.", index, on=ON).suggestions}
     assert not any(c.startswith("G31.0") for c in codes)
+
+
+def test_a_level_of_an_analyte_is_the_hypo_or_hyper_condition(index: SuggestIndex) -> None:
+    low = suggest("Magnesium - low", index, on=ON, limit=5)
+    assert codes(low)[0] == "E83.42"
+    assert "read as 'hypomagnesemia'" in low.suggestions[0].reason
+    assert codes(suggest("elevated serum calcium", index, on=ON, limit=5))[0] == "E83.52"
+
+
+def test_a_tumour_named_by_its_morphology_is_a_neoplasm_of_its_tissue(index: SuggestIndex) -> None:
+    r = suggest("Fibrosarcoma", index, on=ON, limit=5)
+    assert codes(r)[0] == "C49.9"
+    assert "(morphology)" in r.suggestions[0].reason
+    assert codes(suggest("Hidradenoma", index, on=ON, limit=5))[0] == "D23.9"
+
+
+def test_initials_in_brackets_are_not_read_again(index: SuggestIndex) -> None:
+    # CP is also 'chest pain': here it only repeats the name
+    got = codes(suggest("Cerebral palsy (CP)", index, on=ON, limit=5))
+    assert got[0] == "G80.9"
+    assert not any(c.startswith("R07") for c in got)
+
+
+def test_a_second_name_in_brackets_is_matched_on_its_own(index: SuggestIndex) -> None:
+    got = codes(suggest("Shortness of breath (dyspnea)", index, on=ON, limit=5))
+    assert {"R06.02", "R06.00"} <= set(got)     # 'Dyspnea, unspecified' via the bracketed name
+
+
+def test_a_shorter_title_wins_a_tie(index: SuggestIndex) -> None:
+    assert codes(suggest("Rheumatoid arthritis", index, on=ON, limit=5))[0] == "M06.9"
+
+
+def test_a_header_child_is_chosen_by_what_the_words_add(index: SuggestIndex) -> None:
+    assert codes(suggest("Peptic ulcer with perforation", index, on=ON, limit=5)) == ["K27.5"]
+    assert "K26.4" in codes(suggest("Duodenal ulcer with hemorrhage", index, on=ON, limit=5))
+    # without such words the header still gives its default child
+    assert codes(suggest("Cocaine abuse", index, on=ON, limit=5))[0] == "F14.10"
+
+
+def test_an_inflected_name_is_read_before_a_prefix_split(index: SuggestIndex) -> None:
+    assert codes(suggest("Hyperparathyroid", index, on=ON, limit=5))[0] == "E21.3"
+
+
+def test_a_site_with_a_condition_word_is_a_short_query(index: SuggestIndex) -> None:
+    assert codes(suggest("Eye disorder", index, on=ON, limit=5))[0].startswith("H")
