@@ -26,7 +26,7 @@ import weakref
 from array import array
 from collections import OrderedDict, defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from rapidfuzz import fuzz, process
@@ -806,9 +806,9 @@ def _default_billable(book: CodeBook, code: str, on: date | None,
 def _default_child(kids: list[CodeEntry], said: frozenset[str] = frozenset()) -> tuple[CodeEntry, bool]:
     """The child a header defaults to when the words give no detail: the unspecified one
     (side unspecified too), else 'without complications', else the '9', else the first.
-    Words of the case that a child names after 'with' choose it ('peptic ulcer with
-    perforation'); a child that says 'without' what the case says is not taken. Also
-    whether the words chose."""
+    Words of the case that a child adds to the header choose it ('peptic ulcer with
+    perforation', 'left' otitis media); a child that says 'without' what the case says is
+    not taken. Also whether the words chose."""
     def rank(k: CodeEntry) -> int:
         t = k.title.lower()
         r = 0
@@ -825,9 +825,8 @@ def _default_child(kids: list[CodeEntry], said: frozenset[str] = frozenset()) ->
     parent = frozenset(kt.tokens(os.path.commonprefix([k.title.lower() for k in kids])))
 
     def named(k: CodeEntry) -> int:
-        head, _, with_part = k.title.lower().partition(" with ")
-        named_with = frozenset(kt.tokens(with_part)) - _excepted(k.title) - parent
-        return 4 * len(named_with & said) - 6 * len(_excepted(k.title) & said)
+        own = frozenset(kt.tokens(k.title)) - _excepted(k.title) - parent
+        return 4 * len(own & said) - 6 * len(_excepted(k.title) & said)
 
     def extra(k: CodeEntry) -> int:
         """Words the child adds that the case does not say ('Acute ...'); 'chronic or
@@ -913,7 +912,7 @@ def _select(matches: list[_Match], slots: list[_Slot], index: SuggestIndex, shor
             used |= m.slots
         seen_codes.add((system, code))
         out.append(m)
-        if short and len(out) >= limit * 2:
+        if short and len(out) >= limit * 4:   # room for `_one_per_side` to drop variants
             break
     return out
 
@@ -1187,6 +1186,8 @@ def suggest(text: str, index: SuggestIndex, *, on: date, limit: int = 20) -> Sug
         out = _specific_over_unspecified(out)
     out = _supports(out, text, sentence_spans, issues)
     out.sort(key=lambda s: (s.status != "current", -s.score))
+    if short:
+        out = _one_per_side(out, text)
     out = out[:max(limit, 1)]
     if short:
         gaps = [g for g in gaps if out and out[0].code[:-1] in g.question]
@@ -1421,6 +1422,29 @@ def _supports(out: list[Suggestion], text: str, sentences: list[tuple[int, int]]
 
 
 _SIDE = re.compile(r"\b(?:right|left)\b", re.IGNORECASE)
+
+
+_SIDE_WORDS = re.compile(r"\b(?:right|left|bilateral|unspecified|side|initial encounter|subsequent encounter|"
+                         r"sequela)\b|[^a-z ]", re.IGNORECASE)
+
+
+def _one_per_side(out: list[Suggestion], text: str) -> list[Suggestion]:
+    """A short query gets one code per thing, not its right, left and unspecified-side
+    variants one after another: the best scored, or when the words name no side, the best
+    that names none (the side is then a documentation gap)."""
+    groups: dict[tuple[str, str], list[Suggestion]] = {}
+    for s in out:
+        key = (s.system, s.code[:3] + " " + " ".join(_SIDE_WORDS.sub(" ", s.title.lower()).split())
+               if s.system == ICD else s.code)
+        groups.setdefault(key, []).append(s)
+    sided = bool(_SIDE.search(text) or re.search(r"\bbilateral\b", text, re.IGNORECASE))
+    kept = []
+    for members in groups.values():
+        neutral = [m for m in members if not _SIDE.search(m.title) and "bilateral" not in m.title.lower()]
+        pick = members[0] if sided or not neutral else neutral[0]
+        kept.append(pick if pick.score >= members[0].score else
+                    replace(pick, score=members[0].score))
+    return kept
 
 
 def _unspecified_gaps(out: list[Suggestion], index: SuggestIndex, on: date | None) -> list[DocumentationGap]:

@@ -433,3 +433,10 @@ def test_an_inflected_name_is_read_before_a_prefix_split(index: SuggestIndex) ->
 
 def test_a_site_with_a_condition_word_is_a_short_query(index: SuggestIndex) -> None:
     assert codes(suggest("Eye disorder", index, on=ON, limit=5))[0].startswith("H")
+
+
+def test_a_short_query_gets_one_code_per_thing_not_each_side(index: SuggestIndex) -> None:
+    got = codes(suggest("Otitis media", index, on=ON, limit=5))
+    assert got[0] == "H66.90"                       # no side written: the unspecified-side code
+    assert not {"H66.91", "H66.92"} & set(got)      # not its right and left variants as well
+    assert codes(suggest("left otitis media", index, on=ON, limit=5))[0] == "H66.92"
