@@ -238,6 +238,8 @@ def _icd_terms(conn: sqlite3.Connection) -> Iterator[Term]:
     )
     for code, title in rows:
         yield "ICD10CM", code, title, "title"
+        for part in title_parts(title):
+            yield "ICD10CM", code, part, "part"
     for code, text in conn.execute(
         "SELECT n.code, n.text FROM icd_note n WHERE n.kind IN ('inclusion', 'includes') "
         "AND n.code NOT LIKE 'CH%' AND n.code NOT LIKE '%-%'"
@@ -249,6 +251,25 @@ def _icd_terms(conn: sqlite3.Connection) -> Iterator[Term]:
     for text, code in MAIN_TERMS:
         if code in known:
             yield "ICD10CM", code, text, "index"
+
+
+# 'of liver and intrahepatic bile duct', 'of connective and soft tissue': a title that names two
+# sites (or two kinds) with 'and' is found by either; not past 'of' ('shaft of tibia and fibula'
+# splits at 'tibia and fibula', never at 'shaft')
+_WORDS_NOT_OF = r"[\w'-]+(?: (?!of\b|and\b)[\w'-]+){0,2}?"
+_CONJOINED = re.compile(rf"(?P<lead>\bof |, )(?P<a>{_WORDS_NOT_OF}) and (?P<b>{_WORDS_NOT_OF}[\w'-]*)"
+                        r"(?P<tail>(?:,| of | with | in | without | due to ).*|$)")
+
+
+def title_parts(title: str) -> list[str]:
+    """The title once for each of two conjoined sites ('Secondary malignant neoplasm of liver
+    and intrahepatic bile duct' -> '... of liver', '... of intrahepatic bile duct'), the way
+    the Alphabetic Index lists each site on its own; [] for other titles."""
+    m = _CONJOINED.search(title)
+    if not m or m.group("a") == m.group("b"):
+        return []
+    head, tail = title[: m.start("a")], m.group("tail")
+    return [f"{head}{m.group('a')}{tail}", f"{head}{m.group('b')}{tail}"]
 
 
 # Main terms of the ICD-10-CM Alphabetic Index whose code no tabular title or inclusion term

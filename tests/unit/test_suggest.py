@@ -440,3 +440,20 @@ def test_a_short_query_gets_one_code_per_thing_not_each_side(index: SuggestIndex
     assert got[0] == "H66.90"                       # no side written: the unspecified-side code
     assert not {"H66.91", "H66.92"} & set(got)      # not its right and left variants as well
     assert codes(suggest("left otitis media", index, on=ON, limit=5))[0] == "H66.92"
+
+
+def test_a_title_naming_two_sites_is_found_by_either() -> None:
+    assert terms.title_parts("Secondary malignant neoplasm of liver and intrahepatic bile duct") == [
+        "Secondary malignant neoplasm of liver", "Secondary malignant neoplasm of intrahepatic bile duct"]
+    assert terms.title_parts("Fracture of shaft of tibia and fibula") == [
+        "Fracture of shaft of tibia", "Fracture of shaft of fibula"]      # never at 'shaft'
+    assert terms.title_parts("Hypertensive heart and chronic kidney disease with heart failure") == []
+    assert terms.title_parts("Nausea and vomiting") == []
+
+
+def test_liver_metastases_are_the_secondary_neoplasm_of_liver(index: SuggestIndex) -> None:
+    r = suggest("We observed liver metastases in segment 8 with a size of 4 cm. The patient was treated.",
+                index, on=ON)
+    found = {s.code: s for s in r.suggestions}
+    assert "C78.7" in found
+    assert "one site of the title" in found["C78.7"].reason
