@@ -340,7 +340,7 @@ _INFLECTIONS = (("otic", "osis"), ("itic", "itis"), ("emic", "emia"), ("ic", "ia
                 ("penic", "cytopenia"), ("ectomized", "ectomy"),
                 ("ies", "y"), ("ied", "y"), ("ically", "ic"), ("ally", "al"), ("ly", ""), ("ing", ""),
                 ("ing", "e"), ("ed", ""), ("ed", "e"), ("ened", "en"), ("ness", ""), ("ment", ""), ("s", ""),
-                ("icle", "is"), ("oid", "oidism"))
+                ("icle", "is"), ("oid", "oidism"), ("al", "us"), ("ic", "is"))   # 'hiatal', 'pubic'
 _VERB_ENDINGS = frozenset({"ed", "ing", "ied", "ened"})
 _PREFIXES = ("pre", "post", "non", "anti", "sub", "intra", "extra", "inter", "peri", "para", "supra",
              "infra", "trans", "retro", "semi", "hemi", "poly", "multi", "hyper", "hypo", "pseudo", "neo")

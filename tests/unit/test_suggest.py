@@ -457,3 +457,13 @@ def test_liver_metastases_are_the_secondary_neoplasm_of_liver(index: SuggestInde
     found = {s.code: s for s in r.suggestions}
     assert "C78.7" in found
     assert "one site of the title" in found["C78.7"].reason
+
+
+@pytest.mark.parametrize(("text", "code"), [
+    ("Tennis elbow", "M77.10"),          # lay name -> 'lateral epicondylitis'
+    ("Pubic lice", "B85.3"),             # -> 'phthiriasis' (not 'public')
+    ("Hernia - hiatal", "K44.9"),        # adjective 'hiatal' -> the title's 'hiatus'
+])
+def test_lay_names_and_adjectives_read_as_the_classification_words(index: SuggestIndex, text: str,
+                                                                     code: str) -> None:
+    assert codes(suggest(text, index, on=ON, limit=5))[0] == code
