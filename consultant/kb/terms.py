@@ -269,7 +269,11 @@ def title_parts(title: str) -> list[str]:
     if not m or m.group("a") == m.group("b"):
         return []
     head, tail = title[: m.start("a")], m.group("tail")
-    return [f"{head}{m.group('a')}{tail}", f"{head}{m.group('b')}{tail}"]
+    a, b = m.group("a").split(), m.group("b").split()
+    if len(a) > 1 and len(b) == 1:
+        # 'bone density and structure': the first words belong to both ('bone structure')
+        b = [*a[:-1], *b]
+    return [f"{head}{' '.join(a)}{tail}", f"{head}{' '.join(b)}{tail}"]
 
 
 # Main terms of the ICD-10-CM Alphabetic Index whose code no tabular title or inclusion term

@@ -447,6 +447,8 @@ def test_a_title_naming_two_sites_is_found_by_either() -> None:
         "Secondary malignant neoplasm of liver", "Secondary malignant neoplasm of intrahepatic bile duct"]
     assert terms.title_parts("Fracture of shaft of tibia and fibula") == [
         "Fracture of shaft of tibia", "Fracture of shaft of fibula"]      # never at 'shaft'
+    assert terms.title_parts("Disorder of bone density and structure, unspecified") == [
+        "Disorder of bone density, unspecified", "Disorder of bone structure, unspecified"]
     assert terms.title_parts("Hypertensive heart and chronic kidney disease with heart failure") == []
     assert terms.title_parts("Nausea and vomiting") == []
 
