@@ -237,6 +237,12 @@ SYNONYMS: dict[str, str] = {
     "water retention": "fluid retention", "drunkenness": "alcohol intoxication", "sleeplessness": "insomnia",
     "night terrors": "sleep terrors", "nightmares": "nightmare disorder", "panic attack": "panic disorder",
     "panic attacks": "panic disorder", "worms": "helminthiasis", "parasite": "parasitic", "parasites": "parasitic",
+    # pain of a site -> the '-dynia' / '-algia' word of the title
+    "breast pain": "mastodynia", "tongue pain": "glossodynia", "rectal pain": "proctalgia",
+    "anal pain": "proctalgia", "ear pain": "otalgia", "eye pain": "ocular pain",
+    # words the titles spell otherwise
+    "stone": "calculus", "stones": "calculus", "lithiasis": "calculus", "gonorrhea": "gonococcal infection",
+    "gonorrhoea": "gonococcal infection", "herpes": "herpesviral",
     "hypertension arterial": "hypertension",
     "arterial hypertension": "hypertension",
     "type ii": "type 2",
