@@ -622,7 +622,7 @@ def _term_info(index: SuggestIndex, tid: int) -> _TermInfo:
     strict_total = sum(x for _, x in strict) + sum(
         kt.SOFT_FACTOR * _strict_weight(index, t) for t in soft) or 1.0
     # an inclusion term, or one site of a title naming two, is a shade less than the title
-    factor = {"inclusion": 0.98, "part": 0.97}.get(index.kinds[tid], 1.0)
+    factor = {"inclusion": 0.98, "part": 0.97, "xref": 0.97}.get(index.kinds[tid], 1.0)
     title = index.texts[tid].lower()
     if "in diseases classified elsewhere" in title:
         factor *= 0.8   # manifestation codes are never listed alone (code first the cause)
@@ -1076,7 +1076,8 @@ def suggest(text: str, index: SuggestIndex, *, on: date, limit: int = 20) -> Sug
             span = (s_start + a, s_start + b)
             m = _Match(term, score, 0.0, 0, 0, frozenset(), weight)
             kind = {"title": "title", "inclusion": "inclusion term", "index": "index term",
-                    "plain": "description", "part": "one site of the title"}.get(index.kinds[m.term],
+                    "plain": "description", "part": "one site of the title",
+                    "xref": "an Excludes note's pointer"}.get(index.kinds[m.term],
                                                                                 index.kinds[m.term])
             reason = f'matched "{_phrase(text, span)}" to {kind} "{index.texts[m.term]}"'
             if via:

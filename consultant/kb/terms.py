@@ -245,12 +245,47 @@ def _icd_terms(conn: sqlite3.Connection) -> Iterator[Term]:
         "AND n.code NOT LIKE 'CH%' AND n.code NOT LIKE '%-%'"
     ):
         yield "ICD10CM", code, text, "inclusion"
+    known_codes = {c for (c,) in conn.execute("SELECT code FROM code WHERE system = 'ICD10CM'")}
+    for (text,) in conn.execute("SELECT DISTINCT text FROM icd_note WHERE kind IN ('excludes1', 'excludes2')"):
+        ref = cross_reference(text)
+        if ref is not None and ref[1] in known_codes:
+            yield "ICD10CM", ref[1], ref[0], "xref"
     for path, code in conn.execute("SELECT path, code FROM index_term WHERE code IS NOT NULL"):
         yield "ICD10CM", code, path.replace(" > ", " "), "index"
     known = {c for (c,) in conn.execute("SELECT code FROM code WHERE system = 'ICD10CM'")}
     for text, code in MAIN_TERMS:
         if code in known:
             yield "ICD10CM", code, text, "index"
+
+
+_XREF = re.compile(r"^(?P<text>[^()]{3,120}?)\s*\((?P<code>[A-Z][0-9][0-9A-Z](?:\.[0-9A-Z]{0,4})?)[.-]*\)\s*$")
+
+
+def cross_reference(note: str) -> tuple[str, str] | None:
+    """(condition, code) of an Excludes note that sends one condition to one code or category
+    ('tuberculous enteritis (A18.32)', 'carrier of infectious disease (Z22.-)'): the tabular's
+    own pointer to where the words are classified. None for ranges, lists and 'see' notes."""
+    m = _XREF.match(note.strip())
+    if m is None or " see " in f" {m.group('text')} ":
+        return None
+    text, code = m.group("text").strip(" ,"), m.group("code").rstrip(".")
+    if "T36" <= code[:3] <= "T65":
+        return None   # a drug or substance named alone is not its poisoning
+    said = [t for t in tokens(text) if t not in _XREF_FILLER]
+    if not any(t in _CONDITION_NOUNS or _CONDITION_ENDING.search(t) for t in said):
+        return None   # 'acute (J01.-)', 'maxillary sinus (J32.0)': a fragment of a list under another term
+    return text, code
+
+
+# words that name no condition: a note of only these is a fragment ('upper jaw', 'in newborn')
+_XREF_FILLER = frozenset("""in of with due to nos nec upper lower left right acute chronic newborn neonatal
+jaw ear eye head neck face arm leg hand foot back chest maternal congenital other unspecified""".split())
+_CONDITION_NOUNS = frozenset("""disease disorder syndrome infection ulcer injury failure pain impairment shock
+care abuse dependence deficiency tumor neoplasm cyst fracture hernia lesion anomaly malformation degeneration
+dysfunction obstruction hemorrhage hypertension embolism thrombosis aneurysm abscess calculus stricture fistula
+poisoning burn wound sprain dislocation retardation delay loss""".split())
+_CONDITION_ENDING = re.compile(r"(?:oma|osis|itis|emia|aemia|pathy|iasis|ism|virus|derma|plegia|algia|rrhea|"
+                               r"rrhage|cele|ectasis|uria|trophy|sclerosis|spasm|stenosis|ia)$")
 
 
 # 'of liver and intrahepatic bile duct', 'of connective and soft tissue': a title that names two

@@ -469,3 +469,24 @@ def test_liver_metastases_are_the_secondary_neoplasm_of_liver(index: SuggestInde
 def test_lay_names_and_adjectives_read_as_the_classification_words(index: SuggestIndex, text: str,
                                                                      code: str) -> None:
     assert codes(suggest(text, index, on=ON, limit=5))[0] == code
+
+
+def test_an_excludes_note_pointing_at_one_code_is_a_term() -> None:
+    assert terms.cross_reference("tuberculous enteritis (A18.32)") == ("tuberculous enteritis", "A18.32")
+    assert terms.cross_reference("carrier of infectious disease (Z22.-)") == ("carrier of infectious disease", "Z22")
+    # ranges, 'see' notes, drugs alone and list fragments are not
+    assert terms.cross_reference("Escherichia coli infection (A04.0-A04.4)") is None
+    assert terms.cross_reference("certain localized infections - see body system-related chapters") is None
+    assert terms.cross_reference("benzodiazepines (T42.4-)") is None
+    assert terms.cross_reference("acute (J01.-)") is None
+    assert terms.cross_reference("maxillary sinus (J32.0)") is None
+
+
+def test_excludes_pointers_are_searched(index: SuggestIndex, icd_kb: Path) -> None:
+    conn = sqlite3.connect(icd_kb)
+    n = conn.execute("SELECT count(*) FROM term WHERE source_kind = 'xref'").fetchone()[0]
+    conn.close()
+    assert n > 1000
+    r = suggest("Endotoxic shock", index, on=ON, limit=5)      # only a note (under A48.3) says so
+    assert codes(r)[0] == "R57.8"
+    assert "Excludes note" in r.suggestions[0].reason
