@@ -246,7 +246,8 @@ def _icd_terms(conn: sqlite3.Connection) -> Iterator[Term]:
     ):
         yield "ICD10CM", code, text, "inclusion"
     known_codes = {c for (c,) in conn.execute("SELECT code FROM code WHERE system = 'ICD10CM'")}
-    for (text,) in conn.execute("SELECT DISTINCT text FROM icd_note WHERE kind IN ('excludes1', 'excludes2')"):
+    for (text,) in conn.execute("SELECT DISTINCT text FROM icd_note WHERE kind IN "
+                                "('excludes1', 'excludes2', 'code_first', 'use_additional', 'code_also')"):
         ref = cross_reference(text)
         if ref is not None and ref[1] in known_codes:
             yield "ICD10CM", ref[1], ref[0], "xref"
@@ -258,14 +259,16 @@ def _icd_terms(conn: sqlite3.Connection) -> Iterator[Term]:
             yield "ICD10CM", code, text, "index"
 
 
+_NOTE_LEAD = re.compile(r"^(?:additional )?code(?:,? if applicable,?)? (?:to identify|for) (?:the )?", re.IGNORECASE)
 _XREF = re.compile(r"^(?P<text>[^()]{3,120}?)\s*\((?P<code>[A-Z][0-9][0-9A-Z](?:\.[0-9A-Z]{0,4})?)[.-]*\)\s*$")
 
 
 def cross_reference(note: str) -> tuple[str, str] | None:
-    """(condition, code) of an Excludes note that sends one condition to one code or category
-    ('tuberculous enteritis (A18.32)', 'carrier of infectious disease (Z22.-)'): the tabular's
-    own pointer to where the words are classified. None for ranges, lists and 'see' notes."""
-    m = _XREF.match(note.strip())
+    """(condition, code) of an Excludes, Code first, Use additional or Code also note that
+    names one condition and one code or category ('tuberculous enteritis (A18.32)', 'carrier of
+    infectious disease (Z22.-)'): the tabular's own pointer to where the words are classified.
+    None for ranges, lists and 'see' notes."""
+    m = _XREF.match(_NOTE_LEAD.sub("", note.strip()))
     if m is None or " see " in f" {m.group('text')} ":
         return None
     text, code = m.group("text").strip(" ,"), m.group("code").rstrip(".")
