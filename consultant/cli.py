@@ -75,6 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.add_argument("--limit", type=int, default=10)
     p.add_argument("--date", help="date of service (YYYY-MM-DD, default today)")
+    p.add_argument("--setting", choices=["outpatient", "inpatient"], default="outpatient",
+                   help="uncertain diagnoses: flagged (outpatient) or coded as established (inpatient)")
     p.set_defaults(handler="consultant.commands.suggest:main")
 
     kb = sub.add_parser("kb", help="build, update and describe the knowledge base")

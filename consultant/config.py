@@ -101,6 +101,7 @@ class ConsultConfig:
     max_message_bytes: int = 25 * 1024 * 1024
     require_authentication: bool = False
     authserv_id: str | None = None
+    setting: str = "outpatient"
 
 
 @dataclass(frozen=True)
@@ -152,6 +153,7 @@ class Config:
             templates_dir=self.templates.dir,
             require_authentication=self.consult.require_authentication,
             authserv_id=self.consult.authserv_id,
+            setting=self.consult.setting,
         )
 
 
@@ -415,6 +417,7 @@ def _consult(data: Mapping[str, Any], base: Path) -> ConsultConfig:
         max_message_bytes=t.whole("max_message_bytes", 25 * 1024 * 1024, minimum=1024),
         require_authentication=require,
         authserv_id=authserv_id,
+        setting=t.choice("setting", ("outpatient", "inpatient"), "outpatient"),
     )
     t.finish()
     return out

@@ -29,6 +29,7 @@ class ConsultSettings:
     limits: ParseLimits = field(default_factory=ParseLimits)
     require_authentication: bool = False          # topmost Authentication-Results must pass
     authserv_id: str | None = None                # our receiving server's id in that header
+    setting: str = "outpatient"                   # uncertain diagnoses: outpatient flags, inpatient codes
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,7 @@ def consult(
         today=today,
         thread_codes=thread_codes,
         notes=case.notes + tuple(a.note for a in case.attachments if a.note),
+        setting=settings.setting,
     )
     unread_documents = any(a.note and not a.content_type.startswith("image/") for a in case.attachments)
     nothing_found = not findings.codes and not findings.suggestions and not unread_documents

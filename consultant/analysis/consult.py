@@ -272,6 +272,7 @@ def analyze(
     today: date,
     thread_codes: tuple[str, ...] = (),
     notes: tuple[str, ...] = (),
+    setting: str = "outpatient",
 ) -> Findings:
     """Everything the reply says about one case, for the date of service the case states
     (else `today`)."""
@@ -286,7 +287,7 @@ def analyze(
     merged = merge_mentions(mentions)
     verdicts = tuple(judge(m, text, book, dos) for m in merged)
 
-    result: Any = suggest(text, index, on=dos, limit=MAX_SUGGESTIONS * 2)
+    result: Any = suggest(text, index, on=dos, limit=MAX_SUGGESTIONS * 2, setting=setting)
     suggestions = _new_suggestions(result.suggestions, mentions, text)
 
     issues = _unique_issues(

@@ -1037,12 +1037,22 @@ def _sentence_matches(text: str, start: int, end: int, cues: tuple[tuple[int, in
     return result
 
 
-def suggest(text: str, index: SuggestIndex, *, on: date, limit: int = 20) -> SuggestResult:
+OUTPATIENT, INPATIENT = "outpatient", "inpatient"
+SETTINGS = (OUTPATIENT, INPATIENT)
+
+
+def suggest(text: str, index: SuggestIndex, *, on: date, limit: int = 20,
+            setting: str = OUTPATIENT) -> SuggestResult:
     """Codes for what the text says in words, best first, with gaps and issues.
 
     A short text (a diagnosis or a procedure phrase) is matched as one phrase and gets a
     ranked list; a case is read sentence by sentence and gets the codes it supports.
+    `setting` decides uncertain diagnoses ('probable', 'suspected'): outpatient, they are
+    flagged and not coded (code the symptoms); inpatient, coded as if established
+    (ICD-10-CM guidelines IV.H and II.H).
     """
+    if setting not in SETTINGS:
+        raise ValueError(f"setting must be one of {', '.join(SETTINGS)}, not {setting!r}")
     text = text or ""
     started = time.perf_counter()
     n_words = len(re.findall(r"\w+", text))
@@ -1117,7 +1127,13 @@ def suggest(text: str, index: SuggestIndex, *, on: date, limit: int = 20) -> Sug
                 gaps.append(DocumentationGap(_phrase(text, f.span),
                             f"Which episode of care is this for {code[:-1]}? (initial encounter, subsequent "
                             "encounter or sequela decide the 7th character)"))
-        if scope is not None and scope.kind == ctx.UNCERTAIN:
+        if scope is not None and scope.kind == ctx.UNCERTAIN and setting == INPATIENT:
+            issues.append(Issue(INFO, "uncertain_dx", (code,),
+                                f'"{_phrase(text, f.span)}" is qualified as uncertain ("{scope.cue}"): coded '
+                                "as if established, as the inpatient rule asks for a diagnosis still uncertain "
+                                "at discharge; in the outpatient setting code the signs or symptoms instead.",
+                                "ICD-10-CM guideline II.H"))
+        elif scope is not None and scope.kind == ctx.UNCERTAIN:
             status, score = "uncertain", score * 0.5
             issues.append(Issue(WARNING, "uncertain_dx", (code,),
                                 f'"{_phrase(text, f.span)}" is qualified as uncertain ("{scope.cue}"): in the '

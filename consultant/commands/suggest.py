@@ -99,11 +99,11 @@ def _queries(source: str) -> Iterator[str]:
 
 
 def run(queries: Iterable[str], index: SuggestIndex, *, on: date, limit: int, as_json_lines: bool,
-        out: IO[str]) -> int:
+        out: IO[str], setting: str = "outpatient") -> int:
     count = 0
     started = time.perf_counter()
     for query in queries:
-        result = suggest(query, index, on=on, limit=limit)
+        result = suggest(query, index, on=on, limit=limit, setting=setting)
         if as_json_lines:
             out.write(json.dumps(as_json(result), ensure_ascii=False) + "\n")
         else:
@@ -123,14 +123,15 @@ def main(args: argparse.Namespace) -> int:
     if limit < 1:
         raise UsageError(f"--limit {limit} must be at least 1")
     on = parse_day(getattr(args, "date", None))
+    setting = str(getattr(args, "setting", "outpatient") or "outpatient")
     book = CodeBook.open(kb_path(getattr(args, "config", None)))
     try:
         index = SuggestIndex.load(book)
         if batch is not None:
-            run(_queries(batch), index, on=on, limit=limit, as_json_lines=True, out=sys.stdout)
+            run(_queries(batch), index, on=on, limit=limit, as_json_lines=True, out=sys.stdout, setting=setting)
         else:
             run([text or ""], index, on=on, limit=limit, as_json_lines=bool(getattr(args, "json", False)),
-                out=sys.stdout)
+                out=sys.stdout, setting=setting)
     finally:
         book.close()
     return 0

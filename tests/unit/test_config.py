@@ -104,6 +104,7 @@ BAD = [
     ("consult.max_message_bytes", {"consult": {"max_message_bytes": 10}}),
     ("consult.authentication.require", {"consult": {"authentication": {"require": 1}}}),
     ("consult.authentication.authserv_id", {"consult": {"authentication": {"require": True}}}),
+    ("consult.setting", {"consult": {"setting": "hospital"}}),
     ("kb.path", {"kb": {"path": 5}}),
     ("kb.update_urls.hcpcs", {"kb": {"update_urls": {"hcpcs": "ftp://x.example/h.zip"}}}),
     ("kb.update_urls", {"kb": {"update_urls": "https://x.example"}}),
@@ -214,3 +215,8 @@ def test_authentication_settings_reach_the_pipeline(tmp_path: Path) -> None:
     assert cfg(tmp_path).consult_settings().authserv_id is None
     with pytest.raises(ConfigError, match="authserv_id"):
         cfg(tmp_path, consult={"authentication": {"require": True, "authserv_id": ""}})
+
+
+def test_the_care_setting_reaches_the_pipeline(tmp_path: Path) -> None:
+    assert cfg(tmp_path).consult_settings().setting == "outpatient"
+    assert cfg(tmp_path, consult={"setting": "inpatient"}).consult_settings().setting == "inpatient"

@@ -83,3 +83,13 @@ def test_required_authentication_refuses_a_forged_sender(full_book, index) -> No
                   Authentication_Results="mx.clinic.example; dmarc=pass header.from=clinic.example")
     assert isinstance(run(ok, full_book, index, require_authentication=True,
                           authserv_id="mx.clinic.example"), Answer)
+
+
+def test_the_care_setting_decides_an_uncertain_diagnosis(full_book, index) -> None:  # type: ignore[no-untyped-def]
+    raw = raw_mail("Admitted with fever and cough. Probable pneumonia. What do I code?")
+    outpatient = run(raw, full_book, index)
+    inpatient = run(raw, full_book, index, setting="inpatient")
+    assert isinstance(outpatient, Answer) and isinstance(inpatient, Answer)
+    current = [s.code for s in outpatient.findings.suggestions if s.status == "current"]
+    assert not any(c.startswith("J18") for c in current)
+    assert any(s.code.startswith("J18") and s.status == "current" for s in inpatient.findings.suggestions)

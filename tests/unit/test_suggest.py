@@ -187,6 +187,11 @@ def test_command_json_and_batch(icd_kb: Path, tmp_path: Path, capsys: pytest.Cap
     assert len(lines) == 3
     assert json.loads(lines[1])["suggestions"][0]["code"] == "J18.9"
     assert json.loads(lines[2])["suggestions"] == []
+    args = argparse.Namespace(text="Probable pneumonia", batch=None, json=True, limit=5, date="2026-05-01",
+                              config=None, setting="inpatient")
+    assert command.main(args) == 0
+    inpatient = json.loads(capsys.readouterr().out)["suggestions"]
+    assert inpatient[0]["code"].startswith("J18") and inpatient[0]["status"] == "current"
 
 
 def test_command_usage_errors(icd_kb: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -490,3 +495,12 @@ def test_excludes_pointers_are_searched(index: SuggestIndex, icd_kb: Path) -> No
     r = suggest("Endotoxic shock", index, on=ON, limit=5)      # only a note (under A48.3) says so
     assert codes(r)[0] == "R57.8"
     assert "Excludes note" in r.suggestions[0].reason
+
+
+def test_inpatient_setting_codes_an_uncertain_diagnosis_as_established(index: SuggestIndex) -> None:
+    text = "Fever and cough. Probable pneumonia, rule out influenza."
+    r = suggest(text, index, on=ON, setting="inpatient")
+    assert any(c.startswith("J18") for c in codes(r))
+    assert any(i.kind == "uncertain_dx" and "II.H" in i.source for i in r.issues)
+    with pytest.raises(ValueError, match="setting"):
+        suggest(text, index, on=ON, setting="hospital")
