@@ -7,7 +7,9 @@ hit@1 / hit@5, a suggestion counts when it is a gold code or an ancestor/descend
 and `codiesp_train_dev.tsv` (whole case reports; recall and precision of the gold ICD-10-CM
 codes at the 3-character category level; ICD-10-PCS gold ignored).
 
-Methods: (a) ours (`consultant.analysis.suggest`); (b) the `icd10-coder` package's
+Methods: (a) ours (`consultant.analysis.suggest`), with the outpatient rule (uncertain
+diagnoses flagged, not coded) and the inpatient rule (coded as established; the CodiEsp
+cases are hospital case reports); (b) the `icd10-coder` package's
 `cm_search` (SQLite FTS5 over titles; for cases, the top hit of each sentence) when it is
 installed; (c) plain rapidfuzz `extractOne` over every ICD-10-CM title (the floor; on a sample).
 Rows are split by their position: even rows are where we tune, odd rows the held-out check.
@@ -86,7 +88,9 @@ def eval_cases(rows: Sequence[tuple[str, str, list[str]]], predict: Predict) -> 
 
 # -- the three methods ------------------------------------------------------------------------
 
-def ours(kb: Path) -> tuple[Predict, Predict, float]:
+def ours(kb: Path, setting: str = "outpatient") -> tuple[Predict, Predict, float]:
+    """Our suggester; `setting` 'inpatient' codes diagnoses still uncertain as established
+    (guideline II.H), the rule for hospital cases such as the CodiEsp case reports."""
     from consultant.analysis.suggest import SuggestIndex, suggest
     from consultant.kb.store import CodeBook
 
@@ -96,10 +100,11 @@ def ours(kb: Path) -> tuple[Predict, Predict, float]:
     load_ms = (time.perf_counter() - t0) * 1000
 
     def short(text: str) -> list[str]:
-        return [s.code for s in suggest(text, index, on=ON, limit=5).suggestions if s.system == "ICD10CM"]
+        return [s.code for s in suggest(text, index, on=ON, limit=5, setting=setting).suggestions
+                if s.system == "ICD10CM"]
 
     def case(text: str) -> list[str]:
-        return [s.code for s in suggest(text, index, on=ON, limit=60).suggestions
+        return [s.code for s in suggest(text, index, on=ON, limit=60, setting=setting).suggestions
                 if s.system == "ICD10CM" and s.status in ("current", "history", "status")]
 
     return short, case, load_ms
@@ -176,7 +181,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         cases = cases[: args.cases]
     splits = {"even": lambda rows: rows[0::2], "odd": lambda rows: rows[1::2]}
     # (name, method, short-query sample, case sample); 0 = every row
-    methods: list[tuple[str, tuple[Predict, Predict, float] | None, int, int]] = [("ours", ours(args.kb), 0, 0)]
+    methods: list[tuple[str, tuple[Predict, Predict, float] | None, int, int]] = [
+        ("ours (outpatient rule)", ours(args.kb), 0, 0),
+        ("ours (inpatient rule)", ours(args.kb, "inpatient"), 0, 0)]
     if not args.skip_peer:
         methods.append(("icd10-coder cm_search", peer(), 0, args.peer_cases))
     methods.append(("rapidfuzz floor", floor(args.kb), args.floor_sample, max(args.floor_sample // 10, 5)))
