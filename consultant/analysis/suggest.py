@@ -1401,7 +1401,11 @@ _UNSPECIFIED_SITE = (
     ("C80.1", lambda c: c[:1] == "C" and not "C77" <= c[:3] <= "C80"),   # malignant, primary site
     ("C79.9", lambda c: "C77" <= c[:3] <= "C79"),                        # secondary
     ("D49.9", lambda c: c[:3] == "D49"),                                 # unspecified behaviour
+    ("R52", lambda c: c.startswith(_SITE_PAIN)),                         # pain with its site
 )
+# pain codes that name the site: 'Pain, unspecified' (R52) is only for pain without one
+_SITE_PAIN = ("R10", "R07", "M54", "M25.5", "M79.6", "M79.1", "N64.4", "H57.1", "H92.0", "K14.6", "N50.81",
+              "R30", "N94.89", "G44", "R51", "K62.89", "M26.62")
 
 
 def _specific_over_unspecified(out: list[Suggestion]) -> list[Suggestion]:

@@ -313,6 +313,9 @@ def test_specific_site_replaces_unspecified_site(index: SuggestIndex) -> None:
     got = codes(suggest("Patient with carcinoma of the kidney. The carcinoma was resected.", index, on=ON))
     assert any(c.startswith("C64") for c in got)
     assert "C80.1" not in got
+    pain = codes(suggest("She complains of pain since Monday. On examination there is abdominal pain in the "
+                         "right lower quadrant.", index, on=ON))
+    assert "R10.31" in pain and "R52" not in pain     # 'Pain, unspecified' only for pain without a site
 
 
 def test_index_main_terms_give_their_default_code(index: SuggestIndex) -> None:
