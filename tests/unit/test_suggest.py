@@ -473,6 +473,7 @@ def test_liver_metastases_are_the_secondary_neoplasm_of_liver(index: SuggestInde
     ("Tennis elbow", "M77.10"),          # lay name -> 'lateral epicondylitis'
     ("Pubic lice", "B85.3"),             # -> 'phthiriasis' (not 'public')
     ("Hernia - hiatal", "K44.9"),        # adjective 'hiatal' -> the title's 'hiatus'
+    ("HIV positive", "Z21"),             # the status code, not B20 (guideline I.C.1.a)
 ])
 def test_lay_names_and_adjectives_read_as_the_classification_words(index: SuggestIndex, text: str,
                                                                      code: str) -> None:

@@ -237,6 +237,9 @@ SYNONYMS: dict[str, str] = {
     "water retention": "fluid retention", "drunkenness": "alcohol intoxication", "sleeplessness": "insomnia",
     "night terrors": "sleep terrors", "nightmares": "nightmare disorder", "panic attack": "panic disorder",
     "panic attacks": "panic disorder", "worms": "helminthiasis", "parasite": "parasitic", "parasites": "parasitic",
+    # HIV positive without AIDS-defining illness is the status code (guideline I.C.1.a.2.d)
+    "hiv positive": "asymptomatic human immunodeficiency virus infection status",
+    "hiv+": "asymptomatic human immunodeficiency virus infection status",
     # pain of a site -> the '-dynia' / '-algia' word of the title
     "breast pain": "mastodynia", "tongue pain": "glossodynia", "rectal pain": "proctalgia",
     "anal pain": "proctalgia", "ear pain": "otalgia", "eye pain": "ocular pain",
