@@ -93,9 +93,10 @@ def fakes(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
         )
 
     def fake_suggest(
-        text: str, index: object, *, on: date, limit: int = 20
+        text: str, index: object, *, on: date, limit: int = 20, setting: str = "outpatient"
     ) -> FakeResult:
         state["suggest_on"] = on
+        state["suggest_setting"] = setting
         return state["result"]
 
     monkeypatch.setattr(consult, "extract_codes", fake_extract)
