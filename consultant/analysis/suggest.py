@@ -560,6 +560,7 @@ _SETTING = {
     "P": frozenset(["newborn", "neonatal", "neonate", "perinatal", "fetus", "fetal", "birth", "infant", "baby", "congenital", "prematurity", "premature", "preterm"]),
     # injuries (S00-T34): 'carotid artery disease' is not 'Unspecified injury of carotid artery'
     "S": frozenset(t for t in map(kt.fold, INJURY_WORDS) if t),
+    "Z": frozenset(["screening", "screen", "screened"]),
 }
 
 
@@ -629,6 +630,8 @@ def _term_info(index: SuggestIndex, tid: int) -> _TermInfo:
     bonus = (0.004 if "unspecified" in title else 0.0) - (
         0.004 if title.startswith("other") or " other " in title else 0.0)
     setting = _setting_of(index.systems[tid], index.codes[tid])
+    if title.startswith("encounter for screening"):
+        setting = "Z"   # 'tuberculosis' is the disease, not a screening for it
     # a shorter title wins a tie: 'Rheumatoid arthritis, unspecified' over 'Rheumatoid arthritis
     # without rheumatoid factor, unspecified site'
     bonus -= 0.0005 * len(req | opt | soft)
@@ -711,7 +714,7 @@ def _score(tid: int, slots: list[_Slot], token_slots: dict[str, list[tuple[int, 
     cov_q = min(matched / window, 1.0)
     score = _combine(cov_t, cov_q) * info.factor + info.bonus
     if info.setting and not _said(slots, _SETTING[info.setting]):
-        score *= 0.6   # pregnancy, newborn and injury codes only when the words say so
+        score *= 0.6   # pregnancy, newborn, injury and screening codes only when the words say so
     return _Match(tid, score, cov_t, first, last, frozenset(order), got)
 
 
@@ -818,9 +821,13 @@ def _default_child(kids: list[CodeEntry], said: frozenset[str] = frozenset()) ->
         r += 3 if "without complication" in t or "uncomplicated" in t else 0
         r += 2 if " without " in t else -1 if " with " in t else 0
         r -= 3 if _SIDE.search(t) else 0
-        r -= 2 if t.startswith("other") or " other " in t else 0
+        other = t.startswith("other") or " other " in t
+        # without an 'unspecified' child the 'Other ...' one is the residual the Index
+        # defaults to ('Ascites' is R18.8 Other ascites, not R18.0 Malignant ascites)
+        r += (2 if residual else -2) if other else 0
         return r
 
+    residual = not any("unspecified" in k.title.lower() for k in kids)
     if not said:
         return max(kids, key=rank), False
     parent = frozenset(kt.tokens(os.path.commonprefix([k.title.lower() for k in kids])))

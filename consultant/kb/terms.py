@@ -299,10 +299,16 @@ _CONJOINED = re.compile(rf"(?P<lead>\bof |, )(?P<a>{_WORDS_NOT_OF}) and (?P<b>{_
                         r"(?P<tail>(?:,| of | with | in | without | due to ).*|$)")
 
 
+_TWO_NAMES = re.compile(r"^([\w'-]+) and ([\w'-]+)$")
+
+
 def title_parts(title: str) -> list[str]:
     """The title once for each of two conjoined sites ('Secondary malignant neoplasm of liver
     and intrahepatic bile duct' -> '... of liver', '... of intrahepatic bile duct'), the way
     the Alphabetic Index lists each site on its own; [] for other titles."""
+    pair = _TWO_NAMES.match(title)
+    if pair:   # 'Syncope and collapse', 'Hypo-osmolality and hyponatremia': each is a name
+        return [pair.group(1), pair.group(2)]
     m = _CONJOINED.search(title)
     if not m or m.group("a") == m.group("b"):
         return []

@@ -458,7 +458,7 @@ def test_a_title_naming_two_sites_is_found_by_either() -> None:
     assert terms.title_parts("Disorder of bone density and structure, unspecified") == [
         "Disorder of bone density, unspecified", "Disorder of bone structure, unspecified"]
     assert terms.title_parts("Hypertensive heart and chronic kidney disease with heart failure") == []
-    assert terms.title_parts("Nausea and vomiting") == []
+    assert terms.title_parts("Syncope and collapse") == ["Syncope", "collapse"]     # two names
 
 
 def test_liver_metastases_are_the_secondary_neoplasm_of_liver(index: SuggestIndex) -> None:
@@ -474,6 +474,9 @@ def test_liver_metastases_are_the_secondary_neoplasm_of_liver(index: SuggestInde
     ("Pubic lice", "B85.3"),             # -> 'phthiriasis' (not 'public')
     ("Hernia - hiatal", "K44.9"),        # adjective 'hiatal' -> the title's 'hiatus'
     ("HIV positive", "Z21"),             # the status code, not B20 (guideline I.C.1.a)
+    ("Lead toxicity", "T56.0X1A"),       # 'toxicity' is the title's 'toxic effect'
+    ("Ascites", "R18.8"),                # no 'unspecified' child: the 'Other' one, not 'Malignant'
+    ("Tuberculosis", "A15.9"),           # the disease, not 'Encounter for screening for ...'
 ])
 def test_lay_names_and_adjectives_read_as_the_classification_words(index: SuggestIndex, text: str,
                                                                      code: str) -> None:
