@@ -30,7 +30,6 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from rapidfuzz import fuzz, process
-from rapidfuzz.distance import OSA
 
 from consultant.analysis.clinical import context as ctx
 from consultant.analysis.clinical import rules
@@ -117,6 +116,8 @@ class SuggestIndex:
     _cache: dict[str, object] = field(default_factory=dict)
     _by_length: dict[int, list[str]] = field(default_factory=dict)
     _fixes: dict[tuple[str, bool], str | None] = field(default_factory=dict)
+    _pools: dict[int, list[str]] = field(default_factory=dict)
+    _letters: str = ""
     _weights: dict[str, float] = field(default_factory=dict)
     _info: list[_TermInfo | None] = field(default_factory=list)
     _need: array = field(default_factory=lambda: array("d"))
@@ -303,22 +304,53 @@ class SuggestIndex:
         return None
 
     def _typo(self, token: str, strict: bool) -> str | None:
-        n = len(token)
-        if strict:
-            lengths = range(n - 1, n + 2)
-        else:   # fuzz.ratio >= 84 needs the lengths within 16 % of their sum
-            lengths = range(math.ceil(n * 0.84 / 1.16), math.floor(n * 1.16 / 0.84) + 1)
-        pool = [w for m in lengths for w in self._by_length.get(m, ())]
         if not strict:
-            hit = process.extractOne(token, pool, scorer=fuzz.ratio, score_cutoff=84)
+            hit = process.extractOne(token, self._pool(len(token)), scorer=fuzz.ratio, score_cutoff=84)
             return hit[0] if hit else None
-        hit = process.extractOne(token, pool, scorer=OSA.distance, score_cutoff=1)
-        if hit is None:
+        word = self._one_edit(token)
+        if word is None:
             return None
-        word = hit[0]
         head = len(os.path.commonprefix([token, word]))
         tail = len(os.path.commonprefix([token[::-1], word[::-1]]))
         return word if head >= 2 and tail >= 2 else None
+
+    def _pool(self, n: int) -> list[str]:
+        """The vocabulary words whose length allows fuzz.ratio >= 84 with an n-letter word
+        (within 16 % of the summed lengths), shortest first, each length in sorted order;
+        kept per length, as building it costs more than the fuzzy search."""
+        pool = self._pools.get(n)
+        if pool is None:
+            lengths = range(math.ceil(n * 0.84 / 1.16), math.floor(n * 1.16 / 0.84) + 1)
+            pool = self._pools[n] = [w for m in lengths for w in self._by_length.get(m, ())]
+        return pool
+
+    def _one_edit(self, token: str) -> str | None:
+        """The first vocabulary word, shortest then alphabetical, at most one edit (OSA: a
+        letter deleted, inserted, changed, or two swapped) from the token. The same answer
+        as scanning the words of length n-1..n+1 in that order with OSA distance <= 1, but
+        looks up the few hundred one-edit neighbours instead of scoring thousands of words."""
+        vocab = self.postings
+        if token in vocab:
+            return token
+        if not self._letters:
+            self._letters = "".join(sorted({c for w in self.vocab for c in w}))
+        n = len(token)
+        near: list[str] = []
+        for i in range(n + 1):
+            head, tail = token[:i], token[i:]
+            for c in self._letters:
+                if head + c + tail in vocab:
+                    near.append(head + c + tail)                       # inserted
+            if i < n:
+                rest = token[i + 1:]
+                if head + rest in vocab:
+                    near.append(head + rest)                           # deleted
+                for c in self._letters:
+                    if c != token[i] and head + c + rest in vocab:
+                        near.append(head + c + rest)                   # changed
+                if i + 1 < n and head + token[i + 1] + token[i] + token[i + 2:] in vocab:
+                    near.append(head + token[i + 1] + token[i] + token[i + 2:])   # swapped
+        return min(near, key=lambda w: (len(w), w)) if near else None
 
     def split(self, token: str) -> tuple[str, str] | None:
         """A run-together word as a prefix and a vocabulary word ('preeclampsia' -> 'pre',
@@ -374,8 +406,9 @@ def slots_of(text: str, index: SuggestIndex, start: int = 0, end: int | None = N
     (context cues such as 'history of') are left out."""
     end = len(text) if end is None else end
     piece = text[start:end]
-    raw = [(w, s + start, e + start) for w, s, e in kt.words(_SLASHED.sub(lambda m: " " * len(m.group()), piece))
-           if not any(a <= s + start < b for a, b in skip)]
+    raw = [(w, s + start, e + start) for w, s, e in kt.words(_SLASHED.sub(lambda m: " " * len(m.group()), piece))]
+    if skip:
+        raw = [r for r in raw if not any(a <= r[1] < b for a, b in skip)]
     out: list[_Slot] = []
     i = 0
     while i < len(raw):
