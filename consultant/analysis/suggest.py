@@ -123,6 +123,7 @@ class SuggestIndex:
     _need: array = field(default_factory=lambda: array("d"))
     _weighted: list[tuple[tuple[str, float], ...] | None] = field(default_factory=list)
     _tokens: list[tuple[frozenset[str], frozenset[str], frozenset[str]] | None] = field(default_factory=list)
+    _words: list[frozenset[str] | None] = field(default_factory=list)
     _sentences: OrderedDict[tuple[object, ...], list[tuple[object, ...]]] = field(default_factory=OrderedDict)
 
     @classmethod
@@ -179,6 +180,7 @@ class SuggestIndex:
             index._by_length.setdefault(len(word), []).append(word)
         index._info = [None] * len(codes)
         index._weighted = [None] * len(codes)
+        index._words = [None] * len(codes)
         index._need = array("d", (kt.running_cover(sy) * w - 1e-9 for sy, w in zip(systems, weights)))
         log.info("suggest index: %d terms, %d tokens in %.0f ms", len(codes) - 1, len(postings),
                  (time.perf_counter() - started) * 1000)
@@ -256,6 +258,16 @@ class SuggestIndex:
             req, opt, _ = self.term_tokens(term)
             cached = tuple((t, self.weight(t)) for t in dict.fromkeys((*sorted(req), *sorted(opt))))
             self._weighted[term] = cached
+        return cached
+
+    def term_words(self, term: int) -> frozenset[str]:
+        """The tokens of `term_weights`, as a set to intersect with a sentence's tokens."""
+        if not self._words:
+            self._words = [None] * len(self.codes)
+        cached = self._words[term]
+        if cached is None:
+            req, opt, _ = self.term_tokens(term)
+            cached = self._words[term] = req | opt
         return cached
 
     def term_tokens(self, term: int) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
@@ -496,21 +508,7 @@ def _match_slots(slots: list[_Slot], index: SuggestIndex, *, short: bool) -> lis
         # running text: an ICD term is kept only with MIN_CASE_COVER of its weight said
         # (`_select`), a procedure with CANDIDATE_COVERAGE. Every such term holds one of its
         # prefix tokens (`consultant.kb.terms.prefix_tokens`): look those up, then verify.
-        need, weighted = index._need, index._weighted
-        seen: set[int] = set()
-        candidates = []
-        for token in token_slots:
-            for tid in index.prefix_ids(token):
-                if tid in seen:
-                    continue
-                seen.add(tid)
-                a = 0.0
-                for t, w in weighted[tid] or index.term_weights(tid):
-                    if t in token_slots:
-                        a += w
-                if a >= need[tid]:
-                    candidates.append(tid)
-        candidates.sort()
+        candidates = _covered(token_slots, index)
     total = sum(sl.weight for sl in slots) or 1.0
     out: list[_Match] = []
     for tid in candidates:
@@ -518,6 +516,39 @@ def _match_slots(slots: list[_Slot], index: SuggestIndex, *, short: bool) -> lis
         if m is not None:
             out.append(m)
     return out
+
+
+def _covered(token_slots: dict[str, list[tuple[int, float]]], index: SuggestIndex) -> list[int]:
+    """The terms (ascending) reached through a prefix token whose words in the sentence
+    hold their needed weight (`SuggestIndex._need`).
+
+    Set intersection finds a term's words in the sentence; their weights are summed in any
+    order, and only a sum of three or more within `_NEAR` of the need (where the order of
+    the additions could tip it) is summed again in the term's own order, so the answer is
+    exactly that of adding the weights term word by term word.
+    """
+    visited: set[int] = set()
+    for token in token_slots:
+        visited.update(index.prefix_ids(token))
+    present = frozenset(token_slots)
+    weight_of = {t: index.weight(t) for t in present}.__getitem__
+    need, words = index._need, index._words
+    out = []
+    for tid in visited:
+        hits = (words[tid] or index.term_words(tid)) & present
+        a = sum(map(weight_of, hits))
+        if len(hits) > 2 and abs(a - need[tid]) < _NEAR:
+            a = 0.0
+            for t, w in index.term_weights(tid):
+                if t in present:
+                    a += w
+        if a >= need[tid]:
+            out.append(tid)
+    out.sort()
+    return out
+
+
+_NEAR = 1e-7     # far above the rounding of a sum of a few weights in another order
 
 
 def _accumulate(token_slots: dict[str, list[tuple[int, float]]], index: SuggestIndex) -> dict[int, float]:
