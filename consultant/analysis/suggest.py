@@ -21,6 +21,7 @@ import logging
 import math
 import os
 import re
+import sys
 import time
 import weakref
 from array import array
@@ -123,7 +124,7 @@ class SuggestIndex:
     _need: array = field(default_factory=lambda: array("d"))
     _weighted: list[tuple[tuple[str, float], ...] | None] = field(default_factory=list)
     _tokens: list[tuple[frozenset[str], frozenset[str], frozenset[str]] | None] = field(default_factory=list)
-    _words: list[frozenset[str] | None] = field(default_factory=list)
+    _reach: dict[str, tuple[array, dict[str, array]]] = field(default_factory=dict)
     _sentences: OrderedDict[tuple[object, ...], list[tuple[object, ...]]] = field(default_factory=OrderedDict)
 
     @classmethod
@@ -180,7 +181,6 @@ class SuggestIndex:
             index._by_length.setdefault(len(word), []).append(word)
         index._info = [None] * len(codes)
         index._weighted = [None] * len(codes)
-        index._words = [None] * len(codes)
         index._need = array("d", (kt.running_cover(sy) * w - 1e-9 for sy, w in zip(systems, weights)))
         log.info("suggest index: %d terms, %d tokens in %.0f ms", len(codes) - 1, len(postings),
                  (time.perf_counter() - started) * 1000)
@@ -260,14 +260,24 @@ class SuggestIndex:
             self._weighted[term] = cached
         return cached
 
-    def term_words(self, term: int) -> frozenset[str]:
-        """The tokens of `term_weights`, as a set to intersect with a sentence's tokens."""
-        if not self._words:
-            self._words = [None] * len(self.codes)
-        cached = self._words[term]
+    def reach(self, token: str) -> tuple[array, dict[str, array]]:
+        """The terms of the token's prefix postings, split in two: those the token alone
+        covers (its weight is their need: any sum holding it is as much) and, for the rest,
+        the terms by each of their other words - one of which the text must also hold.
+        Kept per token: most terms reached in running text have no second word there."""
+        cached = self._reach.get(token)
         if cached is None:
-            req, opt, _ = self.term_tokens(term)
-            cached = self._words[term] = req | opt
+            w, need, soft = self.weight(token), self._need, kt.SOFT
+            alone = array("i")
+            needy: dict[str, array] = {}
+            for tid in self.prefix_ids(token):
+                if w >= need[tid]:
+                    alone.append(tid)
+                    continue
+                for other in {*self.norms[tid].split(), *(t.lstrip(soft) for t in self.opts[tid].split())}:
+                    if other != token:
+                        needy.setdefault(sys.intern(other), array("i")).append(tid)
+            cached = self._reach[token] = (alone, needy)
         return cached
 
     def term_tokens(self, term: int) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
@@ -493,11 +503,8 @@ def _match_slots(slots: list[_Slot], index: SuggestIndex, *, short: bool) -> lis
     """Score every candidate term against the slots of one sentence (or the whole query)."""
     if not slots:
         return []
-    token_slots: dict[str, list[tuple[int, float]]] = defaultdict(list)
-    for i, sl in enumerate(slots):
-        for alt in sl.alts:
-            for t in alt:
-                token_slots[t].append((i, sl.weight))
+    words = _words_of(slots, index)
+    token_slots = words.token_slots
     weights = index.weights
     if short:
         acc = _accumulate(token_slots, index)
@@ -508,47 +515,70 @@ def _match_slots(slots: list[_Slot], index: SuggestIndex, *, short: bool) -> lis
         # running text: an ICD term is kept only with MIN_CASE_COVER of its weight said
         # (`_select`), a procedure with CANDIDATE_COVERAGE. Every such term holds one of its
         # prefix tokens (`consultant.kb.terms.prefix_tokens`): look those up, then verify.
-        candidates = _covered(token_slots, index)
-    total = sum(sl.weight for sl in slots) or 1.0
+        candidates = _covered(words, index)
+    total = sum(words.slot_weights) or 1.0
     out: list[_Match] = []
     for tid in candidates:
-        m = _score(tid, slots, token_slots, index, total if short else None)
+        m = _score(tid, words, index, total if short else None)
         if m is not None:
             out.append(m)
     return out
 
 
-def _covered(token_slots: dict[str, list[tuple[int, float]]], index: SuggestIndex) -> list[int]:
+@dataclass(frozen=True)
+class _Words:
+    """The slots of one sentence as `_score` reads them for every candidate term: the
+    weights and the slots of each token worked out once, not once per term."""
+
+    token_slots: dict[str, list[tuple[int, float]]]   # token -> (slot, slot weight) per alt holding it
+    token_at: dict[str, frozenset[int]]               # token -> the slots holding it
+    present: frozenset[str]                           # every token of every alt
+    slot_weights: list[float]
+    alt_weights: list[tuple[tuple[tuple[tuple[str, float], ...], float], ...]]   # per slot: ((token, weight)...), sum or 1
+
+
+def _words_of(slots: list[_Slot], index: SuggestIndex) -> _Words:
+    token_slots: dict[str, list[tuple[int, float]]] = defaultdict(list)
+    for i, sl in enumerate(slots):
+        for alt in sl.alts:
+            for t in alt:
+                token_slots[t].append((i, sl.weight))
+    alt_weights = []
+    for sl in slots:
+        per_alt = []
+        for alt in sl.alts:
+            pairs = tuple((t, index.weight(t)) for t in alt)
+            per_alt.append((pairs, sum(w for _, w in pairs) or 1.0))
+        alt_weights.append(tuple(per_alt))
+    return _Words(token_slots, {t: frozenset(i for i, _ in places) for t, places in token_slots.items()},
+                  frozenset(token_slots), [sl.weight for sl in slots], alt_weights)
+
+
+def _covered(words: _Words, index: SuggestIndex) -> list[int]:
     """The terms (ascending) reached through a prefix token whose words in the sentence
     hold their needed weight (`SuggestIndex._need`).
 
-    Set intersection finds a term's words in the sentence; their weights are summed in any
-    order, and only a sum of three or more within `_NEAR` of the need (where the order of
-    the additions could tip it) is summed again in the term's own order, so the answer is
-    exactly that of adding the weights term word by term word.
+    A term whose prefix token alone holds it needs no sum; any other needs a second word
+    of the sentence (`SuggestIndex.reach`), and only those few are summed, in the term's
+    own order, so the answer is exactly that of summing every term reached.
     """
-    visited: set[int] = set()
-    for token in token_slots:
-        visited.update(index.prefix_ids(token))
-    present = frozenset(token_slots)
-    weight_of = {t: index.weight(t) for t in present}.__getitem__
-    need, words = index._need, index._words
-    out = []
-    for tid in visited:
-        hits = (words[tid] or index.term_words(tid)) & present
-        a = sum(map(weight_of, hits))
-        if len(hits) > 2 and abs(a - need[tid]) < _NEAR:
-            a = 0.0
-            for t, w in index.term_weights(tid):
-                if t in present:
-                    a += w
+    present = words.present
+    out: set[int] = set()
+    check: set[int] = set()
+    for token in present:
+        alone, needy = index.reach(token)
+        out.update(alone)
+        for other in needy.keys() & present:
+            check.update(needy[other])
+    need = index._need
+    for tid in check - out:
+        a = 0.0
+        for t, w in index.term_weights(tid):
+            if t in present:
+                a += w
         if a >= need[tid]:
-            out.append(tid)
-    out.sort()
-    return out
-
-
-_NEAR = 1e-7     # far above the rounding of a sum of a few weights in another order
+            out.add(tid)
+    return sorted(out)
 
 
 def _accumulate(token_slots: dict[str, list[tuple[int, float]]], index: SuggestIndex) -> dict[int, float]:
@@ -610,10 +640,6 @@ def _setting_of(system: str, code: str) -> str:
     return "S" if code[:1] == "T" and code[1:3] <= "34" else ""
 
 
-def _said(slots: list[_Slot], words: frozenset[str]) -> bool:
-    return any(t in words for sl in slots for alt in sl.alts for t in alt)
-
-
 STRICT_LIGHT = 0.5                # filler words of a title count half in running text
 
 
@@ -629,7 +655,7 @@ class _TermInfo:
     tokens: tuple[tuple[str, float, bool], ...]   # (token, weight, required)
     req: frozenset[str]
     every: frozenset[str]
-    strict: tuple[tuple[str, float], ...]          # required tokens, weight in running text
+    required: tuple[tuple[str, float, float], ...]  # required tokens: (token, weight, weight in running text)
     strict_total: float
     factor: float                                  # title adjustments: multiply, then add
     bonus: float
@@ -644,6 +670,7 @@ def _term_info(index: SuggestIndex, tid: int) -> _TermInfo:
     w = index.weight
     tokens = tuple((t, w(t), t in req) for t in sorted(req | opt))
     strict = tuple((t, _strict_weight(index, t)) for t in sorted(req))
+    required = tuple((t, w(t), x) for t, x in strict)
     strict_total = sum(x for _, x in strict) + sum(
         kt.SOFT_FACTOR * _strict_weight(index, t) for t in soft) or 1.0
     factor = 0.98 if index.kinds[tid] == "inclusion" else 1.0
@@ -653,15 +680,14 @@ def _term_info(index: SuggestIndex, tid: int) -> _TermInfo:
     bonus = (0.004 if "unspecified" in title else 0.0) - (
         0.004 if title.startswith("other") or " other " in title else 0.0)
     setting = _setting_of(index.systems[tid], index.codes[tid])
-    info = _TermInfo(tokens, req, req | opt, strict, strict_total, factor, bonus, setting)
+    info = _TermInfo(tokens, req, req | opt, required, strict_total, factor, bonus, setting)
     index._info[tid] = info
     return info
 
 
-def _score(tid: int, slots: list[_Slot], token_slots: dict[str, list[tuple[int, float]]],
-           index: SuggestIndex, total: float | None) -> _Match | None:
+def _score(tid: int, words: _Words, index: SuggestIndex, total: float | None) -> _Match | None:
     info = _term_info(index, tid)
-    req, every = info.req, info.every
+    every, token_slots = info.every, words.token_slots
     weight = index.weights[tid] or 1.0
     hit_slots: dict[int, float] = {}
     got = 0.0
@@ -695,30 +721,35 @@ def _score(tid: int, slots: list[_Slot], token_slots: dict[str, list[tuple[int, 
             best = run
         order = best
         in_run = set(best)
-        said = {t for t, _, required in info.tokens
-                if required and any(i in in_run for i, _ in token_slots.get(t, ()))}
-        got = sum(w for t, w, _ in info.tokens if t in said)
+        # the required words said in the run; running text: filler words of a title
+        # ('disorder', 'type') count in full, so that 'muscle' alone does not make 'Disorder
+        # of muscle' (sums start at 0, as `sum` does)
+        got = got_strict = 0
+        for t, w, x in info.required:
+            at = words.token_at.get(t)
+            if at is not None and not in_run.isdisjoint(at):
+                got += w
+                got_strict += x
         cov_t = min(got / weight, 1.0)
-        # running text: filler words of a title ('disorder', 'type') count in full, so that
-        # 'muscle' alone does not make 'Disorder of muscle'
-        got_strict = sum(x for t, x in info.strict if t in said)
         cov_t = min(cov_t, got_strict / info.strict_total)
     else:
         cov_t = min(got / weight, 1.0)
     first, last = order[0], order[-1]
-    window = total if total is not None else sum(slots[i].weight for i in range(first, last + 1)) or 1.0
+    slot_weights = words.slot_weights
+    window = total if total is not None else sum(slot_weights[first:last + 1]) or 1.0
     matched = 0.0
-    w_of = index.weight
     for i in order:
-        sl = slots[i]
         best_alt = 0.0
-        for alt in sl.alts:
-            aw = sum(w_of(t) for t in alt) or 1.0
-            best_alt = max(best_alt, sum(w_of(t) for t in alt if t in every) / aw)
-        matched += best_alt * sl.weight
+        for pairs, aw in words.alt_weights[i]:
+            part = 0
+            for t, w in pairs:
+                if t in every:
+                    part += w
+            best_alt = max(best_alt, part / aw)
+        matched += best_alt * slot_weights[i]
     cov_q = min(matched / window, 1.0)
     score = _combine(cov_t, cov_q) * info.factor + info.bonus
-    if info.setting and not _said(slots, _SETTING[info.setting]):
+    if info.setting and words.present.isdisjoint(_SETTING[info.setting]):
         score *= 0.6   # pregnancy, newborn and injury codes only when the words say so
     return _Match(tid, score, cov_t, first, last, frozenset(order), got)
 
