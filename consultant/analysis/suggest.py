@@ -21,7 +21,6 @@ import logging
 import math
 import os
 import re
-import sys
 import time
 import weakref
 from array import array
@@ -124,7 +123,8 @@ class SuggestIndex:
     _need: array = field(default_factory=lambda: array("d"))
     _weighted: list[tuple[tuple[str, float], ...] | None] = field(default_factory=list)
     _tokens: list[tuple[frozenset[str], frozenset[str], frozenset[str]] | None] = field(default_factory=list)
-    _reach: dict[str, tuple[array, dict[str, array]]] = field(default_factory=dict)
+    _reach: dict[str, tuple[array, frozenset[int]]] = field(default_factory=dict)
+    _holders: dict[str, frozenset[int]] = field(default_factory=dict)
     _sentences: OrderedDict[tuple[object, ...], list[tuple[object, ...]]] = field(default_factory=OrderedDict)
 
     @classmethod
@@ -260,24 +260,23 @@ class SuggestIndex:
             self._weighted[term] = cached
         return cached
 
-    def reach(self, token: str) -> tuple[array, dict[str, array]]:
+    def reach(self, token: str) -> tuple[array, frozenset[int]]:
         """The terms of the token's prefix postings, split in two: those the token alone
-        covers (its weight is their need: any sum holding it is as much) and, for the rest,
-        the terms by each of their other words - one of which the text must also hold.
-        Kept per token: most terms reached in running text have no second word there."""
+        covers (its weight is their need: any sum holding it is as much), and the rest,
+        which need another word of theirs said too (`holders`). Kept per token."""
         cached = self._reach.get(token)
         if cached is None:
-            w, need, soft = self.weight(token), self._need, kt.SOFT
-            alone = array("i")
-            needy: dict[str, array] = {}
-            for tid in self.prefix_ids(token):
-                if w >= need[tid]:
-                    alone.append(tid)
-                    continue
-                for other in {*self.norms[tid].split(), *(t.lstrip(soft) for t in self.opts[tid].split())}:
-                    if other != token:
-                        needy.setdefault(sys.intern(other), array("i")).append(tid)
-            cached = self._reach[token] = (alone, needy)
+            w, need = self.weight(token), self._need
+            ids = self.prefix_ids(token)
+            cached = self._reach[token] = (array("i", (tid for tid in ids if w >= need[tid])),
+                                           frozenset(tid for tid in ids if w < need[tid]))
+        return cached
+
+    def holders(self, token: str) -> frozenset[int]:
+        """The terms holding the token (its postings) as a set, to intersect; kept per token."""
+        cached = self._holders.get(token)
+        if cached is None:
+            cached = self._holders[token] = frozenset(self.ids(token))
         return cached
 
     def term_tokens(self, term: int) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
@@ -558,27 +557,45 @@ def _covered(words: _Words, index: SuggestIndex) -> list[int]:
     """The terms (ascending) reached through a prefix token whose words in the sentence
     hold their needed weight (`SuggestIndex._need`).
 
-    A term whose prefix token alone holds it needs no sum; any other needs a second word
-    of the sentence (`SuggestIndex.reach`), and only those few are summed, in the term's
-    own order, so the answer is exactly that of summing every term reached.
+    A term its prefix token alone covers needs no sum (`SuggestIndex.reach`); any other
+    needs a second word of the sentence, and set algebra over the tokens' postings finds the
+    few that have one. Two weights sum the same in any order; three or more are summed again
+    in the term's own order where that could tip the need, so the answer is exactly that of
+    summing each term's words in its order.
     """
     present = words.present
     out: set[int] = set()
-    check: set[int] = set()
+    needy: set[int] = set()
     for token in present:
-        alone, needy = index.reach(token)
+        alone, rest = index.reach(token)
         out.update(alone)
-        for other in needy.keys() & present:
-            check.update(needy[other])
+        needy |= rest
+    needy -= out
+    per_token = [(t, needy & index.holders(t)) for t in present]
+    seen: set[int] = set()
+    twice: set[int] = set()                  # needy terms holding two words or more
+    for _, held in per_token:
+        twice |= held & seen
+        seen |= held
+    said: dict[int, set[str]] = {}
+    for token, held in per_token:
+        for tid in held & twice:
+            said.setdefault(tid, set()).add(token)
+    weight_of = {t: index.weight(t) for t in present}.__getitem__
     need = index._need
-    for tid in check - out:
-        a = 0.0
-        for t, w in index.term_weights(tid):
-            if t in present:
-                a += w
+    for tid, hits in said.items():
+        a = sum(map(weight_of, hits))
+        if len(hits) > 2 and abs(a - need[tid]) < _NEAR:
+            a = 0.0
+            for t, w in index.term_weights(tid):
+                if t in present:
+                    a += w
         if a >= need[tid]:
             out.add(tid)
     return sorted(out)
+
+
+_NEAR = 1e-7     # far above the rounding of a sum of a few weights in another order
 
 
 def _accumulate(token_slots: dict[str, list[tuple[int, float]]], index: SuggestIndex) -> dict[int, float]:
