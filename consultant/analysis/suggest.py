@@ -117,7 +117,7 @@ class SuggestIndex:
     _by_length: dict[int, list[str]] = field(default_factory=dict)
     _fixes: dict[tuple[str, bool], str | None] = field(default_factory=dict)
     _pools: dict[int, list[str]] = field(default_factory=dict)
-    _letters: str = ""
+    _deletions: dict[str, list[str]] = field(default_factory=dict)
     _weights: dict[str, float] = field(default_factory=dict)
     _info: list[_TermInfo | None] = field(default_factory=list)
     _need: array = field(default_factory=lambda: array("d"))
@@ -349,29 +349,34 @@ class SuggestIndex:
         """The first vocabulary word, shortest then alphabetical, at most one edit (OSA: a
         letter deleted, inserted, changed, or two swapped) from the token. The same answer
         as scanning the words of length n-1..n+1 in that order with OSA distance <= 1, but
-        looks up the few hundred one-edit neighbours instead of scoring thousands of words."""
+        with a few lookups: the token less a letter (`_deletions` of a word) meets a word
+        with a letter changed or missing."""
         vocab = self.postings
         if token in vocab:
             return token
-        if not self._letters:
-            self._letters = "".join(sorted({c for w in self.vocab for c in w}))
-        n = len(token)
-        near: list[str] = []
-        for i in range(n + 1):
-            head, tail = token[:i], token[i:]
-            for c in self._letters:
-                if head + c + tail in vocab:
-                    near.append(head + c + tail)                       # inserted
-            if i < n:
-                rest = token[i + 1:]
-                if head + rest in vocab:
-                    near.append(head + rest)                           # deleted
-                for c in self._letters:
-                    if c != token[i] and head + c + rest in vocab:
-                        near.append(head + c + rest)                   # changed
-                if i + 1 < n and head + token[i + 1] + token[i] + token[i + 2:] in vocab:
-                    near.append(head + token[i + 1] + token[i] + token[i + 2:])   # swapped
+        deletions = self._deletions or self._deletions_of_vocab()
+        near = set(deletions.get(token, ()))                              # a letter missing
+        for i in range(len(token)):
+            head, rest = token[:i], token[i + 1:]
+            if head + rest in vocab:
+                near.add(head + rest)                                      # a letter too many
+            for word in deletions.get(head + rest, ()):
+                if len(word) == len(token) and word.startswith(head) and word.endswith(rest):
+                    near.add(word)                                         # a letter changed
+            if rest and head + rest[0] + token[i] + rest[1:] in vocab:
+                near.add(head + rest[0] + token[i] + rest[1:])             # two swapped
         return min(near, key=lambda w: (len(w), w)) if near else None
+
+    def _deletions_of_vocab(self) -> dict[str, list[str]]:
+        """Every vocabulary word less one letter -> the words it comes from (built once)."""
+        out: dict[str, list[str]] = {}
+        for word in self.vocab:
+            for i in range(len(word)):
+                words = out.setdefault(word[:i] + word[i + 1:], [])
+                if not words or words[-1] != word:      # 'aab' less either 'a' is 'ab' once
+                    words.append(word)
+        self._deletions = out
+        return out
 
     def split(self, token: str) -> tuple[str, str] | None:
         """A run-together word as a prefix and a vocabulary word ('preeclampsia' -> 'pre',
