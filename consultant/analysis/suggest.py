@@ -406,6 +406,7 @@ _PREFIXES = ("pre", "post", "non", "anti", "sub", "intra", "extra", "inter", "pe
 # -- words of the case -> slots -------------------------------------------------------------
 
 _MULTI = {**PHRASE_ABBREVIATIONS, **{k: v for k, v in SYNONYMS.items() if " " in k}}
+_MULTI_FIRST = frozenset(k.split(" ", 1)[0] for k in _MULTI)   # a phrase is looked up only from these words
 _SLASHED = re.compile(r"\b(?:s/p|r/o|h/o|c/o|n/v|w/o|w/)", re.IGNORECASE)
 
 
@@ -441,7 +442,7 @@ def slots_of(text: str, index: SuggestIndex, start: int = 0, end: int | None = N
         word, s, e = raw[i]
         done = False
         for n in (3, 2):   # multi-word abbreviations and synonyms first
-            if i + n <= len(raw):
+            if i + n <= len(raw) and word in _MULTI_FIRST:
                 phrase = " ".join(w for w, _, _ in raw[i:i + n])
                 if phrase in _MULTI:
                     exp = _alt(_MULTI[phrase])
