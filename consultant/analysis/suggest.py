@@ -30,7 +30,6 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 
 from rapidfuzz import fuzz, process
-from rapidfuzz.distance import OSA
 
 from consultant.analysis.clinical import context as ctx
 from consultant.analysis.clinical import readings, rules
@@ -118,11 +117,15 @@ class SuggestIndex:
     _cache: dict[str, object] = field(default_factory=dict)
     _by_length: dict[int, list[str]] = field(default_factory=dict)
     _fixes: dict[tuple[str, bool], str | None] = field(default_factory=dict)
+    _pools: dict[int, list[str]] = field(default_factory=dict)
+    _deletions: dict[str, list[str]] = field(default_factory=dict)
     _weights: dict[str, float] = field(default_factory=dict)
     _info: list[_TermInfo | None] = field(default_factory=list)
     _need: array = field(default_factory=lambda: array("d"))
     _weighted: list[tuple[tuple[str, float], ...] | None] = field(default_factory=list)
     _tokens: list[tuple[frozenset[str], frozenset[str], frozenset[str]] | None] = field(default_factory=list)
+    _reach: dict[str, tuple[array, frozenset[int]]] = field(default_factory=dict)
+    _holders: dict[str, frozenset[int]] = field(default_factory=dict)
     _sentences: OrderedDict[tuple[object, ...], list[tuple[object, ...]]] = field(default_factory=OrderedDict)
 
     @classmethod
@@ -258,6 +261,25 @@ class SuggestIndex:
             self._weighted[term] = cached
         return cached
 
+    def reach(self, token: str) -> tuple[array, frozenset[int]]:
+        """The terms of the token's prefix postings, split in two: those the token alone
+        covers (its weight is their need: any sum holding it is as much), and the rest,
+        which need another word of theirs said too (`holders`). Kept per token."""
+        cached = self._reach.get(token)
+        if cached is None:
+            w, need = self.weight(token), self._need
+            ids = self.prefix_ids(token)
+            cached = self._reach[token] = (array("i", (tid for tid in ids if w >= need[tid])),
+                                           frozenset(tid for tid in ids if w < need[tid]))
+        return cached
+
+    def holders(self, token: str) -> frozenset[int]:
+        """The terms holding the token (its postings) as a set, to intersect; kept per token."""
+        cached = self._holders.get(token)
+        if cached is None:
+            cached = self._holders[token] = frozenset(self.ids(token))
+        return cached
+
     def term_tokens(self, term: int) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
         """(required, optional, soft) tokens; soft ones follow 'unspecified' in the title."""
         if not self._tokens:
@@ -304,22 +326,58 @@ class SuggestIndex:
         return None
 
     def _typo(self, token: str, strict: bool) -> str | None:
-        n = len(token)
-        if strict:
-            lengths = range(n - 1, n + 2)
-        else:   # fuzz.ratio >= 84 needs the lengths within 16 % of their sum
-            lengths = range(math.ceil(n * 0.84 / 1.16), math.floor(n * 1.16 / 0.84) + 1)
-        pool = [w for m in lengths for w in self._by_length.get(m, ())]
         if not strict:
-            hit = process.extractOne(token, pool, scorer=fuzz.ratio, score_cutoff=84)
+            hit = process.extractOne(token, self._pool(len(token)), scorer=fuzz.ratio, score_cutoff=84)
             return hit[0] if hit else None
-        hit = process.extractOne(token, pool, scorer=OSA.distance, score_cutoff=1)
-        if hit is None:
+        word = self._one_edit(token)
+        if word is None:
             return None
-        word = hit[0]
         head = len(os.path.commonprefix([token, word]))
         tail = len(os.path.commonprefix([token[::-1], word[::-1]]))
         return word if head >= 2 and tail >= 2 else None
+
+    def _pool(self, n: int) -> list[str]:
+        """The vocabulary words whose length allows fuzz.ratio >= 84 with an n-letter word
+        (within 16 % of the summed lengths), shortest first, each length in sorted order;
+        kept per length, as building it costs more than the fuzzy search."""
+        pool = self._pools.get(n)
+        if pool is None:
+            lengths = range(math.ceil(n * 0.84 / 1.16), math.floor(n * 1.16 / 0.84) + 1)
+            pool = self._pools[n] = [w for m in lengths for w in self._by_length.get(m, ())]
+        return pool
+
+    def _one_edit(self, token: str) -> str | None:
+        """The first vocabulary word, shortest then alphabetical, at most one edit (OSA: a
+        letter deleted, inserted, changed, or two swapped) from the token. The same answer
+        as scanning the words of length n-1..n+1 in that order with OSA distance <= 1, but
+        with a few lookups: the token less a letter (`_deletions` of a word) meets a word
+        with a letter changed or missing."""
+        vocab = self.postings
+        if token in vocab:
+            return token
+        deletions = self._deletions or self._deletions_of_vocab()
+        near = set(deletions.get(token, ()))                              # a letter missing
+        for i in range(len(token)):
+            head, rest = token[:i], token[i + 1:]
+            if head + rest in vocab:
+                near.add(head + rest)                                      # a letter too many
+            for word in deletions.get(head + rest, ()):
+                if len(word) == len(token) and word.startswith(head) and word.endswith(rest):
+                    near.add(word)                                         # a letter changed
+            if rest and head + rest[0] + token[i] + rest[1:] in vocab:
+                near.add(head + rest[0] + token[i] + rest[1:])             # two swapped
+        return min(near, key=lambda w: (len(w), w)) if near else None
+
+    def _deletions_of_vocab(self) -> dict[str, list[str]]:
+        """Every vocabulary word less one letter -> the words it comes from (built once)."""
+        out: dict[str, list[str]] = {}
+        for word in self.vocab:
+            for i in range(len(word)):
+                words = out.setdefault(word[:i] + word[i + 1:], [])
+                if not words or words[-1] != word:      # 'aab' less either 'a' is 'ab' once
+                    words.append(word)
+        self._deletions = out
+        return out
 
     def split(self, token: str) -> tuple[str, str] | None:
         """A run-together word as a prefix and a vocabulary word ('preeclampsia' -> 'pre',
@@ -349,6 +407,7 @@ _PREFIXES = ("pre", "post", "non", "anti", "sub", "intra", "extra", "inter", "pe
 # -- words of the case -> slots -------------------------------------------------------------
 
 _MULTI = {**PHRASE_ABBREVIATIONS, **{k: v for k, v in SYNONYMS.items() if " " in k}}
+_MULTI_FIRST = frozenset(k.split(" ", 1)[0] for k in _MULTI)   # a phrase is looked up only from these words
 _SLASHED = re.compile(r"\b(?:s/p|r/o|h/o|c/o|n/v|w/o|w/)", re.IGNORECASE)
 
 
@@ -375,15 +434,16 @@ def slots_of(text: str, index: SuggestIndex, start: int = 0, end: int | None = N
     (context cues such as 'history of') are left out."""
     end = len(text) if end is None else end
     piece = text[start:end]
-    raw = [(w, s + start, e + start) for w, s, e in kt.words(_SLASHED.sub(lambda m: " " * len(m.group()), piece))
-           if not any(a <= s + start < b for a, b in skip)]
+    raw = [(w, s + start, e + start) for w, s, e in kt.words(_SLASHED.sub(lambda m: " " * len(m.group()), piece))]
+    if skip:
+        raw = [r for r in raw if not any(a <= r[1] < b for a, b in skip)]
     out: list[_Slot] = []
     i = 0
     while i < len(raw):
         word, s, e = raw[i]
         done = False
         for n in (3, 2):   # multi-word abbreviations and synonyms first
-            if i + n <= len(raw):
+            if i + n <= len(raw) and word in _MULTI_FIRST:
                 phrase = " ".join(w for w, _, _ in raw[i:i + n])
                 if phrase in _MULTI:
                     exp = _alt(_MULTI[phrase])
@@ -485,11 +545,8 @@ def _match_slots(slots: list[_Slot], index: SuggestIndex, *, short: bool, negate
     """Score every candidate term against the slots of one sentence (or the whole query)."""
     if not slots:
         return []
-    token_slots: dict[str, list[tuple[int, float]]] = defaultdict(list)
-    for i, sl in enumerate(slots):
-        for alt in sl.alts:
-            for t in alt:
-                token_slots[t].append((i, sl.weight))
+    words = _words_of(slots, index)
+    token_slots = words.token_slots
     weights = index.weights
     if short:
         acc = _accumulate(token_slots, index)
@@ -500,28 +557,88 @@ def _match_slots(slots: list[_Slot], index: SuggestIndex, *, short: bool, negate
         # running text: an ICD term is kept only with MIN_CASE_COVER of its weight said
         # (`_select`), a procedure with CANDIDATE_COVERAGE. Every such term holds one of its
         # prefix tokens (`consultant.kb.terms.prefix_tokens`): look those up, then verify.
-        need, weighted = index._need, index._weighted
-        seen: set[int] = set()
-        candidates = []
-        for token in token_slots:
-            for tid in index.prefix_ids(token):
-                if tid in seen:
-                    continue
-                seen.add(tid)
-                a = 0.0
-                for t, w in weighted[tid] or index.term_weights(tid):
-                    if t in token_slots:
-                        a += w
-                if a >= need[tid]:
-                    candidates.append(tid)
-        candidates.sort()
-    total = sum(sl.weight for sl in slots) or 1.0
+        candidates = _covered(words, index)
+    total = sum(words.slot_weights) or 1.0
     out: list[_Match] = []
     for tid in candidates:
-        m = _score(tid, slots, token_slots, index, total if short else None, negates)
+        m = _score(tid, words, index, total if short else None, negates)
         if m is not None:
             out.append(m)
     return out
+
+
+@dataclass(frozen=True)
+class _Words:
+    """The slots of one sentence as `_score` reads them for every candidate term: the
+    weights and the slots of each token worked out once, not once per term."""
+
+    token_slots: dict[str, list[tuple[int, float]]]   # token -> (slot, slot weight) per alt holding it
+    token_at: dict[str, frozenset[int]]               # token -> the slots holding it
+    present: frozenset[str]                           # every token of every alt
+    slot_weights: list[float]
+    alt_weights: list[tuple[tuple[tuple[tuple[str, float], ...], float], ...]]   # per slot: ((token, weight)...), sum or 1
+
+
+def _words_of(slots: list[_Slot], index: SuggestIndex) -> _Words:
+    token_slots: dict[str, list[tuple[int, float]]] = defaultdict(list)
+    for i, sl in enumerate(slots):
+        for alt in sl.alts:
+            for t in alt:
+                token_slots[t].append((i, sl.weight))
+    alt_weights = []
+    for sl in slots:
+        per_alt = []
+        for alt in sl.alts:
+            pairs = tuple((t, index.weight(t)) for t in alt)
+            per_alt.append((pairs, sum(w for _, w in pairs) or 1.0))
+        alt_weights.append(tuple(per_alt))
+    return _Words(token_slots, {t: frozenset(i for i, _ in places) for t, places in token_slots.items()},
+                  frozenset(token_slots), [sl.weight for sl in slots], alt_weights)
+
+
+def _covered(words: _Words, index: SuggestIndex) -> list[int]:
+    """The terms (ascending) reached through a prefix token whose words in the sentence
+    hold their needed weight (`SuggestIndex._need`).
+
+    A term its prefix token alone covers needs no sum (`SuggestIndex.reach`); any other
+    needs a second word of the sentence, and set algebra over the tokens' postings finds the
+    few that have one. Two weights sum the same in any order; three or more are summed again
+    in the term's own order where that could tip the need, so the answer is exactly that of
+    summing each term's words in its order.
+    """
+    present = words.present
+    out: set[int] = set()
+    needy: set[int] = set()
+    for token in present:
+        alone, rest = index.reach(token)
+        out.update(alone)
+        needy |= rest
+    needy -= out
+    per_token = [(t, needy & index.holders(t)) for t in present]
+    seen: set[int] = set()
+    twice: set[int] = set()                  # needy terms holding two words or more
+    for _, held in per_token:
+        twice |= held & seen
+        seen |= held
+    said: dict[int, set[str]] = {}
+    for token, held in per_token:
+        for tid in held & twice:
+            said.setdefault(tid, set()).add(token)
+    weight_of = {t: index.weight(t) for t in present}.__getitem__
+    need = index._need
+    for tid, hits in said.items():
+        a = sum(map(weight_of, hits))
+        if len(hits) > 2 and abs(a - need[tid]) < _NEAR:
+            a = 0.0
+            for t, w in index.term_weights(tid):
+                if t in present:
+                    a += w
+        if a >= need[tid]:
+            out.add(tid)
+    return sorted(out)
+
+
+_NEAR = 1e-7     # far above the rounding of a sum of a few weights in another order
 
 
 def _accumulate(token_slots: dict[str, list[tuple[int, float]]], index: SuggestIndex) -> dict[int, float]:
@@ -584,10 +701,6 @@ def _setting_of(system: str, code: str) -> str:
     return "S" if code[:1] == "T" and code[1:3] <= "34" else ""
 
 
-def _said(slots: list[_Slot], words: frozenset[str]) -> bool:
-    return any(t in words for sl in slots for alt in sl.alts for t in alt)
-
-
 STRICT_LIGHT = 0.5                # filler words of a title count half in running text
 
 
@@ -603,7 +716,7 @@ class _TermInfo:
     tokens: tuple[tuple[str, float, bool], ...]   # (token, weight, required)
     req: frozenset[str]
     every: frozenset[str]
-    strict: tuple[tuple[str, float], ...]          # required tokens, weight in running text
+    required: tuple[tuple[str, float, float], ...]  # required tokens: (token, weight, weight in running text)
     strict_total: float
     factor: float                                  # title adjustments: multiply, then add
     bonus: float
@@ -620,6 +733,7 @@ def _term_info(index: SuggestIndex, tid: int) -> _TermInfo:
     w = index.weight
     tokens = tuple((t, w(t), t in req) for t in sorted(req | opt))
     strict = tuple((t, _strict_weight(index, t)) for t in sorted(req))
+    required = tuple((t, w(t), x) for t, x in strict)
     strict_total = sum(x for _, x in strict) + sum(
         kt.SOFT_FACTOR * _strict_weight(index, t) for t in soft) or 1.0
     # an inclusion term, or one site of a title naming two, is a shade less than the title
@@ -636,7 +750,7 @@ def _term_info(index: SuggestIndex, tid: int) -> _TermInfo:
     # without rheumatoid factor, unspecified site'
     bonus -= 0.0005 * len(req | opt | soft)
     excepted = _excepted(title)
-    info = _TermInfo(tokens, req, req | opt, strict, strict_total, factor, bonus, setting, (req | opt) - excepted)
+    info = _TermInfo(tokens, req, req | opt, required, strict_total, factor, bonus, setting, (req | opt) - excepted)
     index._info[tid] = info
     return info
 
@@ -653,10 +767,10 @@ def _excepted(title: str) -> frozenset[str]:
     return frozenset(t for m in _WITHOUT.finditer(title) for t in kt.tokens(m.group(1)))
 
 
-def _score(tid: int, slots: list[_Slot], token_slots: dict[str, list[tuple[int, float]]],
-           index: SuggestIndex, total: float | None, negates: bool = False) -> _Match | None:
+def _score(tid: int, words: _Words, index: SuggestIndex, total: float | None,
+           negates: bool = False) -> _Match | None:
     info = _term_info(index, tid)
-    req, every = info.req, (info.every if negates else info.explains)
+    every, token_slots = (info.every if negates else info.explains), words.token_slots
     weight = index.weights[tid] or 1.0
     hit_slots: dict[int, float] = {}
     got = 0.0
@@ -690,30 +804,35 @@ def _score(tid: int, slots: list[_Slot], token_slots: dict[str, list[tuple[int, 
             best = run
         order = best
         in_run = set(best)
-        said = {t for t, _, required in info.tokens
-                if required and any(i in in_run for i, _ in token_slots.get(t, ()))}
-        got = sum(w for t, w, _ in info.tokens if t in said)
+        # the required words said in the run; running text: filler words of a title
+        # ('disorder', 'type') count in full, so that 'muscle' alone does not make 'Disorder
+        # of muscle' (sums start at 0, as `sum` does)
+        got = got_strict = 0
+        for t, w, x in info.required:
+            at = words.token_at.get(t)
+            if at is not None and not in_run.isdisjoint(at):
+                got += w
+                got_strict += x
         cov_t = min(got / weight, 1.0)
-        # running text: filler words of a title ('disorder', 'type') count in full, so that
-        # 'muscle' alone does not make 'Disorder of muscle'
-        got_strict = sum(x for t, x in info.strict if t in said)
         cov_t = min(cov_t, got_strict / info.strict_total)
     else:
         cov_t = min(got / weight, 1.0)
     first, last = order[0], order[-1]
-    window = total if total is not None else sum(slots[i].weight for i in range(first, last + 1)) or 1.0
+    slot_weights = words.slot_weights
+    window = total if total is not None else sum(slot_weights[first:last + 1]) or 1.0
     matched = 0.0
-    w_of = index.weight
     for i in order:
-        sl = slots[i]
         best_alt = 0.0
-        for alt in sl.alts:
-            aw = sum(w_of(t) for t in alt) or 1.0
-            best_alt = max(best_alt, sum(w_of(t) for t in alt if t in every) / aw)
-        matched += best_alt * sl.weight
+        for pairs, aw in words.alt_weights[i]:
+            part = 0
+            for t, w in pairs:
+                if t in every:
+                    part += w
+            best_alt = max(best_alt, part / aw)
+        matched += best_alt * slot_weights[i]
     cov_q = min(matched / window, 1.0)
     score = _combine(cov_t, cov_q) * info.factor + info.bonus
-    if info.setting and not _said(slots, _SETTING[info.setting]):
+    if info.setting and words.present.isdisjoint(_SETTING[info.setting]):
         score *= 0.6   # pregnancy, newborn, injury and screening codes only when the words say so
     return _Match(tid, score, cov_t, first, last, frozenset(order), got)
 
