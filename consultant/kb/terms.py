@@ -238,7 +238,7 @@ def _icd_terms(conn: sqlite3.Connection) -> Iterator[Term]:
     )
     for code, title in rows:
         yield "ICD10CM", code, title, "title"
-        for part in title_parts(title):
+        for part in (*title_parts(title), *bracket_names(title)):
             yield "ICD10CM", code, part, "part"
     for code, text in conn.execute(
         "SELECT n.code, n.text FROM icd_note n WHERE n.kind IN ('inclusion', 'includes') "
@@ -297,6 +297,29 @@ _CONDITION_ENDING = re.compile(r"(?:oma|osis|itis|emia|aemia|pathy|iasis|ism|vir
 _WORDS_NOT_OF = r"[\w'-]+(?: (?!of\b|and\b)[\w'-]+){0,2}?"
 _CONJOINED = re.compile(rf"(?P<lead>\bof |, )(?P<a>{_WORDS_NOT_OF}) and (?P<b>{_WORDS_NOT_OF}[\w'-]*)"
                         r"(?P<tail>(?:,| of | with | in | without | due to ).*|$)")
+
+
+_SQUARE = re.compile(r"\[([^\[\]]+)\]")
+_NOT_A_NAME = re.compile(r"^(?:any|except|all|nos|nec|see|e\.g|i\.e|including|with|without)\b|\d", re.IGNORECASE)
+
+
+def bracket_names(title: str) -> list[str]:
+    """The title with a square-bracketed other name in place of the words it names, as the
+    Index lists both ('Acute nasopharyngitis [common cold]' -> 'common cold'; 'navicular
+    [scaphoid] bone' -> 'scaphoid bone'); initials ('[BMI]') and qualifiers ('[any part]')
+    are not names."""
+    out = []
+    for m in _SQUARE.finditer(title):
+        name = m.group(1).strip()
+        if _NOT_A_NAME.search(name) or name.replace(".", "").replace(" ", "").isupper():
+            continue
+        before = title[: m.start()].rstrip()
+        words_before = before.split(" ")
+        n = min(len(name.split()), len(words_before))
+        head = " ".join(words_before[: len(words_before) - n])
+        tail = _SQUARE.sub("", title[m.end():])
+        out.append(" ".join(f"{head} {name}{tail}".split()))
+    return out
 
 
 _TWO_NAMES = re.compile(r"^([\w'-]+) and ([\w'-]+)$")

@@ -483,6 +483,14 @@ def test_lay_names_and_adjectives_read_as_the_classification_words(index: Sugges
     assert codes(suggest(text, index, on=ON, limit=5))[0] == code
 
 
+def test_a_square_bracketed_other_name_is_a_term() -> None:
+    assert terms.bracket_names("Acute nasopharyngitis [common cold]") == ["common cold"]
+    assert terms.bracket_names("Fracture of navicular [scaphoid] bone of right wrist") == [
+        "Fracture of scaphoid bone of right wrist"]
+    assert terms.bracket_names("Body mass index [BMI] pediatric") == []          # initials
+    assert terms.bracket_names("Burn of scalp [any part], initial encounter") == []   # a qualifier
+
+
 def test_an_excludes_note_pointing_at_one_code_is_a_term() -> None:
     assert terms.cross_reference("tuberculous enteritis (A18.32)") == ("tuberculous enteritis", "A18.32")
     assert terms.cross_reference("carrier of infectious disease (Z22.-)") == ("carrier of infectious disease", "Z22")
