@@ -240,7 +240,7 @@ SYNONYMS: dict[str, str] = {
     # HIV positive without AIDS-defining illness is the status code (guideline I.C.1.a.2.d)
     "hiv positive": "asymptomatic human immunodeficiency virus infection status",
     "hiv+": "asymptomatic human immunodeficiency virus infection status",
-    "toxicity": "toxic effect",
+    "toxicity": "toxic effect", "subluxation": "partial dislocation",
     # pain of a site -> the '-dynia' / '-algia' word of the title
     "breast pain": "mastodynia", "tongue pain": "glossodynia", "rectal pain": "proctalgia",
     "anal pain": "proctalgia", "ear pain": "otalgia", "eye pain": "ocular pain",
