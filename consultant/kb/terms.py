@@ -130,12 +130,26 @@ def fold(word: str) -> str:
 
 
 def words(text: str) -> Iterator[tuple[str, int, int]]:
-    """(lower-case word, start, end) of each word; the 's of a possessive is skipped."""
+    """(lower-case word, start, end) of each word; the 's of a possessive is skipped, and
+    'non-' is kept on its word ('non-selective' is 'nonselective', never 'selective')."""
     low = text.lower()
+    pending: tuple[int, int] | None = None      # a 'non' waiting for its word
     for m in _WORD.finditer(low):
         if m.group() == "s" and m.start() > 0 and low[m.start() - 1] in "'\u2019":
             continue
+        if pending is not None:
+            start, end = pending
+            pending = None
+            if m.start() - end == 1 and low[end] in "- " and not m.group().isdigit():
+                yield "non" + m.group(), start, m.end()
+                continue
+            yield "non", start, end
+        if m.group() == "non":
+            pending = (m.start(), m.end())
+            continue
         yield m.group(), m.start(), m.end()
+    if pending is not None:
+        yield "non", pending[0], pending[1]
 
 
 def tokens(text: str) -> list[str]:
@@ -377,7 +391,8 @@ _APPROACH = frozenset(["laparoscopic", "open", "endoscopic", "percutaneous", "ar
 
 
 _PROCEDURE_WORD = re.compile(r"(?:ectomy|otomy|ostomy|plasty|scopy|graphy|pexy|rrhaphy|centesis|lysis|tripsy|"
-                             r"desis|biopsy|ablation|resection|excision|repair|fusion|replacement)$", re.IGNORECASE)
+                             r"desis|biopsy|ablation|resection|excision|repair|fusion|replacement|debridement|"
+                             r"drainage|amputation)$", re.IGNORECASE)
 
 
 _HEAD_LEAD = frozenset(["a", "an", "the", "making", "creating", "forming", "doing"])

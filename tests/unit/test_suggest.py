@@ -352,6 +352,15 @@ def test_procedure_head_word_is_a_short_term() -> None:
     assert terms._procedure_head_names("Laparoscopic partial colectomy") == ["laparoscopic partial colectomy"]
     assert terms._procedure_head_names("Simple revision of a colostomy") == []
     assert "total knee arthroplasty" in terms._procedure_head_names("Total knee replacement (the joint)")
+    assert terms._procedure_head_names("Selective debridement of an open wound") == ["selective debridement"]
+
+
+def test_non_stays_on_its_word() -> None:
+    # 'non-selective debridement' is not 'selective debridement' (97602 is not 97597)
+    assert [w for w, _, _ in terms.words("Non-selective wound debridement")] == [
+        "nonselective", "wound", "debridement"]
+    assert terms.tokens("non-Hodgkin lymphoma") == terms.tokens("Non Hodgkin lymphoma") == ["nonhodgkin", "lymphoma"]
+    assert [w for w, _, _ in terms.words("no, non 2")] == ["no", "non", "2"]
 
 
 def test_procedure_words_in_a_case_suggest_the_cpt_code(index: SuggestIndex) -> None:
