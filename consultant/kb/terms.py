@@ -27,6 +27,7 @@ import logging
 import math
 import re
 import sqlite3
+import unicodedata
 from array import array
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
@@ -129,10 +130,20 @@ def fold(word: str) -> str:
     return CANON.get(token, token)
 
 
+@lru_cache(maxsize=4096)
+def _plain_letter(ch: str) -> str:
+    """'é' -> 'e', 'ç' -> 'c' ('Behçet', 'Sézary', 'Sjögren' as coders type them); a
+    character without a one-letter plain form stays as it is."""
+    plain = "".join(c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c))
+    return plain if len(plain) == 1 else ch
+
+
 def words(text: str) -> Iterator[tuple[str, int, int]]:
     """(lower-case word, start, end) of each word; the 's of a possessive is skipped, and
     'non-' is kept on its word ('non-selective' is 'nonselective', never 'selective')."""
     low = text.lower()
+    if not low.isascii():
+        low = "".join(map(_plain_letter, low))   # same length: spans stay true
     pending: tuple[int, int] | None = None      # a 'non' waiting for its word
     for m in _WORD.finditer(low):
         if m.group() == "s" and m.start() > 0 and low[m.start() - 1] in "'\u2019":

@@ -363,6 +363,11 @@ def test_non_stays_on_its_word() -> None:
     assert [w for w, _, _ in terms.words("no, non 2")] == ["no", "non", "2"]
 
 
+def test_accented_letters_read_as_coders_type_them(index: SuggestIndex) -> None:
+    assert list(terms.words("Behçet, Sézary")) == [("behcet", 0, 6), ("sezary", 8, 14)]   # spans kept
+    assert codes(suggest("Behcet's syndrome", index, on=ON, limit=5))[0] == "M35.2"
+
+
 def test_procedure_words_in_a_case_suggest_the_cpt_code(index: SuggestIndex) -> None:
     case = ("Patient seen for follow-up after surgery. Yesterday a loop colostomy was made. "
             "Last spring she had a colectomy for a benign lesion and the recovery was slow. "
@@ -486,6 +491,7 @@ def test_liver_metastases_are_the_secondary_neoplasm_of_liver(index: SuggestInde
     ("Lead toxicity", "T56.0X1A"),       # 'toxicity' is the title's 'toxic effect'
     ("Ascites", "R18.8"),                # no 'unspecified' child: the 'Other' one, not 'Malignant'
     ("Tuberculosis", "A15.9"),           # the disease, not 'Encounter for screening for ...'
+    ("Drug abuse", "F19.10"),            # 'drug' as the Index reads it: a psychoactive substance
 ])
 def test_lay_names_and_adjectives_read_as_the_classification_words(index: SuggestIndex, text: str,
                                                                      code: str) -> None:

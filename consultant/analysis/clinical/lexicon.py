@@ -241,6 +241,10 @@ SYNONYMS: dict[str, str] = {
     "hiv positive": "asymptomatic human immunodeficiency virus infection status",
     "hiv+": "asymptomatic human immunodeficiency virus infection status",
     "toxicity": "toxic effect", "subluxation": "partial dislocation",
+    # 'drug' in the Index's sense of a psychoactive substance (Abuse, drug NEC -> F19.1-)
+    "drug abuse": "other psychoactive substance abuse", "drug addiction": "other psychoactive substance dependence",
+    "drug dependence": "other psychoactive substance dependence", "drug use": "other psychoactive substance use",
+    "drug overdose": "poisoning by unspecified drugs", "overdose": "poisoning",
     # pain of a site -> the '-dynia' / '-algia' word of the title
     "breast pain": "mastodynia", "tongue pain": "glossodynia", "rectal pain": "proctalgia",
     "anal pain": "proctalgia", "ear pain": "otalgia", "eye pain": "ocular pain",
