@@ -245,6 +245,7 @@ SYNONYMS: dict[str, str] = {
     "drug abuse": "other psychoactive substance abuse", "drug addiction": "other psychoactive substance dependence",
     "drug dependence": "other psychoactive substance dependence", "drug use": "other psychoactive substance use",
     "drug overdose": "poisoning by unspecified drugs", "overdose": "poisoning",
+    "blocked": "obstruction", "blockage": "obstruction", "tender": "tenderness",
     # pain of a site -> the '-dynia' / '-algia' word of the title
     "breast pain": "mastodynia", "tongue pain": "glossodynia", "rectal pain": "proctalgia",
     "anal pain": "proctalgia", "ear pain": "otalgia", "eye pain": "ocular pain",
