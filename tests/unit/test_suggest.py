@@ -406,6 +406,16 @@ def test_an_abbreviation_stands_for_its_whole_expansion(index: SuggestIndex) -> 
     assert {"E11.22", "N18.31"} <= set(codes(suggest("DM2 with CKD 3a", index, on=ON)))
 
 
+def test_operative_and_test_words_are_not_diagnoses(index: SuggestIndex) -> None:
+    text = ("Magnetic resonance showed a lesion. Tumor markers were negative. A lymph node dissection "
+            "was performed and the wound closed without compression.")
+    got = codes(suggest(text, index, on=ON, limit=60), None)
+    assert not any(c.startswith(("R49", "I77", "R97", "G95")) for c in got), got
+    # the same words with what makes them a condition still count
+    assert codes(suggest("Aortic dissection", index, on=ON, limit=3))[0].startswith("I71")
+    assert codes(suggest("spinal cord compression", index, on=ON, limit=3))[0].startswith("G95")
+
+
 def test_a_verb_on_a_short_stem_is_not_read_as_a_name(index) -> None:  # type: ignore[no-untyped-def]
     # 'picked' must not become "Pick's disease" by dropping '-ed'.
     codes = {s.code for s in suggest("The provider picked 99214 for the visit.", index, on=ON).suggestions}

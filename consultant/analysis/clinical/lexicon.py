@@ -69,6 +69,8 @@ PHRASE_ABBREVIATIONS: dict[str, str] = {
     "lap appy": "laparoscopic appendectomy",
     "ckd 3a": "chronic kidney disease stage 3a",
     "ckd 3b": "chronic kidney disease stage 3b",
+    # a test, not 'Resonance disorder' (an expansion must be matched for at least half its weight)
+    "magnetic resonance": "magnetic resonance imaging",
 }
 
 # Lay and clinical words -> the words the classification uses (added as an alternative).
@@ -282,6 +284,7 @@ long short good bad well poor main major minor total partial normal abnormal fin
 procedure procedures encounter encounters visit visits condition
 conditions complaint complaints history care plan planning management follow followup
 communication growth attack attacks pre post prominent
+dissection compression
 head neck face arm leg hand foot back chest eye ear nose knee hip shoulder body skin
 """.split())
 
@@ -320,7 +323,7 @@ mesentery retroperitoneum perineum vulva ovaries fallopian tube gastrointestinal
 
 # Words of a result title that the words must say ('Elevated erythrocyte sedimentation rate'
 # is not the test named; 'Abnormal ...' is not a normal finding).
-QUALIFIERS: frozenset[str] = frozenset("elevated elevation increased decreased raised positive reduced".split())
+QUALIFIERS: frozenset[str] = frozenset("elevated elevation increased decreased raised positive reduced abnormal".split())
 
 # Month names are dates, not findings ('March' is not a march fracture).
 MONTHS: frozenset[str] = frozenset("january february march april june july august september october "
