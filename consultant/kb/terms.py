@@ -261,7 +261,9 @@ def _icd_terms(conn: sqlite3.Connection) -> Iterator[Term]:
         "AND NOT EXISTS (SELECT 1 FROM code p WHERE p.system = 'ICD10CM' AND p.code = c.parent "
         "                AND p.kind = 'code' AND p.billable = 0)"
     )
+    in_titles: Counter[str] = Counter()
     for code, title in rows:
+        in_titles.update(set(tokens(title)))
         yield "ICD10CM", code, title, "title"
         for part in (*title_parts(title), *bracket_names(title)):
             yield "ICD10CM", code, part, "part"
@@ -274,8 +276,12 @@ def _icd_terms(conn: sqlite3.Connection) -> Iterator[Term]:
     for (text,) in conn.execute("SELECT DISTINCT text FROM icd_note WHERE kind IN "
                                 "('excludes1', 'excludes2', 'code_first', 'use_additional', 'code_also')"):
         ref = cross_reference(text)
-        if ref is not None and ref[1] in known_codes:
-            yield "ICD10CM", ref[1], ref[0], "xref"
+        if ref is None or ref[1] not in known_codes:
+            continue
+        said = [t for t in tokens(ref[0]) if t not in _XREF_FILLER]
+        if len(said) == 1 and in_titles[said[0]] > XREF_COMMON_WORD:
+            continue   # 'abscess (J85.1)' under a lung code means a lung abscess, not every abscess
+        yield "ICD10CM", ref[1], ref[0], "xref"
     for path, code in conn.execute("SELECT path, code FROM index_term WHERE code IS NOT NULL"):
         yield "ICD10CM", code, path.replace(" > ", " "), "index"
     known = {c for (c,) in conn.execute("SELECT code FROM code WHERE system = 'ICD10CM'")}
@@ -284,6 +290,7 @@ def _icd_terms(conn: sqlite3.Connection) -> Iterator[Term]:
             yield "ICD10CM", code, text, "index"
 
 
+XREF_COMMON_WORD = 60   # a one-word pointer to a word in more titles than this is a list fragment
 _NOTE_LEAD = re.compile(r"^(?:additional )?code(?:,? if applicable,?)? (?:to identify|for) (?:the )?", re.IGNORECASE)
 _XREF = re.compile(r"^(?P<text>[^()]{3,120}?)\s*\((?P<code>[A-Z][0-9][0-9A-Z](?:\.[0-9A-Z]{0,4})?)[.-]*\)\s*$")
 
@@ -378,6 +385,7 @@ MAIN_TERMS: tuple[tuple[str, str], ...] = (
     ("neck mass", "R22.1"), ("skin lesion", "L98.9"),
     ("alcoholism", "F10.20"), ("hemospermia", "R36.1"), ("hematospermia", "R36.1"),
     ("hypogastric pain", "R10.30"), ("trauma", "T14.90"), ("injury", "T14.90"),
+    ("tuberculosis", "A15.9"), ("abscess", "L02.91"),
 )
 
 

@@ -414,6 +414,9 @@ def test_operative_and_test_words_are_not_diagnoses(index: SuggestIndex) -> None
     # the same words with what makes them a condition still count
     assert codes(suggest("Aortic dissection", index, on=ON, limit=3))[0].startswith("I71")
     assert codes(suggest("spinal cord compression", index, on=ON, limit=3))[0].startswith("G95")
+    cyst = codes(suggest("The soft tissues were normal. A hemorrhagic cyst was seen in the ovary.", index,
+                         on=ON, limit=60), None)
+    assert not any(c.startswith(("M79", "D69")) for c in cyst), cyst     # adjectives and a site alone
 
 
 def test_a_verb_on_a_short_stem_is_not_read_as_a_name(index) -> None:  # type: ignore[no-untyped-def]
@@ -532,6 +535,9 @@ def test_excludes_pointers_are_searched(index: SuggestIndex, icd_kb: Path) -> No
     n = conn.execute("SELECT count(*) FROM term WHERE source_kind = 'xref'").fetchone()[0]
     conn.close()
     assert n > 1000
+    # a one-word pointer to a common word is a list fragment ('abscess (J85.1)' under a lung code)
+    drained = codes(suggest("A large abscess of the buttock was drained.", index, on=ON), None)
+    assert not any(c.startswith("J85") for c in drained), drained
     r = suggest("Endotoxic shock", index, on=ON, limit=5)      # only a note (under A48.3) says so
     assert codes(r)[0] == "R57.8"
     assert "Excludes note" in r.suggestions[0].reason

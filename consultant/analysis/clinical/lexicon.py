@@ -284,7 +284,7 @@ long short good bad well poor main major minor total partial normal abnormal fin
 procedure procedures encounter encounters visit visits condition
 conditions complaint complaints history care plan planning management follow followup
 communication growth attack attacks pre post prominent
-dissection compression
+dissection compression soft hemorrhagic
 head neck face arm leg hand foot back chest eye ear nose knee hip shoulder body skin
 """.split())
 
