@@ -139,28 +139,32 @@ def _plain_letter(ch: str) -> str:
 
 
 def words(text: str) -> Iterator[tuple[str, int, int]]:
-    """(lower-case word, start, end) of each word; the 's of a possessive is skipped, and
-    'non-' is kept on its word ('non-selective' is 'nonselective', never 'selective')."""
+    """(lower-case word, start, end) of each word; the 's of a possessive is skipped,
+    'non-' is kept on its word ('non-selective' is 'nonselective', never 'selective') and
+    'IV' before a word is intravenous ('IV pole', 'IV antibiotics'), after 'stage', 'type' ...
+    or at the end the numeral four."""
     low = text.lower()
     if not low.isascii():
         low = "".join(map(_plain_letter, low))   # same length: spans stay true
-    pending: tuple[int, int] | None = None      # a 'non' waiting for its word
+    found: list[tuple[str, int, int]] = []
     for m in _WORD.finditer(low):
-        if m.group() == "s" and m.start() > 0 and low[m.start() - 1] in "'\u2019":
+        w, a, b = m.group(), m.start(), m.end()
+        if w == "s" and a > 0 and low[a - 1] in "'\u2019":
             continue
-        if pending is not None:
-            start, end = pending
-            pending = None
-            if m.start() - end == 1 and low[end] in "- " and not m.group().isdigit():
-                yield "non" + m.group(), start, m.end()
-                continue
-            yield "non", start, end
-        if m.group() == "non":
-            pending = (m.start(), m.end())
+        if found and found[-1][0] == "non" and a - found[-1][2] == 1 and low[a - 1] in "- " and not w.isdigit():
+            found[-1] = ("non" + w, found[-1][1], b)
             continue
-        yield m.group(), m.start(), m.end()
-    if pending is not None:
-        yield "non", pending[0], pending[1]
+        found.append((w, a, b))
+    for i, (w, a, b) in enumerate(found):
+        if w == "iv" and i + 1 < len(found) and (i == 0 or found[i - 1][0] not in _NUMERAL_BEFORE):
+            yield "intravenous", a, b
+        else:
+            yield w, a, b
+
+
+# words after which 'IV' is a numeral ('stage IV', 'type IV', 'class IV', 'factor IV')
+_NUMERAL_BEFORE = frozenset("stage type class level grade phase group factor degree tier category nerve "
+                            "mucolipidosis mucopolysaccharidosis glycogenosis collagen".split())
 
 
 def tokens(text: str) -> list[str]:

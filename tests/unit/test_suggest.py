@@ -363,6 +363,13 @@ def test_non_stays_on_its_word() -> None:
     assert [w for w, _, _ in terms.words("no, non 2")] == ["no", "non", "2"]
 
 
+def test_iv_is_intravenous_before_a_word_and_four_after_stage_or_type() -> None:
+    assert terms.tokens("IV pole") == ["intravenous", "pole"]          # not '4 cm ... lower pole'
+    assert terms.tokens("given IV antibiotics")[1] == "intravenous"
+    assert terms.tokens("stage IV breast cancer")[1] == "4"
+    assert terms.tokens("Ehlers-Danlos syndrome type IV")[-1] == "4"
+
+
 def test_accented_letters_read_as_coders_type_them(index: SuggestIndex) -> None:
     assert list(terms.words("Behçet, Sézary")) == [("behcet", 0, 6), ("sezary", 8, 14)]   # spans kept
     assert codes(suggest("Behcet's syndrome", index, on=ON, limit=5))[0] == "M35.2"
