@@ -428,11 +428,15 @@ def _procedure_head_names(text: str) -> list[str]:
     arthroplasty': the summary's head procedure word as a short term, when only approach
     words and at most one other word (the site) come before it. Approach words stay unless
     the approach is open (the default): 'colectomy' alone is the open one, 'laparoscopic'
-    must be said. A head word after 'revision of a' names another procedure: none."""
+    must be said. A head word after 'revision of a' names another procedure, and one followed
+    by a second procedure word is a combined procedure: none."""
     approach: list[str] = []
     other: list[str] = []
-    for w, _, _ in words(text):
+    said = [w for w, _, _ in words(text)]
+    for n, w in enumerate(said):
         if _PROCEDURE_WORD.search(w) and len(w) > 6:
+            if any(_PROCEDURE_WORD.search(x) and len(x) > 6 for x in said[n + 1:]):
+                return []   # 'Cystoscopy with ureteroscopy ...' is not a plain cystoscopy
             names = []
             for head in [w] + (["arthroplasty"] if w == "replacement" and other and
                                other[-1] in _JOINT_REPLACEMENT else []):

@@ -353,6 +353,7 @@ def test_procedure_head_word_is_a_short_term() -> None:
     assert terms._procedure_head_names("Simple revision of a colostomy") == []
     assert "total knee arthroplasty" in terms._procedure_head_names("Total knee replacement (the joint)")
     assert terms._procedure_head_names("Selective debridement of an open wound") == ["selective debridement"]
+    assert terms._procedure_head_names("Cystoscopy with ureteroscopy to remove a stone") == []   # combined
 
 
 def test_non_stays_on_its_word() -> None:
@@ -421,6 +422,8 @@ def test_operative_and_test_words_are_not_diagnoses(index: SuggestIndex) -> None
     # the same words with what makes them a condition still count
     assert codes(suggest("Aortic dissection", index, on=ON, limit=3))[0].startswith("I71")
     assert codes(suggest("spinal cord compression", index, on=ON, limit=3))[0].startswith("G95")
+    plain = codes(suggest("He was given IV antibiotics. Mental status was normal.", index, on=ON, limit=60), None)
+    assert not any(c.startswith(("F99", "9636")) for c in plain), plain
     cyst = codes(suggest("The soft tissues were normal. A hemorrhagic cyst was seen in the ovary.", index,
                          on=ON, limit=60), None)
     assert not any(c.startswith(("M79", "D69")) for c in cyst), cyst     # adjectives and a site alone

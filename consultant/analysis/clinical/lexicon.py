@@ -284,7 +284,7 @@ long short good bad well poor main major minor total partial normal abnormal fin
 procedure procedures encounter encounters visit visits condition
 conditions complaint complaints history care plan planning management follow followup
 communication growth attack attacks pre post prominent
-dissection compression soft hemorrhagic
+dissection compression soft hemorrhagic mental
 head neck face arm leg hand foot back chest eye ear nose knee hip shoulder body skin
 """.split())
 
@@ -292,7 +292,7 @@ head neck face arm leg hand foot back chest eye ear nose knee hip shoulder body 
 CAPITALS_ONLY: frozenset[str] = frozenset("aids pres sars mers hellp cream".split())
 
 # Procedure words too broad to name a service on their own ('test', 'panel', 'study').
-GENERIC_PROCEDURE: frozenset[str] = frozenset("test testing panel study analysis service visit".split())
+GENERIC_PROCEDURE: frozenset[str] = frozenset("test testing panel study analysis service visit intravenous".split())
 
 # Words that say the case is about an injury: injury codes (chapter S) are read only when one
 # of them is written ('carotid artery disease' is not 'Unspecified injury of carotid artery').
