@@ -418,6 +418,8 @@ _PROCEDURE_WORD = re.compile(r"(?:ectomy|otomy|ostomy|plasty|scopy|graphy|pexy|r
                              r"drainage|amputation)$", re.IGNORECASE)
 
 
+_GENERIC_HEADS = frozenset(["repair", "fusion", "replacement", "biopsy", "ablation", "resection", "excision",
+                            "debridement", "drainage", "amputation", "infusion", "transfusion"])
 _HEAD_LEAD = frozenset(["a", "an", "the", "making", "creating", "forming", "doing"])
 _JOINT_REPLACEMENT = frozenset(["knee", "hip", "shoulder", "elbow", "ankle", "wrist"])
 
@@ -437,6 +439,8 @@ def _procedure_head_names(text: str) -> list[str]:
         if _PROCEDURE_WORD.search(w) and len(w) > 6:
             if any(_PROCEDURE_WORD.search(x) and len(x) > 6 for x in said[n + 1:]):
                 return []   # 'Cystoscopy with ureteroscopy ...' is not a plain cystoscopy
+            if w in _GENERIC_HEADS and not other:
+                return []   # 'replacement', 'infusion' alone name no service: the site must be said
             names = []
             for head in [w] + (["arthroplasty"] if w == "replacement" and other and
                                other[-1] in _JOINT_REPLACEMENT else []):

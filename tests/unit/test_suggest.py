@@ -354,6 +354,8 @@ def test_procedure_head_word_is_a_short_term() -> None:
     assert "total knee arthroplasty" in terms._procedure_head_names("Total knee replacement (the joint)")
     assert terms._procedure_head_names("Selective debridement of an open wound") == ["selective debridement"]
     assert terms._procedure_head_names("Cystoscopy with ureteroscopy to remove a stone") == []   # combined
+    assert terms._procedure_head_names("Open replacement of the aortic valve") == []     # 'replacement' alone
+    assert terms._procedure_head_names("Infusion therapy, per visit") == []
 
 
 def test_non_stays_on_its_word() -> None:
