@@ -127,6 +127,8 @@ class SuggestIndex:
     _reach: dict[str, tuple[array, frozenset[int]]] = field(default_factory=dict)
     _holders: dict[str, frozenset[int]] = field(default_factory=dict)
     _sentences: OrderedDict[tuple[object, ...], list[tuple[object, ...]]] = field(default_factory=OrderedDict)
+    _word_readings: dict[tuple[str, str, bool, bool], tuple[tuple[tuple[str, ...], ...], float, str] | None] = field(
+        default_factory=dict)
 
     @classmethod
     def load(cls, book: CodeBook) -> SuggestIndex:
@@ -455,45 +457,71 @@ def slots_of(text: str, index: SuggestIndex, start: int = 0, end: int | None = N
                     break
         if done:
             continue
-        written = text[s:e]
-        short = written.lower()
-        if word in CAPITALS_ONLY and not written.isupper():
-            i += 1      # 'Aids', 'aids' are the English word; only 'AIDS' is the disease
-            continue
-        if word in index.abbreviations and (len(word) <= 5 or word not in index.postings) and \
-                _abbreviation_ok(written, clinical):
-            exp = _alt(index.abbreviations[word])
-            if exp:
-                out.append(_slot(index, s, e, (exp,), f"{short!r} read as {index.abbreviations[word]!r}"))
-            i += 1
-            continue
-        token = kt.fold(word)
-        if not token or (word in CAPITALS_ONLY and not written.isupper()):
-            i += 1
-            continue
-        alts: list[tuple[str, ...]] = [(token,)]
-        via = ""
-        if word in SYNONYMS:
-            alts.append(_alt(SYNONYMS[word]))
-            via = f"{word!r} read as {SYNONYMS[word]!r}"
-        elif token not in index.postings and not token.isdigit():
-            tumour = readings.morphology(word)
-            # an inflection first: 'hyperparathyroid' is 'hyperparathyroidism', not 'hyper' + 'parathyroid'
-            inflected = None if tumour else index._inflection(token)
-            parts = None if tumour or inflected else index.split(token)
-            fixed = inflected or (None if parts or tumour else index.correct(token, strict))
-            if tumour:
-                alts = [_alt(tumour)]
-                via = f"{word!r} read as {tumour!r} (morphology)"
-            elif parts:
-                alts = [parts]
-                via = f"{word!r} read as {' '.join(parts)!r}"
-            elif fixed:
-                alts = [(fixed,)]
-                via = f"{word!r} read as {fixed!r}"
-        out.append(_slot(index, s, e, tuple(dict.fromkeys(a for a in alts if a)), via))
+        read = _word_reading(index, word, text[s:e], strict, clinical)
+        if read is not None:
+            out.append(_Slot(s, e, *read))
         i += 1
     return _read_levels([sl for sl in out if sl.alts], text, index)
+
+
+WORD_CACHE = 50_000       # words whose reading is kept (prose repeats its words far more than its sentences)
+
+
+def _word_reading(index: SuggestIndex, word: str, written: str, strict: bool,
+                  clinical: bool) -> tuple[tuple[tuple[str, ...], ...], float, str] | None:
+    """(alts, weight, via) of one written word outside a multi-word phrase, or None when
+    it makes no slot; depends on nothing but its arguments, so kept per index (bounded)."""
+    key = (word, written, strict, clinical)
+    cache = index._word_readings
+    if key in cache:
+        return cache[key]
+    if len(cache) > WORD_CACHE:
+        cache.clear()
+    read = cache[key] = _word_reading_uncached(index, word, written, strict, clinical)
+    return read
+
+
+def _word_reading_uncached(index: SuggestIndex, word: str, written: str, strict: bool,
+                           clinical: bool) -> tuple[tuple[tuple[str, ...], ...], float, str] | None:
+    short = written.lower()
+    if word in CAPITALS_ONLY and not written.isupper():
+        return None      # 'Aids', 'aids' are the English word; only 'AIDS' is the disease
+    if word in index.abbreviations and (len(word) <= 5 or word not in index.postings) and \
+            _abbreviation_ok(written, clinical):
+        exp = _alt(index.abbreviations[word])
+        if not exp:
+            return None
+        return _reading(index, (exp,), f"{short!r} read as {index.abbreviations[word]!r}")
+    token = kt.fold(word)
+    if not token:
+        return None
+    alts: list[tuple[str, ...]] = [(token,)]
+    via = ""
+    if word in SYNONYMS:
+        alts.append(_alt(SYNONYMS[word]))
+        via = f"{word!r} read as {SYNONYMS[word]!r}"
+    elif token not in index.postings and not token.isdigit():
+        tumour = readings.morphology(word)
+        # an inflection first: 'hyperparathyroid' is 'hyperparathyroidism', not 'hyper' + 'parathyroid'
+        inflected = None if tumour else index._inflection(token)
+        parts = None if tumour or inflected else index.split(token)
+        fixed = inflected or (None if parts or tumour else index.correct(token, strict))
+        if tumour:
+            alts = [_alt(tumour)]
+            via = f"{word!r} read as {tumour!r} (morphology)"
+        elif parts:
+            alts = [parts]
+            via = f"{word!r} read as {' '.join(parts)!r}"
+        elif fixed:
+            alts = [(fixed,)]
+            via = f"{word!r} read as {fixed!r}"
+    return _reading(index, tuple(dict.fromkeys(a for a in alts if a)), via)
+
+
+def _reading(index: SuggestIndex, alts: tuple[tuple[str, ...], ...],
+             via: str) -> tuple[tuple[tuple[str, ...], ...], float, str] | None:
+    """A slot's alts, weight (as `_slot` works it out) and reading; None without alts."""
+    return (alts, max(sum(index.weight(t) for t in a) for a in alts), via) if alts else None
 
 
 # words between an analyte and its level that belong to the result ('blood sugar', 'serum
