@@ -225,12 +225,23 @@ class SuggestIndex:
             ids = self.ids(token)
             counts: dict[str, int] = defaultdict(int)
             for tid in ids:
-                req, _, soft = self.term_tokens(tid)
-                for site in (req | soft) & _ANATOMY:
+                for site in self._sites(tid):
                     counts[site] += 1
             cached = frozenset(site for site, n in counts.items() if 2 * n >= len(ids))
             self._cache[key] = cached
         return cached  # type: ignore[return-value]
+
+    def _sites(self, tid: int) -> frozenset[str]:
+        """The anatomical sites among a term's required and soft tokens (`term_tokens`),
+        read off its strings: `usual_sites` runs over thousands of terms, once each."""
+        cached = self._tokens[tid] if self._tokens else None
+        if cached is not None:
+            return (cached[0] | cached[2]) & _ANATOMY
+        sites = _ANATOMY.intersection(self.norms[tid].split())
+        opts = self.opts[tid]
+        if kt.SOFT in opts:
+            sites |= _ANATOMY.intersection(t[1:] for t in opts.split() if t.startswith(kt.SOFT))
+        return sites
 
     def _prefix_postings(self) -> dict[str, bytes]:
         """Prefix postings for a knowledge base built before `term_prefix` existed."""
