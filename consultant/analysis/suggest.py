@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import math
+import operator
 import os
 import re
 import time
@@ -26,6 +27,7 @@ import weakref
 from array import array
 from collections import OrderedDict, defaultdict
 from collections.abc import Callable
+from itertools import compress
 from dataclasses import dataclass, field, replace
 from datetime import date
 
@@ -282,8 +284,9 @@ class SuggestIndex:
         if cached is None:
             w, need = self.weight(token), self._need
             ids = self.prefix_ids(token)
-            cached = self._reach[token] = (array("i", (tid for tid in ids if w >= need[tid])),
-                                           frozenset(tid for tid in ids if w < need[tid]))
+            covers = [n <= w for n in map(need.__getitem__, ids)]
+            cached = self._reach[token] = (array("i", compress(ids, covers)),
+                                           frozenset(compress(ids, map(operator.not_, covers))))
         return cached
 
     def holders(self, token: str) -> frozenset[int]:
