@@ -811,7 +811,7 @@ def _excepted(title: str) -> frozenset[str]:
 
 def _score(tid: int, words: _Words, index: SuggestIndex, total: float | None,
            negates: bool = False) -> _Match | None:
-    info = _term_info(index, tid)
+    info = index._info[tid] or _term_info(index, tid)
     every, token_slots = (info.every if negates else info.explains), words.token_slots
     weight = index.weights[tid] or 1.0
     hit_slots: dict[int, float] = {}
@@ -830,22 +830,23 @@ def _score(tid: int, words: _Words, index: SuggestIndex, total: float | None,
         return None
     order = sorted(hit_slots)
     if total is None:
-        # running text: keep the densest run of matched slots (gaps of at most 2 words)
-        best: list[int] = []
-        best_sum = -1.0
-        run = [order[0]]
-        for i in order[1:]:
-            if i - run[-1] <= 3:
-                run.append(i)
-            else:
-                r_sum = sum(hit_slots[j] for j in run)
-                if r_sum > best_sum:
-                    best, best_sum = run, r_sum
-                run = [i]
-        if sum(hit_slots[j] for j in run) > best_sum:
-            best = run
-        order = best
-        in_run = set(best)
+        if len(order) > 1:   # one matched slot is its own run
+            # running text: keep the densest run of matched slots (gaps of at most 2 words)
+            best: list[int] = []
+            best_sum = -1.0
+            run = [order[0]]
+            for i in order[1:]:
+                if i - run[-1] <= 3:
+                    run.append(i)
+                else:
+                    r_sum = sum(map(hit_slots.__getitem__, run))
+                    if r_sum > best_sum:
+                        best, best_sum = run, r_sum
+                    run = [i]
+            if sum(map(hit_slots.__getitem__, run)) > best_sum:
+                best = run
+            order = best
+        in_run = set(order)
         # the required words said in the run; running text: filler words of a title
         # ('disorder', 'type') count in full, so that 'muscle' alone does not make 'Disorder
         # of muscle' (sums start at 0, as `sum` does)
@@ -870,7 +871,9 @@ def _score(tid: int, words: _Words, index: SuggestIndex, total: float | None,
             for t, w in pairs:
                 if t in every:
                     part += w
-            best_alt = max(best_alt, part / aw)
+            share = part / aw
+            if share > best_alt:
+                best_alt = share
         matched += best_alt * slot_weights[i]
     cov_q = min(matched / window, 1.0)
     score = _combine(cov_t, cov_q) * info.factor + info.bonus
