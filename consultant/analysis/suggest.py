@@ -131,6 +131,8 @@ class SuggestIndex:
     _sentences: OrderedDict[tuple[object, ...], list[tuple[object, ...]]] = field(default_factory=OrderedDict)
     _word_readings: dict[tuple[str, str, bool, bool], tuple[tuple[tuple[str, ...], ...], float, str] | None] = field(
         default_factory=dict)
+    _weighed: dict[tuple[tuple[str, ...], ...], tuple[tuple[tuple[tuple[str, float], ...], float], ...]] = field(
+        default_factory=dict)
 
     @classmethod
     def load(cls, book: CodeBook) -> SuggestIndex:
@@ -627,15 +629,26 @@ def _words_of(slots: list[_Slot], index: SuggestIndex) -> _Words:
         for alt in sl.alts:
             for t in alt:
                 token_slots[t].append((i, sl.weight))
-    alt_weights = []
-    for sl in slots:
-        per_alt = []
-        for alt in sl.alts:
-            pairs = tuple((t, index.weight(t)) for t in alt)
-            per_alt.append((pairs, sum(w for _, w in pairs) or 1.0))
-        alt_weights.append(tuple(per_alt))
+    alt_weights = [_weighed(index, sl.alts) for sl in slots]
     return _Words(token_slots, {t: frozenset(i for i, _ in places) for t, places in token_slots.items()},
                   frozenset(token_slots), [sl.weight for sl in slots], alt_weights)
+
+
+def _weighed(index: SuggestIndex,
+             alts: tuple[tuple[str, ...], ...]) -> tuple[tuple[tuple[tuple[str, float], ...], float], ...]:
+    """Per alt of a slot: ((token, weight)...) and their sum (or 1); kept per index, as
+    the same words come back sentence after sentence."""
+    cache = index._weighed
+    cached = cache.get(alts)
+    if cached is None:
+        per_alt = []
+        for alt in alts:
+            pairs = tuple((t, index.weight(t)) for t in alt)
+            per_alt.append((pairs, sum(w for _, w in pairs) or 1.0))
+        if len(cache) > WORD_CACHE:
+            cache.clear()
+        cached = cache[alts] = tuple(per_alt)
+    return cached
 
 
 def _covered(words: _Words, index: SuggestIndex) -> list[int]:
