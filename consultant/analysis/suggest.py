@@ -65,6 +65,7 @@ SHORT_QUERY_WORDS = 12           # up to this many words, the whole text is one 
 MIN_CASE_SCORE = 0.55            # a match in running text needs at least this score
 MIN_CASE_COVER = kt.RUNNING_COVER["ICD10CM"]            # ... and this share of the term's weight covered
 MIN_PROCEDURE_SCORE = 0.66       # procedures: the words must be explained by the description
+MIN_PROCEDURE_COVER = 0.5        # ... and this share of the description's weight covered
 BRACKET_SCORE = 0.8              # a second name in brackets must name a code on its own
 COMMON_DF = 3000                 # tokens in more terms than this only confirm candidates
 CANDIDATE_COVERAGE = kt.RUNNING_COVER_DEFAULT        # a term must have this share of its weight in the sentence
@@ -822,11 +823,27 @@ def _excepted(title: str) -> frozenset[str]:
     return frozenset(t for m in _WITHOUT.finditer(title) for t in kt.tokens(m.group(1)))
 
 
+def _cover_bound(info: _TermInfo, words: _Words, weight: float) -> float:
+    """The most `cov_t` that `_score` can give the term in running text: the same sums, in
+    the same order, over every required word of the sentence rather than those of the best
+    run, so never below it."""
+    got = got_strict = 0
+    token_at = words.token_at
+    for t, w, x in info.required:
+        if t in token_at:
+            got += w
+            got_strict += x
+    return min(got / weight, 1.0, got_strict / info.strict_total)
+
+
 def _score(tid: int, words: _Words, index: SuggestIndex, total: float | None,
            negates: bool = False) -> _Match | None:
     info = index._info[tid] or _term_info(index, tid)
     every, token_slots = (info.every if negates else info.explains), words.token_slots
     weight = index.weights[tid] or 1.0
+    if total is None and _cover_bound(info, words, weight) < (
+            MIN_CASE_COVER if index.systems[tid] == ICD else MIN_PROCEDURE_COVER):
+        return None   # running text: `_select` would drop it whatever its run (about half the candidates)
     hit_slots: dict[int, float] = {}
     got = 0.0
     for t, w, required in info.tokens:
@@ -1087,7 +1104,8 @@ def _select(matches: list[_Match], slots: list[_Slot], index: SuggestIndex, shor
         if (system, code) in seen_codes:
             continue
         if not short:
-            floor, cover = (MIN_CASE_SCORE, MIN_CASE_COVER) if system == ICD else (MIN_PROCEDURE_SCORE, 0.5)
+            floor, cover = (MIN_CASE_SCORE, MIN_CASE_COVER) if system == ICD else (MIN_PROCEDURE_SCORE,
+                                                                                  MIN_PROCEDURE_COVER)
             if m.score < floor or m.cov_t < cover or "in diseases classified elsewhere" in index.texts[m.term]:
                 continue   # manifestation codes need their cause coded first: not suggested alone
             total = sum(slots[i].weight for i in m.slots) or 1.0
