@@ -27,9 +27,10 @@ import weakref
 from array import array
 from collections import OrderedDict, defaultdict
 from collections.abc import Callable
-from itertools import compress
 from dataclasses import dataclass, field, replace
 from datetime import date
+from functools import lru_cache
+from itertools import compress
 
 from rapidfuzz import fuzz, process
 
@@ -816,6 +817,13 @@ _OR_UNSPECIFIED = re.compile(r"\b\w+ or unspecified\b|\bunspecified\b.*", re.IGN
 _WITHOUT = re.compile(r"\bwithout\b(.*?)(?=,|\bof\b|\bwith\b|\bin\b|$)", re.IGNORECASE)
 
 
+@lru_cache(maxsize=65536)
+def _token_set(text: str) -> frozenset[str]:
+    """The index tokens of a title as a set (the same titles come back case after case)."""
+    return frozenset(kt.tokens(text))
+
+
+@lru_cache(maxsize=65536)
 def _excepted(title: str) -> frozenset[str]:
     """Tokens a title names as absent ('without ...' up to the next comma, 'of', 'with'):
     'Chronic peptic ulcer without hemorrhage or perforation' does not explain 'perforation'
@@ -902,7 +910,7 @@ def _score(tid: int, words: _Words, index: SuggestIndex, total: float | None,
                 if t in every:
                     part += w
             share = part / aw
-            if share > best_alt:
+            if share > best_alt:   # noqa: PLR1730 - not max(): a call per alt of every candidate
                 best_alt = share
         matched += best_alt * slot_weights[i]
     cov_q = min(matched / window, 1.0)
@@ -931,7 +939,7 @@ def _resolve(index: SuggestIndex, code: str, text: str, on: date | None,
     if base[2]:
         # a header: the words may choose among its children ('peptic ulcer with perforation'
         # is K27.5, not the default 'without hemorrhage or perforation')
-        base = _default_billable(book, code, on, frozenset(kt.tokens(text)) - frozenset(kt.tokens(matched)))
+        base = _default_billable(book, code, on, frozenset(kt.tokens(text)) - _token_set(matched))
         if base is None:
             return None
     billable_code, title, steps = base
@@ -1024,17 +1032,17 @@ def _default_child(kids: list[CodeEntry], said: frozenset[str] = frozenset()) ->
     residual = not any("unspecified" in k.title.lower() for k in kids)
     if not said:
         return max(kids, key=rank), False
-    parent = frozenset(kt.tokens(os.path.commonprefix([k.title.lower() for k in kids])))
+    parent = _token_set(os.path.commonprefix([k.title.lower() for k in kids]))
 
     def named(k: CodeEntry) -> int:
-        own = frozenset(kt.tokens(k.title)) - _excepted(k.title) - parent
+        own = _token_set(k.title) - _excepted(k.title) - parent
         return 4 * len(own & said) - 6 * len(_excepted(k.title) & said)
 
     def extra(k: CodeEntry) -> int:
         """Words the child adds that the case does not say ('Acute ...'); 'chronic or
         unspecified' is also the default, so it costs nothing."""
         head = k.title.lower().partition(" with ")[0].split(" without ")[0]
-        return len(frozenset(kt.tokens(_OR_UNSPECIFIED.sub(" ", head))) - said - parent)
+        return len(_token_set(_OR_UNSPECIFIED.sub(" ", head)) - said - parent)
 
     scores = {k.code: named(k) for k in kids}
     best = max(scores.values())
