@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import math
+import operator
 import os
 import re
 import time
@@ -28,6 +29,8 @@ from collections import OrderedDict, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date
+from functools import lru_cache
+from itertools import compress
 
 from rapidfuzz import fuzz, process
 
@@ -63,6 +66,7 @@ SHORT_QUERY_WORDS = 12           # up to this many words, the whole text is one 
 MIN_CASE_SCORE = 0.55            # a match in running text needs at least this score
 MIN_CASE_COVER = kt.RUNNING_COVER["ICD10CM"]            # ... and this share of the term's weight covered
 MIN_PROCEDURE_SCORE = 0.66       # procedures: the words must be explained by the description
+MIN_PROCEDURE_COVER = 0.5        # ... and this share of the description's weight covered
 BRACKET_SCORE = 0.8              # a second name in brackets must name a code on its own
 COMMON_DF = 3000                 # tokens in more terms than this only confirm candidates
 CANDIDATE_COVERAGE = kt.RUNNING_COVER_DEFAULT        # a term must have this share of its weight in the sentence
@@ -127,6 +131,10 @@ class SuggestIndex:
     _reach: dict[str, tuple[array, frozenset[int]]] = field(default_factory=dict)
     _holders: dict[str, frozenset[int]] = field(default_factory=dict)
     _sentences: OrderedDict[tuple[object, ...], list[tuple[object, ...]]] = field(default_factory=OrderedDict)
+    _word_readings: dict[tuple[str, str, bool, bool], tuple[tuple[tuple[str, ...], ...], float, str] | None] = field(
+        default_factory=dict)
+    _weighed: dict[tuple[tuple[str, ...], ...], tuple[tuple[tuple[tuple[str, float], ...], float], ...]] = field(
+        default_factory=dict)
 
     @classmethod
     def load(cls, book: CodeBook) -> SuggestIndex:
@@ -223,12 +231,23 @@ class SuggestIndex:
             ids = self.ids(token)
             counts: dict[str, int] = defaultdict(int)
             for tid in ids:
-                req, _, soft = self.term_tokens(tid)
-                for site in (req | soft) & _ANATOMY:
+                for site in self._sites(tid):
                     counts[site] += 1
             cached = frozenset(site for site, n in counts.items() if 2 * n >= len(ids))
             self._cache[key] = cached
         return cached  # type: ignore[return-value]
+
+    def _sites(self, tid: int) -> frozenset[str]:
+        """The anatomical sites among a term's required and soft tokens (`term_tokens`),
+        read off its strings: `usual_sites` runs over thousands of terms, once each."""
+        cached = self._tokens[tid] if self._tokens else None
+        if cached is not None:
+            return (cached[0] | cached[2]) & _ANATOMY
+        sites = _ANATOMY.intersection(self.norms[tid].split())
+        opts = self.opts[tid]
+        if kt.SOFT in opts:
+            sites |= _ANATOMY.intersection(t[1:] for t in opts.split() if t.startswith(kt.SOFT))
+        return sites
 
     def _prefix_postings(self) -> dict[str, bytes]:
         """Prefix postings for a knowledge base built before `term_prefix` existed."""
@@ -269,8 +288,9 @@ class SuggestIndex:
         if cached is None:
             w, need = self.weight(token), self._need
             ids = self.prefix_ids(token)
-            cached = self._reach[token] = (array("i", (tid for tid in ids if w >= need[tid])),
-                                           frozenset(tid for tid in ids if w < need[tid]))
+            covers = [n <= w for n in map(need.__getitem__, ids)]
+            cached = self._reach[token] = (array("i", compress(ids, covers)),
+                                           frozenset(compress(ids, map(operator.not_, covers))))
         return cached
 
     def holders(self, token: str) -> frozenset[int]:
@@ -455,45 +475,71 @@ def slots_of(text: str, index: SuggestIndex, start: int = 0, end: int | None = N
                     break
         if done:
             continue
-        written = text[s:e]
-        short = written.lower()
-        if word in CAPITALS_ONLY and not written.isupper():
-            i += 1      # 'Aids', 'aids' are the English word; only 'AIDS' is the disease
-            continue
-        if word in index.abbreviations and (len(word) <= 5 or word not in index.postings) and \
-                _abbreviation_ok(written, clinical):
-            exp = _alt(index.abbreviations[word])
-            if exp:
-                out.append(_slot(index, s, e, (exp,), f"{short!r} read as {index.abbreviations[word]!r}"))
-            i += 1
-            continue
-        token = kt.fold(word)
-        if not token or (word in CAPITALS_ONLY and not written.isupper()):
-            i += 1
-            continue
-        alts: list[tuple[str, ...]] = [(token,)]
-        via = ""
-        if word in SYNONYMS:
-            alts.append(_alt(SYNONYMS[word]))
-            via = f"{word!r} read as {SYNONYMS[word]!r}"
-        elif token not in index.postings and not token.isdigit():
-            tumour = readings.morphology(word)
-            # an inflection first: 'hyperparathyroid' is 'hyperparathyroidism', not 'hyper' + 'parathyroid'
-            inflected = None if tumour else index._inflection(token)
-            parts = None if tumour or inflected else index.split(token)
-            fixed = inflected or (None if parts or tumour else index.correct(token, strict))
-            if tumour:
-                alts = [_alt(tumour)]
-                via = f"{word!r} read as {tumour!r} (morphology)"
-            elif parts:
-                alts = [parts]
-                via = f"{word!r} read as {' '.join(parts)!r}"
-            elif fixed:
-                alts = [(fixed,)]
-                via = f"{word!r} read as {fixed!r}"
-        out.append(_slot(index, s, e, tuple(dict.fromkeys(a for a in alts if a)), via))
+        read = _word_reading(index, word, text[s:e], strict, clinical)
+        if read is not None:
+            out.append(_Slot(s, e, *read))
         i += 1
     return _read_levels([sl for sl in out if sl.alts], text, index)
+
+
+WORD_CACHE = 50_000       # words whose reading is kept (prose repeats its words far more than its sentences)
+
+
+def _word_reading(index: SuggestIndex, word: str, written: str, strict: bool,
+                  clinical: bool) -> tuple[tuple[tuple[str, ...], ...], float, str] | None:
+    """(alts, weight, via) of one written word outside a multi-word phrase, or None when
+    it makes no slot; depends on nothing but its arguments, so kept per index (bounded)."""
+    key = (word, written, strict, clinical)
+    cache = index._word_readings
+    if key in cache:
+        return cache[key]
+    if len(cache) > WORD_CACHE:
+        cache.clear()
+    read = cache[key] = _word_reading_uncached(index, word, written, strict, clinical)
+    return read
+
+
+def _word_reading_uncached(index: SuggestIndex, word: str, written: str, strict: bool,
+                           clinical: bool) -> tuple[tuple[tuple[str, ...], ...], float, str] | None:
+    short = written.lower()
+    if word in CAPITALS_ONLY and not written.isupper():
+        return None      # 'Aids', 'aids' are the English word; only 'AIDS' is the disease
+    if word in index.abbreviations and (len(word) <= 5 or word not in index.postings) and \
+            _abbreviation_ok(written, clinical):
+        exp = _alt(index.abbreviations[word])
+        if not exp:
+            return None
+        return _reading(index, (exp,), f"{short!r} read as {index.abbreviations[word]!r}")
+    token = kt.fold(word)
+    if not token:
+        return None
+    alts: list[tuple[str, ...]] = [(token,)]
+    via = ""
+    if word in SYNONYMS:
+        alts.append(_alt(SYNONYMS[word]))
+        via = f"{word!r} read as {SYNONYMS[word]!r}"
+    elif token not in index.postings and not token.isdigit():
+        tumour = readings.morphology(word)
+        # an inflection first: 'hyperparathyroid' is 'hyperparathyroidism', not 'hyper' + 'parathyroid'
+        inflected = None if tumour else index._inflection(token)
+        parts = None if tumour or inflected else index.split(token)
+        fixed = inflected or (None if parts or tumour else index.correct(token, strict))
+        if tumour:
+            alts = [_alt(tumour)]
+            via = f"{word!r} read as {tumour!r} (morphology)"
+        elif parts:
+            alts = [parts]
+            via = f"{word!r} read as {' '.join(parts)!r}"
+        elif fixed:
+            alts = [(fixed,)]
+            via = f"{word!r} read as {fixed!r}"
+    return _reading(index, tuple(dict.fromkeys(a for a in alts if a)), via)
+
+
+def _reading(index: SuggestIndex, alts: tuple[tuple[str, ...], ...],
+             via: str) -> tuple[tuple[tuple[str, ...], ...], float, str] | None:
+    """A slot's alts, weight (as `_slot` works it out) and reading; None without alts."""
+    return (alts, max(sum(index.weight(t) for t in a) for a in alts), via) if alts else None
 
 
 # words between an analyte and its level that belong to the result ('blood sugar', 'serum
@@ -585,15 +631,26 @@ def _words_of(slots: list[_Slot], index: SuggestIndex) -> _Words:
         for alt in sl.alts:
             for t in alt:
                 token_slots[t].append((i, sl.weight))
-    alt_weights = []
-    for sl in slots:
-        per_alt = []
-        for alt in sl.alts:
-            pairs = tuple((t, index.weight(t)) for t in alt)
-            per_alt.append((pairs, sum(w for _, w in pairs) or 1.0))
-        alt_weights.append(tuple(per_alt))
+    alt_weights = [_weighed(index, sl.alts) for sl in slots]
     return _Words(token_slots, {t: frozenset(i for i, _ in places) for t, places in token_slots.items()},
                   frozenset(token_slots), [sl.weight for sl in slots], alt_weights)
+
+
+def _weighed(index: SuggestIndex,
+             alts: tuple[tuple[str, ...], ...]) -> tuple[tuple[tuple[tuple[str, float], ...], float], ...]:
+    """Per alt of a slot: ((token, weight)...) and their sum (or 1); kept per index, as
+    the same words come back sentence after sentence."""
+    cache = index._weighed
+    cached = cache.get(alts)
+    if cached is None:
+        per_alt = []
+        for alt in alts:
+            pairs = tuple((t, index.weight(t)) for t in alt)
+            per_alt.append((pairs, sum(w for _, w in pairs) or 1.0))
+        if len(cache) > WORD_CACHE:
+            cache.clear()
+        cached = cache[alts] = tuple(per_alt)
+    return cached
 
 
 def _covered(words: _Words, index: SuggestIndex) -> list[int]:
@@ -760,6 +817,13 @@ _OR_UNSPECIFIED = re.compile(r"\b\w+ or unspecified\b|\bunspecified\b.*", re.IGN
 _WITHOUT = re.compile(r"\bwithout\b(.*?)(?=,|\bof\b|\bwith\b|\bin\b|$)", re.IGNORECASE)
 
 
+@lru_cache(maxsize=65536)
+def _token_set(text: str) -> frozenset[str]:
+    """The index tokens of a title as a set (the same titles come back case after case)."""
+    return frozenset(kt.tokens(text))
+
+
+@lru_cache(maxsize=65536)
 def _excepted(title: str) -> frozenset[str]:
     """Tokens a title names as absent ('without ...' up to the next comma, 'of', 'with'):
     'Chronic peptic ulcer without hemorrhage or perforation' does not explain 'perforation'
@@ -767,11 +831,27 @@ def _excepted(title: str) -> frozenset[str]:
     return frozenset(t for m in _WITHOUT.finditer(title) for t in kt.tokens(m.group(1)))
 
 
+def _cover_bound(info: _TermInfo, words: _Words, weight: float) -> float:
+    """The most `cov_t` that `_score` can give the term in running text: the same sums, in
+    the same order, over every required word of the sentence rather than those of the best
+    run, so never below it."""
+    got = got_strict = 0
+    token_at = words.token_at
+    for t, w, x in info.required:
+        if t in token_at:
+            got += w
+            got_strict += x
+    return min(got / weight, 1.0, got_strict / info.strict_total)
+
+
 def _score(tid: int, words: _Words, index: SuggestIndex, total: float | None,
            negates: bool = False) -> _Match | None:
-    info = _term_info(index, tid)
+    info = index._info[tid] or _term_info(index, tid)
     every, token_slots = (info.every if negates else info.explains), words.token_slots
     weight = index.weights[tid] or 1.0
+    if total is None and _cover_bound(info, words, weight) < (
+            MIN_CASE_COVER if index.systems[tid] == ICD else MIN_PROCEDURE_COVER):
+        return None   # running text: `_select` would drop it whatever its run (about half the candidates)
     hit_slots: dict[int, float] = {}
     got = 0.0
     for t, w, required in info.tokens:
@@ -788,22 +868,23 @@ def _score(tid: int, words: _Words, index: SuggestIndex, total: float | None,
         return None
     order = sorted(hit_slots)
     if total is None:
-        # running text: keep the densest run of matched slots (gaps of at most 2 words)
-        best: list[int] = []
-        best_sum = -1.0
-        run = [order[0]]
-        for i in order[1:]:
-            if i - run[-1] <= 3:
-                run.append(i)
-            else:
-                r_sum = sum(hit_slots[j] for j in run)
-                if r_sum > best_sum:
-                    best, best_sum = run, r_sum
-                run = [i]
-        if sum(hit_slots[j] for j in run) > best_sum:
-            best = run
-        order = best
-        in_run = set(best)
+        if len(order) > 1:   # one matched slot is its own run
+            # running text: keep the densest run of matched slots (gaps of at most 2 words)
+            best: list[int] = []
+            best_sum = -1.0
+            run = [order[0]]
+            for i in order[1:]:
+                if i - run[-1] <= 3:
+                    run.append(i)
+                else:
+                    r_sum = sum(map(hit_slots.__getitem__, run))
+                    if r_sum > best_sum:
+                        best, best_sum = run, r_sum
+                    run = [i]
+            if sum(map(hit_slots.__getitem__, run)) > best_sum:
+                best = run
+            order = best
+        in_run = set(order)
         # the required words said in the run; running text: filler words of a title
         # ('disorder', 'type') count in full, so that 'muscle' alone does not make 'Disorder
         # of muscle' (sums start at 0, as `sum` does)
@@ -828,7 +909,9 @@ def _score(tid: int, words: _Words, index: SuggestIndex, total: float | None,
             for t, w in pairs:
                 if t in every:
                     part += w
-            best_alt = max(best_alt, part / aw)
+            share = part / aw
+            if share > best_alt:   # noqa: PLR1730 - not max(): a call per alt of every candidate
+                best_alt = share
         matched += best_alt * slot_weights[i]
     cov_q = min(matched / window, 1.0)
     score = _combine(cov_t, cov_q) * info.factor + info.bonus
@@ -856,7 +939,7 @@ def _resolve(index: SuggestIndex, code: str, text: str, on: date | None,
     if base[2]:
         # a header: the words may choose among its children ('peptic ulcer with perforation'
         # is K27.5, not the default 'without hemorrhage or perforation')
-        base = _default_billable(book, code, on, frozenset(kt.tokens(text)) - frozenset(kt.tokens(matched)))
+        base = _default_billable(book, code, on, frozenset(kt.tokens(text)) - _token_set(matched))
         if base is None:
             return None
     billable_code, title, steps = base
@@ -949,17 +1032,17 @@ def _default_child(kids: list[CodeEntry], said: frozenset[str] = frozenset()) ->
     residual = not any("unspecified" in k.title.lower() for k in kids)
     if not said:
         return max(kids, key=rank), False
-    parent = frozenset(kt.tokens(os.path.commonprefix([k.title.lower() for k in kids])))
+    parent = _token_set(os.path.commonprefix([k.title.lower() for k in kids]))
 
     def named(k: CodeEntry) -> int:
-        own = frozenset(kt.tokens(k.title)) - _excepted(k.title) - parent
+        own = _token_set(k.title) - _excepted(k.title) - parent
         return 4 * len(own & said) - 6 * len(_excepted(k.title) & said)
 
     def extra(k: CodeEntry) -> int:
         """Words the child adds that the case does not say ('Acute ...'); 'chronic or
         unspecified' is also the default, so it costs nothing."""
         head = k.title.lower().partition(" with ")[0].split(" without ")[0]
-        return len(frozenset(kt.tokens(_OR_UNSPECIFIED.sub(" ", head))) - said - parent)
+        return len(_token_set(_OR_UNSPECIFIED.sub(" ", head)) - said - parent)
 
     scores = {k.code: named(k) for k in kids}
     best = max(scores.values())
@@ -1029,7 +1112,8 @@ def _select(matches: list[_Match], slots: list[_Slot], index: SuggestIndex, shor
         if (system, code) in seen_codes:
             continue
         if not short:
-            floor, cover = (MIN_CASE_SCORE, MIN_CASE_COVER) if system == ICD else (MIN_PROCEDURE_SCORE, 0.5)
+            floor, cover = (MIN_CASE_SCORE, MIN_CASE_COVER) if system == ICD else (MIN_PROCEDURE_SCORE,
+                                                                                  MIN_PROCEDURE_COVER)
             if m.score < floor or m.cov_t < cover or "in diseases classified elsewhere" in index.texts[m.term]:
                 continue   # manifestation codes need their cause coded first: not suggested alone
             total = sum(slots[i].weight for i in m.slots) or 1.0

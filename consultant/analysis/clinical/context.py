@@ -46,8 +46,19 @@ _TERMINATORS = re.compile(
     r"admitted|came|comes|complains|reports|which|who|yet|aside from|apart from|with new)\b"
 )
 _SENTENCE = re.compile(r"[.;!?\n]+(?=\s|$)|\n")
-_PRE_RE = re.compile("|".join(f"(?P<{k}_{i}>\\b(?:{p})\\b)" for i, (k, p) in enumerate(_PRE)), re.IGNORECASE)
-_POST_RE = re.compile("|".join(f"(?P<{k}_{i}>\\b(?:{p})\\b)" for i, (k, p) in enumerate(_POST)), re.IGNORECASE)
+
+
+def _cue_regex(cues: list[tuple[str, str]], flags: int = 0) -> re.Pattern[str]:
+    """One alternation of every cue, each in a group named after its kind."""
+    return re.compile(r"\b(?:" + "|".join(f"(?P<{k}_{i}>(?:{p})\\b)" for i, (k, p) in enumerate(cues)) + ")", flags)
+
+
+_PRE_RE = _cue_regex(_PRE, re.IGNORECASE)
+_POST_RE = _cue_regex(_POST, re.IGNORECASE)
+# The same cues over ASCII text in lower case: the same matches, several times faster (an
+# IGNORECASE alternation is tried branch by branch at every word).
+_PRE_LOWER = _cue_regex(_PRE)
+_POST_LOWER = _cue_regex(_POST)
 _WORD = re.compile(r"\S+")
 _AUXILIARY = re.compile(r"\b(?:was|were|is|are|been|be)\s+$", re.IGNORECASE)   # '... was ruled out' looks back
 
@@ -78,7 +89,16 @@ def sentences(text: str) -> list[tuple[int, int]]:
 
 
 def _kind(m: re.Match[str]) -> str:
-    return next(k for k, v in m.groupdict().items() if v is not None).rsplit("_", 1)[0]
+    return (m.lastgroup or "").rsplit("_", 1)[0]
+
+
+def _cues(sentence: str, ignoring_case: re.Pattern[str], lower: re.Pattern[str]) -> list[tuple[str, int, int]]:
+    """(kind, start, end) of each cue of one kind of regex in the sentence."""
+    if sentence.isascii():
+        found = lower.finditer(sentence.lower())
+    else:
+        found = ignoring_case.finditer(sentence)
+    return [(_kind(m), m.start(), m.end()) for m in found]
 
 
 def scopes(text: str) -> list[Scope]:
@@ -96,24 +116,23 @@ def _sentence_scopes(sentence: str) -> tuple[Scope, ...]:
     """The scopes of one sentence, spans relative to it (sentences repeat: kept)."""
     out: list[Scope] = []
     taken_until = -1
-    for m in _PRE_RE.finditer(sentence):
-        if m.start() < taken_until or (
-                _AUXILIARY.search(sentence, 0, m.start()) and m.group().lower().startswith(("ruled", "rules"))):
+    for kind, a, b in _cues(sentence, _PRE_RE, _PRE_LOWER):
+        if a < taken_until or (
+                sentence[a:b].lower().startswith(("ruled", "rules")) and _AUXILIARY.search(sentence, 0, a)):
             continue
-        kind = _kind(m)
-        stop = _TERMINATORS.search(sentence, m.end())
+        stop = _TERMINATORS.search(sentence, b)
         limit = stop.start() if stop else len(sentence)
-        words = list(_WORD.finditer(sentence, m.end(), limit))[:MAX_SCOPE]
+        words = list(_WORD.finditer(sentence, b, limit))[:MAX_SCOPE]
         if not words:
             continue
         end = words[-1].end()
         # a comma-separated list continues the scope; a later cue starts its own
-        out.append(Scope(kind, words[0].start(), end, m.group(), m.start(), m.end()))
-        taken_until = m.end()
-    for m in _POST_RE.finditer(sentence):
-        begin = max(sentence.rfind(",", 0, m.start()), sentence.rfind(":", 0, m.start())) + 1
-        if m.start() - begin > 2:
-            out.append(Scope(_kind(m), begin, m.start(), m.group(), m.start(), m.end()))
+        out.append(Scope(kind, words[0].start(), end, sentence[a:b], a, b))
+        taken_until = b
+    for kind, a, b in _cues(sentence, _POST_RE, _POST_LOWER):
+        begin = max(sentence.rfind(",", 0, a), sentence.rfind(":", 0, a)) + 1
+        if a - begin > 2:
+            out.append(Scope(kind, begin, a, sentence[a:b], a, b))
     return tuple(out)
 
 
@@ -135,5 +154,6 @@ _CLINICAL = re.compile(
 
 def clinical(text: str) -> bool:
     """Whether the text reads as a clinical note or coding question (lower-case short
-    forms such as 'htn' are read only in such a text)."""
-    return len(_CLINICAL.findall(text[:20_000])) >= 2
+    forms such as 'htn' are read only in such a text). Stops at the second clinical word."""
+    found = _CLINICAL.finditer(text[:20_000])
+    return next(found, None) is not None and next(found, None) is not None

@@ -26,8 +26,10 @@ def check_excludes1(view: _CaseView, book: Book) -> list[Issue]:
     for a in icds:
         for note in view.notes(book, a.code, "excludes1"):
             for b in icds:
+                if b.code == a.code or not _matches_any(b.code, note.refs):
+                    continue
                 key = frozenset((a.code, b.code))
-                if b.code == a.code or key in done or not _matches_any(b.code, note.refs):
+                if key in done:
                     continue
                 done.add(key)
                 msg = (
