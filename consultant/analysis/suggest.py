@@ -67,6 +67,7 @@ MIN_CASE_SCORE = 0.55            # a match in running text needs at least this s
 MIN_CASE_COVER = kt.RUNNING_COVER["ICD10CM"]            # ... and this share of the term's weight covered
 MIN_PROCEDURE_SCORE = 0.66       # procedures: the words must be explained by the description
 MIN_PROCEDURE_COVER = 0.5        # ... and this share of the description's weight covered
+SHORT_CANDIDATES = 200            # a short query scores at most this many terms, most covered first
 BRACKET_SCORE = 0.8              # a second name in brackets must name a code on its own
 COMMON_DF = 3000                 # tokens in more terms than this only confirm candidates
 CANDIDATE_COVERAGE = kt.RUNNING_COVER_DEFAULT        # a term must have this share of its weight in the sentence
@@ -597,8 +598,8 @@ def _match_slots(slots: list[_Slot], index: SuggestIndex, *, short: bool, negate
     if short:
         acc = _accumulate(token_slots, index)
         candidates = [t for t, a in acc.items() if a >= 0.25 * weights[t]]
-        if len(candidates) > 400:
-            candidates = sorted(candidates, key=lambda t: acc[t] / weights[t], reverse=True)[:400]
+        if len(candidates) > SHORT_CANDIDATES:
+            candidates = sorted(candidates, key=lambda t: acc[t] / weights[t], reverse=True)[:SHORT_CANDIDATES]
     else:
         # running text: an ICD term is kept only with MIN_CASE_COVER of its weight said
         # (`_select`), a procedure with CANDIDATE_COVERAGE. Every such term holds one of its
@@ -828,6 +829,8 @@ def _excepted(title: str) -> frozenset[str]:
     """Tokens a title names as absent ('without ...' up to the next comma, 'of', 'with'):
     'Chronic peptic ulcer without hemorrhage or perforation' does not explain 'perforation'
     ('except renal pelvis' names a site left out, but 'renal' still says kidney)."""
+    if "without" not in title.lower():
+        return frozenset()      # most titles: no regex scan
     return frozenset(t for m in _WITHOUT.finditer(title) for t in kt.tokens(m.group(1)))
 
 
