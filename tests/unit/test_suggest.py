@@ -548,7 +548,8 @@ def test_excludes_pointers_are_searched(index: SuggestIndex, icd_kb: Path) -> No
     conn.close()
     assert n > 1000
     # a one-word pointer to a common word is a list fragment ('abscess (J85.1)' under a lung code)
-    drained = codes(suggest("A large abscess of the buttock was drained.", index, on=ON), None)
+    drained = codes(suggest("The abscess was drained in clinic. He went home the same day.", index,
+                            on=ON), None)
     assert not any(c.startswith("J85") for c in drained), drained
     r = suggest("Endotoxic shock", index, on=ON, limit=5)      # only a note (under A48.3) says so
     assert codes(r)[0] == "R57.8"
