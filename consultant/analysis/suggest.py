@@ -1658,6 +1658,7 @@ def _supports(out: list[Suggestion], text: str, sentences: list[tuple[int, int]]
 
 
 _SIDE = re.compile(r"\b(?:right|left)\b", re.IGNORECASE)
+_SIDED = re.compile(r"\b(?:right|left|bilateral)\b", re.IGNORECASE)
 
 
 _SIDE_WORDS = re.compile(r"\b(?:right|left|bilateral|unspecified|side|initial encounter|subsequent encounter|"
@@ -1673,10 +1674,10 @@ def _one_per_side(out: list[Suggestion], text: str) -> list[Suggestion]:
         key = (s.system, s.code[:3] + " " + " ".join(_SIDE_WORDS.sub(" ", s.title.lower()).split())
                if s.system == ICD else s.code)
         groups.setdefault(key, []).append(s)
-    sided = bool(_SIDE.search(text) or re.search(r"\bbilateral\b", text, re.IGNORECASE))
+    sided = bool(_SIDED.search(text))
     kept = []
     for members in groups.values():
-        neutral = [m for m in members if not _SIDE.search(m.title) and "bilateral" not in m.title.lower()]
+        neutral = [m for m in members if not _SIDED.search(m.title)]
         pick = members[0] if sided or not neutral else neutral[0]
         kept.append(pick if pick.score >= members[0].score else
                     replace(pick, score=members[0].score))
