@@ -252,6 +252,9 @@ LONG_TERM_DRUGS = (
 )
 
 
+_LOWER_DRUGS = tuple((re.compile(p.pattern), code) for p, code in LONG_TERM_DRUGS)   # for lower-cased text
+
+
 # Z79 is for drugs taken long term, not a drug given once or started for the acute illness:
 # the sentence must say the use is ongoing, and not that it is given now ('iv', 'started').
 _LONG_TERM_CUE = re.compile(
@@ -268,7 +271,8 @@ _SENTENCE_END = re.compile(r"[.;\n]")
 
 
 def _sentence_around(text: str, start: int, end: int) -> str:
-    a = max((m.end() for m in _SENTENCE_END.finditer(text, 0, start)), default=0)
+    # the last sentence end before `start` (rfind: no scan of the whole text per mention)
+    a = max(text.rfind(".", 0, start), text.rfind(";", 0, start), text.rfind("\n", 0, start)) + 1
     m = _SENTENCE_END.search(text, end)
     return text[a:m.start() if m else len(text)]
 
@@ -283,10 +287,12 @@ def long_term_drugs(text: str) -> list[tuple[str, str, int, int]]:
     """(Z79 code, the words, start, end) for each long-term drug class the text names as
     taken long term (`long_term`)."""
     out: list[tuple[str, str, int, int]] = []
-    for pattern, code in LONG_TERM_DRUGS:
-        for m in pattern.finditer(text):
+    # ASCII text lower-cased keeps its length, and the case-sensitive patterns run ~3x faster
+    hay, patterns = (text.lower(), _LOWER_DRUGS) if text.isascii() else (text, LONG_TERM_DRUGS)
+    for pattern, code in patterns:
+        for m in pattern.finditer(hay):
             if long_term(_sentence_around(text, m.start(), m.end())):
                 if all(code != c for c, *_ in out):
-                    out.append((code, m.group(), m.start(), m.end()))
+                    out.append((code, text[m.start():m.end()], m.start(), m.end()))
                 break
     return out
