@@ -307,6 +307,9 @@ def test_long_term_drug_needs_ongoing_use() -> None:
     assert [z for z, *_ in rules.long_term_drugs("History of atrial fibrillation on warfarin.")] == ["Z79.01"]
     assert rules.long_term_drugs("Treatment was initiated with iv methylprednisolone pulses.") == []
     assert rules.long_term_drugs("Lupus anticoagulant was negative.") == []
+    # the words are quoted as written, in ASCII text and in text with accents alike
+    for text in ("Patient takes WARFARIN daily.", "Paciente: takes WARFARIN daily (café)."):
+        assert [(z, w) for z, w, *_ in rules.long_term_drugs(text)] == [("Z79.01", "WARFARIN")]
 
 
 def test_specific_site_replaces_unspecified_site(index: SuggestIndex) -> None:
