@@ -1091,10 +1091,23 @@ def _phrase(text: str, span: tuple[int, int]) -> str:
     return " ".join(text[span[0]:span[1]].split())
 
 
+# 'liver metastases from colon cancer': the words after 'from' name the primary, not another
+# secondary site, so they are read as a phrase of their own
+_PRIMARY_NAMED = re.compile(r"\bmetasta\w*\b[^.;\n]{0,40}?\b(?:from|secondary to)\s", re.IGNORECASE)
+
+
 def _segments(text: str, short: bool) -> list[tuple[int, int]]:
+    """The phrases matched one by one: the whole of a short text; the sentences of a case,
+    cut after 'metastases ... from' (`_PRIMARY_NAMED`)."""
     if short:
         return [(0, len(text))]
-    return ctx.sentences(text)
+    out = []
+    for a, b in ctx.sentences(text):
+        for m in _PRIMARY_NAMED.finditer(text, a, b):
+            out.append((a, m.end()))
+            a = m.end()
+        out.append((a, b))
+    return out
 
 
 def _select(matches: list[_Match], slots: list[_Slot], index: SuggestIndex, short: bool,

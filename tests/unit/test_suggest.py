@@ -503,6 +503,12 @@ def test_a_title_naming_two_sites_is_found_by_either() -> None:
     assert terms.title_parts("Syncope and collapse") == ["Syncope", "collapse"]     # two names
 
 
+def test_the_site_after_metastases_from_is_the_primary(index: SuggestIndex) -> None:
+    got = codes(suggest("She has liver metastases from colon cancer. Chemotherapy is planned.", index, on=ON))
+    assert "C78.7" in got and any(c.startswith("C18") for c in got)
+    assert "C78.5" not in got, got          # not a secondary neoplasm of the colon
+
+
 def test_liver_metastases_are_the_secondary_neoplasm_of_liver(index: SuggestIndex) -> None:
     r = suggest("We observed liver metastases in segment 8 with a size of 4 cm. The patient was treated.",
                 index, on=ON)
