@@ -800,7 +800,7 @@ def _term_info(index: SuggestIndex, tid: int) -> _TermInfo:
     if "in diseases classified elsewhere" in title:
         factor *= 0.8   # manifestation codes are never listed alone (code first the cause)
     bonus = (0.004 if "unspecified" in title else 0.0) - (
-        0.004 if title.startswith("other") or " other " in title else 0.0)
+        0.03 if title.startswith("other") or " other " in title else 0.0)
     setting = _setting_of(index.systems[tid], index.codes[tid])
     if title.startswith("encounter for screening"):
         setting = "Z"   # 'tuberculosis' is the disease, not a screening for it
@@ -856,6 +856,7 @@ def _score(tid: int, words: _Words, index: SuggestIndex, total: float | None,
             MIN_CASE_COVER if index.systems[tid] == ICD else MIN_PROCEDURE_COVER):
         return None   # running text: `_select` would drop it whatever its run (about half the candidates)
     hit_slots: dict[int, float] = {}
+    req_slots: set[int] = set()          # slots holding a required word
     got = 0.0
     for t, w, required in info.tokens:
         places = token_slots.get(t)
@@ -863,6 +864,7 @@ def _score(tid: int, words: _Words, index: SuggestIndex, total: float | None,
             continue
         if required:
             got += w
+            req_slots.update(i for i, _ in places)
         add = w if required else w * 0.01
         for i, _ in places:
             # required words decide which run of words wins; optional ones only break ties
@@ -886,6 +888,12 @@ def _score(tid: int, words: _Words, index: SuggestIndex, total: float | None,
                     run = [i]
             if sum(map(hit_slots.__getitem__, run)) > best_sum:
                 best = run
+            # a run starts and ends on a required word: an optional one ('(arterial)') does
+            # not pull the next phrase ('CABG and hypertension') into the window
+            while len(best) > 1 and best[0] not in req_slots:
+                best = best[1:]
+            while len(best) > 1 and best[-1] not in req_slots:
+                best = best[:-1]
             order = best
         in_run = set(order)
         # the required words said in the run; running text: filler words of a title
@@ -1367,7 +1375,9 @@ def suggest(text: str, index: SuggestIndex, *, on: date, limit: int = 20,
                                 "(inpatient: code as if established).", "ICD-10-CM guideline IV.H"))
         elif scope is not None and scope.kind == ctx.HISTORY:
             is_status = bool(re.search(r"s/p|status post", scope.cue, re.IGNORECASE))
-            status_here = rules.status_codes(text[scope.start:scope.end]) if is_status else []
+            status_here = rules.status_codes(text[scope.start:scope.end] if is_status else _phrase(text, f.span))
+            # 'history of CABG' names a past procedure too: its status, not a disease of the graft
+            is_status = is_status or bool(status_here)
             for z, words in status_here:
                 if z not in status_seen:
                     status_seen.add(z)

@@ -503,6 +503,18 @@ def test_a_title_naming_two_sites_is_found_by_either() -> None:
     assert terms.title_parts("Syncope and collapse") == ["Syncope", "collapse"]     # two names
 
 
+def test_history_of_a_procedure_is_its_status(index: SuggestIndex) -> None:
+    r = suggest("Chest pain, MI ruled out. History of CABG and hypertension.", index, on=ON)
+    found = {s.code: s.status for s in r.suggestions}
+    assert found.get("Z95.1") == "status"
+    assert not any(c.startswith("I25.8") for c in found), found     # not a disease of the graft
+    assert found.get("I10") == "current"       # a chronic condition in the history stays current
+
+
+def test_an_other_residual_title_does_not_beat_the_plain_name(index: SuggestIndex) -> None:
+    assert codes(suggest("hypertension", index, on=ON, limit=3))[0] == "I10"     # not I1A 'Other hypertension'
+
+
 def test_the_site_after_metastases_from_is_the_primary(index: SuggestIndex) -> None:
     got = codes(suggest("She has liver metastases from colon cancer. Chemotherapy is planned.", index, on=ON))
     assert "C78.7" in got and any(c.startswith("C18") for c in got)
