@@ -847,6 +847,23 @@ def _cover_bound(info: _TermInfo, words: _Words, weight: float) -> float:
     return min(got / weight, 1.0, got_strict / info.strict_total)
 
 
+def _tightest(run: list[int], slot_req: dict[int, set[str]]) -> list[int]:
+    """The shortest stretch of the run that still holds all of its required words: an
+    optional word ('(arterial)') does not pull the next phrase ('CABG and hypertension')
+    into the window, nor does a word said twice ('knee osteoarthritis, injection of the knee')."""
+    need = set().union(*(slot_req.get(i, ()) for i in run))
+    best = run
+    for a in range(len(run)):
+        held: set[str] = set()
+        for b in range(a, len(run)):
+            held |= slot_req.get(run[b], set())
+            if held >= need:
+                if run[b] - run[a] < best[-1] - best[0]:
+                    best = run[a:b + 1]
+                break
+    return best
+
+
 def _score(tid: int, words: _Words, index: SuggestIndex, total: float | None,
            negates: bool = False) -> _Match | None:
     info = index._info[tid] or _term_info(index, tid)
@@ -856,7 +873,7 @@ def _score(tid: int, words: _Words, index: SuggestIndex, total: float | None,
             MIN_CASE_COVER if index.systems[tid] == ICD else MIN_PROCEDURE_COVER):
         return None   # running text: `_select` would drop it whatever its run (about half the candidates)
     hit_slots: dict[int, float] = {}
-    req_slots: set[int] = set()          # slots holding a required word
+    slot_req: dict[int, set[str]] = {}   # slot -> the required words it holds
     got = 0.0
     for t, w, required in info.tokens:
         places = token_slots.get(t)
@@ -864,7 +881,8 @@ def _score(tid: int, words: _Words, index: SuggestIndex, total: float | None,
             continue
         if required:
             got += w
-            req_slots.update(i for i, _ in places)
+            for i, _ in places:
+                slot_req.setdefault(i, set()).add(t)
         add = w if required else w * 0.01
         for i, _ in places:
             # required words decide which run of words wins; optional ones only break ties
@@ -888,12 +906,7 @@ def _score(tid: int, words: _Words, index: SuggestIndex, total: float | None,
                     run = [i]
             if sum(map(hit_slots.__getitem__, run)) > best_sum:
                 best = run
-            # a run starts and ends on a required word: an optional one ('(arterial)') does
-            # not pull the next phrase ('CABG and hypertension') into the window
-            while len(best) > 1 and best[0] not in req_slots:
-                best = best[1:]
-            while len(best) > 1 and best[-1] not in req_slots:
-                best = best[:-1]
+            best = _tightest(best, slot_req)
             order = best
         in_run = set(order)
         # the required words said in the run; running text: filler words of a title

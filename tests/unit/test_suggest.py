@@ -511,6 +511,20 @@ def test_history_of_a_procedure_is_its_status(index: SuggestIndex) -> None:
     assert found.get("I10") == "current"       # a chronic condition in the history stays current
 
 
+def test_a_word_said_twice_does_not_widen_the_match() -> None:
+    from consultant.analysis.suggest import _tightest
+    # slots 1 'knee', 2 'osteoarthritis', 3 'injection', 4 'knee': the match is 1-2, not 2-4
+    assert _tightest([1, 2, 4], {1: {"knee"}, 2: {"osteoarthritis"}, 4: {"knee"}}) == [1, 2]
+    assert _tightest([3, 4], {4: {"hypertension"}}) == [4]          # an optional word's slot at the edge
+    assert _tightest([5], {5: {"x"}}) == [5]
+
+
+def test_knee_osteoarthritis_in_a_note_is_osteoarthritis_of_knee(index: SuggestIndex) -> None:
+    got = codes(suggest("Right knee osteoarthritis, injection of the knee joint with 6 units. Also obesity.", index,
+                        on=ON))
+    assert any(c.startswith("M17") for c in got), got
+
+
 def test_an_other_residual_title_does_not_beat_the_plain_name(index: SuggestIndex) -> None:
     assert codes(suggest("hypertension", index, on=ON, limit=3))[0] == "I10"     # not I1A 'Other hypertension'
 
