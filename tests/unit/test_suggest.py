@@ -598,3 +598,11 @@ def test_inpatient_setting_codes_an_uncertain_diagnosis_as_established(index: Su
     assert any(i.kind == "uncertain_dx" and "II.H" in i.source for i in r.issues)
     with pytest.raises(ValueError, match="setting"):
         suggest(text, index, on=ON, setting="hospital")
+
+
+def test_a_genus_initial_does_not_end_a_sentence(index: SuggestIndex) -> None:
+    from consultant.analysis.clinical.context import sentences
+    text = "Sepsis due to E. coli urinary tract infection. Admitted to ICU."
+    assert [text[a:b].strip() for a, b in sentences(text)] == [
+        "Sepsis due to E. coli urinary tract infection", "Admitted to ICU"]
+    assert "A41.51" in codes(suggest(text, index, on=ON))

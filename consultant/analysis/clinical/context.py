@@ -46,6 +46,12 @@ _TERMINATORS = re.compile(
     r"admitted|came|comes|complains|reports|which|who|yet|aside from|apart from|with new)\b"
 )
 _SENTENCE = re.compile(r"[.;!?\n]+(?=\s|$)|\n")
+_SPECIES = re.compile(r" [a-z]{3,}")     # the ' coli' of 'E. coli'
+
+
+def _initial(text: str, dot: int) -> bool:
+    """Whether the period at `dot` follows a lone capital letter (the 'E' of 'E. coli')."""
+    return dot >= 1 and text[dot - 1].isupper() and (dot == 1 or not text[dot - 2].isalnum())
 
 
 def _cue_regex(cues: list[tuple[str, str]], flags: int = 0) -> re.Pattern[str]:
@@ -74,11 +80,14 @@ class Scope:
 
 
 def sentences(text: str) -> list[tuple[int, int]]:
-    """(start, end) of each sentence; a period between digits ('3.5') does not end one."""
+    """(start, end) of each sentence; a period between digits ('3.5') does not end one, nor
+    one after a lone capital before a lower-case word ('E. coli', 'S. aureus', 'H. pylori')."""
     out, start = [], 0
     for m in _SENTENCE.finditer(text):
         if m.group().startswith(".") and m.start() > 0 and m.end() < len(text) and text[m.start() - 1].isdigit() \
                 and text[m.end():m.end() + 1].isdigit():
+            continue
+        if m.group() == "." and _initial(text, m.start()) and _SPECIES.match(text, m.end()):
             continue
         if m.start() > start:
             out.append((start, m.start()))
