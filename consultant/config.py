@@ -553,7 +553,7 @@ class TokenSource:
             detail = ""
             try:
                 detail = str(json.loads(e.read().decode("utf-8")).get("error", ""))
-            except Exception:  # noqa: BLE001, S110 - the error body is only a hint
+            except Exception:  # noqa: BLE001 - the error body is only a hint
                 pass
             raise MailboxAuthError(f"token refresh at {o.token_url} failed with HTTP {e.code} {detail}: "
                                    "check client_id and the refresh token") from e

@@ -37,7 +37,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Self
+from typing import Any, Self
 
 from consultant.errors import StateError
 
@@ -256,7 +256,7 @@ class Ledger:
             else:
                 self._conn.execute("COMMIT")
 
-    def _query(self, sql: str, params: Sequence[object] | dict[str, object] = ()) -> list[tuple]:
+    def _query(self, sql: str, params: Sequence[object] | dict[str, object] = ()) -> list[tuple[Any, ...]]:
         with self._lock:
             return self._conn.execute(sql, params).fetchall()
 
@@ -480,7 +480,8 @@ class Ledger:
         self._free_dead_leases()
         rows = self._query("SELECT MIN(MAX(next_attempt, COALESCE(lease_until, 0))) FROM outbox "
                            "WHERE sent_at IS NULL AND failed_at IS NULL")
-        return rows[0][0]
+        due: float | None = rows[0][0]
+        return due
 
     def lease_outbox(self, outbox_id: int, seconds: float = 120.0) -> str | None:
         """Take one queued mail for sending: "new", or "in-doubt" when an earlier attempt was cut
@@ -528,7 +529,7 @@ class Ledger:
 
     # ------------------------------------------------------------------ reporting, retention
     def summary(self) -> Summary:
-        counts = {s: 0 for s in STATUSES}
+        counts = dict.fromkeys(STATUSES, 0)
         for status, n in self._query("SELECT status, COUNT(*) FROM message GROUP BY status"):
             counts[status] = n
         polls = {m: p for m, p in self._query("SELECT mailbox, last_poll FROM cursor")}

@@ -244,7 +244,8 @@ def releases_used(book: CodeBook, on: date) -> tuple[Release, ...]:
         best = newest.get(r.kind)
         if best is None or (r.valid_from or date.min) >= (best.valid_from or date.min):
             newest[r.kind] = r
-    starter = lambda r: r.kind.startswith("starter") or r.release == "starter"
+    def starter(r):
+        return r.kind.startswith("starter") or r.release == "starter"
     return tuple(
         sorted(
             covered + list(newest.values()),

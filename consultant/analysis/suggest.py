@@ -934,7 +934,7 @@ def _score(tid: int, words: _Words, index: SuggestIndex, total: float | None,
                 if t in every:
                     part += w
             share = part / aw
-            if share > best_alt:   # noqa: PLR1730 - not max(): a call per alt of every candidate
+            if share > best_alt:
                 best_alt = share
         matched += best_alt * slot_weights[i]
     cov_q = min(matched / window, 1.0)
@@ -1211,10 +1211,7 @@ def _enough_evidence(m: _Match, slots: list[_Slot], index: SuggestIndex, text: s
         return False   # 'colostomy' is a status or a procedure, not 'Colostomy complication'
     if index.systems[m.term] == ICD and code[:1] in "VWXY" and len(informative) < 2:
         return False
-    if index.systems[m.term] != ICD and len(informative) < 2 and said <= informative | kt.LIGHT | GENERIC and \
-            any(t in GENERIC_PROCEDURE for t in said):
-        return False
-    return True
+    return not (index.systems[m.term] != ICD and len(informative) < 2 and said <= informative | kt.LIGHT | GENERIC and any(t in GENERIC_PROCEDURE for t in said))
 
 
 def _expansions_kept(m: _Match, slots: list[_Slot], index: SuggestIndex, words: frozenset[str]) -> bool:
@@ -1569,8 +1566,8 @@ def _combinations(out: list[Suggestion], text: str, index: SuggestIndex, on: dat
         if found and not _negated_at(scopes, m.start(), m.end()):
             stage = found
             break
-    ckd_present = stage is not None or any(c.startswith(("N18", "I12", "I13")) or c[3:] == ".22" and c[:3] in
-                                           rules.DIABETES for c in codes)
+    ckd_present = stage is not None or any(c.startswith(("N18", "I12", "I13")) or (c[3:] == ".22" and c[:3] in
+                                           rules.DIABETES) for c in codes)
     ckd_present = ckd_present or bool(live(re.compile(r"\b(?:ckd|chronic kidney disease|chronic renal "
                                                       r"(?:disease|failure|insufficiency))\b", re.IGNORECASE)))
     ckd_code = stage[0] if stage else ("N18.9" if ckd_present else None)
@@ -1607,8 +1604,8 @@ def _combinations(out: list[Suggestion], text: str, index: SuggestIndex, on: dat
                 elif new.code not in {x.code for x in result}:
                     result.append(new)
     codes = {s.code for s in result if _current(s)}
-    if ckd_present and any(c[:3] in rules.DIABETES and c[4:] == "22" for c in codes) or ckd_present and \
-            any(c.startswith(("I12", "I13", "I10", "I11")) for c in codes):
+    if (ckd_present and any(c[:3] in rules.DIABETES and c[4:] == "22" for c in codes)) or (ckd_present and \
+            any(c.startswith(("I12", "I13", "I10", "I11")) for c in codes)):
         ckd_sug = [s for s in result if _current(s) and s.code.startswith("N18")]
         anchor = next((s for s in result if _current(s) and (s.code[4:] == "22" or s.code.startswith("I1"))),
                       None)

@@ -125,7 +125,7 @@ def status(args: argparse.Namespace) -> int:
         with Ledger(config.state.path) as ledger:
             summary = ledger.summary()
     now = time.time()
-    counts = summary.counts if summary else {s: 0 for s in STATUSES}
+    counts = summary.counts if summary else dict.fromkeys(STATUSES, 0)
     data: dict[str, Any] = {
         "state": str(config.state.path),
         "last_poll": {m: _iso(p) for m, p in summary.last_poll.items()} if summary else {},

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from consultant.errors import KnowledgeBaseError, UsageError
-from consultant.kb.build import default_icd10cm_xml, KINDS, build_kb
+from consultant.kb.build import KINDS, build_kb, default_icd10cm_xml
 from consultant.kb.store import CodeBook
 from consultant.kb.update import DEFAULT_UPDATE_URLS, update_kb
 
@@ -80,7 +80,7 @@ def describe(path: Path) -> dict[str, Any]:
     book = CodeBook.open(path)
     try:
         conn = book.connection
-        counts = {t: conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in TABLES}  # noqa: S608
+        counts = {t: conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in TABLES}
         meta = {k: v for k, v in conn.execute("SELECT key, value FROM meta ORDER BY key")}
         datasets = [
             {

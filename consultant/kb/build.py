@@ -21,7 +21,7 @@ import tempfile
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from consultant.errors import KnowledgeBaseError, UsageError
@@ -151,7 +151,7 @@ def build_kb(output: Path, sources: Sequence[tuple[str, Path]] = (), *, progress
         term_index = _term_index(conn)
         rows = {
             "schema_version": str(SCHEMA_VERSION),
-            "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
             **(meta or {}),
         }
         conn.executemany("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", rows.items())
@@ -181,4 +181,4 @@ def build_kb(output: Path, sources: Sequence[tuple[str, Path]] = (), *, progress
     return BuildReport(output=output, datasets=tuple(infos), seconds=seconds, size=size, term_index=term_index)
 
 
-__all__ = ["BuildReport", "KINDS", "build_kb", "default_icd10cm_xml", "default_sources"]
+__all__ = ["KINDS", "BuildReport", "build_kb", "default_icd10cm_xml", "default_sources"]

@@ -100,3 +100,35 @@ class ModifierEntry:
     applies_to: str
     level: str
     source: str
+
+
+@dataclass(frozen=True)
+class PaymentIndicators:
+    """Medicare Physician Fee Schedule (PFS relative value file) indicators for one code line.
+
+    One row per code and modifier line ('' for the global line, '26' / 'TC' for the component
+    lines, '53' ...) and release. Descriptor text is never stored (AMA text). The meanings of
+    each indicator value are in the RVU file's own documentation (PFS relative value file PDF).
+    """
+
+    code: str
+    modifier: str                 # '' global line, '26', 'TC', '53'
+    status: str                   # A, B, C, D, E, I, J, M, N, P, R, T, X ...
+    pctc: str                     # PC/TC indicator 0-9
+    global_days: str              # '000', '010', '090', 'XXX', 'YYY', 'ZZZ', 'MMM'
+    preop: float | None           # share of the global package (0.0-1.0), None when not given
+    intraop: float | None
+    postop: float | None
+    mult_proc: str                # multiple-procedure indicator 0-9
+    bilateral: str                # bilateral surgery indicator 0, 1, 2, 3, 9
+    assistant: str                # assistant-at-surgery indicator 0, 1, 2, 9
+    co_surgeon: str               # co-surgeon indicator 0, 1, 2, 9
+    team: str                     # team-surgery indicator 0, 1, 2, 9
+    endo_base: str | None         # endoscopic base code, when the code is in an endoscopy family
+    work_rvu: float | None
+    total_rvu_nonfacility: float | None
+    total_rvu_facility: float | None
+    conversion_factor: float | None
+    valid_from: date
+    valid_to: date | None
+    dataset: str

@@ -115,6 +115,33 @@ CREATE TABLE addon (
 );
 CREATE INDEX addon_by_addon ON addon(addon);
 
+-- Medicare Physician Fee Schedule indicators (PFS relative value file): one row per code,
+-- modifier line ('' global, '26', 'TC', '53') and release. No descriptor text (AMA).
+CREATE TABLE pfs (
+    code        TEXT NOT NULL,
+    modifier    TEXT NOT NULL DEFAULT '',
+    status      TEXT NOT NULL,
+    pctc        TEXT NOT NULL,
+    global_days TEXT NOT NULL,
+    preop       REAL,
+    intraop     REAL,
+    postop      REAL,
+    mult_proc   TEXT NOT NULL,
+    bilateral   TEXT NOT NULL,
+    assistant   TEXT NOT NULL,
+    co_surgeon  TEXT NOT NULL,
+    team        TEXT NOT NULL,
+    endo_base   TEXT,
+    work_rvu    REAL,
+    total_rvu_nonfacility REAL,
+    total_rvu_facility    REAL,
+    conversion_factor     REAL,
+    valid_from  TEXT NOT NULL,
+    valid_to    TEXT,
+    dataset     TEXT NOT NULL
+);
+CREATE INDEX pfs_by_code ON pfs(code, modifier);
+
 -- Modifiers: what they mean and which codes they may go with.
 CREATE TABLE modifier (
     code        TEXT PRIMARY KEY,

@@ -23,6 +23,7 @@ from consultant.kb.records import (
     IcdNote,
     ModifierEntry,
     Mue,
+    PaymentIndicators,
     PtpEdit,
     Release,
     SeventhCharacter,
@@ -252,6 +253,30 @@ class CodeBook:
             return None
         primaries = tuple(sorted({r[2] for r in rows if r[2]}))
         return AddOn(rows[0][0], int(rows[0][1]), primaries, rows[0][3])
+
+    def payment(self, code: str, on: date, modifier: str = "") -> PaymentIndicators | None:
+        """PFS indicators of one code line for the date of service; None when no PFS release
+        covers that date or the code is not in it (say so in the reply: do not guess)."""
+        try:
+            row = self._conn.execute(
+                "SELECT code, modifier, status, pctc, global_days, preop, intraop, postop, mult_proc, "
+                "bilateral, assistant, co_surgeon, team, endo_base, work_rvu, total_rvu_nonfacility, "
+                "total_rvu_facility, conversion_factor, valid_from, valid_to, dataset FROM pfs "
+                f"WHERE code = :code AND modifier = :modifier AND {_valid_sql()} "
+                "ORDER BY COALESCE(valid_from, '') DESC LIMIT 1",
+                {"code": code, "modifier": modifier, "on": on.isoformat()},
+            ).fetchone()
+        except sqlite3.OperationalError:      # a knowledge base built before the pfs table
+            return None
+        if row is None:
+            return None
+        return PaymentIndicators(
+            code=row[0], modifier=row[1], status=row[2], pctc=row[3], global_days=row[4], preop=row[5],
+            intraop=row[6], postop=row[7], mult_proc=row[8], bilateral=row[9], assistant=row[10],
+            co_surgeon=row[11], team=row[12], endo_base=row[13], work_rvu=row[14],
+            total_rvu_nonfacility=row[15], total_rvu_facility=row[16], conversion_factor=row[17],
+            valid_from=date.fromisoformat(row[18]), valid_to=_day(row[19]), dataset=row[20],
+        )
 
     # -- modifiers and words ------------------------------------------------------------
     def modifier(self, code: str) -> ModifierEntry | None:

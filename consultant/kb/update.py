@@ -87,7 +87,7 @@ class UpdateReport:
 
 def kind_of(key: str) -> str:
     """'ncci_ptp_f2' -> 'ncci_ptp'; UsageError for keys that name no importer."""
-    matches = [k for k in KINDS if key == k or key.startswith(k + "_") or key.startswith(k + ".")]
+    matches = [k for k in KINDS if key == k or key.startswith((k + "_", k + "."))]
     if not matches:
         raise UsageError(f"[kb.update_urls] key {key!r} names no data set kind: use one of {', '.join(KINDS)}")
     return max(matches, key=len)
@@ -95,7 +95,7 @@ def kind_of(key: str) -> str:
 
 def _urlopen(url: str) -> BinaryIO:
     request = urllib.request.Request(url, headers={"User-Agent": "CaseConsultant kb update"})
-    return urllib.request.urlopen(request, timeout=TIMEOUT)  # noqa: S310 (http, https and file only, see config)
+    return urllib.request.urlopen(request, timeout=TIMEOUT)
 
 
 def download(key: str, url: str, directory: Path, fetch: Fetch = _urlopen) -> Download:

@@ -127,7 +127,7 @@ def decode_text(data: bytes, charset: str | None) -> tuple[str, str | None]:
             return data.decode(codec, errors="replace"), f"charset {name!r}: some characters could not be decoded"
         text = data.decode("cp1252", errors="strict") if _cp1252_ok(data) else data.decode("latin-1")
         fallback = "windows-1252" if _cp1252_ok(data) else "latin-1"
-    if not name or codec in ("ascii",) or fallback == "utf-8" and codec is not None:
+    if not name or codec in ("ascii",) or (fallback == "utf-8" and codec is not None):
         # no charset, or 8-bit bytes under a us-ascii label: the usual sloppiness, no note
         return text, None
     return text, f"unknown charset {name!r}: read as {fallback}"

@@ -45,7 +45,7 @@ def check_authentication(
         return AuthVerdict(False, "no Authentication-Results header")
     try:
         header = authres.AuthenticationResultsHeader.parse("Authentication-Results: " + values[0])
-    except Exception as e:  # authres raises its own SyntaxError and others on garbage
+    except Exception as e:  # noqa: BLE001 - authres raises its own SyntaxError and others on garbage
         return AuthVerdict(False, f"unparseable Authentication-Results ({type(e).__name__})")
     if (header.authserv_id or "").lower() != authserv_id.lower():
         return AuthVerdict(

@@ -137,7 +137,7 @@ def _quiet_logout(client: IMAPClient) -> None:
     except Exception:  # noqa: BLE001 - already broken: nothing to tell
         try:
             client.shutdown()
-        except Exception:  # noqa: BLE001, S110 - the socket is gone either way
+        except Exception:  # noqa: BLE001 - the socket is gone either way
             pass
 
 

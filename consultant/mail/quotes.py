@@ -28,7 +28,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from mailparser_reply.parser import EmailMessage as _ReplyParserMessage  # type: ignore[import-untyped]
+from mailparser_reply.parser import EmailMessage as _ReplyParserMessage
 
 # English patterns only: each extra language multiplies the cost of the library's pattern
 # (~0.1 ms per 1.5 KB for English alone). "wrote:" lines of other languages are found by
@@ -86,7 +86,8 @@ class Forward:
 @lru_cache(maxsize=1)
 def _header_regex() -> re.Pattern[str]:
     """The library's combined reply-header pattern, built once per process."""
-    return _ReplyParserMessage(text="", languages=list(_LANGUAGES)).HEADER_REGEX
+    pattern: re.Pattern[str] = _ReplyParserMessage(text="", languages=list(_LANGUAGES)).HEADER_REGEX
+    return pattern
 
 
 def _is_quote(line: str) -> bool:

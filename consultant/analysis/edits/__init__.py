@@ -15,18 +15,39 @@ from collections.abc import Callable, Sequence
 from datetime import date
 
 from consultant.analysis.edits.common import (
-    GUIDELINES, PROCEDURE_SYSTEMS, Book, _CaseView, _view, code_matches, is_em,
+    GUIDELINES,
+    PROCEDURE_SYSTEMS,
+    Book,
+    _CaseView,
+    _view,
+    code_matches,
+    is_em,
 )
 from consultant.analysis.edits.demographics import (
-    DEMOGRAPHIC_RULES, DEMOGRAPHIC_SOURCE, FEMALE, MALE, DemographicRule, case_age, case_sex,
+    DEMOGRAPHIC_RULES,
+    DEMOGRAPHIC_SOURCE,
+    FEMALE,
+    MALE,
+    DemographicRule,
+    case_age,
+    case_sex,
     check_demographics,
 )
 from consultant.analysis.edits.icd import (
-    check_code_first, check_excludes1, check_seventh, check_use_additional, seventh_example,
+    check_code_first,
+    check_excludes1,
+    check_seventh,
+    check_use_additional,
+    seventh_example,
 )
 from consultant.analysis.edits.modifiers import check_modifiers
 from consultant.analysis.edits.ncci import (
-    ANATOMIC_MODIFIERS, NCCI_SOURCE, PTP_MODIFIERS, check_addon, check_mue, check_ptp,
+    ANATOMIC_MODIFIERS,
+    NCCI_SOURCE,
+    PTP_MODIFIERS,
+    check_addon,
+    check_mue,
+    check_ptp,
 )
 from consultant.analysis.edits.necessity import check_medical_necessity
 from consultant.analysis.edits.validity import check_validity

@@ -17,7 +17,13 @@ from typing import Any, Protocol
 from consultant.analysis.findings import ERROR, WARNING, CodeVerdict, Suggestion
 from consultant.codes.mention import CPT, HCPCS, MODIFIER, Mention
 from consultant.kb.records import (
-    AddOn, CodeEntry, IcdNote, ModifierEntry, Mue, PtpEdit, SeventhCharacter,
+    AddOn,
+    CodeEntry,
+    IcdNote,
+    ModifierEntry,
+    Mue,
+    PtpEdit,
+    SeventhCharacter,
 )
 
 PROCEDURE_SYSTEMS = (CPT, HCPCS)
@@ -171,10 +177,7 @@ def code_matches(code: str, ref: str) -> bool:
 
 
 def _matches_any(code: str, refs: Iterable[str]) -> bool:
-    for r in refs:   # a plain loop: called for every pair of codes and note of a case
-        if code_matches(code, r):
-            return True
-    return False
+    return any(code_matches(code, r) for r in refs)
 
 
 def _five_digit(code: str) -> int | None:

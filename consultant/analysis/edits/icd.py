@@ -7,7 +7,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from consultant.analysis.edits.common import (
-    GUIDELINES, Book, _CaseView, _label, _matches_any, _short, _soften, _some,
+    GUIDELINES,
+    Book,
+    _CaseView,
+    _label,
+    _matches_any,
+    _short,
+    _soften,
+    _some,
 )
 from consultant.analysis.findings import ERROR, INFO, NEEDS_7TH, WARNING, Issue
 from consultant.codes.mention import ICD10CM

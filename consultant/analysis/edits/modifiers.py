@@ -9,7 +9,14 @@ from __future__ import annotations
 import re
 
 from consultant.analysis.edits.common import (
-    PROCEDURE_SYSTEMS, Book, _CaseCode, _CaseView, _five_digit, _flags, _has, is_em,
+    PROCEDURE_SYSTEMS,
+    Book,
+    _CaseCode,
+    _CaseView,
+    _five_digit,
+    _flags,
+    _has,
+    is_em,
 )
 from consultant.analysis.findings import ERROR, WARNING, Issue
 from consultant.codes.mention import CPT, ICD10CM
@@ -25,7 +32,7 @@ def _diagnostic(code: str) -> bool:
 
 def _radiology_path_medicine(code: str) -> bool:
     n = _five_digit(code)
-    return n is not None and 70010 <= n <= 99199 or code[:1] in ("G", "R") or code.endswith("T")
+    return (n is not None and 70010 <= n <= 99199) or code[:1] in ("G", "R") or code.endswith("T")
 
 
 def _em(c: _CaseCode, flags: frozenset[str] | None) -> bool:

@@ -7,7 +7,15 @@ suggested (not yet chosen) code makes them a warning.
 from __future__ import annotations
 
 from consultant.analysis.edits.common import (
-    PROCEDURE_SYSTEMS, Book, _CaseCode, _CaseView, _flags, _label, _rationale, _soften, _some,
+    PROCEDURE_SYSTEMS,
+    Book,
+    _CaseCode,
+    _CaseView,
+    _flags,
+    _label,
+    _rationale,
+    _soften,
+    _some,
 )
 from consultant.analysis.findings import ERROR, INFO, WARNING, Issue
 from consultant.kb.records import AddOn, PtpEdit

@@ -5,7 +5,13 @@ from __future__ import annotations
 
 from consultant.analysis.edits.common import Book, _CaseView, _some
 from consultant.analysis.findings import (
-    DELETED, ERROR, NOT_BILLABLE, NOT_YET_VALID, UNKNOWN, CodeVerdict, Issue,
+    DELETED,
+    ERROR,
+    NOT_BILLABLE,
+    NOT_YET_VALID,
+    UNKNOWN,
+    CodeVerdict,
+    Issue,
 )
 
 

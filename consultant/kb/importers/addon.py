@@ -140,8 +140,8 @@ def _records(text_lines: Iterator[tuple[int, str]], source: str) -> Iterator[tup
 def parse_rows(text_lines: Iterator[tuple[int, str]], source: str, dataset: str) -> Iterator[tuple[object, ...]]:
     for number, cells, cols in _records(text_lines, source):
         def get(field: str) -> str:
-            i = cols.get(field)
-            return cells[i] if i is not None and i < len(cells) else ""
+            i = cols.get(field)  # noqa: B023 - called within this iteration only
+            return cells[i] if i is not None and i < len(cells) else ""  # noqa: B023
 
         addon = get("addon").upper()
         if not CODE.match(addon):

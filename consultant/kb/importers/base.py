@@ -23,7 +23,7 @@ import sys
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import IO, TypeVar
 
@@ -65,7 +65,7 @@ def register_dataset(conn: sqlite3.Connection, info: DatasetInfo) -> None:
             info.source,
             info.sha256,
             info.rows,
-            datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            datetime.now(UTC).isoformat(timespec="seconds"),
         ),
     )
     log.info(
@@ -153,7 +153,7 @@ def open_text(path: Path, member: str | None = None, *, encoding: str,
     Decoding errors surface as ImportFileError (see `lines`), never as a silent '?'.
     """
     if member is None:
-        f: IO[str] = open(path, encoding=encoding, errors="strict", newline=newline)
+        f: IO[str] = open(path, encoding=encoding, errors="strict", newline=newline)  # noqa: SIM115 - closed below
         with f:
             yield f
         return

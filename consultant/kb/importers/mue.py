@@ -13,6 +13,7 @@ until the next loaded release starts (or open-ended when it is the latest).
 from __future__ import annotations
 
 import csv
+import itertools
 import logging
 import re
 import sqlite3
@@ -70,7 +71,7 @@ def _columns(row: list[str]) -> dict[str, int] | None:
     return found if len(found) == len(COLUMNS) else None
 
 
-def parse_rows(reader: "csv._reader", source: str, dataset: str, valid_from: str) -> Iterator[tuple[object, ...]]:
+def parse_rows(reader: csv._reader, source: str, dataset: str, valid_from: str) -> Iterator[tuple[object, ...]]:
     cols: dict[str, int] | None = None
     rows_seen = 0
     try:
@@ -127,7 +128,7 @@ def close_validity(conn: sqlite3.Connection) -> None:
     starts = [r[0] for r in conn.execute(
         "SELECT DISTINCT valid_from FROM dataset WHERE kind = ? AND valid_from IS NOT NULL ORDER BY valid_from",
         (KIND,))]
-    for current, following in zip(starts, starts[1:]):
+    for current, following in itertools.pairwise(starts):
         end = (date.fromisoformat(following) - timedelta(days=1)).isoformat()
         conn.execute("UPDATE mue SET valid_to = ? WHERE valid_from = ?", (end, current))
         conn.execute("UPDATE dataset SET valid_to = ? WHERE kind = ? AND valid_from = ?", (end, KIND, current))

@@ -115,7 +115,7 @@ def load_cpt(conn: sqlite3.Connection, path: Path) -> DatasetInfo:
             if not CPT_CODE.match(code):
                 raise ImportFileError(path.name, line, "code", f"{r['code']!r} is not a CPT code (5 characters)")
             flags = parse_flags(r["flags"], path.name, line, CPT_FLAGS)
-            extra = json.dumps({"flags": " ".join(flags), **{f: "1" for f in flags}}, sort_keys=True) if flags else None
+            extra = json.dumps({"flags": " ".join(flags), **dict.fromkeys(flags, "1")}, sort_keys=True) if flags else None
             yield ("CPT", code, r["plain"], None, r["plain"], 1, r["section"] or None, None, None, None,
                    name, _src(r), extra)
 
