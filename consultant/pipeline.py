@@ -104,7 +104,8 @@ def consult(
         forwarded=bool(settings.escalation_address),
     )
     reply = compose_reply(
-        case, rendered, from_addr=settings.bot_address, message_id_domain=settings.message_id_domain
+        case, rendered, from_addr=settings.bot_address, message_id_domain=settings.message_id_domain,
+        allowed_senders=settings.allowed_senders,
     )
     escalation = None
     if findings.escalate and settings.escalation_address:

@@ -42,6 +42,7 @@ class Case:
     headers: tuple[tuple[str, str], ...] = ()   # (lower-case name, decoded value), in order
     notes: tuple[str, ...] = ()           # what could not be read cleanly, for the reply
     size: int = 0                         # bytes of the raw message
+    address_problems: tuple[str, ...] = ()  # unsafe From/Reply-To/To/Cc: the mail is refused (robots)
 
     def header(self, name: str) -> str | None:
         """First value of a header (case-insensitive), or None."""

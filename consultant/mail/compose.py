@@ -76,13 +76,26 @@ def safe_address(value: str) -> str | None:
     return addr.addr_spec if addr.username and addr.domain and "." in addr.domain else None
 
 
-def reply_recipients(case: Case) -> tuple[str, ...]:
-    """Reply-To when present and valid, else the sender."""
-    for candidates in (case.reply_to, (case.sender,)):
-        addrs = tuple(dict.fromkeys(a for a in (safe_address(c) for c in candidates) if a))
-        if addrs:
-            return addrs
-    return ()
+def reply_recipients(case: Case, allowed_senders: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """Whom the answer goes to: ONE address, never more.
+
+    The sender (From: the address authentication and `allowed_senders` vouched for). Reply-To
+    replaces it only when it names exactly one address and that address is itself allowed by a
+    non-empty `allowed_senders`; otherwise Reply-To is ignored, so it can neither send the
+    answer (patient details in its subject) to an outsider nor add a recipient.
+
+    >>> c = Case("<1@x>", "ann@clinic.org", "", "", reply_to=("harvest@evil.example",))
+    >>> reply_recipients(c, ("clinic.org",))
+    ('ann@clinic.org',)
+    """
+    from consultant.mail.robots import sender_allowed
+
+    reply_to = [a for a in (safe_address(c) for c in case.reply_to) if a]
+    if (allowed_senders and len(case.reply_to) == 1 and len(reply_to) == 1
+            and sender_allowed(reply_to[0], allowed_senders)):
+        return (reply_to[0].lower(),)
+    sender = safe_address(case.sender)
+    return (sender.lower(),) if sender else ()
 
 
 def _base(from_addr: str, to: tuple[str, ...], subject: str, message_id_domain: str,
@@ -98,14 +111,15 @@ def _base(from_addr: str, to: tuple[str, ...], subject: str, message_id_domain: 
 
 
 def compose_reply(case: Case, rendered: RenderedReply, *, from_addr: str, message_id_domain: str,
-                  now: datetime | None = None, msgid: str | None = None) -> EmailMessage:
+                  now: datetime | None = None, msgid: str | None = None,
+                  allowed_senders: tuple[str, ...] = ()) -> EmailMessage:
     """The answer, threaded under the coder's message (In-Reply-To, References).
 
     multipart/alternative with the text and HTML renderings; marked as an automatic reply
     (RFC 3834 Auto-Submitted, and X-Auto-Response-Suppress so Exchange sends no
     out-of-office back to us).
     """
-    msg = _base(from_addr, reply_recipients(case), reply_subject(case.subject), message_id_domain, now, msgid)
+    msg = _base(from_addr, reply_recipients(case, allowed_senders), reply_subject(case.subject), message_id_domain, now, msgid)
     parent = safe_msgid(case.message_id)
     refs = [r for r in (safe_msgid(x) for x in case.references) if r]
     if not refs and safe_msgid(case.in_reply_to):

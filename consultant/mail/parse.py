@@ -31,6 +31,7 @@ from email import utils as email_utils
 from email.message import Message
 
 from consultant.mail import policies
+from consultant.mail.addresses import read_addresses
 from consultant.mail.attachments import (
     clean_filename,
     decode_text,
@@ -57,7 +58,6 @@ _SPACES = re.compile(r"[ \t]{2,}")
 _TOKEN_TYPE = re.compile(r"^[a-z0-9!#$&^_.+-]{1,64}/[a-z0-9!#$&^_.+-]{1,128}$")
 _SURROGATE = re.compile("[\udc80-\udcff]")
 _MSGID = re.compile(r"<([^<>\s]{1,998})>")
-_ADDRESS = re.compile(r"^[^@\s<>()\[\],;:\\\"]+@[^@\s<>()\[\],;:\\\"]+\.?[^@\s<>()\[\],;:\\\"]*$")
 _FORWARD_SUBJECT = re.compile(r"^\s*(fwd?|fw|wg|tr|rv|doorst)\s*(\[\d+\])?\s*:", re.IGNORECASE)
 _REPLY_SUBJECT = re.compile(r"^\s*(re|aw|sv|antw|r)\s*(\[\d+\])?\s*:", re.IGNORECASE)
 _IGNORED_TYPES = {
@@ -114,32 +114,13 @@ def decode_header(name: str, raw: object) -> str:
     return one_line(value)
 
 
-def _clean_address(addr: str) -> str:
-    addr = one_line(addr).strip("<>").strip().lower()
-    return addr if _ADDRESS.match(addr) else ""
-
-
 def parse_addresses(raw: object) -> list[tuple[str, str]]:
-    """(display name, bare lower-case address) pairs; unreadable entries are dropped."""
-    value = _unfold(raw)[:_MAX_HEADER_CHARS]
-    pairs: list[tuple[str, str]] = []
-    try:
-        header = _REGISTRY("to", value)
-        for a in header.addresses:  # type: ignore[attr-defined]
-            pairs.append((a.display_name or "", a.addr_spec or ""))
-    except Exception:  # noqa: BLE001 - e.g. "address parts cannot contain CR or LF"
-        pairs = []
-    if not any(_clean_address(a) for _, a in pairs):
-        try:
-            pairs = email_utils.getaddresses([one_line(value)])
-        except Exception:  # noqa: BLE001
-            pairs = []
-    out: list[tuple[str, str]] = []
-    for name, addr in pairs:
-        clean = _clean_address(addr)
-        if clean:
-            out.append((decode_header("x-name", name) if "=?" in name else one_line(_fix_8bit(name)), clean))
-    return out
+    """(display name, bare lower-case address) pairs, read strictly (see `mail.addresses`);
+    an unsafe header gives no pairs at all."""
+    got = read_addresses("to", _fix_8bit(_unfold(raw)))
+    if got.problem:
+        return []
+    return [(one_line(name), addr) for name, addr in zip(got.names, got.addresses)]
 
 
 def _parse_date(value: str | None) -> datetime | None:
@@ -451,22 +432,38 @@ def _build(msg: Message, raw: bytes, limits: ParseLimits, notes: list[str]) -> C
     headers = _headers(msg)
     first = {k: v for k, v in reversed(headers)}
 
-    raw_from = _raw_first(msg, "from")
+    problems: list[str] = []
+    raw_froms = _raw_all(msg, "from")
     sender, sender_name = "", ""
-    if raw_from is not None:
-        found = parse_addresses(raw_from)
-        if found:
-            sender_name, sender = found[0]
+    if len(raw_froms) > 1:
+        problems.append("more than one From header")
+    elif raw_froms:
+        got = read_addresses("From", _fix_8bit(_unfold(raw_froms[0])))
+        if got.problem:
+            problems.append(got.problem)
+        elif len(got.addresses) > 1:
+            problems.append("more than one address in From")
+        elif got.addresses:
+            sender, sender_name = got.addresses[0], one_line(got.names[0])
     if not sender:
-        notes.append("the sender address (From) could not be read" if raw_from is not None
+        notes.append("the sender address (From) could not be read" if raw_froms
                      else "the message has no sender address (From)")
 
-    def addresses(name: str) -> tuple[str, ...]:
+    def addresses(name: str, *, single: bool = False) -> tuple[str, ...]:
         seen: dict[str, None] = {}
-        for value in _raw_all(msg, name):
-            for _, addr in parse_addresses(value):
-                seen[addr] = None
+        values = _raw_all(msg, name)
+        if single and len(values) > 1:
+            problems.append(f"more than one {name} header")
+        for value in values:
+            got = read_addresses(name, _fix_8bit(_unfold(value)))
+            if got.problem:
+                problems.append(got.problem)
+            elif single and got.dropped:
+                problems.append(f"an entry of {name} is not an address")
+            seen.update(dict.fromkeys(got.addresses))
         return tuple(seen)
+
+    to, cc, reply_to = addresses("To"), addresses("Cc"), addresses("Reply-To", single=True)
 
     subject = first.get("subject", "")
     message_id = _msgid(first.get("message-id")) or synthetic_message_id(raw)
@@ -485,9 +482,9 @@ def _build(msg: Message, raw: bytes, limits: ParseLimits, notes: list[str]) -> C
         sender=sender,
         sender_name=sender_name,
         subject=subject,
-        to=addresses("to"),
-        cc=addresses("cc"),
-        reply_to=addresses("reply-to"),
+        to=to,
+        cc=cc,
+        reply_to=reply_to,
         date=_parse_date(first.get("date")),
         in_reply_to=in_reply_to,
         references=tuple(references),
@@ -498,6 +495,7 @@ def _build(msg: Message, raw: bytes, limits: ParseLimits, notes: list[str]) -> C
         headers=headers,
         notes=tuple(dict.fromkeys([*notes, *text.notes])),
         size=len(raw),
+        address_problems=tuple(dict.fromkeys(problems)),
     )
 
 

@@ -8,6 +8,8 @@ knowledge base to anyone. `skip_reason` returns the first reason that applies, o
   ("Automatic reply:", "Out of Office", "Autoreply" subjects, which may carry only
   `X-Auto-Response-Suppress`); `List-Id` / `List-Unsubscribe`; MAILER-DAEMON, postmaster
   and no-reply senders; `multipart/report` delivery reports; an empty Return-Path `<>`;
+* mail whose From, Reply-To, To or Cc is unsafe (a CR/LF or control character, an encoded
+  word inside an address, two From headers: `Case.address_problems`), refused first;
 * mail from the bot's own address, or with the bot in Cc (a reply-all loop: people write
   *to* the bot, so a copy means someone answered a thread the bot is in);
 * a message whose References / In-Reply-To carry the bot's own Message-ID domain.
@@ -109,6 +111,8 @@ def skip_reason(case: Case, policy: SenderPolicy) -> str | None:
     >>> skip_reason(Case("<1@x>", "mailer-daemon@x.org", "", "Undelivered"), SenderPolicy("bot@x.org"))
     'robot sender: mailer-daemon@x.org'
     """
+    if case.address_problems:       # a header that could redirect or forge the reply: refused
+        return "refused: " + "; ".join(case.address_problems)
     bot = _norm(policy.bot_address)
     sender = _norm(case.sender)
 

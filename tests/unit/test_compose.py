@@ -47,13 +47,18 @@ def test_threading_headers_and_markers() -> None:
     assert "NCCI: 44140 and 44320 bundle." in m.get_body(("plain",)).get_content()
 
 
-def test_reply_to_wins_and_bad_addresses_fall_back() -> None:
-    m = compose_reply(case(reply_to=("team@clinic.example",)), Rendered(), from_addr="b@bot.example",
-                      message_id_domain="bot.example")
-    assert m["To"] == "team@clinic.example"
-    m = compose_reply(case(reply_to=("x@y\r\nBcc: evil@attacker.example",)), Rendered(),
-                      from_addr="b@bot.example", message_id_domain="bot.example")
-    assert m["To"] == "coder@clinic.example"
+def test_reply_to_only_when_itself_allowed_and_never_adds_recipients() -> None:
+    def to(reply_to: tuple[str, ...], allowed: tuple[str, ...] = ("clinic.example",)) -> str:
+        m = compose_reply(case(reply_to=reply_to), Rendered(), from_addr="b@bot.example",
+                          message_id_domain="bot.example", allowed_senders=allowed)
+        return str(m["To"])
+
+    assert to(("team@clinic.example",)) == "team@clinic.example"            # allowed: honoured
+    assert to(("harvest@evil.example",)) == "coder@clinic.example"          # not allowed: From
+    assert to(("team@clinic.example", "harvest@evil.example")) == "coder@clinic.example"
+    assert to(("team@clinic.example", "desk@clinic.example")) == "coder@clinic.example"   # one address only
+    assert to(("team@clinic.example",), allowed=()) == "coder@clinic.example"   # everyone allowed: From
+    assert to(("x@y\r\nBcc: evil@attacker.example",)) == "coder@clinic.example"
 
 
 def test_no_re_re() -> None:

@@ -380,3 +380,38 @@ def test_find_forward_strips_the_forwarded_headers() -> None:
     assert fwd is not None
     assert (fwd.own, fwd.forwarded) == ("FYI", "PROCEDURE: x")
     assert find_forward(OP_NOTE) is None
+
+
+def test_addresses_are_read_strictly_and_unsafe_ones_refuse_the_mail() -> None:
+    # issue 9: an encoded CR/LF in Reply-To added '_victim3@evil.example?=' as a recipient
+    case = parse_message(raw("From: coder@clinic.example\nReply-To: =?utf-8?q?x=0D=0A?=_victim3@evil.example?="))
+    assert case.reply_to == () and case.address_problems == ("encoded CR/LF or control character in Reply-To",)
+    case = parse_message(raw("From: coder@clinic.example\nReply-To: =?utf-8?q?a=0D=0Ab?= <victim@evil.example>"))
+    assert case.reply_to == () and case.address_problems
+    # an encoded word is never read as (part of) the address
+    case = parse_message(raw("From: =?utf-8?q?coder@clinic.example?= <evil@evil.example>"))
+    assert case.sender == "evil@evil.example" and not case.address_problems
+    case = parse_message(raw("From: =?utf-8?q?coder=40clinic.example?="))
+    assert case.sender == "" and "could not be read" in " ".join(case.notes)
+    case = parse_message(raw("From: =?utf-8?q?coder?=@clinic.example"))
+    assert case.sender == "" and case.address_problems == ("encoded word inside an address in From",)
+    # two From headers, or two addresses in From: which one did authentication check?
+    case = parse_message(raw("From: a@clinic.example\nFrom: b@evil.example"))
+    assert case.address_problems == ("more than one From header",)
+    case = parse_message(raw("From: a@clinic.example, b@evil.example"))
+    assert case.sender == "" and case.address_problems == ("more than one address in From",)
+    case = parse_message(raw("From: a@clinic.example\nReply-To: team@clinic.example, not-an-address"))
+    assert case.address_problems == ("an entry of Reply-To is not an address",)
+    # ordinary forms still read
+    case = parse_message(raw("From: J. Smith <J.Smith@Clinic.example>\nReply-To: \"Desk, Coding\" <desk@clinic.example>"))
+    assert (case.sender, case.sender_name, case.reply_to) == ("j.smith@clinic.example", "J. Smith",
+                                                              ("desk@clinic.example",))
+    assert case.address_problems == ()
+
+
+def test_unsafe_address_is_refused_by_the_robot_rules() -> None:
+    from consultant.mail.robots import SenderPolicy, skip_reason
+    case = parse_message(raw("From: coder@clinic.example\nReply-To: =?utf-8?q?x=0D=0A?=_v@evil.example?=",
+                             "CPT 44970 with 44950?"))
+    reason = skip_reason(case, SenderPolicy("bot@clinic.example", ("clinic.example",)))
+    assert reason == "refused: encoded CR/LF or control character in Reply-To"
