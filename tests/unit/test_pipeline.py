@@ -75,14 +75,19 @@ def test_escalation_without_an_address_does_not_claim_forwarding(full_book, inde
 
 
 def test_required_authentication_refuses_a_forged_sender(full_book, index) -> None:  # type: ignore[no-untyped-def]
-    raw = raw_mail("Can I bill 44320 with 44140?",
-                   Authentication_Results="mx.clinic.example; dmarc=fail header.from=clinic.example")
-    out = run(raw, full_book, index, require_authentication=True, authserv_id="mx.clinic.example")
+    def received(value: str) -> bytes:      # the receiving server PREPENDS its result
+        return f"Authentication-Results: {value}\r\n".encode() + raw_mail("Can I bill 44320 with 44140?")
+
+    auth = {"require_authentication": True, "authserv_id": "mx.clinic.example"}
+    out = run(received("mx.clinic.example; dmarc=fail header.from=clinic.example"), full_book, index, **auth)
     assert isinstance(out, Skip) and "not authenticated" in out.reason
-    ok = raw_mail("Can I bill 44320 with 44140?",
-                  Authentication_Results="mx.clinic.example; dmarc=pass header.from=clinic.example")
-    assert isinstance(run(ok, full_book, index, require_authentication=True,
-                          authserv_id="mx.clinic.example"), Answer)
+    ok = received("mx.clinic.example; dmarc=pass header.from=clinic.example")
+    assert isinstance(run(ok, full_book, index, **auth), Answer)
+    # the same 'pass' written by the sender among its own headers (the server added none): forged
+    forged = raw_mail("Can I bill 44320 with 44140?",
+                      Authentication_Results="mx.clinic.example; dmarc=pass header.from=clinic.example")
+    out = run(forged, full_book, index, **auth)
+    assert isinstance(out, Skip) and "forged" in out.reason
 
 
 def test_the_care_setting_decides_an_uncertain_diagnosis(full_book, index) -> None:  # type: ignore[no-untyped-def]
