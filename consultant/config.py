@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 from consultant.errors import ConfigError, MailboxAuthError
 
 if TYPE_CHECKING:
+    from consultant.mail.limits import ExchangeLimits
     from consultant.pipeline import ConsultSettings
 
 log = logging.getLogger(__name__)
@@ -102,6 +103,25 @@ class ConsultConfig:
     require_authentication: bool = False
     authserv_id: str | None = None
     setting: str = "outpatient"
+    # answer limits (issue 9): rate limits per hour (0 = off) and loop stops (always on)
+    rate_limit_per_domain_per_hour: int = 60
+    rate_limit_total_per_hour: int = 200
+    max_replies_per_thread: int = 6
+    max_followups_per_correspondent: int = 12
+    loop_window_hours: float = 24.0
+
+    def exchange_limits(self) -> ExchangeLimits:
+        """The limits `Ledger.admit_exchange` applies to each answer."""
+        from consultant.mail.limits import ExchangeLimits
+
+        return ExchangeLimits(
+            per_correspondent_per_hour=self.rate_limit_per_hour,
+            per_domain_per_hour=self.rate_limit_per_domain_per_hour,
+            total_per_hour=self.rate_limit_total_per_hour,
+            max_replies_per_thread=self.max_replies_per_thread,
+            max_followups_per_correspondent=self.max_followups_per_correspondent,
+            loop_window_seconds=self.loop_window_hours * 3600.0,
+        )
 
 
 @dataclass(frozen=True)
@@ -418,6 +438,12 @@ def _consult(data: Mapping[str, Any], base: Path) -> ConsultConfig:
         require_authentication=require,
         authserv_id=authserv_id,
         setting=t.choice("setting", ("outpatient", "inpatient"), "outpatient"),
+        rate_limit_per_domain_per_hour=t.whole("rate_limit_per_domain_per_hour", 60, minimum=0),
+        rate_limit_total_per_hour=t.whole("rate_limit_total_per_hour", 200, minimum=0),
+        # loop stops cannot be turned off: at least 1, so a thread is always answered once
+        max_replies_per_thread=t.whole("max_replies_per_thread", 6, minimum=1, maximum=1000),
+        max_followups_per_correspondent=t.whole("max_followups_per_correspondent", 12, minimum=1, maximum=10000),
+        loop_window_hours=t.number("loop_window_hours", 24.0, minimum=1, maximum=24 * 30),
     )
     t.finish()
     return out

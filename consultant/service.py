@@ -364,15 +364,18 @@ class Consultant:
             self._outcome(env, folder, message_id, SKIPPED, t0, reason=outcome.reason)
             return
         sender = outcome.case.sender
-        rate = self.config.consult.rate_limit_per_hour
-        if rate and sender and self.ledger.recent_replies(sender) >= rate:
-            reason = f"rate limit: {rate} replies per hour to this sender reached"
+        from consultant.mail.limits import exchange_for_answer  # rate limits and loop stops (issue 9)
+        stop = self.ledger.admit_exchange(exchange_for_answer(outcome.case, outcome.reply, self.settings.message_id_domain),
+                                          self.config.consult.exchange_limits())
+        if stop is not None:
+            reason = stop.reason
             self.ledger.record_outcome(message_id, status=SKIPPED, reason=reason, raw=raw,
                                        destination=self.imap.failed_folder)
             report.skipped += 1
             report.reasons.append(reason)
-            self._outcome(env, folder, message_id, SKIPPED, t0, reason=reason, level=logging.WARNING,
-                          note=f" for a human in {self.imap.failed_folder}")
+            self._outcome(env, folder, message_id, SKIPPED, t0, reason=reason,
+                          level=logging.WARNING if stop.first else logging.DEBUG,
+                          note=f" for a human in {self.imap.failed_folder}" + ("" if stop.first else " (stop logged before)"))
             return
         findings = outcome.findings
         codes = [v.code for v in findings.codes] + [s.code for s in findings.suggestions]

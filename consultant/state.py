@@ -35,11 +35,12 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Self
 
 from consultant.errors import StateError
+from consultant.mail.limits import Exchange, ExchangeLimits, History, Stop, decide
 
 log = logging.getLogger(__name__)
 
@@ -556,3 +557,90 @@ class Ledger:
         with self._lock:
             self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         return out
+
+    # ------------------------------------------------------------------ answer limits (issue 9)
+    # Rate limits and loop stops (consultant.mail.limits). Own tables, created on first use:
+    # `exchange` holds one row per answer queued (hashes and Message-IDs, no addresses or text),
+    # `exchange_stop` when each stop was last logged (so a loop is reported once, not per mail).
+    _EXCHANGE_SCHEMA = """
+    CREATE TABLE IF NOT EXISTS exchange (
+        at                 REAL NOT NULL,
+        case_message_id    TEXT NOT NULL,
+        reply_message_id   TEXT NOT NULL,
+        thread_key         TEXT NOT NULL,
+        correspondent_key  TEXT NOT NULL,
+        domain_key         TEXT NOT NULL,
+        followup           INTEGER NOT NULL,
+        text_key           TEXT NOT NULL,
+        reply_runs         TEXT NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS exchange_at ON exchange (at);
+    CREATE INDEX IF NOT EXISTS exchange_thread ON exchange (thread_key, at);
+    CREATE INDEX IF NOT EXISTS exchange_correspondent ON exchange (correspondent_key, at);
+    CREATE INDEX IF NOT EXISTS exchange_domain ON exchange (domain_key, at);
+    CREATE INDEX IF NOT EXISTS exchange_case ON exchange (case_message_id);
+    CREATE INDEX IF NOT EXISTS exchange_reply ON exchange (reply_message_id);
+    CREATE TABLE IF NOT EXISTS exchange_stop (
+        scope  TEXT PRIMARY KEY,
+        at     REAL NOT NULL
+    );
+    """
+
+    def _exchange_tables(self) -> None:
+        if not getattr(self, "_exchange_ready", False):
+            with self._lock:
+                self._conn.executescript(self._EXCHANGE_SCHEMA)
+            self._exchange_ready = True
+
+    def admit_exchange(self, ex: Exchange, limits: ExchangeLimits) -> Stop | None:
+        """Count the history around one answer and, if no limit stops it, record it: ONE
+        transaction, so two processes cannot both take the last place under a limit.
+
+        A Stop comes back with `first` True only the first time its scope stops within its
+        window (log it as a WARNING then, at DEBUG after)."""
+        self._exchange_tables()
+        now = self.clock()
+        window = limits.loop_window_seconds
+        since, hour_ago = now - window, now - 3600.0
+        with self._tx() as c:
+            c.execute("DELETE FROM exchange WHERE at < ?", (min(since, hour_ago),))
+            thread = ex.thread_root
+            if ex.refers_to:
+                marks = ",".join("?" * len(ex.refers_to))
+                known = c.execute(f"SELECT thread_key FROM exchange WHERE case_message_id IN ({marks}) OR "
+                                  f"reply_message_id IN ({marks}) ORDER BY at LIMIT 1",
+                                  [*ex.refers_to, *ex.refers_to]).fetchone()
+                if known is not None:
+                    thread = known[0]
+
+            def count(where: str, *args: object) -> int:
+                return int(c.execute(f"SELECT COUNT(*) FROM exchange WHERE {where}", args).fetchone()[0])
+
+            recent = c.execute("SELECT reply_runs FROM exchange WHERE (correspondent_key = ? OR thread_key = ?) "
+                               "AND at > ? ORDER BY at DESC LIMIT 3", (ex.correspondent_key, thread, since)).fetchall()
+            ours = {run for (runs_,) in recent for run in runs_.split()}
+            history = History(
+                thread_replies=count("thread_key = ? AND at > ?", thread, since),
+                followups=count("correspondent_key = ? AND followup = 1 AND at > ?", ex.correspondent_key, since),
+                same_text=count("correspondent_key = ? AND text_key = ? AND at > ?", ex.correspondent_key,
+                                ex.text_key, since),
+                echo_runs=sum(1 for run in ex.text_runs if run in ours),
+                correspondent_hour=count("correspondent_key = ? AND at > ?", ex.correspondent_key, hour_ago),
+                domain_hour=count("domain_key = ? AND at > ?", ex.domain_key, hour_ago),
+                total_hour=count("at > ?", hour_ago),
+            )
+            stop = decide(ex, history, limits, thread)
+            if stop is None:
+                c.execute("INSERT INTO exchange (at, case_message_id, reply_message_id, thread_key, "
+                          "correspondent_key, domain_key, followup, text_key, reply_runs) "
+                          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                          (now, ex.case_message_id, ex.reply_message_id, thread, ex.correspondent_key,
+                           ex.domain_key, int(ex.followup), ex.text_key, " ".join(ex.reply_runs)))
+                return None
+            last = c.execute("SELECT at FROM exchange_stop WHERE scope = ?", (stop.scope,)).fetchone()
+            first = last is None or last[0] < now - stop.window_seconds
+            if first:
+                c.execute("INSERT INTO exchange_stop (scope, at) VALUES (?, ?) "
+                          "ON CONFLICT(scope) DO UPDATE SET at = excluded.at", (stop.scope, now))
+            c.execute("DELETE FROM exchange_stop WHERE at < ?", (now - max(window, 3600.0) * 2,))
+        return replace(stop, first=first)

@@ -102,6 +102,11 @@ BAD = [
     ("consult.rate_limit_per_hour", {"consult": {"rate_limit_per_hour": -1}}),
     ("consult.rate_limit_per_hour", {"consult": {"rate_limit_per_hour": 1.5}}),
     ("consult.max_message_bytes", {"consult": {"max_message_bytes": 10}}),
+    ("consult.rate_limit_per_domain_per_hour", {"consult": {"rate_limit_per_domain_per_hour": -1}}),
+    ("consult.rate_limit_total_per_hour", {"consult": {"rate_limit_total_per_hour": "many"}}),
+    ("consult.max_replies_per_thread", {"consult": {"max_replies_per_thread": 0}}),   # loop stops stay on
+    ("consult.max_followups_per_correspondent", {"consult": {"max_followups_per_correspondent": 0}}),
+    ("consult.loop_window_hours", {"consult": {"loop_window_hours": 0}}),
     ("consult.authentication.require", {"consult": {"authentication": {"require": 1}}}),
     ("consult.authentication.authserv_id", {"consult": {"authentication": {"require": True}}}),
     ("consult.setting", {"consult": {"setting": "hospital"}}),
@@ -220,3 +225,20 @@ def test_authentication_settings_reach_the_pipeline(tmp_path: Path) -> None:
 def test_the_care_setting_reaches_the_pipeline(tmp_path: Path) -> None:
     assert cfg(tmp_path).consult_settings().setting == "outpatient"
     assert cfg(tmp_path, consult={"setting": "inpatient"}).consult_settings().setting == "inpatient"
+
+
+def test_answer_limits_have_defaults_and_rate_zero_leaves_loop_stops_on(tmp_path: Path) -> None:
+    limits = parse_config({}, tmp_path).consult.exchange_limits()
+    assert (limits.per_correspondent_per_hour, limits.per_domain_per_hour, limits.total_per_hour) == (20, 60, 200)
+    assert limits.max_replies_per_thread == 6 and limits.loop_window_seconds == 86400
+    off = parse_config({"consult": {"rate_limit_per_hour": 0, "rate_limit_per_domain_per_hour": 0,
+                                    "rate_limit_total_per_hour": 0}}, tmp_path).consult.exchange_limits()
+    assert off.per_correspondent_per_hour == off.per_domain_per_hour == off.total_per_hour == 0
+    assert off.max_replies_per_thread == 6 and off.max_followups_per_correspondent == 12
+
+
+def test_example_file_documents_every_answer_limit() -> None:
+    text = (Path(__file__).resolve().parents[2] / "config.example.toml").read_text()
+    for key in ("rate_limit_per_domain_per_hour", "rate_limit_total_per_hour", "max_replies_per_thread",
+                "max_followups_per_correspondent", "loop_window_hours"):
+        assert f"\n{key} = " in text, key
