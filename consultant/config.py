@@ -104,8 +104,8 @@ class ConsultConfig:
     authserv_id: str | None = None
     setting: str = "outpatient"
     # answer limits (issue 9): rate limits per hour (0 = off) and loop stops (always on)
-    rate_limit_per_domain_per_hour: int = 60
-    rate_limit_total_per_hour: int = 200
+    rate_limit_per_domain_per_hour: int = 100
+    rate_limit_total_per_hour: int = 300
     max_replies_per_thread: int = 6
     max_followups_per_correspondent: int = 12
     loop_window_hours: float = 24.0
@@ -438,8 +438,8 @@ def _consult(data: Mapping[str, Any], base: Path) -> ConsultConfig:
         require_authentication=require,
         authserv_id=authserv_id,
         setting=t.choice("setting", ("outpatient", "inpatient"), "outpatient"),
-        rate_limit_per_domain_per_hour=t.whole("rate_limit_per_domain_per_hour", 60, minimum=0),
-        rate_limit_total_per_hour=t.whole("rate_limit_total_per_hour", 200, minimum=0),
+        rate_limit_per_domain_per_hour=t.whole("rate_limit_per_domain_per_hour", 100, minimum=0),
+        rate_limit_total_per_hour=t.whole("rate_limit_total_per_hour", 300, minimum=0),
         # loop stops cannot be turned off: at least 1, so a thread is always answered once
         max_replies_per_thread=t.whole("max_replies_per_thread", 6, minimum=1, maximum=1000),
         max_followups_per_correspondent=t.whole("max_followups_per_correspondent", 12, minimum=1, maximum=10000),

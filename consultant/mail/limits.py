@@ -8,7 +8,8 @@ Two kinds of limit, independent of each other:
 * **loop stops**, for robots that send no RFC 3834 headers (a "Thanks, received" responder whose
   text repeats the codes would otherwise be answered for ever): a thread the bot has already
   answered `max_replies_per_thread` times; a correspondent who has answered the bot's replies
-  `max_followups_per_correspondent` times; the same text from the same correspondent again; a
+  `max_followups_per_correspondent` times; the same subject and text from the same
+  correspondent a third time (a resend is answered, a robot's constant text is not); a
   message whose new text is mostly the bot's own recent reply (an echo). Always on: turning a
   rate limit off never turns these off.
 
@@ -30,8 +31,10 @@ SHINGLE_WORDS = 6
 MAX_SHINGLES = 3000
 ECHO_SHARE = 0.5            # at least half of the new text's word runs come from our reply
 ECHO_MIN_RUNS = 3
+MAX_SAME_TEXT = 2           # the same subject and text from one correspondent: answered twice at most
 _WORD = re.compile(r"[a-z0-9]+(?:[.-][a-z0-9]+)*")
 _MSGID = re.compile(r"<[^<>\s]+>")
+_REPLY_PREFIX = re.compile(r"^\s*((re|aw|sv|antw|fwd?|wg|tr)\s*(\[\d+\])?\s*:\s*)+", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -39,8 +42,8 @@ class ExchangeLimits:
     """The [consult] keys that bound answers (see config.example.toml)."""
 
     per_correspondent_per_hour: int = 20      # rate_limit_per_hour (0 = off)
-    per_domain_per_hour: int = 60             # rate_limit_per_domain_per_hour (0 = off)
-    total_per_hour: int = 200                 # rate_limit_total_per_hour (0 = off)
+    per_domain_per_hour: int = 100            # rate_limit_per_domain_per_hour (0 = off)
+    total_per_hour: int = 300                 # rate_limit_total_per_hour (0 = off)
     max_replies_per_thread: int = 6           # loop stop, always on
     max_followups_per_correspondent: int = 12  # loop stop, always on
     loop_window_seconds: float = 86400.0      # loop_window_hours
@@ -98,8 +101,10 @@ def _words(text: str) -> list[str]:
     return _WORD.findall(text.lower())
 
 
-def text_key(text: str) -> str:
-    return hashlib.sha256(" ".join(_words(text)).encode()).hexdigest()[:32]
+def text_key(subject: str, text: str) -> str:
+    """Hash of subject (without Re:/Fwd: prefixes) and text, words only."""
+    topic = _REPLY_PREFIX.sub("", subject or "")
+    return hashlib.sha256((" ".join(_words(topic)) + "\n" + " ".join(_words(text))).encode()).hexdigest()[:32]
 
 
 def runs(text: str) -> tuple[str, ...]:
@@ -121,7 +126,7 @@ def thread_ids(references: tuple[str, ...], in_reply_to: str | None) -> tuple[st
 
 def exchange_of(*, case_message_id: str, reply_message_id: str, correspondent: str, organisational_domain: str,
                 references: tuple[str, ...], in_reply_to: str | None, new_text: str, whole_text: str,
-                reply_text: str, our_domain: str) -> Exchange:
+                reply_text: str, our_domain: str, subject: str = "") -> Exchange:
     """The facts of one answer (pure; the daemon passes what the parsed case and reply hold)."""
     refers = thread_ids(references, in_reply_to)
     ours = "@" + our_domain.strip().lower().lstrip("@")
@@ -133,7 +138,7 @@ def exchange_of(*, case_message_id: str, reply_message_id: str, correspondent: s
         refers_to=refers,
         thread_root=refers[0] if refers else case_message_id,
         followup=any(r.lower().rstrip(">").endswith(ours) for r in refers),
-        text_key=text_key(whole_text),
+        text_key=text_key(subject, whole_text),
         text_runs=runs(new_text),
         reply_runs=runs(reply_text),
     )
@@ -147,8 +152,9 @@ def decide(ex: Exchange, history: History, limits: ExchangeLimits, thread_key: s
         return Stop(f"loop stop: this thread was answered {history.thread_replies} times "
                     f"(max_replies_per_thread {limits.max_replies_per_thread} in {hours})",
                     f"thread:{thread_key}", window)
-    if history.same_text:
-        return Stop(f"loop stop: the same text from this correspondent was answered within {hours}",
+    if history.same_text >= MAX_SAME_TEXT:
+        return Stop(f"loop stop: the same subject and text from this correspondent was answered "
+                    f"{history.same_text} times within {hours}",
                     f"text:{ex.correspondent_key}:{ex.text_key}", window)
     if (ex.text_runs and history.echo_runs >= ECHO_MIN_RUNS
             and history.echo_runs >= ECHO_SHARE * len(ex.text_runs)):
@@ -185,4 +191,4 @@ def exchange_for_answer(case: Case, reply: EmailMessage, our_domain: str) -> Exc
         case_message_id=case.message_id, reply_message_id=str(reply.get("Message-ID", "")),
         correspondent=recipient, organisational_domain=organisational_domain(domain) or domain,
         references=case.references, in_reply_to=case.in_reply_to, new_text=case.body, whole_text=case.text,
-        reply_text=reply_text, our_domain=our_domain)
+        reply_text=reply_text, our_domain=our_domain, subject=case.subject)

@@ -229,7 +229,7 @@ def test_the_care_setting_reaches_the_pipeline(tmp_path: Path) -> None:
 
 def test_answer_limits_have_defaults_and_rate_zero_leaves_loop_stops_on(tmp_path: Path) -> None:
     limits = parse_config({}, tmp_path).consult.exchange_limits()
-    assert (limits.per_correspondent_per_hour, limits.per_domain_per_hour, limits.total_per_hour) == (20, 60, 200)
+    assert (limits.per_correspondent_per_hour, limits.per_domain_per_hour, limits.total_per_hour) == (20, 100, 300)
     assert limits.max_replies_per_thread == 6 and limits.loop_window_seconds == 86400
     off = parse_config({"consult": {"rate_limit_per_hour": 0, "rate_limit_per_domain_per_hour": 0,
                                     "rate_limit_total_per_hour": 0}}, tmp_path).consult.exchange_limits()
