@@ -72,6 +72,9 @@ def check_config(args: argparse.Namespace) -> int:
     """Validate the file (exit 2 when invalid) and try both servers (exit 3 when one fails)."""
     config = load_config(args.config)
     print(f"configuration: {config.source or 'built-in defaults'}: valid")
+    from consultant.mail.authentication import check_config_lines  # who may ask (issue 9)
+    print("\n".join(check_config_lines(config.consult.require_authentication, config.consult.authserv_id,
+                                        config.consult.allowed_senders)))
     _needs_servers(config)
     assert config.imap is not None and config.smtp is not None
     ok = True

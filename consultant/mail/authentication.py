@@ -145,3 +145,16 @@ def forgery_advice(authserv_id: str | None) -> tuple[str, ...]:
         "  Gmail / Google Workspace: authserv_id = \"mx.google.com\"; Google adds the topmost header "
         "itself and the bot reads nothing below it",
     )
+
+
+def check_config_lines(require: bool, authserv_id: str | None, allowed_senders: tuple[str, ...]) -> tuple[str, ...]:
+    """What `consultant check-config` prints about who may ask (it cannot see the server's filters)."""
+    lines: list[str] = []
+    if not allowed_senders:
+        lines.append("senders: allowed_senders is empty: ANYONE may ask and get answers (within the rate limits)")
+    if require:
+        lines.extend(forgery_advice(authserv_id))
+    else:
+        lines.append("authentication: require = false: a forged From in an allowed domain is answered (to that "
+                     "From address only, within the rate limits); set [consult.authentication] require = true")
+    return tuple(lines)

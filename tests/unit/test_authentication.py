@@ -103,3 +103,12 @@ def test_organisational_domain() -> None:
     assert organisational_domain("nhs.uk") == "nhs.uk" or organisational_domain("nhs.uk") is None
     assert organisational_domain("") is None and organisational_domain("a..b") is None
     assert aligned("mail.clinic.org", "clinic.org") and not aligned("org", "clinic.org")
+
+
+def test_check_config_says_how_to_strip_forged_headers() -> None:
+    from consultant.mail.authentication import check_config_lines
+    text = "\n".join(check_config_lines(True, "mx.clinic.org", ("clinic.org",)))
+    assert "mx[.]clinic[.]org" in text and "IGNORE" in text                  # Postfix header_checks
+    assert "Exchange" in text and "mx.google.com" in text
+    loose = "\n".join(check_config_lines(False, None, ()))
+    assert "ANYONE" in loose and "require = true" in loose
