@@ -109,6 +109,7 @@ class ConsultConfig:
     max_replies_per_thread: int = 6
     max_followups_per_correspondent: int = 12
     loop_window_hours: float = 24.0
+    verify_dkim: bool = False          # [consult.authentication]: DKIM checked by the bot when no header is trusted
 
     def exchange_limits(self) -> ExchangeLimits:
         """The limits `Ledger.admit_exchange` applies to each answer."""
@@ -174,7 +175,14 @@ class Config:
             require_authentication=self.consult.require_authentication,
             authserv_id=self.consult.authserv_id,
             setting=self.consult.setting,
+            dkim_dns=_dkim_dns() if self.consult.verify_dkim else None,
         )
+
+
+def _dkim_dns() -> Any:
+    from consultant.mail.dkim_check import resolver_dns
+
+    return resolver_dns()
 
 
 # --------------------------------------------------------------------------- reading
@@ -424,6 +432,7 @@ def _consult(data: Mapping[str, Any], base: Path) -> ConsultConfig:
     auth = _Table(t.table("authentication") or {}, "consult.authentication", base)
     require = auth.flag("require", False)
     authserv_id = auth.text("authserv_id")
+    verify_dkim = auth.flag("verify_dkim", False)
     auth.finish()
     if require and not authserv_id:
         raise ConfigError("consult.authentication.authserv_id",
@@ -444,6 +453,7 @@ def _consult(data: Mapping[str, Any], base: Path) -> ConsultConfig:
         max_replies_per_thread=t.whole("max_replies_per_thread", 6, minimum=1, maximum=1000),
         max_followups_per_correspondent=t.whole("max_followups_per_correspondent", 12, minimum=1, maximum=10000),
         loop_window_hours=t.number("loop_window_hours", 24.0, minimum=1, maximum=24 * 30),
+        verify_dkim=verify_dkim,
     )
     t.finish()
     return out

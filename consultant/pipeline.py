@@ -8,6 +8,7 @@ today's date. The daemon records the outcome in the ledger and sends it; `answer
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from email.message import EmailMessage
@@ -30,6 +31,9 @@ class ConsultSettings:
     require_authentication: bool = False          # topmost Authentication-Results must pass
     authserv_id: str | None = None                # our receiving server's id in that header
     setting: str = "outpatient"                   # uncertain diagnoses: outpatient flags, inpatient codes
+    # DKIM checked by the bot where no trusted Authentication-Results exists: dkimpy's TXT
+    # lookup (the daemon) or a stub (tests); None = off ([consult.authentication] verify_dkim)
+    dkim_dns: Callable[..., bytes | None] | None = None
 
 
 @dataclass(frozen=True)
@@ -81,6 +85,10 @@ def consult(
         return Skip(case, reason)
     if settings.require_authentication:
         verdict = check_authentication(case.headers, case.sender, settings.authserv_id or "")
+        if not verdict.passed and not verdict.header_found and settings.dkim_dns is not None:
+            from consultant.mail.dkim_check import verify_dkim
+
+            verdict = verify_dkim(raw, case.sender, settings.dkim_dns)
         if not verdict.passed:
             return Skip(case, f"sender not authenticated: {verdict.reason}")
     findings = analyze(

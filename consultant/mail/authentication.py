@@ -33,6 +33,7 @@ _ORIGINATOR = ("from", "subject", "message-id", "date", "to", "mime-version")
 class AuthVerdict:
     passed: bool
     reason: str      # for the log: method and result, never body text
+    header_found: bool = True   # False: no trusted header from our server (DKIM may be checked instead)
 
 
 @lru_cache(maxsize=1)
@@ -100,7 +101,7 @@ def check_authentication(
         return AuthVerdict(False, "no authserv_id configured")
     value, why = trusted_results(headers, authserv_id)
     if value is None:
-        return AuthVerdict(False, why)
+        return AuthVerdict(False, why, header_found=False)
     try:
         header = authres.AuthenticationResultsHeader.parse("Authentication-Results: " + value)
     except Exception as e:  # noqa: BLE001 - authres raises its own SyntaxError and others on garbage

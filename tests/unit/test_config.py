@@ -109,6 +109,7 @@ BAD = [
     ("consult.loop_window_hours", {"consult": {"loop_window_hours": 0}}),
     ("consult.authentication.require", {"consult": {"authentication": {"require": 1}}}),
     ("consult.authentication.authserv_id", {"consult": {"authentication": {"require": True}}}),
+    ("consult.authentication.verify_dkim", {"consult": {"authentication": {"verify_dkim": "yes"}}}),
     ("consult.setting", {"consult": {"setting": "hospital"}}),
     ("kb.path", {"kb": {"path": 5}}),
     ("kb.update_urls.hcpcs", {"kb": {"update_urls": {"hcpcs": "ftp://x.example/h.zip"}}}),
@@ -242,3 +243,10 @@ def test_example_file_documents_every_answer_limit() -> None:
     for key in ("rate_limit_per_domain_per_hour", "rate_limit_total_per_hour", "max_replies_per_thread",
                 "max_followups_per_correspondent", "loop_window_hours"):
         assert f"\n{key} = " in text, key
+
+
+def test_verify_dkim_gives_the_pipeline_a_resolver(tmp_path: Path) -> None:
+    assert parse_config({}, tmp_path).consult_settings().dkim_dns is None
+    on = parse_config({"consult": {"authentication": {"require": True, "authserv_id": "mx.clinic.example",
+                                                      "verify_dkim": True}}}, tmp_path)
+    assert callable(on.consult_settings().dkim_dns)
