@@ -10,7 +10,9 @@ it re-parses Content-Type on every access, which costs 1.6 ms for a 4 KB mail ag
 unquoted "----=_NextPart" boundaries that compat32 reads. If compat32 fails the bytes are
 re-read under `policy.default`; if that fails too the result is a Case holding only a
 synthesised Message-ID, the size and a note. Header values lose every CR/LF, so no header
-can smuggle a line break into a reply. Bodies: text/plain preferred, HTML turned into text with inscriptis,
+can smuggle a line break into a reply. Address headers (From, Reply-To, To, Cc) are read
+strictly by `mail.addresses` with no fallback parser: what is unsafe in them is recorded in
+`Case.address_problems` and the mail is refused (`robots.skip_reason`). Bodies: text/plain preferred, HTML turned into text with inscriptis,
 any charset read (an unknown one falls back with a note). A forwarded message (attached as
 message/rfc822 or inline below a "Forwarded message" marker) under a short or empty note of
 the forwarder *is* the case; in a follow-up, quoted history and signature go to `quoted`.

@@ -99,14 +99,18 @@ def test_encoded_crlf_in_reply_to_refuses_the_mail(dovecot, bot, smtp, build) ->
     raw3 = mail(3, bot).replace(b"From: Coder <coder@clinic.example>",
                                 b"From: =?utf-8?q?coder?=@clinic.example")       # an encoded From
     dovecot.deliver(raw3, rcpt=bot)
+    raw4 = mail(4, bot).replace(b"From: Coder <coder@clinic.example>",    # was misread as coder@clinic.example
+                                b"From: coder@clinic.example =?utf-8?q?=0D=0A?= <evil@evil.example>")
+    dovecot.deliver(raw4, rcpt=bot)
     bot_ = build()
     report = bot_.process_pass()
-    assert report.skipped == 3 and report.answered == 0
+    assert report.skipped == 4 and report.answered == 0
     time.sleep(0.5)
     assert smtp.messages == []                           # refused: no reply at all, no backscatter
     assert "encoded CR/LF" in (outcome(bot_, 1).reason or "")
     assert "encoded CR/LF" in (outcome(bot_, 2).reason or "")
     assert "encoded word inside an address in From" in (outcome(bot_, 3).reason or "")
+    assert "control character in From" in (outcome(bot_, 4).reason or "")
 
 
 def test_forged_authentication_results_with_our_id(dovecot, bot, smtp, build) -> None:  # type: ignore[no-untyped-def]

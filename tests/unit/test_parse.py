@@ -415,3 +415,14 @@ def test_unsafe_address_is_refused_by_the_robot_rules() -> None:
                              "CPT 44970 with 44950?"))
     reason = skip_reason(case, SenderPolicy("bot@clinic.example", ("clinic.example",)))
     assert reason == "refused: encoded CR/LF or control character in Reply-To"
+
+
+@pytest.mark.parametrize("value", [
+    "coder@clinic.example =?utf-8?q?=0D=0A?= <evil@evil.example>",      # was read as coder@clinic.example
+    "=?utf-8?q?coder@clinic.example=0D=0A?= <evil@evil.example>",        # was read as the encoded word itself
+    "=?utf-8?q?=0D=0A?=coder@clinic.example",
+    "=?utf-8?q?evil=0A?= <evil@evil.example>, coder@clinic.example",
+])
+def test_encoded_from_is_never_misread_as_an_allowed_sender(value: str) -> None:
+    case = parse_message(raw(f"From: {value}"))
+    assert case.sender == "" and case.address_problems
