@@ -604,6 +604,8 @@ class Ledger:
         since, hour_ago = now - window, now - 3600.0
         with self._tx() as c:
             c.execute("DELETE FROM exchange WHERE at < ?", (min(since, hour_ago),))
+            if c.execute("SELECT 1 FROM exchange WHERE case_message_id = ?", (ex.case_message_id,)).fetchone():
+                return None         # admitted before (its outcome was not recorded then): counted once
             thread = ex.thread_root
             if ex.refers_to:
                 marks = ",".join("?" * len(ex.refers_to))

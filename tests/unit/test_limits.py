@@ -119,3 +119,11 @@ def test_nothing_readable_is_stored(ledger: Ledger) -> None:
     data = (ledger.path).read_bytes() + Path(str(ledger.path) + "-wal").read_bytes()
     assert b"secret.person" not in data and b"Jane Roe" not in data and b"colostomy" not in data
     assert len(runs("one two three four five six seven")) == 2
+
+
+def test_the_same_case_admitted_again_is_counted_once(ledger: Ledger) -> None:
+    limits = ExchangeLimits(per_correspondent_per_hour=2)
+    assert ledger.admit_exchange(ex(1), limits) is None
+    assert ledger.admit_exchange(ex(1), limits) is None        # e.g. recording its outcome failed: retried
+    assert ledger.admit_exchange(ex(2), limits) is None
+    assert ledger.admit_exchange(ex(3), limits) is not None
