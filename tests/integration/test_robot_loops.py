@@ -32,8 +32,8 @@ CODE = re.compile(r"\b(\d{5}|[A-Z]\d{2}\.\d{1,4})\b")
 class ThanksRobot:
     """Answers each new mail from `bot` in the coder's INBOX with 'Thanks, received' + its codes."""
 
-    def __init__(self, imap_port: int, smtp_port: int, bot: str) -> None:
-        self.imap_port, self.smtp_port, self.bot = imap_port, smtp_port, bot
+    def __init__(self, imap_port: int, smtp_port: int, bot: str, *, echo: bool = False) -> None:
+        self.imap_port, self.smtp_port, self.bot, self.echo = imap_port, smtp_port, bot, echo
         self.sent: list[str] = []
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._run, daemon=True)
@@ -74,9 +74,13 @@ class ThanksRobot:
         thanks["To"] = self.bot
         thanks["Subject"] = f"Re: {original['Subject']}"
         thanks["Message-ID"] = make_msgid(domain="clinic.example")
-        thanks["In-Reply-To"] = str(original["Message-ID"])
-        thanks["References"] = f"{original.get('References', '')} {original['Message-ID']}".strip()
-        thanks.set_content(f"Thanks, received (message {len(self.sent) + 1}). Codes noted: {', '.join(codes)}.\n")
+        if self.echo:     # no threading headers, a new subject, and the whole reply pasted back as its text
+            thanks.replace_header("Subject", f"Received {len(self.sent) + 1}")
+            thanks.set_content(f"Thanks, received:\n\n{text}\n")
+        else:
+            thanks["In-Reply-To"] = str(original["Message-ID"])
+            thanks["References"] = f"{original.get('References', '')} {original['Message-ID']}".strip()
+            thanks.set_content(f"Thanks, received (message {len(self.sent) + 1}). Codes noted: {', '.join(codes)}.\n")
         with smtplib.SMTP(LOOPBACK, self.smtp_port) as smtp:
             smtp.send_message(thanks)
         self.sent.append(str(thanks["Message-ID"]))
@@ -143,4 +147,36 @@ def test_thanks_received_robot_stops_at_the_thread_limit(dovecot, bot, tmp_path,
     assert len(warnings) == 1, [w.getMessage() for w in warnings]
     later = [r for r in caplog.records if "robot-more" in r.getMessage() and "loop stop" in r.getMessage()]
     assert len(later) == 3 and all(r.levelno == logging.DEBUG for r in later)
+    bot_.ledger.close()
+
+
+def test_robot_pasting_the_reply_back_without_thread_headers_is_stopped(dovecot, bot, tmp_path, kb_path,
+                                                                       knowledge_factory) -> None:  # type: ignore[no-untyped-def]
+    relay = SmtpSink(relay_lmtp_port=dovecot.lmtp_port).start()
+    data = config_data(dovecot, bot, relay.port, tmp_path, kb_path, poll_interval=60, idle=True)
+    data["consult"]["escalation_address"] = "lead@elsewhere.example"      # every rate limit is off (0)
+    bot_ = build_consultant(parse_config(data, tmp_path), knowledge_factory=knowledge_factory)
+    stop = StopSignal()
+    daemon = threading.Thread(target=run_daemon, args=(bot_, stop), daemon=True)
+    try:
+        with ThanksRobot(dovecot.imap_port, relay.port, bot, echo=True) as robot:
+            daemon.start()
+            with smtplib.SMTP(LOOPBACK, relay.port) as smtp:
+                smtp.sendmail(CODER, [bot], first_case(bot).replace(b"robot-loop-1@", b"robot-echo-1@"))
+            deadline = time.monotonic() + 30
+            while not (robot.sent and (row := bot_.ledger.message(robot.sent[0])) is not None
+                       and row.status == SKIPPED):
+                assert robot.error is None, robot.error
+                assert time.monotonic() < deadline, f"robot sent {len(robot.sent)}; the echo was not stopped"
+                time.sleep(0.2)
+            time.sleep(2.0)
+            robot_sent = list(robot.sent)
+    finally:
+        stop.set()
+        daemon.join(15)
+        relay.stop()
+    from_bot = [m for m in relay.messages if m.mail_from == bot and m.message["In-Reply-To"]]
+    assert len(from_bot) == 1 and len(robot_sent) == 1
+    reason = bot_.ledger.message(robot_sent[0]).reason or ""
+    assert "repeats the bot's own recent reply" in reason, reason
     bot_.ledger.close()
