@@ -179,6 +179,12 @@ class Config:
         )
 
 
+def _public_suffix(domain: str) -> bool:
+    from consultant.mail.authentication import organisational_domain
+
+    return organisational_domain(domain) is None
+
+
 def _dkim_dns() -> Any:
     from consultant.mail.dkim_check import resolver_dns
 
@@ -428,6 +434,10 @@ def _consult(data: Mapping[str, Any], base: Path) -> ConsultConfig:
                     or any(not lab for lab in labels) or ("@" in s and not local)):
                 raise ConfigError(t.key("allowed_senders"),
                                   f"entry {s!r} is neither an address (coder@clinic.org) nor a domain (clinic.org)")
+            if "@" not in s and _public_suffix(s):
+                raise ConfigError(t.key("allowed_senders"),
+                                  f"entry {s!r} is a public suffix (like com or co.uk): it would let anyone ask; "
+                                  "name your own domain")
             senders.append(s)
     auth = _Table(t.table("authentication") or {}, "consult.authentication", base)
     require = auth.flag("require", False)

@@ -97,6 +97,8 @@ BAD = [
     ("consult.allowed_senders", {"consult": {"allowed_senders": "clinic.example"}}),
     ("consult.allowed_senders", {"consult": {"allowed_senders": ["not a domain"]}}),
     ("consult.allowed_senders", {"consult": {"allowed_senders": ["localhost"]}}),
+    ("consult.allowed_senders", {"consult": {"allowed_senders": ["co.uk"]}}),          # a public suffix
+    ("consult.allowed_senders", {"consult": {"allowed_senders": ["clinic.org", "@com.au"]}}),
     ("consult.escalation_address", {"consult": {"escalation_address": "lead at clinic"}}),
     ("consult.message_id_domain", {"consult": {"message_id_domain": "bad domain"}}),
     ("consult.rate_limit_per_hour", {"consult": {"rate_limit_per_hour": -1}}),
