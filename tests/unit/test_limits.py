@@ -118,7 +118,8 @@ def test_nothing_readable_is_stored(ledger: Ledger) -> None:
     ledger.admit_exchange(ex(1, to="secret.person@clinic.example", text="Patient Jane Roe, 44320"), OFF)
     data = (ledger.path).read_bytes() + Path(str(ledger.path) + "-wal").read_bytes()
     assert b"secret.person" not in data and b"Jane Roe" not in data and b"colostomy" not in data
-    assert len(runs("one two three four five six seven")) == 2
+    long = " ".join(f"w{i}" for i in range(400))          # 395 runs of 6 words, one in four kept
+    assert 50 <= len(runs(long)) <= 150 and set(runs(long[:1200])) <= set(runs(long))
 
 
 def test_the_same_case_admitted_again_is_counted_once(ledger: Ledger) -> None:
