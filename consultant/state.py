@@ -620,13 +620,21 @@ class Ledger:
 
             recent = c.execute("SELECT reply_runs FROM exchange WHERE (correspondent_key = ? OR thread_key = ?) "
                                "AND at > ? ORDER BY at DESC LIMIT 3", (ex.correspondent_key, thread, since)).fetchall()
-            ours = {run for (runs_,) in recent for run in runs_.split()}
+            mine = set(ex.text_runs)
+            echo_runs, echo_share = 0, 0.0
+            for (runs_,) in recent:
+                theirs = set(runs_.split())
+                if theirs and mine:
+                    found = len(theirs & mine)
+                    if found / len(theirs) > echo_share:
+                        echo_runs, echo_share = found, found / len(theirs)
             history = History(
                 thread_replies=count("thread_key = ? AND at > ?", thread, since),
                 followups=count("correspondent_key = ? AND followup = 1 AND at > ?", ex.correspondent_key, since),
                 same_text=count("correspondent_key = ? AND text_key = ? AND at > ?", ex.correspondent_key,
                                 ex.text_key, since),
-                echo_runs=sum(1 for run in ex.text_runs if run in ours),
+                echo_runs=echo_runs,
+                echo_share=echo_share,
                 correspondent_hour=count("correspondent_key = ? AND at > ?", ex.correspondent_key, hour_ago),
                 domain_hour=count("domain_key = ? AND at > ?", ex.domain_key, hour_ago),
                 total_hour=count("at > ?", hour_ago),

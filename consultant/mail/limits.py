@@ -10,7 +10,7 @@ Two kinds of limit, independent of each other:
   answered `max_replies_per_thread` times; a correspondent who has answered the bot's replies
   `max_followups_per_correspondent` times; the same subject and text from the same
   correspondent a third time (a resend is answered, a robot's constant text is not); a
-  message whose new text is mostly the bot's own recent reply (an echo). Always on: turning a
+  message whose new text holds most of one of the bot's recent replies (an echo). Always on: turning a
   rate limit off never turns these off.
 
 Nothing here stores text: addresses become keyed hashes, texts a hash, the reply a sample of
@@ -31,8 +31,8 @@ from consultant.mail.case import Case
 SHINGLE_WORDS = 6
 SAMPLE = 4                  # keep one run in four (by hash), see `runs`
 MAX_SHINGLES = 500
-ECHO_SHARE = 0.5            # at least half of the new text's word runs come from our reply
-ECHO_MIN_RUNS = 2
+ECHO_SHARE = 0.5            # the new text holds at least half of one recent reply's word runs
+ECHO_MIN_RUNS = 3
 MAX_SAME_TEXT = 2           # the same subject and text from one correspondent: answered twice at most
 _WORD = re.compile(r"[a-z0-9]+(?:[.-][a-z0-9]+)*")
 _MSGID = re.compile(r"<[^<>\s]+>")
@@ -74,7 +74,8 @@ class History:
     thread_replies: int = 0
     followups: int = 0
     same_text: int = 0
-    echo_runs: int = 0                # of the case's runs, how many are in recent replies
+    echo_runs: int = 0                # runs of the most-repeated recent reply found in the new text
+    echo_share: float = 0.0           # ... as a share of that reply's runs
     correspondent_hour: int = 0
     domain_hour: int = 0
     total_hour: int = 0
@@ -161,10 +162,10 @@ def decide(ex: Exchange, history: History, limits: ExchangeLimits, thread_key: s
         return Stop(f"loop stop: the same subject and text from this correspondent was answered "
                     f"{history.same_text} times within {hours}",
                     f"text:{ex.correspondent_key}:{ex.text_key}", window)
-    if (ex.text_runs and history.echo_runs >= ECHO_MIN_RUNS
-            and history.echo_runs >= ECHO_SHARE * len(ex.text_runs)):
+    # an echo holds most of our reply (a templated case shares only the evidence phrases it quotes)
+    if history.echo_runs >= ECHO_MIN_RUNS and history.echo_share >= ECHO_SHARE:
         return Stop("loop stop: the new text repeats the bot's own recent reply "
-                    f"({history.echo_runs} of {len(ex.text_runs)} word runs)", f"echo:{ex.correspondent_key}", window)
+                    f"({history.echo_share:.0%} of it)", f"echo:{ex.correspondent_key}", window)
     if ex.followup and history.followups >= limits.max_followups_per_correspondent:
         return Stop(f"loop stop: this correspondent answered the bot's replies {history.followups} times "
                     f"(max_followups_per_correspondent {limits.max_followups_per_correspondent} in {hours})",

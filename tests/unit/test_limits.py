@@ -88,12 +88,21 @@ def test_same_text_a_third_time_is_not_answered(ledger: Ledger) -> None:
 
 
 def test_echo_of_our_reply_is_not_answered(ledger: Ledger) -> None:
-    assert ledger.admit_exchange(ex(1), OFF) is None
-    echo = "Thanks, received:\n" + REPLY.replace("\n", " ").upper()
+    long_reply = REPLY * 3 + " ".join(f"line {i} of the reply about edits and modifiers" for i in range(60))
+    assert ledger.admit_exchange(ex(1, reply=long_reply), OFF) is None
+    echo = "Thanks, received:\n" + long_reply.replace("\n", " ").upper()
     stop = ledger.admit_exchange(ex(2, text=echo), OFF)
     assert stop is not None and "repeats the bot's own recent reply" in stop.reason
     fresh = "New case: laparoscopic appendectomy 44970 for acute appendicitis K35.80, is 49320 bundled?"
     assert ledger.admit_exchange(ex(3, text=fresh), OFF) is None
+
+
+def test_templated_case_quoted_as_evidence_is_not_an_echo(ledger: Ledger) -> None:
+    # the reply quotes phrases of the case as evidence; the next case of the same template shares them
+    template = "Loop colostomy with sigmoid resection for cancer of the sigmoid colon, can I bill 44320 with 44140"
+    reply = (REPLY + f"Evidence: {template}. " + " ".join(f"line {i} of the reply about edits" for i in range(80)))
+    assert ledger.admit_exchange(ex(1, text=template + " (case 1)", reply=reply), OFF) is None
+    assert ledger.admit_exchange(ex(2, text=template + " (case 2)", reply=reply), OFF) is None
 
 
 def test_followups_per_correspondent(ledger: Ledger) -> None:
