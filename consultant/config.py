@@ -115,6 +115,24 @@ class StateConfig:
     path: Path = Path("var/state.sqlite")
     retention_days: int = 90
     keep_bodies: bool = False
+    url: str | None = None               # postgresql://user@host/db: a ledger shared by hosts
+    password_env: str | None = None      # the variable holding the database password (never in the file)
+
+    def target(self, env: Mapping[str, str] | None = None) -> str | Path:
+        """What the ledger opens: the PostgreSQL URL (its password put in from the environment)
+        when `url` is set, else the SQLite file."""
+        if self.url is None:
+            return self.path
+        if self.password_env is None:
+            return self.url
+        password = (os.environ if env is None else env).get(self.password_env)
+        if not password:
+            raise ConfigError("state.password_env", f"environment variable {self.password_env} is not set")
+        scheme, rest = self.url.split("://", 1)
+        userinfo, _, hostpart = rest.rpartition("@")
+        if not userinfo:
+            raise ConfigError("state.url", "names no user: write postgresql://USER@HOST/DATABASE")
+        return f"{scheme}://{userinfo}:{urllib.parse.quote(password, safe='')}@{hostpart}"
 
 
 @dataclass(frozen=True)
@@ -442,9 +460,18 @@ def _kb(data: Mapping[str, Any], base: Path) -> KbConfig:
 
 def _state(data: Mapping[str, Any], base: Path) -> StateConfig:
     t = _Table(data, "state", base)
+    url = t.text("url")
+    if url is not None:
+        if not url.startswith(("postgresql://", "postgres://")):
+            raise ConfigError("state.url", "must start with postgresql:// (leave it out for the SQLite file)")
+        userinfo = url.split("://", 1)[1].rpartition("@")[0]
+        if ":" in userinfo:
+            raise ConfigError("state.url", "holds a password: put it in an environment variable named by "
+                              "state.password_env instead")
     out = StateConfig(path=t.path("path", base / "var/state.sqlite") or Path(),
                       retention_days=t.whole("retention_days", 90, minimum=1),
-                      keep_bodies=t.flag("keep_bodies", False))
+                      keep_bodies=t.flag("keep_bodies", False),
+                      url=url, password_env=t.env_name("password_env"))
     t.finish()
     return out
 

@@ -7,7 +7,7 @@ import threading
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import pytest
 
@@ -220,3 +220,20 @@ def test_authentication_settings_reach_the_pipeline(tmp_path: Path) -> None:
 def test_the_care_setting_reaches_the_pipeline(tmp_path: Path) -> None:
     assert cfg(tmp_path).consult_settings().setting == "outpatient"
     assert cfg(tmp_path, consult={"setting": "inpatient"}).consult_settings().setting == "inpatient"
+
+
+def test_state_url_selects_postgresql_with_the_password_from_the_environment(tmp_path: Path) -> None:
+    import tomllib
+
+    def state(extra: str) -> Any:
+        return parse_config(tomllib.loads("[state]\n" + extra), tmp_path).state
+
+    s = state('url = "postgresql://bot@db.example:5432/cc"\npassword_env = "CC_DB_PASSWORD"\n')
+    assert s.target({"CC_DB_PASSWORD": "p@ss word"}) == "postgresql://bot:p%40ss%20word@db.example:5432/cc"
+    with pytest.raises(ConfigError, match="CC_DB_PASSWORD is not set"):
+        s.target({})
+    assert state("").target() == tmp_path / "var/state.sqlite"
+    with pytest.raises(ConfigError, match="state.url.*password"):
+        state('url = "postgresql://bot:secret@db.example/cc"\n')
+    with pytest.raises(ConfigError, match="state.url.*postgresql://"):
+        state('url = "mysql://bot@db.example/cc"\n')
