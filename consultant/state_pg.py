@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import re
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -268,3 +269,45 @@ class PostgresLedger(Ledger):
         """Nothing to fold: PostgreSQL has no WAL file of ours to truncate (its own WAL is
         recycled by the server; blanked rows are reclaimed by autovacuum)."""
 
+
+
+def copy_from_sqlite(source: Path, target: PostgresLedger) -> dict[str, int]:
+    """Move a SQLite ledger into PostgreSQL: every row of every ledger table, in one transaction
+    (rows already there are kept, so running it twice copies nothing twice). Returns the rows
+    copied per table. Stop the daemon first: a file still being written would be copied half."""
+    if not source.is_file():
+        raise StateError(f"no SQLite ledger at {source}: name the old [state] path with --from")
+    try:
+        lite = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    except sqlite3.Error as e:
+        raise StateError(f"{source} cannot be opened read-only ({e})") from e
+    copied: dict[str, int] = {}
+    try:
+        with target._tx():
+            conn = target._session.current
+            assert conn is not None
+            for kind, table, _stmt in schema_statements():
+                if kind != "table":
+                    continue
+                have = [r[1] for r in lite.execute(f"PRAGMA table_info({table})")]
+                if not have:
+                    continue
+                theirs = {r[0] for r in conn.execute(
+                    "SELECT column_name FROM information_schema.columns WHERE table_name = %s", (table,))}
+                cols = [c for c in have if c in theirs]
+                marks = ", ".join(["%s"] * len(cols))
+                names = ", ".join(cols)
+                rows = lite.execute(f"SELECT {names} FROM {table}").fetchall()
+                n = 0
+                for row in rows:
+                    n += conn.execute(f"INSERT INTO {table} ({names}) VALUES ({marks}) ON CONFLICT DO NOTHING",
+                                      row).rowcount
+                copied[table] = n
+                if "id" in cols and rows:
+                    conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                                 f"(SELECT MAX(id) FROM {table}))")
+    except sqlite3.Error as e:
+        raise StateError(f"{source} cannot be read ({e}): is it a CaseConsultant state file?") from e
+    finally:
+        lite.close()
+    return copied

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from consultant.errors import StateError
-from consultant.state import ANSWERED, Outgoing
 from consultant.ledgers import open_ledger
+from consultant.state import ANSWERED, Outgoing
 from consultant.state_pg import PostgresLedger
 
 _spec = importlib.util.spec_from_file_location(
@@ -111,3 +111,35 @@ def test_a_server_restart_fails_one_call_then_the_ledger_recovers(pg: Any) -> No
 def test_unreachable_server_is_a_clear_error() -> None:
     with pytest.raises(StateError, match=r"cannot be reached.*\[state\] url"):
         PostgresLedger("postgresql://nobody:secret@127.0.0.1:1/none", connect_timeout=1)
+
+
+def test_a_sqlite_ledger_moves_into_postgresql_once(pg: Any, tmp_path: Path) -> None:
+    from consultant.cli import main
+    from consultant.state import Ledger
+
+    old = tmp_path / "state.sqlite"
+    with Ledger(old) as lite:
+        lite.start_after("INBOX", 7)
+        lite.advance("INBOX", 7, 12)
+        lite.claim("<done@x>", "INBOX", 7, 11)
+        lite.record_outcome("<done@x>", status=ANSWERED, codes=["44320"], sender="c@clinic.example",
+                            outgoing=[Outgoing("<r1@b>", "reply", "b@x", ("c@clinic.example",), b"r")])
+        lite.mark_sent(lite.due_outbox()[0].id)
+        lite.mark_filed("<done@x>")
+        lite.claim("<queued@x>", "INBOX", 7, 12)
+        lite.record_outcome("<queued@x>", status=ANSWERED,
+                            outgoing=[Outgoing("<r2@b>", "reply", "b@x", ("c@clinic.example",), b"r2")])
+    url = pg.new_database()
+    assert main(["state", "copy", "--from", str(old), "--to", url]) == 0
+    assert main(["state", "copy", "--from", str(old), "--to", url]) == 0          # twice: nothing doubled
+    with PostgresLedger(url) as led:
+        assert led.cursor("INBOX") == (7, 12)
+        assert led.claim("<done@x>", "INBOX", 7, 11).action == "done"
+        assert led.codes_for_thread(["<r1@b>"]) == ("44320",)
+        (due,) = led.due_outbox()                       # the queued reply goes out from PostgreSQL
+        assert due.message_id == "<r2@b>" and due.raw == b"r2"
+        led.claim("<new@x>", "INBOX", 7, 13)             # new outbox ids continue after the copied ones
+        led.record_outcome("<new@x>", status=ANSWERED,
+                           outgoing=[Outgoing("<r3@b>", "reply", "b@x", ("c@clinic.example",), b"r3")])
+        assert sorted(r.message_id for r in led.due_outbox()) == ["<r2@b>", "<r3@b>"]
+        assert led.summary().counts[ANSWERED] == 1
