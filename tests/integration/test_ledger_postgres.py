@@ -38,6 +38,8 @@ SAME_BEHAVIOUR = [
     "test_retry_clears_the_doubt",
     "test_reply_copied_to_sent_once",
     "test_copy_to_sent_started_but_not_recorded_is_known",
+    "test_one_watcher_per_mailbox_and_takeover_after_the_lease",
+    "test_a_dead_watcher_on_this_host_is_replaced_at_once",
 ]
 
 
