@@ -51,6 +51,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--older-than-days", type=int, help="override [state] retention_days")
     p.set_defaults(handler="consultant.commands.daemon:purge")
 
+    state = sub.add_parser("state", help="the ledger: move it from SQLite into PostgreSQL")
+    statesub = state.add_subparsers(dest="state_command", metavar="ACTION", required=True)
+    p = statesub.add_parser("copy", help="copy every row of the SQLite ledger into the [state] url database")
+    p.add_argument("--from", dest="source", metavar="FILE", help="the SQLite ledger (default: [state] path)")
+    p.add_argument("--to", metavar="URL", help="postgresql://USER@HOST/DB (default: [state] url)")
+    p.set_defaults(handler="consultant.commands.state:copy")
+
     p = sub.add_parser("demo", help="run against an embedded IMAP and SMTP server (no mail account)")
     p.add_argument("--once", action="store_true", help="answer the sample cases, print, and exit")
     p.add_argument("--imap-port", type=int, default=0, help="port for the embedded IMAP server (default: free port)")

@@ -28,7 +28,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from email.headerregistry import Address
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -136,6 +136,24 @@ class StateConfig:
     path: Path = Path("var/state.sqlite")
     retention_days: int = 90
     keep_bodies: bool = False
+    url: str | None = None               # postgresql://user@host/db: a ledger shared by hosts
+    password_env: str | None = None      # the variable holding the database password (never in the file)
+
+    def target(self, env: Mapping[str, str] | None = None) -> str | Path:
+        """What the ledger opens: the PostgreSQL URL (its password put in from the environment)
+        when `url` is set, else the SQLite file."""
+        if self.url is None:
+            return self.path
+        if self.password_env is None:
+            return self.url
+        password = (os.environ if env is None else env).get(self.password_env)
+        if not password:
+            raise ConfigError("state.password_env", f"environment variable {self.password_env} is not set")
+        scheme, rest = self.url.split("://", 1)
+        userinfo, _, hostpart = rest.rpartition("@")
+        if not userinfo:
+            raise ConfigError("state.url", "names no user: write postgresql://USER@HOST/DATABASE")
+        return f"{scheme}://{userinfo}:{urllib.parse.quote(password, safe='')}@{hostpart}"
 
 
 @dataclass(frozen=True)
@@ -152,6 +170,13 @@ class Config:
     state: StateConfig = field(default_factory=StateConfig)
     templates: TemplatesConfig = field(default_factory=TemplatesConfig)
     source: Path | None = None      # the file this came from (None: built-in defaults)
+    name: str = "default"           # the mailbox's name in logs and `status` ([[mailbox]] name)
+    mailboxes: tuple[Config, ...] = ()   # [[mailbox]] entries, each a whole configuration
+
+    def served(self) -> tuple[Config, ...]:
+        """One configuration per consult mailbox: the [[mailbox]] entries, or this file itself
+        when it has none (the single-mailbox file of before keeps working)."""
+        return self.mailboxes or (self,)
 
     @property
     def bot_address(self) -> str:
@@ -488,9 +513,18 @@ def _kb(data: Mapping[str, Any], base: Path) -> KbConfig:
 
 def _state(data: Mapping[str, Any], base: Path) -> StateConfig:
     t = _Table(data, "state", base)
+    url = t.text("url")
+    if url is not None:
+        if not url.startswith(("postgresql://", "postgres://")):
+            raise ConfigError("state.url", "must start with postgresql:// (leave it out for the SQLite file)")
+        userinfo = url.split("://", 1)[1].rpartition("@")[0]
+        if ":" in userinfo:
+            raise ConfigError("state.url", "holds a password: put it in an environment variable named by "
+                              "state.password_env instead")
     out = StateConfig(path=t.path("path", base / "var/state.sqlite") or Path(),
                       retention_days=t.whole("retention_days", 90, minimum=1),
-                      keep_bodies=t.flag("keep_bodies", False))
+                      keep_bodies=t.flag("keep_bodies", False),
+                      url=url, password_env=t.env_name("password_env"))
     t.finish()
     return out
 
@@ -504,8 +538,63 @@ def _templates(data: Mapping[str, Any], base: Path) -> TemplatesConfig:
     return TemplatesConfig(dir=directory)
 
 
+MAILBOX_TABLES = ("imap", "smtp", "consult", "templates")   # what a [[mailbox]] may set for itself
+SHARED_TABLES = ("kb", "state")                             # one knowledge base and one ledger for all
+
+
+def _merged(defaults: Mapping[str, Any], own: Mapping[str, Any]) -> dict[str, Any]:
+    """`own` over `defaults`, table by table (a mailbox's [mailbox.consult] keys replace the
+    same keys of the top-level [consult]; keys it does not set are inherited)."""
+    out = dict(defaults)
+    for key, value in own.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merged(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _mailboxes(entries: Any, data: Mapping[str, Any], base: Path, source: Path | None) -> tuple[Config, ...]:
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        raise ConfigError("mailbox", "must be a list of [[mailbox]] tables")
+    defaults = {k: v for k, v in data.items() if k in MAILBOX_TABLES or k in SHARED_TABLES}
+    out: list[Config] = []
+    for i, entry in enumerate(entries, 1):
+        name = entry.get("name")
+        where = f"mailbox[{i}]"
+        if not isinstance(name, str) or not name.strip() or not name.replace("-", "_").isidentifier():
+            raise ConfigError(f"{where}.name", "is required: a short name of letters, digits, - and _ "
+                              "(it names the mailbox in logs and `consultant status`)")
+        unknown = sorted(set(entry) - {"name", *MAILBOX_TABLES})
+        if unknown:
+            raise ConfigError(f"{where}.{unknown[0]}", f"is not a mailbox setting: a [[mailbox]] may set "
+                              f"{', '.join(MAILBOX_TABLES)} (kb and state are shared by all mailboxes)")
+        own = {k: v for k, v in entry.items() if k != "name"}
+        try:
+            cfg = parse_config(_merged(defaults, own), base, source)
+        except ConfigError as e:
+            raise ConfigError(f"mailbox {name!r}: {e.key}", e.problem) from e
+        if cfg.imap is None:
+            raise ConfigError(f"{where}.imap", f"mailbox {name!r} has no IMAP account: set [mailbox.imap] or "
+                              "a top-level [imap] it inherits")
+        out.append(replace(cfg, name=name))
+    names = [c.name for c in out]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise ConfigError("mailbox.name", f"{dupes[0]!r} is used twice: each mailbox needs its own name")
+    accounts = [(c.imap.host, c.imap.port, c.imap.username.lower(), c.imap.folder) for c in out if c.imap]
+    if len(set(accounts)) != len(accounts):
+        raise ConfigError("mailbox.imap", "two mailboxes watch the same account and folder: one would "
+                          "answer what the other already answered")
+    return tuple(out)
+
+
 def parse_config(data: Mapping[str, Any], base: Path, source: Path | None = None) -> Config:
     """Validate an already-parsed TOML document (paths relative to `base`)."""
+    if "mailbox" in data:
+        rest = {k: v for k, v in data.items() if k != "mailbox"}
+        single = parse_config(rest, base, source)
+        return replace(single, mailboxes=_mailboxes(data["mailbox"], rest, base, source))
     top = _Table(data, "", base)
     imap_t, smtp_t = top.table("imap"), top.table("smtp")
     imap = _imap(imap_t, base) if imap_t is not None else None

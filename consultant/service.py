@@ -49,6 +49,7 @@ from consultant.errors import (
     StateError,
     TransientDeliveryError,
 )
+from consultant.ledgers import open_ledger
 from consultant.mail.inbox import CommandRefused, Envelope, Inbox
 from consultant.mail.outbox import Outbox, backoff_seconds
 from consultant.state import (
@@ -621,7 +622,7 @@ def build_consultant(config: Config, *, knowledge_factory: KnowledgeFactory = op
     if config.imap is None or config.smtp is None:
         raise ConfigError("imap" if config.imap is None else "smtp",
                           "this command needs both [imap] and [smtp] sections in the configuration")
-    ledger = Ledger(config.state.path, keep_bodies=config.state.keep_bodies, clock=wall)
+    ledger = open_ledger(config.state.target(), keep_bodies=config.state.keep_bodies, clock=wall)
     return Consultant(config, ledger, Inbox(config.imap, imap_connect), Outbox(config.smtp, smtp_connect),
                       Knowledge(config.kb.path, knowledge_factory), consult=consult, clock=clock,
                       checkpoint=checkpoint)

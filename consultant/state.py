@@ -102,6 +102,12 @@ CREATE TABLE IF NOT EXISTS sender_event (
     at          REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS sender_event_key ON sender_event (sender_key, at);
+CREATE TABLE IF NOT EXISTS watcher (
+    mailbox      TEXT PRIMARY KEY,
+    owner        TEXT NOT NULL,
+    since        REAL NOT NULL,
+    lease_until  REAL NOT NULL
+);
 PRAGMA user_version = {SCHEMA_VERSION};
 """
 
@@ -654,3 +660,34 @@ class Ledger:
                           "ON CONFLICT(scope) DO UPDATE SET at = excluded.at", (stop.scope, now))
             c.execute("DELETE FROM exchange_stop WHERE at < ?", (now - max(window, 3600.0) * 2,))
         return replace(stop, first=first)
+
+    # ------------------------------------------------------------------ one watcher per mailbox
+    def hold_watch(self, mailbox: str, seconds: float) -> bool:
+        """Take or renew the right to watch `mailbox` for `seconds`. True while this process holds
+        it; False while another live process does. A lease that ran out, or whose owner died on
+        this host, is taken over — so a standby instance takes a dead one's mailboxes within one
+        lease period, and one mailbox is never watched from two places at once."""
+        now = self.clock()
+        with self._tx() as c:
+            row = c.execute("SELECT owner, lease_until FROM watcher WHERE mailbox = ?", (mailbox,)).fetchone()
+            if row is not None and row[0] != self.owner and row[1] >= now and _owner_alive(row[0]):
+                return False
+            if row is None:
+                c.execute("INSERT INTO watcher (mailbox, owner, since, lease_until) VALUES (?, ?, ?, ?)",
+                          (mailbox, self.owner, now, now + seconds))
+            elif row[0] == self.owner:
+                c.execute("UPDATE watcher SET lease_until = ? WHERE mailbox = ?", (now + seconds, mailbox))
+            else:
+                c.execute("UPDATE watcher SET owner = ?, since = ?, lease_until = ? WHERE mailbox = ?",
+                          (self.owner, now, now + seconds, mailbox))
+                log.warning("mailbox %s: taking over from %s (its lease ran out or it died)", mailbox, row[0])
+        return True
+
+    def drop_watch(self, mailbox: str) -> None:
+        """Give the mailbox up at a clean stop, so a standby instance takes it at once."""
+        with self._tx() as c:
+            c.execute("DELETE FROM watcher WHERE mailbox = ? AND owner = ?", (mailbox, self.owner))
+
+    def watchers(self) -> dict[str, tuple[str, float]]:
+        """mailbox -> (owner host:pid, lease end) for `consultant status`."""
+        return {m: (o, u) for m, o, u in self._query("SELECT mailbox, owner, lease_until FROM watcher ORDER BY mailbox")}

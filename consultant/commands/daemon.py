@@ -16,10 +16,11 @@ from typing import Any
 
 from consultant.config import Config, load_config
 from consultant.errors import ConfigError, ConsultantError, DeliveryError, MailboxError
+from consultant.ledgers import open_ledger
 from consultant.mail.inbox import Inbox
 from consultant.mail.outbox import Outbox
 from consultant.service import StopSignal, build_consultant, run_daemon
-from consultant.state import STATUSES, Ledger
+from consultant.state import STATUSES
 
 log = logging.getLogger(__name__)
 
@@ -122,10 +123,10 @@ def check_config(args: argparse.Namespace) -> int:
 def status(args: argparse.Namespace) -> int:
     """Last poll, counts by status, outbox queue and its age; `--json` for machines."""
     config = load_config(args.config)
-    if not config.state.path.exists():
+    if config.state.url is None and not config.state.path.exists():
         summary = None
     else:
-        with Ledger(config.state.path) as ledger:
+        with open_ledger(config.state.target()) as ledger:
             summary = ledger.summary()
     now = time.time()
     counts = summary.counts if summary else dict.fromkeys(STATUSES, 0)
@@ -162,7 +163,7 @@ def purge(args: argparse.Namespace) -> int:
     days = args.older_than_days if getattr(args, "older_than_days", None) is not None else config.state.retention_days
     if days < 0:
         raise ConfigError("--older-than-days", f"must be 0 or more, got {days}")
-    with Ledger(config.state.path) as ledger:
+    with open_ledger(config.state.target()) as ledger:
         deleted = ledger.purge(days)
     print(f"purged data older than {days} days: " + ", ".join(f"{k} {v}" for k, v in deleted.items()))
     return 0

@@ -96,3 +96,20 @@ def make_config(dovecot: Dovecot, bot: str, smtp: SmtpSink, tmp_path: Path,
 @pytest.fixture()
 def mailbox(dovecot: Dovecot, bot: str) -> Mailbox:
     return Mailbox(dovecot, bot)
+
+
+@pytest.fixture(scope="session")
+def pg() -> Iterator[Any]:
+    """A private PostgreSQL cluster (Debian postgresql) for the shared-ledger tests."""
+    from pgserver import PgCluster, postgres_available
+
+    if not postgres_available():
+        message = "PostgreSQL server binaries are missing: apt-get install postgresql (.ci/setup does this)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    cluster = PgCluster().start()
+    try:
+        yield cluster
+    finally:
+        cluster.cleanup()

@@ -7,7 +7,7 @@ import threading
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import pytest
 
@@ -252,3 +252,90 @@ def test_verify_dkim_gives_the_pipeline_a_resolver(tmp_path: Path) -> None:
     on = parse_config({"consult": {"authentication": {"require": True, "authserv_id": "mx.clinic.example",
                                                       "verify_dkim": True}}}, tmp_path)
     assert callable(on.consult_settings().dkim_dns)
+
+def test_state_url_selects_postgresql_with_the_password_from_the_environment(tmp_path: Path) -> None:
+    import tomllib
+
+    def state(extra: str) -> Any:
+        return parse_config(tomllib.loads("[state]\n" + extra), tmp_path).state
+
+    s = state('url = "postgresql://bot@db.example:5432/cc"\npassword_env = "CC_DB_PASSWORD"\n')
+    assert s.target({"CC_DB_PASSWORD": "p@ss word"}) == "postgresql://bot:p%40ss%20word@db.example:5432/cc"
+    with pytest.raises(ConfigError, match="CC_DB_PASSWORD is not set"):
+        s.target({})
+    assert state("").target() == tmp_path / "var/state.sqlite"
+    with pytest.raises(ConfigError, match="state.url.*password"):
+        state('url = "postgresql://bot:secret@db.example/cc"\n')
+    with pytest.raises(ConfigError, match="state.url.*postgresql://"):
+        state('url = "mysql://bot@db.example/cc"\n')
+
+
+MAILBOXES = """
+[imap]
+host = "imap.clinic.example"
+username = "consult@clinic.example"
+password_env = "IMAP_PW"
+
+[smtp]
+host = "smtp.clinic.example"
+from_address = "consult@clinic.example"
+
+[consult]
+allowed_senders = ["clinic.example"]
+escalation_address = "lead@clinic.example"
+setting = "outpatient"
+
+[[mailbox]]
+name = "cardiology"
+imap = { username = "cardio-consult@clinic.example" }
+consult = { escalation_address = "cardio-lead@clinic.example" }
+
+[[mailbox]]
+name = "inpatient"
+imap = { username = "ip-consult@clinic.example", folder = "Cases" }
+consult = { setting = "inpatient", allowed_senders = ["hospital.example"] }
+
+[[mailbox]]
+name = "billing-co"
+imap = { host = "imap.billing.example", username = "bot@billing.example", password_env = "BILLING_PW" }
+smtp = { host = "smtp.billing.example", from_address = "bot@billing.example" }
+"""
+
+
+def test_several_mailboxes_inherit_what_they_do_not_set(tmp_path: Path) -> None:
+    import tomllib
+
+    cfg = parse_config(tomllib.loads(MAILBOXES), tmp_path)
+    cardio, inpatient, billing = cfg.served()
+    assert [c.name for c in cfg.served()] == ["cardiology", "inpatient", "billing-co"]
+    assert cardio.imap is not None and cardio.imap.host == "imap.clinic.example"            # inherited
+    assert cardio.imap.username == "cardio-consult@clinic.example"                           # its own
+    assert cardio.consult.escalation_address == "cardio-lead@clinic.example"
+    assert cardio.consult.allowed_senders == ("clinic.example",)
+    assert inpatient.consult.setting == "inpatient" and inpatient.imap is not None and inpatient.imap.folder == "Cases"
+    assert inpatient.consult.allowed_senders == ("hospital.example",)
+    assert inpatient.consult.escalation_address == "lead@clinic.example"
+    assert billing.bot_address == "bot@billing.example" and billing.imap is not None
+    assert billing.imap.password_env == "BILLING_PW"
+    assert cardio.state == billing.state == cfg.state                                         # one shared ledger
+
+
+def test_a_single_mailbox_file_serves_itself(tmp_path: Path) -> None:
+    import tomllib
+
+    cfg = parse_config(tomllib.loads(MAILBOXES.split("[[mailbox]]")[0]), tmp_path)
+    assert cfg.served() == (cfg,) and cfg.name == "default"
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    ('[[mailbox]]\nimap = { username = "x@clinic.example" }\n', r"mailbox\[4\]\.name.*required"),
+    ('[[mailbox]]\nname = "cardiology"\nimap = { username = "z@clinic.example" }\n', "used twice"),
+    ('[[mailbox]]\nname = "dup"\nimap = { username = "cardio-consult@clinic.example" }\n', "same account and folder"),
+    ('[[mailbox]]\nname = "x"\nstate = { path = "other.sqlite" }\n', r"mailbox\[4\]\.state.*shared"),
+    ('[[mailbox]]\nname = "bad"\nconsult = { setting = "sometimes" }\n', r"mailbox 'bad': consult\.setting"),
+])
+def test_mailbox_errors_name_the_mailbox_and_key(tmp_path: Path, extra: str, message: str) -> None:
+    import tomllib
+
+    with pytest.raises(ConfigError, match=message):
+        parse_config(tomllib.loads(MAILBOXES + extra), tmp_path)

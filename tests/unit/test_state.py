@@ -263,3 +263,25 @@ def test_copy_to_sent_started_but_not_recorded_is_known(db: Path, clock: Clock) 
     led.mark_copied(row_id)
     out = led.outbox_for("<c@x>")[0]
     assert out.copied and not out.copy_started
+
+
+def test_one_watcher_per_mailbox_and_takeover_after_the_lease(db: Path, clock: Clock) -> None:
+    a = Ledger(db, clock=clock, owner="host-a.invalid:1")
+    b = Ledger(db, clock=clock, owner="host-b.invalid:2")
+    assert a.hold_watch("billing/INBOX", 30) and not b.hold_watch("billing/INBOX", 30)
+    assert b.hold_watch("cardio/INBOX", 30) and not a.hold_watch("cardio/INBOX", 30)
+    clock.t += 20
+    assert a.hold_watch("billing/INBOX", 30)               # renewed in time: still a's
+    clock.t += 25
+    assert not b.hold_watch("billing/INBOX", 30)           # 45 s after the start, but renewed at 20 s
+    clock.t += 10                                          # a stopped renewing: its lease ran out
+    assert b.hold_watch("billing/INBOX", 30) and not a.hold_watch("billing/INBOX", 30)
+    assert b.watchers()["billing/INBOX"] == ("host-b.invalid:2", clock.t + 30)
+    b.drop_watch("billing/INBOX")                          # a clean stop hands it over at once
+    assert a.hold_watch("billing/INBOX", 30)
+
+
+def test_a_dead_watcher_on_this_host_is_replaced_at_once(db: Path, clock: Clock) -> None:
+    dead = Ledger(db, clock=clock, owner=f"{socket.gethostname()}:{2**22 + 777}")   # no such pid
+    assert dead.hold_watch("INBOX", 300)
+    assert Ledger(db, clock=clock).hold_watch("INBOX", 300)
