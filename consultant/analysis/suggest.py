@@ -71,6 +71,9 @@ SHORT_CANDIDATES = 200            # a short query scores at most this many terms
 BRACKET_SCORE = 0.8              # a second name in brackets must name a code on its own
 COMMON_DF = 3000                 # tokens in more terms than this only confirm candidates
 CANDIDATE_COVERAGE = kt.RUNNING_COVER_DEFAULT        # a term must have this share of its weight in the sentence
+UNCERTAIN_FACTOR = 0.5           # outpatient: an uncertain diagnosis is flagged at this share of its score
+SETTING_FACTOR = 0.6             # pregnancy, newborn, injury, screening codes without such words
+MAX_OVERLAP = 0.4                # running text: a match may reuse this share of words already taken
 
 
 @dataclass(frozen=True)
@@ -940,7 +943,7 @@ def _score(tid: int, words: _Words, index: SuggestIndex, total: float | None,
     cov_q = min(matched / window, 1.0)
     score = _combine(cov_t, cov_q) * info.factor + info.bonus
     if info.setting and words.present.isdisjoint(_SETTING[info.setting]):
-        score *= 0.6   # pregnancy, newborn, injury and screening codes only when the words say so
+        score *= SETTING_FACTOR   # pregnancy, newborn, injury and screening codes only when the words say so
     return _Match(tid, score, cov_t, first, last, frozenset(order), got)
 
 
@@ -1155,7 +1158,7 @@ def _select(matches: list[_Match], slots: list[_Slot], index: SuggestIndex, shor
                 continue   # manifestation codes need their cause coded first: not suggested alone
             total = sum(slots[i].weight for i in m.slots) or 1.0
             overlap = sum(slots[i].weight for i in m.slots if i in used)
-            if overlap / total > 0.4 or not evidence(m):
+            if overlap / total > MAX_OVERLAP or not evidence(m):
                 continue
             used |= m.slots
         seen_codes.add((system, code))
@@ -1378,7 +1381,7 @@ def suggest(text: str, index: SuggestIndex, *, on: date, limit: int = 20,
                                 "at discharge; in the outpatient setting code the signs or symptoms instead.",
                                 "ICD-10-CM guideline II.H"))
         elif scope is not None and scope.kind == ctx.UNCERTAIN:
-            status, score = "uncertain", score * 0.5
+            status, score = "uncertain", score * UNCERTAIN_FACTOR
             issues.append(Issue(WARNING, "uncertain_dx", (code,),
                                 f'"{_phrase(text, f.span)}" is qualified as uncertain ("{scope.cue}"): in the '
                                 "outpatient setting do not code it; code the signs or symptoms instead "
