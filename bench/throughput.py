@@ -39,6 +39,11 @@ SHARED = REPO.parent / "shared"
 sys.path.insert(0, str(REPO))
 
 TODAY = date(2026, 11, 24)
+NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+
+
+def IDS() -> str:  # noqa: N802 - the Message-ID factory passed to consult
+    return "<bench-reply@bench.example>"
 
 
 def seconds_since_process_start() -> float | None:
@@ -351,9 +356,8 @@ def stage_times(emails: list[bytes], book, index, settings) -> dict[str, float]:
         verdicts = timed("lookup (judge)", judge_all, merged, text, book, dos)
         result = timed(
             "suggest",
-            analysis.suggest,
+            index.suggest,
             text,
-            index,
             on=dos,
             limit=analysis.MAX_SUGGESTIONS * 2,
         )
@@ -367,7 +371,8 @@ def stage_times(emails: list[bytes], book, index, settings) -> dict[str, float]:
             case,
             rendered,
             from_addr=settings.bot_address,
-            message_id_domain=settings.message_id_domain,
+            now=NOW,
+            msgid=IDS(),
         )
     return {k: v * 1000 / max(1, len(emails)) for k, v in spent.items()}
 
@@ -423,7 +428,7 @@ def main(argv: list[str] | None = None) -> int:
     t_open = time.perf_counter()
     index = SuggestIndex.load(book)
     t_index = time.perf_counter()
-    first = consult(emails[0], book=book, index=index, settings=settings, today=TODAY)
+    first = consult(emails[0], book=book, index=index, settings=settings, today=TODAY, now=NOW, message_ids=IDS)
     t_first = time.perf_counter()
     since_start = seconds_since_process_start()
     generate_seconds = t_generated - t_generate
@@ -434,7 +439,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     for raw in emails:
         a = time.perf_counter()
-        out = consult(raw, book=book, index=index, settings=settings, today=TODAY)
+        out = consult(raw, book=book, index=index, settings=settings, today=TODAY, now=NOW, message_ids=IDS)
         latencies.append(time.perf_counter() - a)
         if isinstance(out, Answer):
             outcomes["answered"] += 1
@@ -452,13 +457,13 @@ def main(argv: list[str] | None = None) -> int:
         prose_emails = [make_email(prng, n, prose) for n in range(args.emails // 2)]
         p_started = time.perf_counter()
         for raw in prose_emails:
-            consult(raw, book=book, index=index, settings=settings, today=TODAY)
+            consult(raw, book=book, index=index, settings=settings, today=TODAY, now=NOW, message_ids=IDS)
         prose_rate = len(prose_emails) / (time.perf_counter() - p_started)
 
     # Peak Python allocations over a sample.
     tracemalloc.start()
     for raw in emails[: args.memory_emails]:
-        consult(raw, book=book, index=index, settings=settings, today=TODAY)
+        consult(raw, book=book, index=index, settings=settings, today=TODAY, now=NOW, message_ids=IDS)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
 

@@ -34,7 +34,7 @@ Word lists, patterns, thresholds and code prefixes are data in `consultant.analy
 
 from __future__ import annotations
 
-from consultant.analysis.suggest.case import Reading, SuggestResult, match, read, suggest
+from consultant.analysis.suggest.case import Reading, SuggestIndex, SuggestResult, match, read, suggest
 from consultant.analysis.suggest.conventions import (
     PHRASE_RULES,
     RUNNING_TEXT_RULES,
@@ -42,7 +42,7 @@ from consultant.analysis.suggest.conventions import (
     CaseFacts,
     Rule,
 )
-from consultant.analysis.suggest.index import SuggestIndex
+from consultant.analysis.suggest.index import TermIndex
 from consultant.analysis.suggest.scoring import _match_slots, _tightest
 from consultant.analysis.suggest.selection import _select
 from consultant.analysis.suggest.slots import _abbreviation_ok, slots_of
@@ -50,6 +50,6 @@ from consultant.analysis.suggest.statuses import INPATIENT, OUTPATIENT, SETTINGS
 
 __all__ = [
     "INPATIENT", "OUTPATIENT", "PHRASE_RULES", "RUNNING_TEXT_RULES", "SETTINGS", "Applied", "CaseFacts", "Reading",
-    "Rule", "Setting", "Status", "SuggestIndex", "SuggestResult", "_abbreviation_ok", "_match_slots", "_select",
+    "Rule", "Setting", "Status", "SuggestIndex", "SuggestResult", "TermIndex", "_abbreviation_ok", "_match_slots", "_select",
     "_tightest", "match", "read", "slots_of", "suggest",
 ]

@@ -29,7 +29,7 @@ from consultant.analysis.suggest.conventions import (
     current,
     unspecified_gaps,
 )
-from consultant.analysis.suggest.index import SuggestIndex
+from consultant.analysis.suggest.index import TermIndex
 from consultant.analysis.suggest.selection import _one_per_side, _segments, _sentence_matches, _unique_gaps
 from consultant.analysis.suggest.statuses import SETTINGS, Setting, _Found, _phrase, place
 
@@ -73,7 +73,7 @@ def read(text: str) -> Reading:
     return Reading(text, short, scopes, ctx.clinical(text), cues, segments)
 
 
-def match(reading: Reading, index: SuggestIndex, limit: int) -> list[_Found]:
+def match(reading: Reading, index: TermIndex, limit: int) -> list[_Found]:
     """The terms the words of each segment match, in segment order; a second name in
     brackets counts only when it names a code on its own (BRACKET_SCORE)."""
     text, found = reading.text, []
@@ -92,7 +92,7 @@ def match(reading: Reading, index: SuggestIndex, limit: int) -> list[_Found]:
     return found
 
 
-def release_on(index: SuggestIndex, on: date) -> tuple[date | None, list[Issue]]:
+def release_on(index: TermIndex, on: date) -> tuple[date | None, list[Issue]]:
     """The date to look codes up on: `on`, or None (the newest) when no ICD-10-CM release of
     the book covers it, with an issue that says so."""
     book_dates = index.lookup.icd_dates()
@@ -103,7 +103,7 @@ def release_on(index: SuggestIndex, on: date) -> tuple[date | None, list[Issue]]
     return on, []
 
 
-def suggest(text: str, index: SuggestIndex, *, on: date, limit: int = 20,
+def suggest(text: str, index: TermIndex, *, on: date, limit: int = 20,
             setting: Setting | str = "outpatient") -> SuggestResult:
     """Codes for what the text says in words, best first, with gaps and issues.
 
@@ -141,3 +141,12 @@ def suggest(text: str, index: SuggestIndex, *, on: date, limit: int = 20,
     return SuggestResult(tuple(out), tuple(_unique_gaps(gaps)), tuple(issues))
 
 
+
+
+class SuggestIndex(TermIndex):
+    """The suggestion index as the analysis sees it (`ports.SuggestionIndex`): the term index
+    of one knowledge base (`SuggestIndex.load(book)` at start) that suggests codes for words."""
+
+    def suggest(self, text: str, *, on: date, limit: int = 20, setting: str = "outpatient") -> SuggestResult:
+        """`suggest(text, self, ...)`: codes for what the text says in words."""
+        return suggest(text, self, on=on, limit=limit, setting=setting)

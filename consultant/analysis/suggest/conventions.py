@@ -33,7 +33,7 @@ from consultant.analysis.clinical.icd_prefixes import (
 )
 from consultant.analysis.clinical.patterns import CKD_NAMED, PHRASE_OR_CLAUSE, SECONDARY_DIABETES, SIDE
 from consultant.analysis.findings import WARNING, DocumentationGap, Issue, Suggestion
-from consultant.analysis.suggest.index import SuggestIndex
+from consultant.analysis.suggest.index import TermIndex
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,7 @@ class CaseFacts:
     """What the rules may read of the case (plain data; the index only to look codes up)."""
 
     text: str
-    index: SuggestIndex
+    index: TermIndex
     on: date | None                                   # None: no ICD release covers the date
     scopes: tuple[ctx.Scope, ...]
     sentences: tuple[tuple[int, int], ...]            # the segments the words were matched in
@@ -322,7 +322,7 @@ def apply_rules(rules_: tuple[Rule, ...], out: list[Suggestion],
     return out, gaps, issues
 
 
-def unspecified_gaps(out: list[Suggestion], index: SuggestIndex, on: date | None) -> list[DocumentationGap]:
+def unspecified_gaps(out: list[Suggestion], index: TermIndex, on: date | None) -> list[DocumentationGap]:
     """For each unspecified code kept: which side, when a sided sibling exists; else what
     detail would make it specific (CKD, heart failure and diabetes are asked by their rules)."""
     codes = index.lookup

@@ -12,6 +12,7 @@ from array import array
 from collections import OrderedDict, defaultdict
 from dataclasses import dataclass, field
 from itertools import compress
+from typing import Self
 
 from consultant.analysis.clinical.lexicon import (
     ABBREVIATIONS,
@@ -34,7 +35,7 @@ log = logging.getLogger(__name__)
 
 
 @dataclass
-class SuggestIndex(Spelling):
+class TermIndex(Spelling):
     """The in-memory term index of one knowledge base (built by `consultant.kb.terms`)."""
 
     book: SuggestBook
@@ -72,7 +73,7 @@ class SuggestIndex(Spelling):
         default_factory=dict)
 
     @classmethod
-    def load(cls, book: SuggestBook) -> SuggestIndex:
+    def load(cls, book: SuggestBook) -> Self:
         """Read the term index (about 0.2 s for the full ICD-10-CM); no work per case."""
         started = time.perf_counter()
         has_meta = book.has_term_index()

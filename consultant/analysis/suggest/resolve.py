@@ -12,7 +12,7 @@ from consultant.analysis.clinical.patterns import (
 )
 from consultant.analysis.suggest.book import CodeLookup
 from consultant.analysis.suggest.index import (
-    SuggestIndex,
+    TermIndex,
 )
 from consultant.analysis.suggest.scoring import (
     _excepted,
@@ -25,7 +25,7 @@ from consultant.kb.records import CodeEntry
 
 # -- from terms to billable codes -----------------------------------------------------------
 
-def _resolve(index: SuggestIndex, code: str, text: str, on: date | None,
+def _resolve(index: TermIndex, code: str, text: str, on: date | None,
              matched: str = "") -> tuple[str, str, list[str]] | None:
     """(billable code, its title, what was added) for a matched code; None when unknown.
     `matched` is the term the words matched: its words do not choose among children."""

@@ -25,7 +25,7 @@ from consultant.analysis.clinical.thresholds import (
     STRICT_LIGHT,
 )
 from consultant.analysis.suggest.index import (
-    SuggestIndex,
+    TermIndex,
 )
 from consultant.analysis.suggest.model import _Match, _Slot, _TermInfo, _Words
 from consultant.analysis.suggest.slots import (
@@ -35,7 +35,7 @@ from consultant.kb import terms as kt
 
 # -- matching -------------------------------------------------------------------------------
 
-def _match_slots(slots: list[_Slot], index: SuggestIndex, *, short: bool, negates: bool = False) -> list[_Match]:
+def _match_slots(slots: list[_Slot], index: TermIndex, *, short: bool, negates: bool = False) -> list[_Match]:
     """Score every candidate term against the slots of one sentence (or the whole query)."""
     if not slots:
         return []
@@ -63,7 +63,7 @@ def _match_slots(slots: list[_Slot], index: SuggestIndex, *, short: bool, negate
 
 
 
-def _words_of(slots: list[_Slot], index: SuggestIndex) -> _Words:
+def _words_of(slots: list[_Slot], index: TermIndex) -> _Words:
     token_slots: dict[str, list[tuple[int, float]]] = defaultdict(list)
     for i, sl in enumerate(slots):
         for alt in sl.alts:
@@ -74,7 +74,7 @@ def _words_of(slots: list[_Slot], index: SuggestIndex) -> _Words:
                   frozenset(token_slots), [sl.weight for sl in slots], alt_weights)
 
 
-def _weighed(index: SuggestIndex,
+def _weighed(index: TermIndex,
              alts: tuple[tuple[str, ...], ...]) -> tuple[tuple[tuple[tuple[str, float], ...], float], ...]:
     """Per alt of a slot: ((token, weight)...) and their sum (or 1); kept per index, as
     the same words come back sentence after sentence."""
@@ -91,11 +91,11 @@ def _weighed(index: SuggestIndex,
     return cached
 
 
-def _covered(words: _Words, index: SuggestIndex) -> list[int]:
+def _covered(words: _Words, index: TermIndex) -> list[int]:
     """The terms (ascending) reached through a prefix token whose words in the sentence
-    hold their needed weight (`SuggestIndex._need`).
+    hold their needed weight (`TermIndex._need`).
 
-    A term its prefix token alone covers needs no sum (`SuggestIndex.reach`); any other
+    A term its prefix token alone covers needs no sum (`TermIndex.reach`); any other
     needs a second word of the sentence, and set algebra over the tokens' postings finds the
     few that have one. Two weights sum the same in any order; three or more are summed again
     in the term's own order where that could tip the need, so the answer is exactly that of
@@ -133,7 +133,7 @@ def _covered(words: _Words, index: SuggestIndex) -> list[int]:
     return sorted(out)
 
 
-def _accumulate(token_slots: dict[str, list[tuple[int, float]]], index: SuggestIndex) -> dict[int, float]:
+def _accumulate(token_slots: dict[str, list[tuple[int, float]]], index: TermIndex) -> dict[int, float]:
     """Summed weight of the query tokens per term; very common tokens only add to terms
     that a rarer token already found."""
     by_df = sorted(token_slots, key=lambda t: index.postings.get(t, (0, 0, b""))[1])
@@ -170,14 +170,14 @@ def _setting_of(system: str, code: str) -> str:
     return "S" if code[:1] == "T" and code[1:3] <= "34" else ""
 
 
-def _strict_weight(index: SuggestIndex, token: str) -> float:
+def _strict_weight(index: TermIndex, token: str) -> float:
     light = token in kt.LIGHT and token != "complication"   # 'Colostomy complication' needs the word
     return index.idf(token) * (STRICT_LIGHT if light else 1.0)
 
 
 
 
-def _term_info(index: SuggestIndex, tid: int) -> _TermInfo:
+def _term_info(index: TermIndex, tid: int) -> _TermInfo:
     info = index._info[tid]
     if info is not None:
         return info
@@ -254,7 +254,7 @@ def _tightest(run: list[int], slot_req: dict[int, set[str]]) -> list[int]:
     return best
 
 
-def _score(tid: int, words: _Words, index: SuggestIndex, total: float | None,
+def _score(tid: int, words: _Words, index: TermIndex, total: float | None,
            negates: bool = False) -> _Match | None:
     info = index._info[tid] or _term_info(index, tid)
     every, token_slots = (info.every if negates else info.explains), words.token_slots

@@ -40,7 +40,7 @@ from consultant.analysis.findings import (
     Suggestion,
 )
 from consultant.analysis.suggest.index import (
-    SuggestIndex,
+    TermIndex,
 )
 from consultant.analysis.suggest.model import _Hit, _Match, _Slot
 from consultant.analysis.suggest.scoring import (
@@ -66,7 +66,7 @@ def _segments(text: str, short: bool) -> list[tuple[int, int]]:
     return out
 
 
-def _select(matches: list[_Match], slots: list[_Slot], index: SuggestIndex, short: bool,
+def _select(matches: list[_Match], slots: list[_Slot], index: TermIndex, short: bool,
             limit: int, evidence: Callable[[_Match], bool] = lambda m: True) -> list[_Match]:
     """The matches to keep: best per code; in running text, no two on the same words (a
     match without `evidence` does not take its words from the next best)."""
@@ -100,7 +100,7 @@ def _select(matches: list[_Match], slots: list[_Slot], index: SuggestIndex, shor
     return out
 
 
-def _enough_evidence(m: _Match, slots: list[_Slot], index: SuggestIndex, text: str, short: bool = True) -> bool:
+def _enough_evidence(m: _Match, slots: list[_Slot], index: TermIndex, text: str, short: bool = True) -> bool:
     """Whether the words that matched are evidence for the code, not ordinary English.
 
     The matched words must hold a clinical word (not only generic ones such as 'test',
@@ -140,7 +140,7 @@ def _enough_evidence(m: _Match, slots: list[_Slot], index: SuggestIndex, text: s
     return not (index.systems[m.term] != ICD and len(informative) < 2 and said <= informative | kt.LIGHT | GENERIC and any(t in GENERIC_PROCEDURE for t in said))
 
 
-def _expansions_kept(m: _Match, slots: list[_Slot], index: SuggestIndex, words: frozenset[str]) -> bool:
+def _expansions_kept(m: _Match, slots: list[_Slot], index: TermIndex, words: frozenset[str]) -> bool:
     """An abbreviation stands for all of its expansion: a term must hold at least half of
     its weight ('MRI' is 'magnetic resonance imaging', not the 'resonance' of 'Resonance
     disorder'). Slots with a single-word reading are not concerned."""
@@ -157,7 +157,7 @@ def _expansions_kept(m: _Match, slots: list[_Slot], index: SuggestIndex, words: 
     return True
 
 
-def _site_and_finding(index: SuggestIndex, informative: set[str], said: set[str], req: frozenset[str],
+def _site_and_finding(index: TermIndex, informative: set[str], said: set[str], req: frozenset[str],
                       soft: frozenset[str]) -> bool:
     """Running text: a site alone names no condition ('the prostate' is not 'Disorder of
     prostate'); a title naming a site needs it written ('cyst' is not 'Cyst of orbit'); a
@@ -175,7 +175,7 @@ SENTENCE_CACHE = 4096     # sentences whose matches are kept (boilerplate repeat
 
 
 
-def _sentence_matches(text: str, start: int, end: int, cues: tuple[tuple[int, int], ...], index: SuggestIndex,
+def _sentence_matches(text: str, start: int, end: int, cues: tuple[tuple[int, int], ...], index: TermIndex,
                       short: bool, limit: int, clinical: bool = True) -> tuple[_Hit, ...]:
     """The selected matches of one sentence, spans relative to its start; the same words
     with the same context cues give the same matches, so they are kept in a bounded LRU."""

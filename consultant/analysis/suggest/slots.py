@@ -17,7 +17,7 @@ from consultant.analysis.clinical.patterns import (
     SLASHED,
 )
 from consultant.analysis.suggest.index import (
-    SuggestIndex,
+    TermIndex,
 )
 from consultant.analysis.suggest.model import _Slot
 from consultant.kb import terms as kt
@@ -40,7 +40,7 @@ def _abbreviation_ok(written: str, clinical: bool) -> bool:
     return clinical and letters > 1
 
 
-def slots_of(text: str, index: SuggestIndex, start: int = 0, end: int | None = None,
+def slots_of(text: str, index: TermIndex, start: int = 0, end: int | None = None,
              skip: tuple[tuple[int, int], ...] = (), *, strict: bool = True, clinical: bool = True) -> list[_Slot]:
     """The slots of text[start:end], with spans into `text`; words inside `skip` spans
     (context cues such as 'history of') are left out."""
@@ -77,7 +77,7 @@ def slots_of(text: str, index: SuggestIndex, start: int = 0, end: int | None = N
 WORD_CACHE = 50_000       # words whose reading is kept (prose repeats its words far more than its sentences)
 
 
-def _word_reading(index: SuggestIndex, word: str, written: str, strict: bool,
+def _word_reading(index: TermIndex, word: str, written: str, strict: bool,
                   clinical: bool) -> tuple[tuple[tuple[str, ...], ...], float, str] | None:
     """(alts, weight, via) of one written word outside a multi-word phrase, or None when
     it makes no slot; depends on nothing but its arguments, so kept per index (bounded)."""
@@ -91,7 +91,7 @@ def _word_reading(index: SuggestIndex, word: str, written: str, strict: bool,
     return read
 
 
-def _word_reading_uncached(index: SuggestIndex, word: str, written: str, strict: bool,
+def _word_reading_uncached(index: TermIndex, word: str, written: str, strict: bool,
                            clinical: bool) -> tuple[tuple[tuple[str, ...], ...], float, str] | None:
     short = written.lower()
     if word in CAPITALS_ONLY and not written.isupper():
@@ -128,13 +128,13 @@ def _word_reading_uncached(index: SuggestIndex, word: str, written: str, strict:
     return _reading(index, tuple(dict.fromkeys(a for a in alts if a)), via)
 
 
-def _reading(index: SuggestIndex, alts: tuple[tuple[str, ...], ...],
+def _reading(index: TermIndex, alts: tuple[tuple[str, ...], ...],
              via: str) -> tuple[tuple[tuple[str, ...], ...], float, str] | None:
     """A slot's alts, weight (as `_slot` works it out) and reading; None without alts."""
     return (alts, max(sum(index.weight(t) for t in a) for a in alts), via) if alts else None
 
 
-def _read_levels(slots: list[_Slot], text: str, index: SuggestIndex) -> list[_Slot]:
+def _read_levels(slots: list[_Slot], text: str, index: TermIndex) -> list[_Slot]:
     """'Magnesium - low', 'elevated calcium': the analyte, its level and the result words
     between them also read as the condition ('hypomagnesemia'); see `readings.level_readings`."""
     written = [text[sl.start:sl.end].lower() for sl in slots]
@@ -159,6 +159,6 @@ def _read_levels(slots: list[_Slot], text: str, index: SuggestIndex) -> list[_Sl
     return out
 
 
-def _slot(index: SuggestIndex, s: int, e: int, alts: tuple[tuple[str, ...], ...], via: str) -> _Slot:
+def _slot(index: TermIndex, s: int, e: int, alts: tuple[tuple[str, ...], ...], via: str) -> _Slot:
     weight = max((sum(index.weight(t) for t in a) for a in alts), default=0.0)
     return _Slot(s, e, alts, weight, via)

@@ -1,5 +1,5 @@
 """Spelling: a misspelt, inflected or run-together word of a case read as the vocabulary
-word it most likely means (the methods of `SuggestIndex` that need only its vocabulary)."""
+word it most likely means (the methods of `TermIndex` that need only its vocabulary)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from consultant.kb import terms as kt
 
 
 class Spelling:
-    """Spelling over the index vocabulary; mixed into `SuggestIndex`, which holds the fields."""
+    """Spelling over the index vocabulary; mixed into `TermIndex`, which holds the fields."""
 
     postings: dict[str, tuple[float, int, bytes]]
     vocab: list[str]

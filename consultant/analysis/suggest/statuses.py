@@ -15,7 +15,7 @@ from consultant.analysis.clinical import rules
 from consultant.analysis.clinical.icd_prefixes import ICD
 from consultant.analysis.clinical.thresholds import UNCERTAIN_FACTOR
 from consultant.analysis.findings import INFO, WARNING, DocumentationGap, Issue, Suggestion
-from consultant.analysis.suggest.index import SuggestIndex
+from consultant.analysis.suggest.index import TermIndex
 from consultant.analysis.suggest.resolve import _resolve
 
 Status = Literal["current", "uncertain", "history", "status"]
@@ -55,7 +55,7 @@ def _phrase(text: str, span: tuple[int, int]) -> str:
 
 
 def place(found: list[_Found], text: str, short: bool, scopes: list[ctx.Scope], segments: list[tuple[int, int]],
-          index: SuggestIndex, on: date | None, setting: Setting, placed: Placed | None = None) -> Placed:
+          index: TermIndex, on: date | None, setting: Setting, placed: Placed | None = None) -> Placed:
     """Each match in its context, in order; the first of each code wins."""
     placed = placed or Placed()
     status_seen: set[str] = set()
@@ -71,7 +71,7 @@ def place(found: list[_Found], text: str, short: bool, scopes: list[ctx.Scope], 
     return placed
 
 
-def _place_procedure(f: _Found, scope: ctx.Scope | None, text: str, index: SuggestIndex, on: date | None,
+def _place_procedure(f: _Found, scope: ctx.Scope | None, text: str, index: TermIndex, on: date | None,
                      placed: Placed) -> None:
     """A procedure said now (not in a history): its plain description."""
     if scope is not None and scope.kind in (ctx.HISTORY, ctx.FAMILY):
@@ -86,7 +86,7 @@ def _place_procedure(f: _Found, scope: ctx.Scope | None, text: str, index: Sugge
                                              _phrase(text, f.span), f.reason))
 
 
-def _place_diagnosis(f: _Found, scope: ctx.Scope | None, text: str, sentence: str, index: SuggestIndex,
+def _place_diagnosis(f: _Found, scope: ctx.Scope | None, text: str, sentence: str, index: TermIndex,
                      on: date | None, setting: Setting, placed: Placed, status_seen: set[str]) -> None:
     resolved = _resolve(index, f.code, sentence, on, f.title)
     if resolved is None:
@@ -132,7 +132,7 @@ def _place_diagnosis(f: _Found, scope: ctx.Scope | None, text: str, sentence: st
                                          status=status))
 
 
-def _history(f: _Found, scope: ctx.Scope, code: str, title: str, reason: str, text: str, index: SuggestIndex,
+def _history(f: _Found, scope: ctx.Scope, code: str, title: str, reason: str, text: str, index: TermIndex,
              on: date | None, placed: Placed, status_seen: set[str]) -> tuple[str, str, Status, str] | None:
     """A match said as history: the status codes of a past procedure ('s/p', 'history of
     CABG'), placed here; then the personal-history code, the code itself for a chronic
