@@ -25,6 +25,8 @@ import os
 import random
 import re
 import resource
+import shutil
+import subprocess
 import statistics
 import sys
 import tempfile
@@ -39,6 +41,11 @@ SHARED = REPO.parent / "shared"
 sys.path.insert(0, str(REPO))
 
 TODAY = date(2026, 11, 24)
+NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+
+
+def IDS() -> str:  # noqa: N802 - the Message-ID factory passed to consult
+    return "<bench-reply@bench.example>"
 
 
 def seconds_since_process_start() -> float | None:
@@ -351,9 +358,8 @@ def stage_times(emails: list[bytes], book, index, settings) -> dict[str, float]:
         verdicts = timed("lookup (judge)", judge_all, merged, text, book, dos)
         result = timed(
             "suggest",
-            analysis.suggest,
+            index.suggest,
             text,
-            index,
             on=dos,
             limit=analysis.MAX_SUGGESTIONS * 2,
         )
@@ -367,7 +373,8 @@ def stage_times(emails: list[bytes], book, index, settings) -> dict[str, float]:
             case,
             rendered,
             from_addr=settings.bot_address,
-            message_id_domain=settings.message_id_domain,
+            now=NOW,
+            msgid=IDS(),
         )
     return {k: v * 1000 / max(1, len(emails)) for k, v in spent.items()}
 
@@ -398,6 +405,12 @@ def main(argv: list[str] | None = None) -> int:
         help="knowledge base to use (default var/kb.sqlite, else build one)",
     )
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument(
+        "--against",
+        metavar="REF",
+        help="also run this benchmark as it is at git REF (a temporary worktree) on the same "
+        "emails and knowledge base, and print both (e.g. --against cbb00ba, before issue 10)",
+    )
     args = ap.parse_args(argv)
 
     from consultant.pipeline import Answer, ConsultSettings, consult
@@ -423,7 +436,7 @@ def main(argv: list[str] | None = None) -> int:
     t_open = time.perf_counter()
     index = SuggestIndex.load(book)
     t_index = time.perf_counter()
-    first = consult(emails[0], book=book, index=index, settings=settings, today=TODAY)
+    first = consult(emails[0], book=book, index=index, settings=settings, today=TODAY, now=NOW, message_ids=IDS)
     t_first = time.perf_counter()
     since_start = seconds_since_process_start()
     generate_seconds = t_generated - t_generate
@@ -434,7 +447,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     for raw in emails:
         a = time.perf_counter()
-        out = consult(raw, book=book, index=index, settings=settings, today=TODAY)
+        out = consult(raw, book=book, index=index, settings=settings, today=TODAY, now=NOW, message_ids=IDS)
         latencies.append(time.perf_counter() - a)
         if isinstance(out, Answer):
             outcomes["answered"] += 1
@@ -452,13 +465,13 @@ def main(argv: list[str] | None = None) -> int:
         prose_emails = [make_email(prng, n, prose) for n in range(args.emails // 2)]
         p_started = time.perf_counter()
         for raw in prose_emails:
-            consult(raw, book=book, index=index, settings=settings, today=TODAY)
+            consult(raw, book=book, index=index, settings=settings, today=TODAY, now=NOW, message_ids=IDS)
         prose_rate = len(prose_emails) / (time.perf_counter() - p_started)
 
     # Peak Python allocations over a sample.
     tracemalloc.start()
     for raw in emails[: args.memory_emails]:
-        consult(raw, book=book, index=index, settings=settings, today=TODAY)
+        consult(raw, book=book, index=index, settings=settings, today=TODAY, now=NOW, message_ids=IDS)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
 
@@ -482,12 +495,10 @@ def main(argv: list[str] | None = None) -> int:
         parse_message(raw)
     p_elapsed = time.perf_counter() - p0
     book.close()
-    if build_seconds:
-        import shutil
-
-        shutil.rmtree(
-            kb_path.parent, ignore_errors=True
-        )  # the temp dir the KB was built in
+    if args.against and build_seconds:   # keep the built KB for the previous run
+        pass
+    elif build_seconds:
+        shutil.rmtree(kb_path.parent, ignore_errors=True)  # the temp dir the KB was built in
 
     maxrss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     rows = [
@@ -546,12 +557,47 @@ def main(argv: list[str] | None = None) -> int:
             ),
         ),
     ]
+    if args.against:
+        rows += previous(args.against, kb_path if not build_seconds else None, args)
     width = max(len(k) for k, _ in rows)
     print(f"{'measure':<{width}}  value")
     print(f"{'-' * width}  {'-' * 50}")
     for key, value in rows:
         print(f"{key:<{width}}  {value}")
     return 0
+
+
+COMPARED = ("pipeline throughput", "  with real case prose", "  stage: suggest", "SuggestIndex.load",
+            "process start -> ready")
+
+
+def previous(ref: str, kb_path: Path | None, args: argparse.Namespace) -> list[tuple[str, str]]:
+    """The figures of this benchmark as it is at git `ref`, run in a temporary worktree
+    (beside a link to ../shared) on the same emails and knowledge base."""
+    tmp = Path(tempfile.mkdtemp(prefix="bench-previous-"))
+    tree = tmp / "repo"
+    try:
+        subprocess.run(["git", "-C", str(REPO), "worktree", "add", "--detach", str(tree), ref],
+                       check=True, capture_output=True)
+        if SHARED.exists():
+            (tmp / "shared").symlink_to(SHARED)
+        cmd = [sys.executable, str(tree / "bench" / "throughput.py"), "--emails", str(args.emails),
+               "--seed", str(args.seed), "--baseline-emails", "5",
+               "--memory-emails", str(min(args.memory_emails, 20))]
+        if kb_path is not None:
+            cmd += ["--kb", str(kb_path)]
+        out = subprocess.run(cmd, capture_output=True, text=True, check=False).stdout
+    finally:
+        subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(tree)], capture_output=True)
+        shutil.rmtree(tmp, ignore_errors=True)
+    figures = {}
+    for line in out.splitlines():
+        for key in COMPARED:
+            if line.startswith(key + " "):
+                figures[key] = line[len(key):].strip()
+    if not figures:
+        return [(f"previous ({ref})", "did not run: " + (out.strip().splitlines() or ["no output"])[-1])]
+    return [(f"previous ({ref}) {key.strip()}", figures.get(key, "n/a")) for key in COMPARED]
 
 
 if __name__ == "__main__":

@@ -2,20 +2,30 @@
 
     raw bytes --parse--> Case --robots--> skip?  --extract/analyze--> Findings --render/compose--> reply
 
-No I/O here: the knowledge base and suggestion index are passed in (read-only), and so is
-today's date. The daemon records the outcome in the ledger and sends it; `answer` prints it.
+No I/O here: the knowledge base and suggestion index are passed in (read-only, typed by
+the ports in `consultant.analysis.ports`), and so are today's date, the time stamped on
+the reply and the Message-IDs it gets (`consultant.mail.stamps`): the same input gives the
+same bytes. The daemon records the outcome in the ledger and sends it; `answer` prints it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from email.message import EmailMessage
 from pathlib import Path
 
+from consultant.analysis.consult import analyze, escalation_reasons
 from consultant.analysis.findings import Findings
+from consultant.analysis.ports import KnowledgeBase, SuggestionIndex
+from consultant.mail.authentication import check_authentication
 from consultant.mail.case import Case, ParseLimits
+from consultant.mail.compose import compose_escalation, compose_reply
+from consultant.mail.parse import parse_message
+from consultant.mail.robots import SenderPolicy, skip_reason
+from consultant.mail.stamps import MessageIds
+from consultant.render import render_reply
 
 
 @dataclass(frozen=True)
@@ -60,20 +70,16 @@ Outcome = Skip | Answer
 def consult(
     raw: bytes,
     *,
-    book: object,
-    index: object,
+    book: KnowledgeBase,
+    index: SuggestionIndex,
     settings: ConsultSettings,
     today: date,
+    now: datetime,
+    message_ids: MessageIds,
     thread_codes: tuple[str, ...] = (),
 ) -> Outcome:
-    """Decide what to do with one raw message. Never raises on bad mail: bad mail is a Skip."""
-    from consultant.analysis.consult import analyze, escalation_reasons
-    from consultant.mail.authentication import check_authentication
-    from consultant.mail.compose import compose_escalation, compose_reply
-    from consultant.mail.parse import parse_message
-    from consultant.mail.robots import SenderPolicy, skip_reason
-    from consultant.render import render_reply
-
+    """Decide what to do with one raw message. Never raises on bad mail: bad mail is a Skip.
+    `now` is the time the reply is stamped with; `message_ids` gives each mail its Message-ID."""
     case = parse_message(raw, settings.limits)
     policy = SenderPolicy(
         bot_address=settings.bot_address,
@@ -93,8 +99,8 @@ def consult(
             return Skip(case, f"sender not authenticated: {verdict.reason}")
     findings = analyze(
         case.text,
-        book,          # type: ignore[arg-type]
-        index,         # type: ignore[arg-type]
+        book,
+        index,
         today=today,
         thread_codes=thread_codes,
         notes=case.notes + tuple(a.note for a in case.attachments if a.note),
@@ -111,10 +117,8 @@ def consult(
         templates_dir=settings.templates_dir,
         forwarded=bool(settings.escalation_address),
     )
-    reply = compose_reply(
-        case, rendered, from_addr=settings.bot_address, message_id_domain=settings.message_id_domain,
-        allowed_senders=settings.allowed_senders,
-    )
+    reply = compose_reply(case, rendered, from_addr=settings.bot_address, now=now, msgid=message_ids(),
+                          allowed_senders=settings.allowed_senders)
     escalation = None
     if findings.escalate and settings.escalation_address:
         escalation = compose_escalation(
@@ -123,6 +127,7 @@ def consult(
             rendered,
             from_addr=settings.bot_address,
             to_addr=settings.escalation_address,
-            message_id_domain=settings.message_id_domain,
+            now=now,
+            msgid=message_ids(),
         )
     return Answer(case, findings, reply, escalation)

@@ -50,6 +50,7 @@ from consultant.errors import (
     TransientDeliveryError,
 )
 from consultant.ledgers import open_ledger
+from consultant.mail import stamps
 from consultant.mail.inbox import CommandRefused, Envelope, Inbox
 from consultant.mail.outbox import Outbox, backoff_seconds
 from consultant.state import (
@@ -346,7 +347,8 @@ class Consultant:
         try:
             book, index = self.knowledge.current()
             outcome = self._consult(raw, book=book, index=index, settings=self.settings,
-                                    today=_local_today(self.clock), thread_codes=thread_codes)
+                                    today=_local_today(self.clock), thread_codes=thread_codes, now=self.clock(),
+                                    message_ids=stamps.message_ids(self.settings.message_id_domain))
         except Exception as e:  # noqa: BLE001 - a bug or an unusable KB must not lose the mail: a human gets it
             # never the exception's text: it may quote the case (see _where)
             reason = f"internal error: {_where(e)}"
@@ -459,7 +461,7 @@ class Consultant:
                   f"server and will not be retried:\n\n    {error}\n\nThe case was moved to the folder "
                   f"{self.imap.failed_folder!r}. The refused mail is attached."),
             attachment=raw, from_addr=self.bot_address, to_addr=to,
-            message_id_domain=self.settings.message_id_domain)
+            now=self.clock(), msgid=stamps.message_ids(self.settings.message_id_domain)())
         mail = _outgoing(msg, "notice", self.bot_address)
         self.ledger.queue(case_id, mail)
 

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from email.message import EmailMessage
 
 from consultant.analysis.findings import WARNING, DocumentationGap, Findings, Issue
 from consultant.analysis.suggest import SuggestIndex
 from consultant.kb.store import CodeBook
+from consultant.mail.stamps import numbered_ids
 from consultant.pipeline import Answer, ConsultSettings, consult
 from consultant.render import render_reply
 
@@ -105,7 +106,8 @@ def sample_replies(book: CodeBook) -> dict[str, SampleReply]:
     for name, (subject, body, escalation) in CASES.items():
         settings = ConsultSettings(bot_address=BOT, escalation_address=escalation)
         answer = consult(raw_mail(subject, body), book=book, index=index, settings=settings,
-                         today=date(2026, 11, 24))
+                         today=date(2026, 11, 24), now=datetime(2026, 11, 24, 9, 0, tzinfo=UTC),
+                         message_ids=numbered_ids("bot.example"))
         assert isinstance(answer, Answer), f"{name}: {answer}"
         text, html = answer.reply.get_body(("plain",)), answer.reply.get_body(("html",))
         assert text is not None and html is not None, f"{name}: the reply lacks a text or HTML part"

@@ -33,12 +33,11 @@ from consultant.analysis.findings import (
     Suggestion,
 )
 from consultant.analysis.lookup import judge
-from consultant.analysis.suggest import SuggestIndex, suggest
+from consultant.analysis.ports import KnowledgeBase, SuggestionIndex
 from consultant.codes.dates import find_date_of_service
 from consultant.codes.extract import extract_codes
 from consultant.codes.mention import CPT, ICD10CM, Mention
 from consultant.kb.records import Release
-from consultant.kb.store import CodeBook
 
 MAX_SUGGESTIONS = 12  # a reply a coder reads; the index returns more on request
 CONFIDENT_SCORE = 0.5  # a suggestion at least this sure counts as an answer
@@ -231,7 +230,7 @@ def _gaps_for(
     return tuple(g for g in gaps if not named.search(g.question))
 
 
-def releases_used(book: CodeBook, on: date) -> tuple[Release, ...]:
+def releases_used(book: KnowledgeBase, on: date) -> tuple[Release, ...]:
     """The data sets in force on the date, and for each kind none covers, the newest release
     that began before it (what the answers then come from; the reply says it does not cover
     the date)."""
@@ -267,8 +266,8 @@ def _unique_issues(issues: Sequence[Issue]) -> tuple[Issue, ...]:
 
 def analyze(
     text: str,
-    book: CodeBook,
-    index: SuggestIndex,
+    book: KnowledgeBase,
+    index: SuggestionIndex,
     *,
     today: date,
     thread_codes: tuple[str, ...] = (),
@@ -288,7 +287,7 @@ def analyze(
     merged = merge_mentions(mentions)
     verdicts = tuple(judge(m, text, book, dos) for m in merged)
 
-    result: Any = suggest(text, index, on=dos, limit=MAX_SUGGESTIONS * 2, setting=setting)
+    result: Any = index.suggest(text, on=dos, limit=MAX_SUGGESTIONS * 2, setting=setting)
     suggestions = _new_suggestions(result.suggestions, mentions, text)
 
     issues = _unique_issues(

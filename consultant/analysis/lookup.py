@@ -35,11 +35,11 @@ from consultant.analysis.findings import (
     CodeVerdict,
     ModifierVerdict,
 )
+from consultant.analysis.ports import KnowledgeBase
 from consultant.codes.mention import CPT, HCPCS, ICD10CM, MODIFIER, Mention
 from consultant.codes.noise import redact
 from consultant.codes.normalize import HCPCS_LETTERS, normalize_hcpcs, normalize_icd
 from consultant.kb.records import CodeEntry
-from consultant.kb.store import CodeBook
 
 NOT_IN_KB_TEXT = "CPT code not in the starter set; its text needs an AMA licence"
 MAX_CHILDREN = 12
@@ -57,7 +57,7 @@ _LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
 # -- the date the knowledge base can answer for ----------------------------------------------
-def effective_date(book: CodeBook, system: str, on: date) -> date:
+def effective_date(book: KnowledgeBase, system: str, on: date) -> date:
     """`on`, or the nearest day an official release of the system covers when none covers
     `on` (so a case dated after our newest file is answered from that file)."""
     kinds = _OFFICIAL_KINDS.get(system, ())
@@ -169,7 +169,7 @@ def near_misses(system: str, code: str) -> Iterator[str]:
             yield normal
 
 
-def did_you_mean(book: CodeBook, system: str, code: str, on: date) -> tuple[tuple[str, str], ...]:
+def did_you_mean(book: KnowledgeBase, system: str, code: str, on: date) -> tuple[tuple[str, str], ...]:
     """Codes one slip away from `code` that the knowledge base holds on the date, with titles."""
     if system not in (ICD10CM, HCPCS):
         return ()
@@ -186,7 +186,7 @@ def did_you_mean(book: CodeBook, system: str, code: str, on: date) -> tuple[tupl
 
 
 # -- verdicts --------------------------------------------------------------------------------
-def _modifier_verdicts(book: CodeBook, modifiers: Sequence[str]) -> tuple[ModifierVerdict, ...]:
+def _modifier_verdicts(book: KnowledgeBase, modifiers: Sequence[str]) -> tuple[ModifierVerdict, ...]:
     out = []
     for code in modifiers:
         entry = book.modifier(code)
@@ -214,7 +214,7 @@ def _is_expansion(child: str, code: str) -> bool:
     return len(bare_child) == 7 and bare_child[:-1].rstrip("X") == bare.rstrip("X")
 
 
-def _found(base: CodeVerdict, entry: CodeEntry, book: CodeBook, on: date) -> CodeVerdict:
+def _found(base: CodeVerdict, entry: CodeEntry, book: KnowledgeBase, on: date) -> CodeVerdict:
     """The verdict for a code the knowledge base holds on `on`."""
     verdict = replace(base, code=entry.code, status=VALID, title=entry.title, plain=entry.plain,
                       source=entry.dataset)
@@ -238,7 +238,7 @@ def _found(base: CodeVerdict, entry: CodeEntry, book: CodeBook, on: date) -> Cod
     )
 
 
-def _seventh_by_rule(book: CodeBook, code: str, on: date) -> CodeEntry | None:
+def _seventh_by_rule(book: KnowledgeBase, code: str, on: date) -> CodeEntry | None:
     """A 7th-character code the knowledge base did not list whole: 'S72.001A' from the
     leaf 'S72.001' and its declared 7th character 'A'."""
     bare = code.replace(".", "")
@@ -257,7 +257,7 @@ def _seventh_by_rule(book: CodeBook, code: str, on: date) -> CodeEntry | None:
     return None
 
 
-def _judge_code(base: CodeVerdict, book: CodeBook, on: date) -> CodeVerdict:
+def _judge_code(base: CodeVerdict, book: KnowledgeBase, on: date) -> CodeVerdict:
     system, code = base.system, base.code
     day = effective_date(book, system, on)
     entry = book.entry(system, code, day)
@@ -294,7 +294,7 @@ def _other_reading(system: str, code: str) -> tuple[str, str] | None:
     return None
 
 
-def _judge_modifier(mention: Mention, book: CodeBook, evidence_text: str) -> CodeVerdict:
+def _judge_modifier(mention: Mention, book: KnowledgeBase, evidence_text: str) -> CodeVerdict:
     entry = book.modifier(mention.code)
     if entry is None:
         return CodeVerdict(MODIFIER, mention.code, UNKNOWN, None, None, evidence_text)
@@ -303,7 +303,7 @@ def _judge_modifier(mention: Mention, book: CodeBook, evidence_text: str) -> Cod
                        source=dataset)
 
 
-def judge(mention: Mention, text: str, book: CodeBook, on: date) -> CodeVerdict:
+def judge(mention: Mention, text: str, book: KnowledgeBase, on: date) -> CodeVerdict:
     """The knowledge base's verdict on one mentioned code for the date of service `on`."""
     phrase = evidence(text, mention.start, mention.end)
     if mention.system == MODIFIER:

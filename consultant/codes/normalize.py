@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import re
 
+from consultant.codes.mention import CPT, HCPCS, ICD10CM, MODIFIER
+
 # ICD-10-CM categories whose third character is a letter (all others have a digit there).
 # Checked against the April 2026 tabular; a new one only makes the extractor miss it.
 ICD_LETTER_CATEGORIES = frozenset(
@@ -136,7 +138,6 @@ def classify(raw: str) -> tuple[str, str] | None:
     >>> classify("E119"), classify("j1885"), classify("0042T"), classify("-xs")
     (('ICD10CM', 'E11.9'), ('HCPCS', 'J1885'), ('CPT', '0042T'), ('MODIFIER', 'XS'))
     """
-    from consultant.codes.mention import CPT, HCPCS, ICD10CM, MODIFIER
 
     text = _squash(raw)
     if not text:

@@ -16,12 +16,13 @@ import json
 import logging
 import sys
 import time
-from datetime import date
+from datetime import UTC, date, datetime
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
 from consultant.errors import UsageError
+from consultant.mail.stamps import message_ids
 
 log = logging.getLogger(__name__)
 
@@ -133,7 +134,8 @@ def main(args: Any) -> int:
     book = CodeBook.open(config.kb.path)
     try:
         index = SuggestIndex.load(book)
-        outcome = consult(raw, book=book, index=index, settings=settings, today=today)
+        outcome = consult(raw, book=book, index=index, settings=settings, today=today, now=datetime.now(UTC),
+                          message_ids=message_ids(settings.message_id_domain))
     finally:
         book.close()
     log.debug("answered in %.0f ms", (time.perf_counter() - started) * 1000)

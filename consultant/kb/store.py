@@ -292,3 +292,44 @@ class CodeBook:
             out.setdefault(short.lower(), []).append(expansion)
         return {k: tuple(v) for k, v in out.items()}
 
+
+    # -- the suggestion index (built by consultant.kb.terms) ------------------------------
+    def child_codes(self, system: str, code: str) -> tuple[str, ...]:
+        """The codes whose parent is the code, in code order, of any release."""
+        rows = self._conn.execute(
+            "SELECT code FROM code WHERE parent = ? AND system = ? ORDER BY code", (code, system)
+        ).fetchall()
+        return tuple(r[0] for r in rows)
+
+    def _tuples(self, sql: str) -> sqlite3.Cursor:
+        """The rows as plain tuples (no `sqlite3.Row`): the term index is read whole at start."""
+        cursor = self._conn.cursor()
+        cursor.row_factory = None
+        return cursor.execute(sql)
+
+    def _has_table(self, name: str) -> bool:
+        return self._conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)
+        ).fetchone() is not None
+
+    def has_term_index(self) -> bool:
+        """Whether the knowledge base holds the term index (`term_posting`); older ones do not."""
+        return self._has_table("term_posting")
+
+    def term_rows(self) -> list[tuple[int, str, str, str, str, str, str, float | None, int | None]]:
+        """(id, system, code, text, source kind, norm, optional tokens, weight, billable) of
+        every term, by id."""
+        rows: list[tuple[int, str, str, str, str, str, str, float | None, int | None]] = self._tuples(
+            "SELECT t.id, t.system, t.code, t.text, t.source_kind, t.norm, m.opt, m.weight, m.billable "
+            "FROM term t JOIN term_meta m ON m.term_id = t.id ORDER BY t.id").fetchall()
+        return rows
+
+    def term_postings(self) -> dict[str, tuple[float, int, bytes]]:
+        """token -> (idf, document frequency, packed term ids)."""
+        return {token: (idf, df, ids) for token, idf, df, ids in self._tuples("SELECT token, idf, df, ids FROM term_posting")}
+
+    def term_prefixes(self) -> dict[str, bytes] | None:
+        """token -> packed ids of the terms it is a prefix token of; None before `term_prefix` existed."""
+        if not self._has_table("term_prefix"):
+            return None
+        return dict(self._tuples("SELECT token, ids FROM term_prefix"))

@@ -1,24 +1,25 @@
 """Findings, rendered, become mail: the reply in the coder's thread, or the copy for a human.
 
-Pure: the clock and the random part of the Message-ID can be passed in (tests), otherwise
-`email.utils` supplies them. Nothing the sender wrote becomes a header without being made
+Pure: the time and the Message-ID of each mail are passed in (`consultant.mail.stamps`
+makes them at the edge), so the same input gives the same bytes. Nothing the sender wrote becomes a header without being made
 safe: CR/LF and other control characters are removed, addresses are re-parsed, and long
 subjects are folded by `policy.SMTP` (RFC 5322 lines, CRLF endings).
 
-    >>> msg = compose_reply(case, rendered, from_addr="consult@clinic.org",
-    ...                     message_id_domain="consult.clinic.org")   # doctest: +SKIP
+    >>> msg = compose_reply(case, rendered, from_addr="consult@clinic.org", now=now,
+    ...                     msgid="<r1@consult.clinic.org>")           # doctest: +SKIP
     >>> msg["In-Reply-To"] == case.message_id                          # doctest: +SKIP
     True
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
-from datetime import UTC, datetime
+from datetime import datetime
 from email import message_from_bytes, policy
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
+from email.utils import format_datetime
 from typing import Protocol
 
 from consultant.mail import policies
@@ -98,28 +99,34 @@ def reply_recipients(case: Case, allowed_senders: tuple[str, ...] = ()) -> tuple
     return (sender.lower(),) if sender else ()
 
 
-def _base(from_addr: str, to: tuple[str, ...], subject: str, message_id_domain: str,
-          now: datetime | None, msgid: str | None) -> EmailMessage:
+def _base(from_addr: str, to: tuple[str, ...], subject: str, now: datetime, msgid: str) -> EmailMessage:
     msg = EmailMessage(policy=policies.SMTP)
     msg["From"] = from_addr
     if to:
         msg["To"] = ", ".join(to)
     msg["Subject"] = subject
-    msg["Date"] = format_datetime(now or datetime.now(UTC))
-    msg["Message-ID"] = msgid or make_msgid(domain=message_id_domain)
+    msg["Date"] = format_datetime(now)
+    msg["Message-ID"] = msgid
     return msg
 
 
-def compose_reply(case: Case, rendered: RenderedReply, *, from_addr: str, message_id_domain: str,
-                  now: datetime | None = None, msgid: str | None = None,
-                  allowed_senders: tuple[str, ...] = ()) -> EmailMessage:
+def _stable_boundary(msg: EmailMessage, msgid: str) -> EmailMessage:
+    """The MIME boundary from the Message-ID, not from `random` (as `email` would pick it):
+    the same mail composes to the same bytes."""
+    digits = int.from_bytes(hashlib.sha256(msgid.encode()).digest()[:8], "big") % 10**19
+    msg.set_boundary(f"{'=' * 15}{digits:019d}==")
+    return msg
+
+
+def compose_reply(case: Case, rendered: RenderedReply, *, from_addr: str, now: datetime,
+                  msgid: str, allowed_senders: tuple[str, ...] = ()) -> EmailMessage:
     """The answer, threaded under the coder's message (In-Reply-To, References).
 
     multipart/alternative with the text and HTML renderings; marked as an automatic reply
     (RFC 3834 Auto-Submitted, and X-Auto-Response-Suppress so Exchange sends no
     out-of-office back to us).
     """
-    msg = _base(from_addr, reply_recipients(case, allowed_senders), reply_subject(case.subject), message_id_domain, now, msgid)
+    msg = _base(from_addr, reply_recipients(case, allowed_senders), reply_subject(case.subject), now, msgid)
     parent = safe_msgid(case.message_id)
     refs = [r for r in (safe_msgid(x) for x in case.references) if r]
     if not refs and safe_msgid(case.in_reply_to):
@@ -138,16 +145,15 @@ def compose_reply(case: Case, rendered: RenderedReply, *, from_addr: str, messag
     # base64 for the HTML: encoded in C (quoted-printable is pure Python and the slowest
     # step of composing), and mail clients decode both alike.
     msg.add_alternative(rendered.html, subtype="html", cte="base64")
-    return msg
+    return _stable_boundary(msg, msgid)
 
 
 def compose_escalation(case: Case, raw: bytes, rendered: RenderedReply, *, from_addr: str, to_addr: str,
-                       message_id_domain: str, now: datetime | None = None,
-                       msgid: str | None = None) -> EmailMessage:
+                       now: datetime, msgid: str) -> EmailMessage:
     """For the human coder: why the bot asks for help, its partial analysis, and the original
     attached as message/rfc822 (so it can be opened and answered from the mail client)."""
     subject = clean_header_text(_REPLY_PREFIX.sub("", case.subject or "")) or "(no subject)"
-    msg = _base(from_addr, (to_addr,), f"[Consult for a coder] {subject}", message_id_domain, now, msgid)
+    msg = _base(from_addr, (to_addr,), f"[Consult for a coder] {subject}", now, msgid)
     msg["Auto-Submitted"] = "auto-generated"
     msg["X-Auto-Response-Suppress"] = "All"
     sender = safe_address(case.sender)
@@ -161,18 +167,18 @@ def compose_escalation(case: Case, raw: bytes, rendered: RenderedReply, *, from_
     msg.set_content(intro + rendered.text, cte="quoted-printable")
     original = message_from_bytes(raw, policy=policy.default)
     msg.add_attachment(original, disposition="attachment", filename="original.eml")
-    return msg
+    return _stable_boundary(msg, msgid)
 
 
-def compose_notice(*, subject: str, text: str, from_addr: str, to_addr: str, message_id_domain: str,
-                   attachment: bytes | None = None, now: datetime | None = None,
-                   msgid: str | None = None) -> EmailMessage:
+def compose_notice(*, subject: str, text: str, from_addr: str, to_addr: str, now: datetime, msgid: str,
+                   attachment: bytes | None = None) -> EmailMessage:
     """A short automatic note for the human coder (e.g. a reply the server refused)."""
-    msg = _base(from_addr, (to_addr,), clean_header_text(subject), message_id_domain, now, msgid)
+    msg = _base(from_addr, (to_addr,), clean_header_text(subject), now, msgid)
     msg["Auto-Submitted"] = "auto-generated"
     msg["X-Auto-Response-Suppress"] = "All"
     msg.set_content(text, cte="quoted-printable")
     if attachment is not None:
         msg.add_attachment(message_from_bytes(attachment, policy=policy.default), disposition="attachment",
                            filename="refused.eml")
+        _stable_boundary(msg, msgid)
     return msg

@@ -367,7 +367,7 @@ def test_escalation_goes_to_the_human_with_the_original(dovecot, bot, smtp, mail
         assert isinstance(out, Answer)
         rendered = type("R", (), {"text": "partial analysis", "html": "<p>partial analysis</p>"})()
         esc = compose_escalation(out.case, raw, rendered, from_addr=bot, to_addr="lead@clinic.example",
-                                 message_id_domain="bot.example.test")
+                                 now=kw["now"], msgid=kw["message_ids"]())
         return replace(out, escalation=esc)
 
     dovecot.deliver(sample("03-debridement-question.eml"), rcpt=bot)

@@ -13,6 +13,8 @@ from hypothesis import strategies as st
 from consultant.mail.case import Case
 from consultant.mail.compose import compose_escalation, compose_reply, reply_subject
 
+NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+
 
 @dataclass(frozen=True)
 class Rendered:
@@ -33,7 +35,7 @@ def parsed(msg) -> object:   # type: ignore[no-untyped-def]
 
 def test_threading_headers_and_markers() -> None:
     c = case(references=("<root@clinic.example>", "<ans0@bot.example>"), in_reply_to="<ans0@bot.example>")
-    m = parsed(compose_reply(c, Rendered(), from_addr="consult@bot.example", message_id_domain="bot.example"))
+    m = parsed(compose_reply(c, Rendered(), from_addr="consult@bot.example", now=NOW, msgid="<r1@bot.example>"))
     assert m["In-Reply-To"] == "<q1@clinic.example>"
     assert m["References"].split() == ["<root@clinic.example>", "<ans0@bot.example>", "<q1@clinic.example>"]
     assert m["Message-ID"].endswith("@bot.example>") and m["Message-ID"] != "<q1@clinic.example>"
@@ -50,7 +52,7 @@ def test_threading_headers_and_markers() -> None:
 def test_reply_to_only_when_itself_allowed_and_never_adds_recipients() -> None:
     def to(reply_to: tuple[str, ...], allowed: tuple[str, ...] = ("clinic.example",)) -> str:
         m = compose_reply(case(reply_to=reply_to), Rendered(), from_addr="b@bot.example",
-                          message_id_domain="bot.example", allowed_senders=allowed)
+                          now=NOW, msgid="<r1@bot.example>", allowed_senders=allowed)
         return str(m["To"])
 
     assert to(("team@clinic.example",)) == "team@clinic.example"            # allowed: honoured
@@ -72,7 +74,7 @@ def test_no_crlf_injection_and_long_subject_folded() -> None:
     evil = "question\r\nBcc: victim@attacker.example\r\n\r\nbody" + " very long words" * 40
     c = case(subject=evil, message_id="<q1@clinic.example>\r\nBcc: x@y.example",
              references=("<a@b>\r\nX-Evil: 1",))
-    raw = compose_reply(c, Rendered(), from_addr="b@bot.example", message_id_domain="bot.example").as_bytes()
+    raw = compose_reply(c, Rendered(), from_addr="b@bot.example", now=NOW, msgid="<r1@bot.example>").as_bytes()
     head = raw.split(b"\r\n\r\n", 1)[0]
     for line in head.split(b"\r\n"):
         assert len(line) <= 998
@@ -87,7 +89,7 @@ def test_no_crlf_injection_and_long_subject_folded() -> None:
 @given(st.text(max_size=200))
 def test_subject_never_breaks_headers(subject: str) -> None:
     raw = compose_reply(case(subject=subject), Rendered(), from_addr="b@bot.example",
-                        message_id_domain="bot.example").as_bytes()
+                        now=NOW, msgid="<r1@bot.example>").as_bytes()
     m = message_from_bytes(raw, policy=policy.default)
     assert m["Subject"].startswith("Re:")
     assert not m.defects
@@ -96,8 +98,7 @@ def test_subject_never_breaks_headers(subject: str) -> None:
 
 def test_deterministic_with_clock_and_msgid() -> None:
     now = datetime(2026, 11, 18, 9, 30, tzinfo=UTC)
-    m = compose_reply(case(), Rendered(), from_addr="b@bot.example", message_id_domain="bot.example",
-                      now=now, msgid="<fixed@bot.example>")
+    m = compose_reply(case(), Rendered(), from_addr="b@bot.example", now=now, msgid="<fixed@bot.example>")
     assert m["Message-ID"] == "<fixed@bot.example>" and m["Date"] == "Wed, 18 Nov 2026 09:30:00 +0000"
 
 
@@ -106,7 +107,7 @@ def test_escalation_attaches_original() -> None:
            b"Message-ID: <q1@clinic.example>\r\n\r\nCPT 44320 with 44140?\r\n")
     c = case(subject="RE: hard case")
     m = parsed(compose_escalation(c, raw, Rendered(), from_addr="b@bot.example", to_addr="lead@clinic.example",
-                                  message_id_domain="bot.example"))
+                                  now=NOW, msgid="<r1@bot.example>"))
     assert m["To"] == "lead@clinic.example" and m["Subject"] == "[Consult for a coder] hard case"
     assert m["Auto-Submitted"] == "auto-generated" and m["X-Consult-Message-ID"] == "<q1@clinic.example>"
     body = m.get_body(("plain",)).get_content()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 from pathlib import Path
 
 import pytest
@@ -71,6 +72,20 @@ def small_book(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-unt
     book.close()
 
 
+class _FakeIndex:
+    """A suggestion index (`ports.SuggestionIndex`) whose `suggest` is the fake of the
+    running test (set by `fakes`)."""
+
+    fake: Any = None
+
+    def suggest(self, text: str, *, on: date, limit: int = 20, setting: str = "outpatient") -> Any:
+        assert self.fake is not None, "use the `fakes` fixture"
+        return self.fake(text, self, on=on, limit=limit, setting=setting)
+
+
+INDEX = _FakeIndex()
+
+
 @pytest.fixture()
 def fakes(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
     """Fake extract/judge/suggest/dates; tests set `state` to steer them and read `calls`."""
@@ -101,7 +116,7 @@ def fakes(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
 
     monkeypatch.setattr(consult, "extract_codes", fake_extract)
     monkeypatch.setattr(consult, "judge", fake_judge)
-    monkeypatch.setattr(consult, "suggest", fake_suggest)
+    monkeypatch.setattr(INDEX, "fake", fake_suggest)
     monkeypatch.setattr(consult, "find_date_of_service", lambda text: state["date"])
     return state
 
@@ -127,7 +142,7 @@ def s(
 def test_date_of_service_from_the_email(fakes, small_book) -> None:  # type: ignore[no-untyped-def]
     fakes["date"] = (date(2026, 11, 18), "DOS 11/18/2026")
     fakes["mentions"] = (m(CPT, "44140", 0),)
-    f = analyze("44140 DOS 11/18/2026", small_book, object(), today=TODAY)
+    f = analyze("44140 DOS 11/18/2026", small_book, INDEX, today=TODAY)
     assert (
         f.date_of_service == date(2026, 11, 18)
         and f.date_source == "email: DOS 11/18/2026"
@@ -139,24 +154,24 @@ def test_date_of_service_from_the_email(fakes, small_book) -> None:  # type: ign
 
 def test_date_of_service_falls_back_to_today(fakes, small_book) -> None:  # type: ignore[no-untyped-def]
     fakes["mentions"] = (m(CPT, "44140", 0),)
-    f = analyze("44140", small_book, object(), today=TODAY)
+    f = analyze("44140", small_book, INDEX, today=TODAY)
     assert (f.date_of_service, f.date_source) == (TODAY, "today")
 
 
 def test_releases_are_those_for_the_date_of_service(fakes, small_book) -> None:  # type: ignore[no-untyped-def]
     fakes["mentions"] = (m(CPT, "44140", 0),)
     fakes["date"] = (date(2026, 9, 1), "DOS 9/1/2026")
-    used = {r.dataset for r in analyze("x", small_book, object(), today=TODAY).releases}
+    used = {r.dataset for r in analyze("x", small_book, INDEX, today=TODAY).releases}
     assert used == {
         "icd-2026",
         "starter-cpt",
         "hcpcs-2019",
     }  # hcpcs: newest held, not in force
     fakes["date"] = None
-    used = {r.dataset for r in analyze("x", small_book, object(), today=TODAY).releases}
+    used = {r.dataset for r in analyze("x", small_book, INDEX, today=TODAY).releases}
     assert used == {"icd-2027", "starter-cpt", "hcpcs-2019"}
     fakes["date"] = (date(2018, 6, 1), "DOS 6/1/2018")
-    used = {r.dataset for r in analyze("x", small_book, object(), today=TODAY).releases}
+    used = {r.dataset for r in analyze("x", small_book, INDEX, today=TODAY).releases}
     assert used == {"hcpcs-2018", "starter-cpt"}  # nothing of ICD began yet
 
 
@@ -169,7 +184,7 @@ def test_repeated_mentions_make_one_verdict_with_merged_modifiers_and_units(
         m(CPT, "99213", 30, ("25", "59"), 2),
         m(CPT, "99213", 50, (), 1),
     )
-    f = analyze("text", small_book, object(), today=TODAY)
+    f = analyze("text", small_book, INDEX, today=TODAY)
     assert [(v.system, v.code) for v in f.codes] == [(CPT, "99213"), (ICD10CM, "C18.7")]
     assert [x.code for x in f.codes[0].modifiers] == ["25", "59"] and f.codes[
         0
@@ -201,7 +216,7 @@ def test_suggestions_drop_mentioned_codes_and_their_headings_and_are_capped(
         )
         + many
     )
-    f = analyze("text", small_book, object(), today=TODAY)
+    f = analyze("text", small_book, INDEX, today=TODAY)
     codes = [x.code for x in f.suggestions]
     assert "K56.69" not in codes and "K56.6" not in codes and "44140" not in codes
     assert codes[0] == "C18.7" and len(codes) == MAX_SUGGESTIONS
@@ -238,7 +253,7 @@ def test_suggestions_from_words_beside_a_named_code_and_other_em_levels_are_drop
         )
     )
     codes = {
-        x.code for x in analyze(text, small_book, object(), today=TODAY).suggestions
+        x.code for x in analyze(text, small_book, INDEX, today=TODAY).suggestions
     }
     assert codes == {"K56.50", "C18.9", "I10"}
 
@@ -255,7 +270,7 @@ def test_issues_from_suggest_and_edits_errors_first(fakes, small_book) -> None: 
             Issue(ERROR, "uncertain_dx", ("R10.9",), "x", "s"),
         ),
     )
-    f = analyze("text", small_book, object(), today=TODAY)
+    f = analyze("text", small_book, INDEX, today=TODAY)
     assert [i.severity for i in f.issues] == [ERROR, WARNING, INFO]
     assert f.issues[1].kind == "medical_necessity"
     assert f.gaps == (gap,)
@@ -263,10 +278,10 @@ def test_issues_from_suggest_and_edits_errors_first(fakes, small_book) -> None: 
 
 def test_nothing_found_escalates(fakes, small_book) -> None:  # type: ignore[no-untyped-def]
     fakes["result"] = FakeResult(suggestions=(s("R10.9", 0.2),))
-    f = analyze("hello, can you help?", small_book, object(), today=TODAY)
+    f = analyze("hello, can you help?", small_book, INDEX, today=TODAY)
     assert f.escalate and "names no code" in f.escalation_reasons[0]
     fakes["result"] = FakeResult(suggestions=(s("R10.9", 0.8),))
-    assert not analyze("abdominal pain", small_book, object(), today=TODAY).escalate
+    assert not analyze("abdominal pain", small_book, INDEX, today=TODAY).escalate
 
 
 def test_unreadable_attachment_and_unknown_codes_escalate(
@@ -275,7 +290,7 @@ def test_unreadable_attachment_and_unknown_codes_escalate(
     f = analyze(
         "see attached",
         small_book,
-        object(),
+        INDEX,
         today=TODAY,
         notes=("scan.pdf: image only",),
     )
@@ -288,10 +303,10 @@ def test_unreadable_attachment_and_unknown_codes_escalate(
 
     monkeypatch.setattr(consult, "judge", unknown)
     fakes["mentions"] = (m(ICD10CM, "Q99.X9", 0), m(CPT, "0999T", 10))
-    f = analyze("Q99.X9 0999T", small_book, object(), today=TODAY)
+    f = analyze("Q99.X9 0999T", small_book, INDEX, today=TODAY)
     assert f.escalate and "none of the codes named" in f.escalation_reasons[0]
     fakes["result"] = FakeResult(suggestions=(s("R10.9", 0.9),))
-    assert not analyze("Q99.X9 0999T", small_book, object(), today=TODAY).escalate
+    assert not analyze("Q99.X9 0999T", small_book, INDEX, today=TODAY).escalate
 
 
 @pytest.mark.parametrize(
@@ -312,7 +327,7 @@ def test_questions_the_bot_cannot_decide_escalate(
     fakes, small_book, text: str, word: str
 ) -> None:  # type: ignore[no-untyped-def]
     fakes["mentions"] = (m(CPT, "44140", 0),)
-    f = analyze(text, small_book, object(), today=TODAY)
+    f = analyze(text, small_book, INDEX, today=TODAY)
     assert f.escalate and any(word in r for r in f.escalation_reasons)
 
 
@@ -336,7 +351,7 @@ def test_thread_codes_and_notes_pass_through_and_analysis_is_deterministic(
     a = analyze(
         "t",
         small_book,
-        object(),
+        INDEX,
         today=TODAY,
         thread_codes=("44320",),
         notes=("scan.pdf not read",),
@@ -344,7 +359,7 @@ def test_thread_codes_and_notes_pass_through_and_analysis_is_deterministic(
     b = analyze(
         "t",
         small_book,
-        object(),
+        INDEX,
         today=TODAY,
         thread_codes=("44320",),
         notes=("scan.pdf not read",),

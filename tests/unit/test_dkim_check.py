@@ -97,8 +97,9 @@ def index(full_book):  # type: ignore[no-untyped-def]
 
 
 def test_pipeline_checks_dkim_only_where_no_header_is_trusted(keys, full_book, index) -> None:  # type: ignore[no-untyped-def]
-    from datetime import date
+    from datetime import UTC, date, datetime
 
+    from consultant.mail.stamps import numbered_ids
     from consultant.pipeline import Answer, ConsultSettings, Skip, consult
 
     dns = dns_for(keys, {"good._domainkey.clinic.example": "good"})
@@ -107,7 +108,8 @@ def test_pipeline_checks_dkim_only_where_no_header_is_trusted(keys, full_book, i
 
     def run(raw: bytes, **kw: object):  # type: ignore[no-untyped-def]
         return consult(raw, book=full_book, index=index, settings=ConsultSettings(**{**base, **kw}),  # type: ignore[arg-type]
-                       today=date(2026, 12, 3))
+                       today=date(2026, 12, 3), now=datetime(2026, 12, 3, 9, 0, tzinfo=UTC),
+                       message_ids=numbered_ids("clinic.example"))
 
     good = signed(keys, "clinic.example")
     assert isinstance(run(good), Skip)                          # verify_dkim off: no trusted header, refused

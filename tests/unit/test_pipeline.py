@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from email.message import EmailMessage
 
 import pytest
 
 from consultant.analysis.suggest import SuggestIndex
+from consultant.mail.stamps import numbered_ids
 from consultant.pipeline import Answer, ConsultSettings, Skip, consult
 
 BOT = "consult@clinic.example"
@@ -28,6 +29,8 @@ def raw_mail(body: str, *, attachment: tuple[str, str, bytes] | None = None, **h
         msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=name)
     return msg.as_bytes()
 
+NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+
 
 @pytest.fixture(scope="module")
 def index(full_book):  # type: ignore[no-untyped-def]
@@ -37,7 +40,7 @@ def index(full_book):  # type: ignore[no-untyped-def]
 def run(raw: bytes, book, index, **settings) -> Skip | Answer:  # type: ignore[no-untyped-def]
     return consult(
         raw, book=book, index=index, settings=ConsultSettings(bot_address=BOT, **settings),
-        today=date(2026, 11, 24),
+        today=date(2026, 11, 24), now=NOW, message_ids=numbered_ids("bot.example"),
     )
 
 
@@ -98,3 +101,18 @@ def test_the_care_setting_decides_an_uncertain_diagnosis(full_book, index) -> No
     current = [s.code for s in outpatient.findings.suggestions if s.status == "current"]
     assert not any(c.startswith("J18") for c in current)
     assert any(s.code.startswith("J18") and s.status == "current" for s in inpatient.findings.suggestions)
+
+
+def test_the_same_mail_gives_the_same_reply_bytes(full_book, index) -> None:  # type: ignore[no-untyped-def]
+    """The clock and the Message-IDs are passed in: nothing in the reply depends on when or
+    how often it is composed."""
+    raw = raw_mail("Type 2 diabetes with CKD stage 3a and hypertension. 99213. DOS 11/18/2026.")
+    first, again = run(raw, full_book, index), run(raw, full_book, index)
+    assert isinstance(first, Answer) and isinstance(again, Answer)
+    assert first.reply.as_bytes() == again.reply.as_bytes()
+    assert first.reply["Message-ID"] == "<consult.1@bot.example>"
+    assert first.reply["Date"] == "Tue, 24 Nov 2026 09:00:00 +0000"
+    later = consult(raw, book=full_book, index=index, settings=ConsultSettings(bot_address=BOT),
+                    today=date(2026, 11, 24), now=datetime(2026, 11, 25, 9, 0, tzinfo=UTC),
+                    message_ids=numbered_ids("bot.example", "other"))
+    assert isinstance(later, Answer) and later.reply.as_bytes() != first.reply.as_bytes()

@@ -4,7 +4,7 @@ that state their date of service."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -14,6 +14,7 @@ from consultant.analysis.findings import DELETED, NOT_YET_VALID, VALID
 from consultant.analysis.suggest import SuggestIndex
 from consultant.kb.build import build_kb, default_icd10cm_xml
 from consultant.kb.store import CodeBook
+from consultant.mail.stamps import numbered_ids
 from consultant.pipeline import Answer, ConsultSettings, consult
 
 
@@ -44,7 +45,8 @@ def answer(body: str, book, index) -> Answer:  # type: ignore[no-untyped-def]
     msg["Message-ID"] = "<q-1@clinic.example>"
     msg.set_content(body)
     out = consult(msg.as_bytes(), book=book, index=index,
-                  settings=ConsultSettings(bot_address="consult@clinic.example"), today=date(2026, 11, 24))
+                  settings=ConsultSettings(bot_address="consult@clinic.example"), today=date(2026, 11, 24),
+                  now=datetime(2026, 11, 24, 9, 0, tzinfo=UTC), message_ids=numbered_ids("bot.example"))
     assert isinstance(out, Answer), out
     return out
 

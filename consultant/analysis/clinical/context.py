@@ -14,6 +14,7 @@ personal-history (Z85-Z87) or status codes; family history to Z80-Z84.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -145,7 +146,7 @@ def _sentence_scopes(sentence: str) -> tuple[Scope, ...]:
     return tuple(out)
 
 
-def context_at(found: list[Scope], start: int, end: int) -> Scope | None:
+def context_at(found: Sequence[Scope], start: int, end: int) -> Scope | None:
     """The scope governing the words start..end (the nearest cue wins), or None."""
     best: Scope | None = None
     for s in found:
