@@ -21,6 +21,7 @@ from datetime import date
 from typing import Any
 
 from consultant.analysis.edits import check_edits, is_em
+from consultant.analysis.guidelines import apply_guidelines
 from consultant.analysis.findings import (
     ERROR,
     INFO,
@@ -314,7 +315,7 @@ def analyze(
             "none of the codes named is described in the knowledge base, so a coder with the "
             "full code books should check them",
         )
-    return Findings(
+    return apply_guidelines(Findings(
         date_of_service=dos,
         date_source=date_source,
         codes=verdicts,
@@ -326,4 +327,4 @@ def analyze(
         escalation_reasons=tuple(reasons),
         thread_codes=tuple(thread_codes),
         notes=tuple(notes),
-    )
+    ), text, book)

@@ -1,0 +1,162 @@
+"""Neoplasms (OGCR I.C.2): current cancer or history of it, a metastasis with its primary (or
+C80.1 when the primary is unknown), and the metastasis first when the treatment is aimed at it.
+"""
+
+from __future__ import annotations
+
+from consultant.analysis.findings import INFO, WARNING
+from consultant.analysis.guidelines import data
+from consultant.analysis.guidelines.case import (
+    NOTHING,
+    GuidelineCase,
+    Part,
+    Ruling,
+    issue,
+    span_in,
+    suggestion,
+)
+
+SECONDARY = ("C77", "C78", "C79")
+_NOT_SITE = ("C77", "C78", "C79", "C80")
+
+
+def _primary_codes(part: Part) -> tuple[str, ...]:
+    """Primary malignancies of a named site (C00-C76) in the part."""
+    return tuple(
+        c for c in part.codes if c[:1] == "C" and c[:3] < "C77" and not c.startswith(_NOT_SITE)
+    )
+
+
+def _history_code(code: str) -> str | None:
+    return next((z for prefix, z in data.HISTORY_OF_PRIMARY if code.startswith(prefix)), None)
+
+
+def _label(case: GuidelineCase, part: Part) -> str:
+    """'In "Pt 1 ...": ' when the mail speaks of several patients, else nothing."""
+    if len(case.parts()) < 2:
+        return ""
+    head = " ".join(part.text.split())[:18].rstrip(" :,(")
+    return f'In "{head}": '
+
+
+def history_of_neoplasm(case: GuidelineCase) -> Ruling:
+    """A primary excised or eradicated, with treatment to its site finished and no disease left
+    there, is history (Z85.-), not a current cancer; a metastasis stays current (OGCR I.C.2.d,
+    I.C.2.m)."""
+    add, drop, issues = [], [], []
+    for part in case.parts():
+        primaries = _primary_codes(part)
+        done = part.says(data.COMPLETED_TREATMENT)
+        left = part.says(data.NO_DISEASE_LEFT)
+        if not primaries or done is None or left is None or part.says(data.ON_TREATMENT):
+            continue
+        for code in primaries:
+            z = _history_code(code)
+            if z is None:
+                continue
+            why = (
+                f"{_label(case, part)}the primary was removed ('{done.group(0)}') and treatment "
+                f"of its site is over with no disease left there ('{left.group(0)}'): that is a "
+                f"personal history, {z}, not the current cancer {code}; code any metastasis as "
+                "current (OGCR I.C.2.d, I.C.2.m)."
+            )
+            s = suggestion(case, z, why, span_in(part, done))
+            if s is not None:
+                add.append(s)
+            if code in part.named:
+                issues.append(issue(WARNING, (code, z), f"{code}: {why}", "I.C.2.d, I.C.2.m"))
+            else:
+                drop.append(code)
+            mast = part.says(data.MASTECTOMY)
+            if code.startswith("C50") and mast is not None:
+                side = (mast.group(1) or "").lower()
+                key = "both" if side.startswith(("bilat", "b/l")) else (
+                    "right" if side.startswith("r") else "left" if side.startswith("l") else ""
+                )
+                if key:
+                    absent = data.MASTECTOMY_CODES[key]
+                    s = suggestion(
+                        case, absent,
+                        f"acquired absence of the breast after the {key} mastectomy, with the "
+                        "history code (OGCR I.C.21.c.3, status codes)",
+                        span_in(part, mast), score=0.7,
+                    )
+                    if s is not None:
+                        add.append(s)
+    return Ruling(tuple(add), tuple(drop), tuple(issues))
+
+
+def metastasis_not_primary(case: GuidelineCase) -> Ruling:
+    """A primary-site code suggested from words that speak of a metastasis ('brain met') is the
+    wrong axis: the site is secondary (OGCR I.C.2, Neoplasm Table secondary column); and a vague
+    'secondary, unspecified site' suggestion is noise beside a secondary code of a named site."""
+    drop = []
+    for s in case.suggestions:
+        if s.status != "current" or not s.code.startswith("C"):
+            continue
+        a, b = s.span
+        window = case.text[max(0, a - 15) : b + 15]
+        if s.code[:3] < "C77" and data.METASTASIS_WORDS.search(window):
+            drop.append(s.code)
+    for part in case.parts():
+        named_secondary = [c for c in part.codes if c.startswith(SECONDARY) and c != "C79.9"]
+        if named_secondary and "C79.9" in part.suggested:
+            drop.append("C79.9")
+        known = _primary_codes(part) or part.having("Z85")
+        if known and "C80.1" in part.suggested and not part.says(data.UNKNOWN_PRIMARY):
+            drop.append("C80.1")
+    return Ruling(drop=tuple(drop)) if drop else NOTHING
+
+
+def secondary_needs_primary(case: GuidelineCase) -> Ruling:
+    """A metastasis is coded with its primary: the current primary, its history code, or C80.1
+    when the primary site is unknown (OGCR I.C.2.d, I.C.2.k)."""
+    add, issues = [], []
+    for part in case.parts():
+        secondaries = part.having(*SECONDARY)
+        if not secondaries or _primary_codes(part) or part.having("Z85", "C80", "C81", "C82",
+                                                                   "C83", "C84", "C85", "C88",
+                                                                   "C9"):
+            continue
+        unknown = part.says(data.UNKNOWN_PRIMARY)
+        if unknown is not None:
+            s = suggestion(
+                case, "C80.1",
+                f"the primary site is unknown ('{unknown.group(0)}'): C80.1 with the secondary "
+                f"site {secondaries[0]} (OGCR I.C.2.k)",
+                span_in(part, unknown),
+            )
+            if s is not None:
+                add.append(s)
+            continue
+        issues.append(issue(
+            INFO, secondaries,
+            f"{_label(case, part)}{', '.join(secondaries)} is a secondary site: code the primary "
+            "as well — the current primary code, its Z85.- history code when it was removed and "
+            "treatment is over, or C80.1 when the primary site is unknown (OGCR I.C.2.d, I.C.2.k).",
+            "I.C.2.d, I.C.2.k",
+        ))
+    return Ruling(add=tuple(add), issues=tuple(issues))
+
+
+def treatment_of_secondary_first(case: GuidelineCase) -> Ruling:
+    """When the encounter treats only the metastasis, the secondary neoplasm is the principal
+    (first-listed) diagnosis even though the primary is still present (OGCR I.C.2.b)."""
+    issues = []
+    for part in case.parts():
+        secondaries = part.having(*SECONDARY)
+        treated = part.says(data.TREATS_SECONDARY)
+        if not secondaries or treated is None:
+            continue
+        primaries = _primary_codes(part)
+        sec = secondaries[0]
+        after = f", with {', '.join(primaries)} after it" if primaries else ""
+        issues.append(issue(
+            WARNING if primaries and part.named and part.named[0] in primaries else INFO,
+            (sec, *primaries),
+            f"{_label(case, part)}{sec} is the principal (first-listed) diagnosis: the treatment "
+            f"('{' '.join(treated.group(0).split())}') is directed at the metastasis{after} "
+            "(OGCR I.C.2.b).",
+            "I.C.2.b",
+        ))
+    return Ruling(issues=tuple(issues))
