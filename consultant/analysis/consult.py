@@ -21,7 +21,6 @@ from datetime import date
 from typing import Any
 
 from consultant.analysis.edits import check_edits, is_em
-from consultant.analysis.guidelines import apply_guidelines
 from consultant.analysis.findings import (
     ERROR,
     INFO,
@@ -33,6 +32,7 @@ from consultant.analysis.findings import (
     Issue,
     Suggestion,
 )
+from consultant.analysis.guidelines import apply_guidelines
 from consultant.analysis.lookup import judge
 from consultant.analysis.suggest import SuggestIndex, suggest
 from consultant.codes.dates import find_date_of_service

@@ -17,7 +17,15 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
-from consultant.analysis.findings import ERROR, INFO, WARNING, Findings, Issue, Suggestion
+from consultant.analysis.findings import (
+    ERROR,
+    INFO,
+    WARNING,
+    DocumentationGap,
+    Findings,
+    Issue,
+    Suggestion,
+)
 from consultant.analysis.guidelines.case import (
     GuidelineBook,
     GuidelineCase,
@@ -96,13 +104,18 @@ def run_rules(case: GuidelineCase, rules: Sequence[Rule] = RULES) -> tuple[Guide
     added: list[Suggestion] = []
     dropped: list[str] = []
     issues: list[Issue] = []
-    gaps = []
+    gaps: list[DocumentationGap] = []
     for rule in rules:
         ruling = rule(case)
         if not (ruling.add or ruling.drop or ruling.issues or ruling.gaps):
             continue
         named = set(case.named_icd)
-        keep = [s for s in case.suggestions if s.code not in ruling.drop]
+        current = {s.code for s in ruling.add}
+        # A rule's code replaces the same code suggested only as history/status/uncertain.
+        keep = [
+            s for s in case.suggestions
+            if s.code not in ruling.drop and not (s.code in current and s.status != "current")
+        ]
         have = {s.code for s in keep}
         new = [
             s for s in ruling.add if s.code not in named and s.code not in have
@@ -144,7 +157,10 @@ def apply_guidelines(
             issues.append(i)
     issues.sort(key=lambda i: _SEVERITY_ORDER.get(i.severity, 3))
     questions = {g.question for g in findings.gaps}
-    gaps = tuple(findings.gaps) + tuple(g for g in ruling.gaps if g.question not in questions)
+    withdrawn = set(ruling.drop) - {s.code for s in final.suggestions}
+    gaps = tuple(
+        g for g in findings.gaps if not any(code in g.question for code in withdrawn)
+    ) + tuple(g for g in ruling.gaps if g.question not in questions)
     return replace(
         findings,
         suggestions=tuple(new) + tuple(kept),

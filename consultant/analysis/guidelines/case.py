@@ -66,7 +66,7 @@ def parts_of(text: str) -> tuple[tuple[int, int], ...]:
         return ((0, len(text)),)
     if starts[0] != 0:
         starts.insert(0, 0)
-    ends = starts[1:] + [len(text)]
+    ends = [*starts[1:], len(text)]
     return tuple((a, b) for a, b in zip(starts, ends) if text[a:b].strip())
 
 

@@ -205,7 +205,7 @@ def laterality_from_words(case: GuidelineCase) -> Ruling:
             continue
         title = s.title.lower()
         a, b = s.span
-        window = case.text[max(0, a - 40) : b + 12]
+        window = case.text[max(0, a - 100) : b + 12]
         right, left = data.SIDE_RIGHT.search(window), data.SIDE_LEFT.search(window)
         if right and not left and re.search(r"\bleft\b", title):
             want = "right"

@@ -148,11 +148,11 @@ def treatment_of_secondary_first(case: GuidelineCase) -> Ruling:
         treated = part.says(data.TREATS_SECONDARY)
         if not secondaries or treated is None:
             continue
-        primaries = _primary_codes(part)
+        primaries = tuple(c for c in _primary_codes(part) if c in part.named) or _primary_codes(part)
         sec = secondaries[0]
         after = f", with {', '.join(primaries)} after it" if primaries else ""
         issues.append(issue(
-            WARNING if primaries and part.named and part.named[0] in primaries else INFO,
+            INFO,
             (sec, *primaries),
             f"{_label(case, part)}{sec} is the principal (first-listed) diagnosis: the treatment "
             f"('{' '.join(treated.group(0).split())}') is directed at the metastasis{after} "

@@ -227,7 +227,7 @@ def weeks_of_gestation(case: GuidelineCase) -> Ruling:
         found = weeks_in(part.text)
         if found is None:
             continue
-        w, d, m = found
+        w, _days, m = found
         code = z3a_for(w)
         why = f"{w} completed weeks of gestation ('{m.group(0)}'): {code} (OGCR I.C.15.a; Tabular Z3A)"
         s = suggestion(case, code, why, span_in(part, m), score=0.85)
