@@ -118,10 +118,15 @@ class GuidelineCase:
         )
 
     def parts(self) -> tuple[Part, ...]:
+        """The mail's parts, each with the codes written (or suggested) in it; a named code
+        the text does not show (a quoted thread) belongs to the first part."""
+        spans = parts_of(self.text)
+        shown = {c for c in self.named_icd if code_pattern(c).search(self.text)}
         out = []
-        for a, b in parts_of(self.text):
+        for n, (a, b) in enumerate(spans):
             named = tuple(
-                c for c in self.named_icd if code_pattern(c).search(self.text, a, b)
+                c for c in self.named_icd
+                if code_pattern(c).search(self.text, a, b) or (n == 0 and c not in shown)
             )
             sugg = tuple(
                 s.code

@@ -172,7 +172,7 @@ LOCAL_INFECTIONS = ("N39.0", "N10", "N30.", "J18.", "J15.", "J13", "J69.", "L03.
 
 PREGNANCY_WORDS = re.compile(
     r"\bpregnan\w*|\bgestation\w*|\b\d{1,2}\s*w(?:ks?|eeks?)?\s*\d?\s*d?\b(?=[^.\n]{0,40}\b(?:G\d|EDD|GA|OB|preg))|"
-    r"\bG\d\s*P\d|\bEDD\b|\bOB\s+(?:visit|f/u|follow)|\bMFM\b|\bprenatal\b|\bantepartum\b|\bIUP\b|\bGDM\b",
+    r"\b(?:primi|multi)grav\w*|\badvanced\s+maternal\s+age\b|\bG\d\s*P\d|\bEDD\b|\bOB\s+(?:visit|f/u|follow)|\bMFM\b|\bprenatal\b|\bantepartum\b|\bIUP\b|\bGDM\b",
     _I,
 )
 # "32w3d", "32 wks 3 d", "GA 32+3", "32 weeks", "at 20 wk"

@@ -201,9 +201,9 @@ def laterality_from_words(case: GuidelineCase) -> Ruling:
     add: list[Suggestion] = []
     drop: list[str] = []
     for s in case.suggestions:
-        if s.status != "current" or not s.title:
+        title = (case.title(s.code) or "").lower() if s.status == "current" else ""
+        if not title:
             continue
-        title = s.title.lower()
         a, b = s.span
         window = case.text[max(0, a - 100) : b + 12]
         right, left = data.SIDE_RIGHT.search(window), data.SIDE_LEFT.search(window)

@@ -20,7 +20,9 @@ from consultant.analysis.guidelines.case import (
 )
 
 TRIMESTER_WORDS = {1: "first trimester", 2: "second trimester", 3: "third trimester"}
-_PAST = re.compile(r"\b(?:at|dx|diagnosed|started|since|from|until|by|before|after)\s*$", re.IGNORECASE)
+_PAST = re.compile(
+    r"\b(?:dx|diagnosed|started|since|until|before|after|began|begun)\s+(?:at\s+|in\s+)?$", re.IGNORECASE
+)
 
 
 def _pregnant(part: Part) -> bool:
