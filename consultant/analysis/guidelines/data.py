@@ -36,8 +36,11 @@ COMPLETED_TREATMENT = re.compile(
     r"\b(?:resected|excised|eradicated|removed)\b|\bresection\b|\b(?:LAR|APR|TURBT|WLE)\b",
     _I,
 )
+_TREATMENT = r"(?:chemo\w*|radiation|radiotherapy|XRT|RT|treatment|tx|therapy|immunotherapy)"
 NO_DISEASE_LEFT = re.compile(
-    r"\b(?:finished|completed|complete[ds]?)\b|\bno\s+(?:further\s+)?(?:tx|treatment|therapy)\b|"
+    rf"\b{_TREATMENT}(?:/{_TREATMENT})?\s+(?:was\s+|were\s+)?(?:finished|completed|done|ended)\b|"
+    rf"\b(?:finished|completed|ended)\s+(?:\w+\s+){{0,3}}{_TREATMENT}\b|"
+    r"\bno\s+(?:further\s+)?(?:tx|treatment|therapy)\b|"
     r"\bno\s+(?:local\s+|evidence\s+of\s+)?(?:recurrence|disease)\b|\bNED\b|"
     r"\bno\s+evidence\b|\bcancer[- ]free\b|\bdisease[- ]free\b|\bin\s+remission\b",
     _I,
@@ -47,7 +50,7 @@ ON_TREATMENT = re.compile(
     r"\b(?:on|receiving|undergoing|currently\s+(?:on|receiving|getting)|continues?|continuing)\s+"
     r"(?:adjuvant\s+|active\s+|systemic\s+)?(?:chemo\w*|radiation|XRT|RT|immunotherapy|"
     r"hormon\w+\s+therapy|tamoxifen|letrozole|anastrozole|treatment|tx)\b|\bC\d+D\d+\b|"
-    r"\bcycle\s+\d+\b|\bknown\b",
+    r"\bcycle\s+\d+\b",
     _I,
 )
 METASTASIS_WORDS = re.compile(
