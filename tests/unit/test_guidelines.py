@@ -457,3 +457,95 @@ def test_info_is_never_an_error(full_book) -> None:  # type: ignore[no-untyped-d
     text = "Admitted with septic shock due to UTI, POA. N39.0, R65.21, A41.51"
     r = sepsis.sepsis_sequencing(make_case(full_book, text, named=("N39.0", "R65.21", "A41.51")))
     assert all(i.severity == INFO for i in r.issues)
+
+
+# -- specificity from the words ------------------------------------------------------------------
+
+from consultant.analysis.guidelines import encounters, specificity  # noqa: E402
+
+
+@pytest.mark.parametrize(
+    ("text", "code", "better"),
+    [
+        ("chronic hypoxemic respiratory failure on home O2", "J96.10", "J96.11"),
+        ("acute resp failure with CO2 retention, BiPAP", "J96.00", "J96.02"),
+        ("acute on chronic resp failure, hypercapnic on ABG", "J96.20", "J96.22"),
+    ],
+)
+def test_respiratory_failure_with_hypoxia_or_hypercapnia(full_book, text, code, better) -> None:  # type: ignore[no-untyped-def]
+    r = specificity.respiratory_failure_type(make_case(full_book, text, named=(code,)))
+    assert better in added(r) and code in flagged(r)
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("moderate persistent asthma with acute exacerbation", "J45.41"),
+        ("mild intermittent asthma, well controlled", "J45.20"),
+        ("severe persistent asthma in status asthmaticus", "J45.52"),
+    ],
+)
+def test_asthma_by_severity_and_exacerbation(full_book, text, code) -> None:  # type: ignore[no-untyped-def]
+    r = specificity.asthma_severity(make_case(full_book, text, named=("J45.901",)))
+    assert code in added(r) and "J45.901" in flagged(r)
+
+
+def test_copd_with_pneumonia_and_exacerbation_takes_both_codes(full_book) -> None:  # type: ignore[no-untyped-def]
+    text = "AECOPD with LLL pneumonia, on nebs and steroids"
+    r = specificity.copd_infection_and_exacerbation(make_case(full_book, text))
+    assert {"J44.0", "J44.1"} <= added(r)
+    assert r.issues[0].message.startswith("J44.0 and J44.1 can both be reported")
+
+
+def test_copd_exacerbation_alone_is_not_j44_0(full_book) -> None:  # type: ignore[no-untyped-def]
+    assert specificity.copd_infection_and_exacerbation(make_case(full_book, "COPD exacerbation")) == Ruling()
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [("current smoker, 1ppd x 30 yrs", "F17.210"), ("currently smokes a pipe", "F17.200")],
+)
+def test_current_smoker_is_dependence_not_history(full_book, text, code) -> None:  # type: ignore[no-untyped-def]
+    r = specificity.tobacco_current_not_history(make_case(full_book, text, named=("Z87.891",)))
+    assert code in added(r) and "Z87.891" in flagged(r)
+
+
+def test_former_smoker_keeps_the_history_code(full_book) -> None:  # type: ignore[no-untyped-def]
+    r = specificity.tobacco_current_not_history(make_case(full_book, "former smoker, quit 2010", named=("Z87.891",)))
+    assert r == Ruling()
+
+
+@pytest.mark.parametrize("text", ["COPD on 3L home O2", "on continuous oxygen since 2022", "O2-dependent"])
+def test_home_oxygen_is_a_status(full_book, text) -> None:  # type: ignore[no-untyped-def]
+    assert "Z99.81" in added(specificity.oxygen_dependence(make_case(full_book, text)))
+
+
+def test_ulcer_depth_and_side_replace_unspecified_severity(full_book) -> None:  # type: ignore[no-untyped-def]
+    text = (
+        "1. R heel diabetic ulcer, fat layer exposed, debrided.\n"
+        "2. L heel diabetic ulcer with necrosis of muscle.\n"
+        "Dx: E11.621, L97.419 x2\n"
+    )
+    r = specificity.ulcer_depth(make_case(full_book, text, named=("L97.419",)))
+    assert {"L97.412", "L97.423"} <= added(r)
+
+
+# -- encounters ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "finding", "z"),
+    [
+        ("screening colonoscopy, 6 mm polyp snared: K63.5", "K63.5", "Z12.11"),
+        ("screening mammogram showed a mass, N63.0", "N63.0", "Z12.31"),
+    ],
+)
+def test_screening_code_first_then_the_finding(full_book, text, finding, z) -> None:  # type: ignore[no-untyped-def]
+    r = encounters.screening_first(make_case(full_book, text, named=(finding,)))
+    assert z in added(r)
+    assert r.issues[0].message.startswith(f"{z} is listed first")
+
+
+def test_diagnostic_exam_is_not_a_screening(full_book) -> None:  # type: ignore[no-untyped-def]
+    text = "diagnostic colonoscopy for rectal bleeding, not screening: K62.5"
+    assert encounters.screening_first(make_case(full_book, text, named=("K62.5",))) == Ruling()

@@ -39,6 +39,7 @@ from consultant.analysis.guidelines.combination import (
     heart_failure_type,
     hypertension_combination,
 )
+from consultant.analysis.guidelines.encounters import screening_first
 from consultant.analysis.guidelines.injury import (
     laterality_from_words,
     no_aftercare_for_injury,
@@ -62,6 +63,14 @@ from consultant.analysis.guidelines.sepsis import (
     sepsis_sequencing,
     severe_sepsis,
     urosepsis_query,
+)
+from consultant.analysis.guidelines.specificity import (
+    asthma_severity,
+    copd_infection_and_exacerbation,
+    oxygen_dependence,
+    respiratory_failure_type,
+    tobacco_current_not_history,
+    ulcer_depth,
 )
 
 __all__ = ["RULES", "GuidelineCase", "Rule", "Ruling", "apply_guidelines", "run_rules"]
@@ -92,6 +101,13 @@ RULES: tuple[Rule, ...] = (
     ckd_stage,
     diabetes_combination,
     diabetes_drugs,
+    respiratory_failure_type,
+    asthma_severity,
+    copd_infection_and_exacerbation,
+    tobacco_current_not_history,
+    oxygen_dependence,
+    ulcer_depth,
+    screening_first,
 )
 
 _SEVERITY_ORDER = {ERROR: 0, WARNING: 1, INFO: 2}

@@ -260,3 +260,63 @@ HF_CHRONIC = re.compile(r"\bchronic\b|\bcompensated\b|\bstable\b", _I)
 DIABETES = re.compile(r"\bdiabet\w+|\bDM\d?\b|\bT[12]DM\b|\bIDDM\b|\bNIDDM\b", _I)
 DIABETIC_KIDNEY = re.compile(r"\bdiabetic\s+(?:nephropathy|kidney|CKD|renal)|\bDKD\b", _I)
 HYPERGLYCEMIA = re.compile(r"\buncontrolled\b|\bpoorly\s+controlled\b|\bout\s+of\s+control\b|\bhyperglyc\w+|\binadequately\s+controlled\b", _I)
+
+# -- specificity from the words (Tabular titles; OGCR I.B.3, I.C.10, I.C.12, I.C.21.c) --------
+
+HYPOXIA = re.compile(r"\bhypox\w*|\bhypoxemi\w*", _I)
+HYPERCAPNIA = re.compile(r"\bhypercapni\w*|\bhypercarbi\w*|\bCO2\s+retention\b", _I)
+ASTHMA = re.compile(r"\basthma\w*|\bRAD\b|\breactive\s+airway", _I)
+ASTHMA_SEVERITY = re.compile(
+    r"\b(?:mild\s+intermittent|mild\s+persistent|mod(?:erate)?\.?\s+persistent|severe\s+persistent)\b", _I
+)
+# Severity -> the 4-character subcategory; the 5th character is 0 uncomplicated,
+# 1 with (acute) exacerbation, 2 with status asthmaticus (Tabular J45).
+ASTHMA_LEVELS = {
+    "mild intermittent": "J45.2", "mild persistent": "J45.3",
+    "moderate persistent": "J45.4", "severe persistent": "J45.5",
+}
+STATUS_ASTHMATICUS = re.compile(r"\bstatus\s+asthmaticus\b", _I)
+EXACERBATION = re.compile(r"\bexacerbat\w+|\bflare\b|\bAECOPD\b|\bdecompensat\w+", _I)
+COPD = re.compile(r"\bCOPD\b|\bAECOPD\b|\bchronic\s+obstructive\b|\bemphysema\b|\bchronic\s+bronchitis\b", _I)
+LOWER_RESP_INFECTION = re.compile(
+    r"\bpneumonia\b|\bCAP\b|\bHCAP\b|\bbronchitis\b(?<!chronic\sbronchitis)|\bLRTI\b|"
+    r"\blower\s+resp\w*\s+(?:tract\s+)?infection\b|\binfiltrate\b",
+    _I,
+)
+CURRENT_SMOKER = re.compile(
+    r"\bcurrent(?:ly)?\s+(?:a\s+)?(?:smok\w+|tobacco\s+use\w*|vap\w+)|\bactive\s+smoker\b|\bsmokes\b|"
+    r"\b\d+(?:\.\d+)?\s*ppd\b|\bstill\s+smok\w+",
+    _I,
+)
+FORMER_SMOKER = re.compile(r"\b(?:former|ex-?|quit|past|previous)\s*-?\s*smok\w*|\bquit\s+(?:smoking|tobacco)\b", _I)
+CIGARETTES = re.compile(r"\bcig\w*|(?<![a-z])ppd\b|\bpacks?\s+(?:a|per)\s+day\b|\bpack[- ]years?\b", _I)
+HOME_OXYGEN = re.compile(
+    r"\bhome\s+(?:O2|oxygen)\b|\b\d(?:\.\d)?\s*L\s+(?:NC\s+)?(?:home\s+)?(?:O2|oxygen)\b(?=[^.\n]{0,30}\b(?:home|baseline|chronic|continuous|nightly|at\s+night)\b)|"
+    r"\bon\s+(?:continuous|chronic|supplemental|nocturnal)\s+(?:O2|oxygen)\b|\bO2[- ]dependent\b|\boxygen[- ]dependent\b",
+    _I,
+)
+# Wound depth words -> the severity the ulcer titles name (deepest first).
+ULCER_DEPTHS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"\bnecrosis\s+of\s+(?:the\s+)?bone\b|\bbone\s+necrosis\b|\bnecrotic\s+bone\b", _I), "with necrosis of bone"),
+    (re.compile(r"\bnecrosis\s+of\s+(?:the\s+)?muscle\b|\bmuscle\s+necrosis\b|\bnecrotic\s+muscle\b", _I), "with necrosis of muscle"),
+    (re.compile(r"\bbone\s+(?:involvement|exposed|visible)\b|\bexposed\s+bone\b", _I), "with bone involvement without evidence of necrosis"),
+    (re.compile(r"\bmuscle\s+(?:involvement|exposed|visible)\b|\bexposed\s+muscle\b", _I), "with muscle involvement without evidence of necrosis"),
+    (re.compile(r"\bfat\s+layer\s+exposed\b|\bexposed\s+(?:subcutaneous\s+)?fat\b|\bsubcut\w*\s+(?:tissue|fat)\s+exposed\b", _I), "with fat layer exposed"),
+    (re.compile(r"\blimited\s+to\s+(?:the\s+)?(?:breakdown\s+of\s+(?:the\s+)?)?skin\b|\bskin\s+breakdown\s+only\b", _I), "limited to breakdown of skin"),
+)
+ULCER_WORDS = re.compile(r"\bulcer\w*|\bwound\b|\bpressure\s+injur\w+", _I)
+ULCER_RIGHT = re.compile(r"(?<![\w/])(?:R|rt|right)\b(?=\s+(?:heel|foot|ankle|calf|leg|thigh|toe|midfoot|great|lower|plantar|lateral|medial|dorsal))", _I)
+ULCER_LEFT = re.compile(r"(?<![\w/])(?:L|lt|left)\b(?=\s+(?:heel|foot|ankle|calf|leg|thigh|toe|midfoot|great|lower|plantar|lateral|medial|dorsal))", _I)
+
+# -- encounters (OGCR I.C.21.c.5) -------------------------------------------------------------
+
+SCREENING = re.compile(r"\bscreening\b|\bscreen\b(?!\s+(?:shot|print))", _I)
+NOT_SCREENING = re.compile(r"\bdiagnostic\b|\bnot\s+(?:a\s+)?screening\b", _I)
+# What is screened, by the exam's words -> the Z12 code (Tabular Z12 titles).
+SCREENING_SITES: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"\bcolonoscop\w*|\bcolo\b|\bcolorectal\b|\bFIT\b|\bcologuard\b|\bsigmoidoscop\w*", _I), "Z12.11"),
+    (re.compile(r"\bmammo\w*|\bbreast\b", _I), "Z12.31"),
+    (re.compile(r"\bpap\b|\bcervi\w+", _I), "Z12.4"),
+    (re.compile(r"\bPSA\b|\bprostat\w+", _I), "Z12.5"),
+    (re.compile(r"\blow[- ]dose\s+CT\b|\bLDCT\b|\blung\s+cancer\s+screening\b", _I), "Z12.2"),
+)
