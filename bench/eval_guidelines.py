@@ -115,12 +115,52 @@ def _nothing() -> Iterator[None]:
     yield
 
 
+def codiesp(n: int, kb: Path) -> dict[str, dict[str, float]]:
+    """3-character precision/recall of the ICD-10-CM codes `analyze` suggests on the first `n`
+    CodiEsp case reports (inpatient rule), with and without the guideline rules."""
+    import csv
+
+    from consultant.analysis.consult import analyze
+    from consultant.analysis.suggest import SuggestIndex
+    from consultant.kb.store import CodeBook
+
+    csv.field_size_limit(sys.maxsize)
+    path = CASES.parent / "codiesp_train_dev.tsv"
+    with open(path, encoding="utf-8", newline="") as f:
+        rows = list(csv.reader(f, delimiter="\t"))[1 : n + 1]
+    book = CodeBook.open(kb)
+    index = SuggestIndex.load(book)
+    out: dict[str, dict[str, float]] = {}
+    try:
+        for label, ctx in (("baseline", rules_off), ("guidelines", _nothing)):
+            tp = n_gold = n_pred = 0
+            with ctx():
+                for _, text, codes in rows:
+                    gold = {c.split(":", 1)[1][:3] for c in codes.split(";") if c.startswith("ICD10CM:")}
+                    f_ = analyze(text, book, index, today=date(2026, 5, 1), setting="inpatient")
+                    got = {s.code[:3] for s in f_.suggestions if s.system == "ICD10CM"}
+                    tp += len(gold & got)
+                    n_gold += len(gold)
+                    n_pred += len(got)
+            out[label] = {"recall": tp / max(n_gold, 1), "precision": tp / max(n_pred, 1),
+                          "per_case": n_pred / max(len(rows), 1)}
+    finally:
+        book.close()
+    return out
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--kb", type=Path, default=REPO / "var" / "kb.sqlite")
     ap.add_argument("--case", action="append", help="only this case (repeatable)")
     ap.add_argument("-v", "--verbose", action="store_true", help="print every item")
+    ap.add_argument("--codiesp", type=int, default=0, metavar="N",
+                    help="also score analyze() on the first N CodiEsp case reports")
     args = ap.parse_args()
+    if args.codiesp:
+        for label, m in codiesp(args.codiesp, args.kb).items():
+            print(f"CodiEsp n={args.codiesp} {label:<11} recall {m['recall']:.3f}  "
+                  f"precision {m['precision']:.3f}  ICD suggestions/case {m['per_case']:.1f}")
     cases = args.case or list(ICD_CASES)
     results = run(cases, args.kb)
     totals: dict[str, dict[str, list[int]]] = {}

@@ -549,3 +549,47 @@ def test_screening_code_first_then_the_finding(full_book, text, finding, z) -> N
 def test_diagnostic_exam_is_not_a_screening(full_book) -> None:  # type: ignore[no-untyped-def]
     text = "diagnostic colonoscopy for rectal bleeding, not screening: K62.5"
     assert encounters.screening_first(make_case(full_book, text, named=("K62.5",))) == Ruling()
+
+
+# -- what the rules must leave alone (phrases from long case histories) --------------------------
+
+
+def test_negated_stage_words_do_not_move_the_seventh_character(full_book) -> None:  # type: ignore[no-untyped-def]
+    text = "pelvic fx repaired, healed without sequelae: S32.9XXA"
+    assert injury.seventh_by_encounter(make_case(full_book, text, named=("S32.9XXA",))).add == ()
+
+
+def test_a_follow_up_far_from_the_injury_is_not_its_encounter(full_book) -> None:  # type: ignore[no-untyped-def]
+    text = "Closed L ankle fracture S82.892A." + " Labs and imaging were unremarkable." * 6 + " Diabetes follow-up with PCP."
+    assert injury.seventh_by_encounter(make_case(full_book, text, named=("S82.892A",))).add == ()
+
+
+@pytest.mark.parametrize(
+    ("text", "phrase"),
+    [("metastatic lung cancer on chemo", "lung cancer"),
+     ("renal metastasis of pulmonary carcinoma", "pulmonary carcinoma")],
+)
+def test_the_primary_named_beside_a_metastasis_is_kept(full_book, text, phrase) -> None:  # type: ignore[no-untyped-def]
+    case = make_case(full_book, text, suggested=(("C34.90", phrase),))
+    assert "C34.90" not in neoplasm.metastasis_not_primary(case).drop
+
+
+def test_screening_must_be_said_of_the_exam(full_book) -> None:  # type: ignore[no-untyped-def]
+    text = "prostate adenocarcinoma, PSA of 794 and alkaline phosphatase 870, bone screening showed mets"
+    assert encounters.screening_first(make_case(full_book, text)) == Ruling()
+
+
+@pytest.mark.parametrize("text", ["type 2 DM with insulin resistance", "DM2, insulin levels drawn"])
+def test_insulin_as_a_lab_word_is_not_long_term_insulin(full_book, text) -> None:  # type: ignore[no-untyped-def]
+    assert "Z79.4" not in added(combination.diabetes_drugs(make_case(full_book, text)))
+
+
+def test_an_obstetric_history_is_not_a_pregnancy(full_book) -> None:  # type: ignore[no-untyped-def]
+    text = "62-year-old woman, G4P3, multigravida, admitted for a hip fracture"
+    assert pregnancy.elderly_pregnancy(make_case(full_book, text)) == Ruling()
+
+
+def test_a_removal_not_put_in_the_past_is_this_episode(full_book) -> None:  # type: ignore[no-untyped-def]
+    text = "Right hemicolectomy for cecal adenocarcinoma, margins clear, no residual disease."
+    r = neoplasm.history_of_neoplasm(make_case(full_book, text, named=("C18.0",)))
+    assert r == Ruling()

@@ -127,7 +127,7 @@ OPEN_FRACTURE = re.compile(r"\bopen\b[^.\n]{0,40}?(?:fx|fracture|gustilo)|\bgust
 GUSTILO_III = re.compile(r"\b(?:gustilo|type)\s*(?:III|3)\s*[ABC]?\b", _I)
 # Aftercare codes the guidelines keep off injuries (OGCR I.C.21.c.7): injury code with D instead.
 AFTERCARE_NOT_FOR_INJURY = ("Z47.89", "Z48.89", "Z48.81", "Z09")
-INJURY_WORDS = re.compile(r"\bfx\b|\bfractur\w+|\binjur\w+|\bsprain\w*|\blacerat\w+|\bdislocat\w+", _I)
+INJURY_WORDS = re.compile(r"\bfx\b|\bfractur\w+|\bcolles\b|\bsmith'?s\b|\bunion\b|\bcast\b|\bsplint\b|\binjur\w+|\bsprain\w*|\blacerat\w+|\bdislocat\w+", _I)
 
 # -- sepsis (OGCR I.C.1.d) --------------------------------------------------------------------
 
@@ -173,6 +173,14 @@ LOCAL_INFECTIONS = ("N39.0", "N10", "N30.", "J18.", "J15.", "J13", "J69.", "L03.
 
 # -- pregnancy (OGCR I.C.15) ------------------------------------------------------------------
 
+# Pregnant now (not an obstetric history such as 'G4P3' in a 62-year-old's record).
+PREGNANT_NOW = re.compile(
+    r"\bpregnant\b|\b\d{1,2}\s*w(?:ks?|eeks?)?\s*\d\s*d\b|\b\d{1,2}\s*(?:wks?|weeks)\s+(?:gestation|GA|pregnan\w*)|"
+    r"\bGA\s*\d|\bEDD\b|\bIUP\b|\bprenatal\b|\bantepartum\b|\bOB\s+(?:visit|f/u|follow)|\bMFM\b|\bGDM\b|"
+    r"\bgestational\s+(?:age|diabetes|DM|hypertension)\b|\btrimester\b|\badvanced\s+maternal\s+age\b|"
+    r"\b(?:elderly\s+)?(?:primi|multi)gravida\b|\bG\d{1,2}\s*P\d{1,2}\w*\b(?=[^.\n]{0,40}\b\d{1,2}\s*(?:w|wks?|weeks)\b)",
+    _I,
+)
 PREGNANCY_WORDS = re.compile(
     r"\bpregnan\w*|\bgestation\w*|\b\d{1,2}\s*w(?:ks?|eeks?)?\s*\d?\s*d?\b(?=[^.\n]{0,40}\b(?:G\d|EDD|GA|OB|preg))|"
     r"\b(?:primi|multi)grav\w*|\badvanced\s+maternal\s+age\b|\bG\d\s*P\d|\bEDD\b|\bOB\s+(?:visit|f/u|follow)|\bMFM\b|\bprenatal\b|\bantepartum\b|\bIUP\b|\bGDM\b",
@@ -200,7 +208,8 @@ PREEXISTING_DM = re.compile(
 TYPE1_DM = re.compile(r"\btype\s*(?:1|I)\s+(?:diabet\w+|DM)|\bT1DM\b|\bDM\s*(?:type\s*)?(?:1|I)\b|\bIDDM\b", _I)
 TYPE2_DM = re.compile(r"\btype\s*(?:2|II)\s+(?:diabet\w+|DM)|\bT2DM\b|\bDM\s*(?:type\s*)?(?:2|II)\b|\bNIDDM\b", _I)
 INSULIN = re.compile(
-    r"\binsulin\w*|\bNPH\b|\bglargine\b|\blispro\b|\baspart\b|\bdetemir\b|\bdegludec\b|\blantus\b|"
+    r"\binsulin(?:[- ](?:dependent|treated|requiring|controlled))?\b(?![- ](?:resistan\w*|levels?|like|secret\w*|sensitiv\w*|"
+    r"tolerance|release|assay|clamp|autoimmun\w*|antibod\w*))|\bNPH\b|\bglargine\b|\blispro\b|\baspart\b|\bdetemir\b|\bdegludec\b|\blantus\b|"
     r"\bhumalog\b|\bnovolog\b|\blevemir\b|\btresiba\b|\bbasaglar\b|\bhumulin\b|\bnovolin\b|\bsliding\s+scale\b",
     _I,
 )
@@ -311,6 +320,14 @@ ULCER_LEFT = re.compile(r"(?<![\w/])(?:L|lt|left)\b(?=\s+(?:heel|foot|ankle|calf
 # -- encounters (OGCR I.C.21.c.5) -------------------------------------------------------------
 
 SCREENING = re.compile(r"\bscreening\b|\bscreen\b(?!\s+(?:shot|print))", _I)
+SCREENING_REACH = 30  # the screening word and the exam it names are this close (characters)
+# A date or word that puts an event in the past ('2019', '8 yrs ago', 'h/o', 's/p', 'in May').
+PAST_EVENT = re.compile(
+    r"\b(?:19|20)\d{2}\b|\b\d{1,2}/\d{2,4}\b|\bago\b|\bh/o\b|\bhx\s+of\b|\bhistory\s+of\b|\bs/p\b|\bstatus\s+post\b|"
+    r"\bprior\b|\bprevious(?:ly)?\b|\blast\s+(?:year|month)\b|"
+    r"\bin\s+(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)\w*\b",
+    _I,
+)
 NOT_SCREENING = re.compile(r"\bdiagnostic\b|\bnot\s+(?:a\s+)?screening\b", _I)
 # What is screened, by the exam's words -> the Z12 code (Tabular Z12 titles).
 SCREENING_SITES: tuple[tuple[re.Pattern[str], str], ...] = (

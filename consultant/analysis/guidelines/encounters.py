@@ -25,8 +25,9 @@ def screening_first(case: GuidelineCase) -> Ruling:
         screen = part.says(data.SCREENING)
         if screen is None or part.says(data.NOT_SCREENING):
             continue
+        near = part.text[max(0, screen.start() - data.SCREENING_REACH) : screen.end() + data.SCREENING_REACH]
         site = next(
-            ((code, m) for pattern, code in data.SCREENING_SITES if (m := part.says(pattern))),
+            ((code, m) for pattern, code in data.SCREENING_SITES if (m := pattern.search(near))),
             None,
         )
         if site is None:

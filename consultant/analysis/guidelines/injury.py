@@ -24,10 +24,12 @@ _OPEN_LETTERS = {"B": 1, "E": 1, "H": 1, "M": 1, "Q": 1, "C": 2, "F": 2, "J": 2,
 
 
 def _injury_codes(part: Part) -> tuple[str, ...]:
-    """Injury codes with a 7th character (S00-T88 written with all seven characters)."""
+    """Injury codes with a 7th character (S00-T34: injuries, burns, frostbite; the poisoning
+    and complication codes T36-T88 follow other rules for 'subsequent')."""
     return tuple(
         c for c in part.codes
-        if c[:1] in "ST" and len(c.replace(".", "")) == 7 and c[-1].isalpha()
+        if (c[:1] == "S" or (c[:1] == "T" and c[1:3] < "35"))
+        and len(c.replace(".", "")) == 7 and c[-1].isalpha()
     )
 
 
@@ -36,11 +38,21 @@ def _is_fracture(case: GuidelineCase, code: str) -> bool:
     return any(s.character == "G" for s in case.book.seventh_characters(code[:-1].rstrip("X.")))
 
 
+_NEGATED = re.compile(r"\b(?:without|no|nor|not|free\s+of|negative\s+for)\s+(?:\w+\s+)?$", re.IGNORECASE)
+_REACH = 100  # a stage word counts only this close to an injury word or a written injury code
+
+
 def _stage(part: Part) -> tuple[str, re.Match[str]] | None:
+    """What the visit is for, from a stage word said of the injury (near an injury word or an
+    injury code), so a 'follow-up' elsewhere in a long note does not move the 7th character."""
+    anchors = [m.start() for m in data.INJURY_WORDS.finditer(part.text)]
+    anchors += [m.start() for m in re.finditer(r"\b[ST]\d{2}\.?[0-9A-Z]{1,4}", part.text)]
     for name, pattern in data.ENCOUNTER_STAGES:
-        m = part.says(pattern)
-        if m is not None:
-            return name, m
+        for m in pattern.finditer(part.text):
+            if _NEGATED.search(part.text[max(0, m.start() - 16) : m.start()]):
+                continue  # 'without sequelae', 'no delayed union'
+            if any(abs(a - m.start()) <= _REACH for a in anchors):
+                return name, m
     return None
 
 

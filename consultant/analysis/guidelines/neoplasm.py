@@ -4,6 +4,8 @@ C80.1 when the primary is unknown), and the metastasis first when the treatment 
 
 from __future__ import annotations
 
+import re
+
 from consultant.analysis.findings import INFO, WARNING
 from consultant.analysis.guidelines import data
 from consultant.analysis.guidelines.case import (
@@ -17,6 +19,9 @@ from consultant.analysis.guidelines.case import (
 )
 
 SECONDARY = ("C77", "C78", "C79")
+# A part longer than this reads as a whole case history (diagnosis, treatment, outcome): the
+# history code is added, but the cancer the story is about is not withdrawn.
+_LONG_PART = 1200
 _NOT_SITE = ("C77", "C78", "C79", "C80")
 
 
@@ -50,6 +55,9 @@ def history_of_neoplasm(case: GuidelineCase) -> Ruling:
         left = part.says(data.NO_DISEASE_LEFT)
         if not primaries or done is None or left is None or part.says(data.ON_TREATMENT):
             continue
+        if part.says(data.PAST_EVENT) is None:
+            continue  # the removal is not put in the past: it may be this episode's treatment
+        long_story = len(part.text) > _LONG_PART
         for code in primaries:
             z = _history_code(code)
             if z is None:
@@ -65,7 +73,7 @@ def history_of_neoplasm(case: GuidelineCase) -> Ruling:
                 add.append(s)
             if code in part.named:
                 issues.append(issue(WARNING, (code, z), f"{code}: {why}", "I.C.2.d, I.C.2.m"))
-            else:
+            elif not long_story:
                 drop.append(code)
             mast = part.says(data.MASTECTOMY)
             if code.startswith("C50") and mast is not None:
@@ -86,6 +94,23 @@ def history_of_neoplasm(case: GuidelineCase) -> Ruling:
     return Ruling(tuple(add), tuple(drop), tuple(issues))
 
 
+_MET_AFTER = re.compile(r"^\W{0,3}(?:mets?|metasta\w*|secondar\w*)\b", re.IGNORECASE)
+_MET_BEFORE = re.compile(
+    r"\b(?:metasta\w*|mets?|spread|secondar\w*)\s+(?:to|in|into)\s+(?:the\s+)?(?:\w+\s+)?$", re.IGNORECASE
+)
+_MET_INSIDE = re.compile(r"\w\W+(?:mets?|metasta\w*)\b|^(?:metasta\w*|mets?)\s+(?:to|in|into)\b", re.IGNORECASE)
+
+
+def _said_as_metastasis(text: str, span: tuple[int, int]) -> bool:
+    """'brain met', 'liver metastases', 'metastasis to the brain' speak of a secondary site;
+    'metastatic lung cancer' and 'metastases from colon cancer' name the primary."""
+    a, b = span
+    phrase = text[a:b]
+    if _MET_INSIDE.search(phrase) and not re.match(r"^metasta\w*\s+\w+\s+(?:ca|cancer|carcinoma)", phrase, re.IGNORECASE):
+        return True
+    return bool(_MET_AFTER.match(text[b : b + 15]) or _MET_BEFORE.search(text[max(0, a - 30) : a]))
+
+
 def metastasis_not_primary(case: GuidelineCase) -> Ruling:
     """A primary-site code suggested from words that speak of a metastasis ('brain met') is the
     wrong axis: the site is secondary (OGCR I.C.2, Neoplasm Table secondary column); and a vague
@@ -94,9 +119,7 @@ def metastasis_not_primary(case: GuidelineCase) -> Ruling:
     for s in case.suggestions:
         if s.status != "current" or not s.code.startswith("C"):
             continue
-        a, b = s.span
-        window = case.text[max(0, a - 15) : b + 15]
-        if s.code[:3] < "C77" and data.METASTASIS_WORDS.search(window):
+        if s.code[:3] < "C77" and _said_as_metastasis(case.text, s.span):
             drop.append(s.code)
     for part in case.parts():
         named_secondary = [c for c in part.codes if c.startswith(SECONDARY) and c != "C79.9"]

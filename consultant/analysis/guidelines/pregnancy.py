@@ -26,7 +26,7 @@ _PAST = re.compile(
 
 
 def _pregnant(part: Part) -> bool:
-    return bool(part.having("O", "Z3A", "Z34")) or part.says(data.PREGNANCY_WORDS) is not None
+    return bool(part.having("O", "Z3A", "Z34")) or part.says(data.PREGNANT_NOW) is not None
 
 
 def weeks_in(text: str) -> tuple[int, int, re.Match[str]] | None:
@@ -192,7 +192,10 @@ def elderly_pregnancy(case: GuidelineCase) -> Ruling:
             continue
         cue = part.says(data.ELDERLY_WORDS)
         age = part.says(data.AGE)
-        if cue is None and not (age is not None and int(age.group(1)) >= 35):
+        years = int(age.group(1)) if age is not None else None
+        if years is not None and years > 55:
+            continue  # an obstetric history in an older woman's record, not a pregnancy
+        if cue is None and not (years is not None and years >= 35 and weeks_in(part.text)):
             continue
         g = part.says(data.GRAVIDA)
         gravida = int(g.group(1) or g.group(2)) if g else None
