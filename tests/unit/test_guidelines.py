@@ -593,3 +593,36 @@ def test_a_removal_not_put_in_the_past_is_this_episode(full_book) -> None:  # ty
     text = "Right hemicolectomy for cecal adenocarcinoma, margins clear, no residual disease."
     r = neoplasm.history_of_neoplasm(make_case(full_book, text, named=("C18.0",)))
     assert r == Ruling()
+
+
+@pytest.mark.parametrize(
+    ("text", "code", "better"),
+    [
+        ("ED visit: slipped on ice, closed fx of R femoral neck, admitted for ORIF. Coded S72.001D?", "S72.001D", "S72.001A"),
+        ("fell off a ladder this morning, L wrist fx, closed reduction in clinic: S52.502D", "S52.502D", "S52.502A"),
+    ],
+)
+def test_active_treatment_now_is_the_initial_encounter(full_book, text, code, better) -> None:  # type: ignore[no-untyped-def]
+    r = injury.seventh_by_encounter(make_case(full_book, text, named=(code,)))
+    assert better in added(r) and code in flagged(r)
+
+
+def test_treatment_put_in_the_past_is_not_this_visit(full_book) -> None:  # type: ignore[no-untyped-def]
+    text = "f/u of her L wrist fracture, ORIF done 3/2/26, healing well per XR. I coded S52.502A."
+    r = injury.seventh_by_encounter(make_case(full_book, text, named=("S52.502A",)))
+    assert "S52.502D" in added(r) and "S52.502A" in flagged(r)
+
+
+def test_urosepsis_with_sepsis_ruled_out_says_not_to_code_sepsis(full_book) -> None:  # type: ignore[no-untyped-def]
+    text = "ED: urosepsis. Hospitalist: UTI, no sepsis criteria met. Coded A41.9 + N39.0?"
+    case = make_case(full_book, text, named=("A41.9", "N39.0"))
+    r = sepsis.urosepsis_query(case)
+    assert r.issues[0].severity == WARNING and r.issues[0].codes == ("A41.9",)
+    assert sepsis.sepsis_sequencing(case) == Ruling()
+
+
+def test_specific_history_code_replaces_the_unspecified_one(full_book) -> None:  # type: ignore[no-untyped-def]
+    text = "h/o colon ca s/p hemicolectomy 2021, completed adjuvant FOLFOX, CT NED. C18.6?"
+    case = make_case(full_book, text, named=("C18.6",), suggested=(("Z85.9", "h/o colon ca"),))
+    r = neoplasm.history_of_neoplasm(case)
+    assert "Z85.038" in added(r) and "Z85.9" in r.drop

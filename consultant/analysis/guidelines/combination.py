@@ -166,7 +166,7 @@ def diabetes_combination(case: GuidelineCase) -> Ruling:
     issues: list[Issue] = []
     for part in case.parts():
         dm = part.says(data.DIABETES)
-        if dm is None or part.says(data.GESTATIONAL_DM) or part.having("O24"):
+        if dm is None or part.says(data.GESTATIONAL_DM) or part.having("O24.4"):
             continue
         e = "E10" if part.says(data.TYPE1_DM) else "E11"
         wanted: list[tuple[str, str]] = []

@@ -100,6 +100,20 @@ INITIAL_CARE = re.compile(
     r"\bwalk-?in\b|\b(?:FOOS|fell|injured|twisted)\b[^.\n]{0,30}\b(?:yesterday|today|this\s+morning|last\s+night)\b",
     _I,
 )
+# Active treatment happening at this visit (for the initial-encounter 7th character).
+ACTIVE_TREATMENT_NOW = re.compile(
+    r"\b(?:ED|ER|emergency\s+(?:dept|department|room))\s+(?:visit|encounter|eval\w*)\b|\badmitted\s+(?:for|with)\b|"
+    r"\bclosed\s+reduction\b|\bORIF\b|\b(?:splint|cast)\s+(?:was\s+)?applied\b|\b(?:repaired|sutured)\s+today\b|"
+    r"\b(?:injured|fell|slipped|twisted)\b[^.\n]{0,40}\b(?:today|yesterday|this\s+morning|last\s+night)\b",
+    _I,
+)
+# 'no sepsis', 'sepsis ruled out', 'does not meet sepsis criteria'
+SEPSIS_NEGATED = re.compile(
+    r"\b(?:no|not|without|negative\s+for|r/o|rule\s+out|ruled\s+out|denies)\s+(?:\w+\s+){0,2}sep(?:sis|tic)\b|"
+    r"\bsep(?:sis|tic)\b[^.\n]{0,20}\b(?:ruled\s+out|not\s+met|not\s+present|unlikely)\b|"
+    r"\b(?:not|doesn't|does\s+not)\s+meet\s+(?:\w+\s+){0,2}sepsis\b",
+    _I,
+)
 SIDE_RIGHT = re.compile(r"(?<![\w/])(?:R|rt|right)\b(?!\s*/)", _I)
 SIDE_LEFT = re.compile(r"(?<![\w/])(?:L|lt|left)\b(?!\s*/)", _I)
 

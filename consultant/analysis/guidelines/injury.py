@@ -56,6 +56,16 @@ def _stage(part: Part) -> tuple[str, re.Match[str]] | None:
     return None
 
 
+_FUTURE_BEFORE = re.compile(r"\b(?:plan\w*|will|return|next|schedul\w*|RTC|to\s+be|for\s+the)\b", re.IGNORECASE)
+_FUTURE_AFTER = re.compile(r"^\W{0,3}(?:in\s+)?(?:\d+|one|two|three|four|six)\s*-?\s*(?:d|days?|wks?|weeks?|mos?|months?)\b", re.IGNORECASE)
+
+
+def _future(text: str, cue: re.Match[str]) -> bool:
+    line_start = text.rfind("\n", 0, cue.start()) + 1
+    before = text[max(line_start, cue.start() - 60) : cue.start()]
+    return bool(_FUTURE_BEFORE.search(before) or _FUTURE_AFTER.match(text[cue.end() : cue.end() + 20]))
+
+
 def _openness(part: Part, letter: str) -> int:
     if part.says(data.OPEN_FRACTURE):
         return 2 if part.says(data.GUSTILO_III) else 1
@@ -79,14 +89,16 @@ def seventh_by_encounter(case: GuidelineCase) -> Ruling:
     drop: list[str] = []
     issues: list[Issue] = []
     for part in case.parts():
-        found = _stage(part)
+        found = _stage(part) or _initial(part)
         codes = _injury_codes(part)
         if found is None:
             if not codes and part.says(data.OPEN_FRACTURE):
                 _open_question(case, part, add, issues)
             continue
         stage, cue = found
-        also_initial = stage == "routine" and part.says(data.INITIAL_CARE) is not None
+        # A follow-up that is still to come ('recheck in 1 wk', 'plan: ... f/u') is a later
+        # visit: this one keeps its 7th character and the later one is given.
+        also_initial = stage == "routine" and _future(part.text, cue)
         for code in codes:
             letter = code[-1]
             if also_initial:
@@ -125,6 +137,17 @@ def seventh_by_encounter(case: GuidelineCase) -> Ruling:
             if stage == "sequela":
                 issues.append(_sequela_order(case, part, better))
     return Ruling(tuple(add), tuple(drop), tuple(issues))
+
+
+def _initial(part: Part) -> tuple[str, re.Match[str]] | None:
+    """Active treatment given at this visit (ED visit, admitted for ORIF, reduced today) and
+    nothing that puts it in the past: the initial encounter (OGCR I.C.19.a)."""
+    for m in data.ACTIVE_TREATMENT_NOW.finditer(part.text):
+        after = part.text[m.end() : m.end() + 25]
+        if re.match(r"^\s*(?:was\s+)?(?:done|performed|on|in)\b|^\s*\d{1,2}/\d{1,2}", after, re.IGNORECASE):
+            continue  # 'ORIF done 3/2/26', 'ORIF 7/15': treatment in the past
+        return "initial", m
+    return None
 
 
 def _sequela_order(case: GuidelineCase, part: Part, code: str) -> Issue:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from consultant.analysis.findings import INFO, WARNING
+from consultant.analysis.findings import INFO, WARNING, Issue, Suggestion
 from consultant.analysis.guidelines import data
 from consultant.analysis.guidelines.case import (
     NOTHING,
@@ -48,7 +48,9 @@ def history_of_neoplasm(case: GuidelineCase) -> Ruling:
     """A primary excised or eradicated, with treatment to its site finished and no disease left
     there, is history (Z85.-), not a current cancer; a metastasis stays current (OGCR I.C.2.d,
     I.C.2.m)."""
-    add, drop, issues = [], [], []
+    add: list[Suggestion] = []
+    drop: list[str] = []
+    issues: list[Issue] = []
     for part in case.parts():
         primaries = _primary_codes(part)
         done = part.says(data.COMPLETED_TREATMENT)
@@ -71,6 +73,7 @@ def history_of_neoplasm(case: GuidelineCase) -> Ruling:
             s = suggestion(case, z, why, span_in(part, done))
             if s is not None:
                 add.append(s)
+                drop.extend(c for c in part.suggested if c == "Z85.9")
             if code in part.named:
                 issues.append(issue(WARNING, (code, z), f"{code}: {why}", "I.C.2.d, I.C.2.m"))
             elif not long_story:

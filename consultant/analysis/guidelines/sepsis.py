@@ -29,6 +29,8 @@ _AFTER_ADMISSION = re.compile(
 
 
 def _sepsis_part(part: Part) -> bool:
+    if part.says(data.SEPSIS_NEGATED):
+        return False
     return bool(part.having(*SYSTEMIC, *SEVERE)) or part.says(data.SEPSIS_WORDS) is not None
 
 
@@ -176,7 +178,8 @@ def urosepsis_query(case: GuidelineCase) -> Ruling:
     if m is None:
         return NOTHING
     rest = data.UROSEPSIS.sub(" ", case.text)
-    documented = data.SEPSIS_WORDS.search(rest)
+    negated = data.SEPSIS_NEGATED.search(rest)
+    documented = None if negated else data.SEPSIS_WORDS.search(rest)
     msg = (
         "'Urosepsis' is a nonspecific term with no code of its own (no default code): it is "
         "neither sepsis nor a urinary tract infection until the provider says which, so query "
@@ -187,6 +190,13 @@ def urosepsis_query(case: GuidelineCase) -> Ruling:
             f" Here another note documents '{documented.group(0)}', so code from that "
             "documentation; no query is needed for it."
         )
+    sepsis_codes = [c for c in case.named_icd if c.startswith(SYSTEMIC + SEVERE)]
+    if negated is not None:
+        msg += (
+            f" Here the record says '{negated.group(0)}': code the urinary tract infection, "
+            + (f"not {', '.join(sepsis_codes)}." if sepsis_codes else "not sepsis.")
+        )
+        return Ruling(issues=(issue(WARNING, tuple(sepsis_codes), msg, "I.C.1.d.1.a.ii"),))
     gap = DocumentationGap(
         m.group(0),
         "Does 'urosepsis' mean sepsis due to a urinary tract infection, or a urinary tract "
