@@ -626,3 +626,27 @@ def test_specific_history_code_replaces_the_unspecified_one(full_book) -> None: 
     case = make_case(full_book, text, named=("C18.6",), suggested=(("Z85.9", "h/o colon ca"),))
     r = neoplasm.history_of_neoplasm(case)
     assert "Z85.038" in added(r) and "Z85.9" in r.drop
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("G2P2, 39w1d, delivered vaginally, GDM diet controlled", "Z37.0"),
+        ("di-di twins delivered by C-section at 36w, both well", "Z37.2"),
+        ("IUFD at 30w, induced, delivered stillborn infant", "Z37.1"),
+    ],
+)
+def test_delivery_outcome_on_the_maternal_record(full_book, text, code) -> None:  # type: ignore[no-untyped-def]
+    assert code in added(pregnancy.delivery_outcome(make_case(full_book, text)))
+
+
+def test_a_planned_c_section_is_not_a_delivery(full_book) -> None:  # type: ignore[no-untyped-def]
+    assert pregnancy.delivery_outcome(make_case(full_book, "32w2d, C-section planned at 39w")) == Ruling()
+
+
+def test_obstetric_codes_go_first(full_book) -> None:  # type: ignore[no-untyped-def]
+    text = "MFM 20w1d: E11.9, O24.112, Z3A.20"
+    r = pregnancy.obstetric_first(make_case(full_book, text, named=("E11.9", "O24.112", "Z3A.20")))
+    assert r.issues[0].message.startswith("O24.112 goes before E11.9")
+    text = "incidental pregnancy, seen for ankle sprain: S93.401A, Z33.1"
+    assert pregnancy.obstetric_first(make_case(full_book, text, named=("S93.401A", "Z33.1"))) == Ruling()

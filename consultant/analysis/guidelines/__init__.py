@@ -52,8 +52,10 @@ from consultant.analysis.guidelines.neoplasm import (
     treatment_of_secondary_first,
 )
 from consultant.analysis.guidelines.pregnancy import (
+    delivery_outcome,
     elderly_pregnancy,
     gestational_diabetes,
+    obstetric_first,
     pregestational_diabetes,
     trimester_from_weeks,
     weeks_of_gestation,
@@ -96,6 +98,8 @@ RULES: tuple[Rule, ...] = (
     elderly_pregnancy,
     weeks_of_gestation,
     trimester_from_weeks,
+    delivery_outcome,
+    obstetric_first,
     hypertension_combination,
     heart_failure_type,
     ckd_stage,

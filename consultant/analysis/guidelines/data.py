@@ -212,6 +212,15 @@ DELIVERY_WORDS = re.compile(
     r"\bNSVD\b|\bvaginal\s+birth\b|\bchildbirth\b",
     _I,
 )
+# A delivery that happened (not one planned): the outcome of delivery code applies.
+DELIVERED = re.compile(
+    r"\bdelivered\b|\bN?SVD\b|\b(?:vaginal|cesarean|c-section|operative)\s+delivery\b(?![^.\n]{0,20}\b(?:planned|scheduled))|"
+    r"\bC-?section\b(?![^.\n]{0,20}\b(?:planned|scheduled|recommended))|\bgave\s+birth\b|\bbirth\s+of\s+(?:a|twin)",
+    _I,
+)
+STILLBIRTH = re.compile(r"\bstill-?birth\b|\bstill-?born\b|\bIUFD\b|\bfetal\s+demise\b", _I)
+TWINS = re.compile(r"\btwins?\b|\bdi-?di\b|\bmo-?di\b", _I)
+INCIDENTAL_PREGNANCY = re.compile(r"\bincidental(?:ly)?\b[^.\n]{0,30}\bpregnan\w*|\bpregnan\w*\s+(?:is\s+)?incidental\b", _I)
 PUERPERIUM_WORDS = re.compile(r"\bpost-?partum\b|\bpuerper\w+|\bPPD\s*\d|\bPP\s+day\b", _I)
 GESTATIONAL_DM = re.compile(r"\bGDM\w*|\bgestational\s+(?:diabetes|DM)\b|\bA[12]GDM\b", _I)
 PREEXISTING_DM = re.compile(

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from consultant.analysis.findings import WARNING, Issue, Suggestion
+from consultant.analysis.findings import INFO, WARNING, Issue, Suggestion
 from consultant.analysis.guidelines import data
 from consultant.analysis.guidelines.case import (
     NOTHING,
@@ -279,3 +279,52 @@ def trimester_from_weeks(case: GuidelineCase) -> Ruling:
             else:
                 drop.append(code)
     return Ruling(tuple(add), tuple(drop), tuple(issues))
+
+
+def delivery_outcome(case: GuidelineCase) -> Ruling:
+    """Every maternal delivery record carries an outcome of delivery code, Z37.- (single
+    liveborn Z37.0, twins both liveborn Z37.2, single stillborn Z37.1) (OGCR I.C.15.b.5)."""
+    add: list[Suggestion] = []
+    for part in case.parts():
+        m = part.says(data.DELIVERED)
+        if m is None or part.having("Z37") or not _pregnant_or_delivered(part):
+            continue
+        if part.says(data.STILLBIRTH):
+            code, what = "Z37.1", "single stillborn"
+        elif part.says(data.TWINS):
+            code, what = "Z37.2", "twins, both liveborn"
+        else:
+            code, what = "Z37.0", "single liveborn (the record names no other outcome)"
+        s = suggestion(
+            case, code,
+            f"a delivery ('{m.group(0)}') takes an outcome of delivery code on the mother's record: "
+            f"{code}, {what} (OGCR I.C.15.b.5)",
+            span_in(part, m), score=0.8,
+        )
+        if s is not None:
+            add.append(s)
+    return Ruling(add=tuple(add)) if add else NOTHING
+
+
+def _pregnant_or_delivered(part: Part) -> bool:
+    return _pregnant(part) or part.says(data.DELIVERY_WORDS) is not None
+
+
+def obstetric_first(case: GuidelineCase) -> Ruling:
+    """In a pregnancy, the Chapter 15 (O) codes are sequenced before codes of other chapters,
+    which add detail to them (OGCR I.C.15.a.1); not when the pregnancy is incidental (Z33.1)."""
+    issues: list[Issue] = []
+    for part in case.parts():
+        named = list(part.named)
+        o_codes = [c for c in named if c.startswith("O")]
+        if not o_codes or named[0].startswith("O") or part.says(data.INCIDENTAL_PREGNANCY):
+            continue
+        before = named[: named.index(o_codes[0])]
+        issues.append(issue(
+            INFO, (o_codes[0], *before),
+            f"{o_codes[0]} goes before {', '.join(before)}: in a pregnancy the Chapter 15 (O) "
+            "codes are sequenced first and codes from other chapters follow to add detail "
+            "(OGCR I.C.15.a.1).",
+            "I.C.15.a.1",
+        ))
+    return Ruling(issues=tuple(issues)) if issues else NOTHING
