@@ -650,3 +650,8 @@ def test_obstetric_codes_go_first(full_book) -> None:  # type: ignore[no-untyped
     assert r.issues[0].message.startswith("O24.112 goes before E11.9")
     text = "incidental pregnancy, seen for ankle sprain: S93.401A, Z33.1"
     assert pregnancy.obstetric_first(make_case(full_book, text, named=("S93.401A", "Z33.1"))) == Ruling()
+
+
+def test_heart_failure_type_is_read_from_its_own_clause(full_book) -> None:  # type: ignore[no-untyped-def]
+    text = "systolic and diastolic murmur, and signs of heart failure"
+    assert combination.heart_failure_type(make_case(full_book, text)) == Ruling()

@@ -96,10 +96,12 @@ def heart_failure_type(case: GuidelineCase) -> Ruling:
         m = part.says(data.HEART_FAILURE)
         if m is None:
             continue
-        window = part.text[max(0, m.start() - 45) : m.end() + 25]
-        line_end = window.find("\n", m.start() - max(0, m.start() - 45) + 1)
-        if line_end > 0:
-            window = window[:line_end]
+        # The type and acuity said of this heart failure: the words of its own clause
+        # ('acute on chronic systolic CHF', 'HF with preserved EF'), not a nearby 'murmur'.
+        start = max(0, m.start() - 35)
+        clause = re.split(r"[,;.:\n(]", part.text[start : m.start()])[-1]
+        after = re.split(r"[;.\n]", part.text[m.end() : m.end() + 30])[0]
+        window = f"{clause}{m.group(0)}{after}"
         kind = (
             "4" if data.HF_COMBINED.search(window) else
             "2" if data.HF_SYSTOLIC.search(window) else
