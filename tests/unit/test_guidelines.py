@@ -655,3 +655,22 @@ def test_obstetric_codes_go_first(full_book) -> None:  # type: ignore[no-untyped
 def test_heart_failure_type_is_read_from_its_own_clause(full_book) -> None:  # type: ignore[no-untyped-def]
     text = "systolic and diastolic murmur, and signs of heart failure"
     assert combination.heart_failure_type(make_case(full_book, text)) == Ruling()
+
+
+def test_diet_alone_is_diet_controlled(full_book) -> None:  # type: ignore[no-untyped-def]
+    text = "34 week G2P1 here for GDM f/u, fasting sugars ok on diet alone. Billed O24.414."
+    r = pregnancy.gestational_diabetes(make_case(full_book, text, named=("O24.414",)))
+    assert "O24.410" in added(r) and "O24.414" in flagged(r)
+
+
+def test_incidental_pregnancy_code_gives_way_to_a_managed_pregnancy(full_book) -> None:  # type: ignore[no-untyped-def]
+    text = "type 1 DM in pregnancy at 24 wks: O24.012"
+    case = make_case(full_book, text, named=("O24.012",), suggested=(("Z33.1", "in pregnancy"),))
+    assert "Z33.1" in pregnancy.obstetric_first(case).drop
+
+
+def test_sequencing_names_the_septic_shock_code(full_book) -> None:  # type: ignore[no-untyped-def]
+    text = "admitted with sepsis due to Klebsiella pneumonia, POA, septic shock. Coded J15.0, A41.59, R65.20"
+    case = make_case(full_book, text, named=("J15.0", "A41.59", "R65.20"), suggested=(("R65.21", "septic shock"),))
+    msg = sepsis.sepsis_sequencing(case).issues[0].message
+    assert "R65.21 can never be the principal" in msg

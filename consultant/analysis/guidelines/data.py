@@ -247,7 +247,7 @@ INJECTABLE_NON_INSULIN = re.compile(
     r"\btirzepatide\b|\bmounjaro\b|\bexenatide\b",
     _I,
 )
-DIET_CONTROL = re.compile(r"\bdiet[- ](?:controlled|control|only|managed)\b|\bA1GDM\b|\bdiet\s+and\s+exercise\b", _I)
+DIET_CONTROL = re.compile(r"\bdiet[- ](?:controlled|control|only|managed)\b|\bdiet\s+(?:alone|only)\b|\b(?:by|with)\s+diet\b|\bA1GDM\b|\bdiet\s+and\s+exercise\b", _I)
 # A drug the patient no longer takes: "metformin stopped", "off glyburide", "switched from ..."
 STOPPED_AFTER = re.compile(r"^[\s)]*(?:was\s+|has\s+been\s+|now\s+)?(?:stopped|discontinued|d/?c'?d|held|dc)\b", _I)
 STOPPED_BEFORE = re.compile(r"\b(?:off|stopped|discontinued|d/?c'?d|switched\s+from|instead\s+of|failed)\s+(?:\w+\s+){0,2}$", _I)

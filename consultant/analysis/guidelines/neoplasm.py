@@ -73,7 +73,7 @@ def history_of_neoplasm(case: GuidelineCase) -> Ruling:
             s = suggestion(case, z, why, span_in(part, done))
             if s is not None:
                 add.append(s)
-                drop.extend(c for c in part.suggested if c == "Z85.9")
+                drop.append("Z85.9")  # the unspecified history code, if it was suggested
             if code in part.named:
                 issues.append(issue(WARNING, (code, z), f"{code}: {why}", "I.C.2.d, I.C.2.m"))
             elif not long_story:

@@ -314,10 +314,14 @@ def obstetric_first(case: GuidelineCase) -> Ruling:
     """In a pregnancy, the Chapter 15 (O) codes are sequenced before codes of other chapters,
     which add detail to them (OGCR I.C.15.a.1); not when the pregnancy is incidental (Z33.1)."""
     issues: list[Issue] = []
+    drop: list[str] = []
     for part in case.parts():
+        incidental = part.says(data.INCIDENTAL_PREGNANCY)
+        if part.having("O") and not incidental and "Z33.1" in part.suggested:
+            drop.append("Z33.1")  # 'pregnant state, incidental' is not for a pregnancy being managed
         named = list(part.named)
         o_codes = [c for c in named if c.startswith("O")]
-        if not o_codes or named[0].startswith("O") or part.says(data.INCIDENTAL_PREGNANCY):
+        if not o_codes or named[0].startswith("O") or incidental:
             continue
         before = named[: named.index(o_codes[0])]
         issues.append(issue(
@@ -327,4 +331,4 @@ def obstetric_first(case: GuidelineCase) -> Ruling:
             "(OGCR I.C.15.a.1).",
             "I.C.15.a.1",
         ))
-    return Ruling(issues=tuple(issues)) if issues else NOTHING
+    return Ruling(drop=tuple(drop), issues=tuple(issues)) if issues or drop else NOTHING

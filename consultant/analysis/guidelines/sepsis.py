@@ -137,7 +137,8 @@ def sepsis_sequencing(case: GuidelineCase) -> Ruling:
             continue
         sys_code = specific[0]
         local = part.having(*data.LOCAL_INFECTIONS)
-        severe = part.having(*SEVERE)
+        shock = part.says(data.SEPTIC_SHOCK) is not None
+        severe = sorted(part.having(*SEVERE), key=lambda c: c != ("R65.21" if shock else "R65.20"))
         named = list(part.named)
         if _AFTER_ADMISSION.search(part.text) and local:
             issues.append(issue(
