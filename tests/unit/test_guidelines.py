@@ -674,3 +674,19 @@ def test_sequencing_names_the_septic_shock_code(full_book) -> None:  # type: ign
     case = make_case(full_book, text, named=("J15.0", "A41.59", "R65.20"), suggested=(("R65.21", "septic shock"),))
     msg = sepsis.sepsis_sequencing(case).issues[0].message
     assert "R65.21 can never be the principal" in msg
+
+
+def test_questions_about_a_withdrawn_code_go_with_it(full_book) -> None:  # type: ignore[no-untyped-def]
+    from consultant.analysis.findings import DocumentationGap
+
+    text = "6 wk recheck of R Colles fx, healing as expected"
+    case = make_case(full_book, text, suggested=(("S52.531A", "R Colles fx"), ("T14.8XXA", "fx")))
+    gaps = (
+        DocumentationGap("R Colles fx", "Which episode of care is this for S52.531? (initial ...)"),
+        DocumentationGap("fx", "T14.8XXA (Other injury of unspecified body region) is unspecified"),
+        DocumentationGap("x", "Which side for S52.53?"),
+    )
+    findings = Findings(ON, "email", (), case.suggestions, (), gaps, ())
+    out = apply_guidelines(findings, text, full_book)
+    assert [s.code for s in out.suggestions] == ["S52.531D"]
+    assert [g.question for g in out.gaps] == ["Which side for S52.53?"]

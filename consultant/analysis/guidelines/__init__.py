@@ -14,6 +14,7 @@ Adding a rule = one function in a family module, one line in `RULES`, one test.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
@@ -178,8 +179,12 @@ def apply_guidelines(
     issues.sort(key=lambda i: _SEVERITY_ORDER.get(i.severity, 3))
     questions = {g.question for g in findings.gaps}
     withdrawn = set(ruling.drop) - {s.code for s in final.suggestions}
+    # A question about a withdrawn code (or about its 7th character) goes with it.
+    stems = withdrawn | {
+        c[:-1] for c in withdrawn if len(c.replace(".", "")) == 7 and c[:1] in "ST"
+    }
     gaps = tuple(
-        g for g in findings.gaps if not any(code in g.question for code in withdrawn)
+        g for g in findings.gaps if not any(re.search(rf"{re.escape(c)}(?![\w.])", g.question) for c in stems)
     ) + tuple(g for g in ruling.gaps if g.question not in questions)
     return replace(
         findings,

@@ -88,6 +88,8 @@ def seventh_by_encounter(case: GuidelineCase) -> Ruling:
     add: list[Suggestion] = []
     drop: list[str] = []
     issues: list[Issue] = []
+    # 'Injury of unspecified body region' beside a code that names the region is noise.
+    has_site = any(c[:1] == "S" for c in case.named_icd + case.suggested_icd)
     for part in case.parts():
         found = _stage(part) or _initial(part)
         codes = _injury_codes(part)
@@ -101,6 +103,12 @@ def seventh_by_encounter(case: GuidelineCase) -> Ruling:
         also_initial = stage == "routine" and _future(part.text, cue)
         for code in codes:
             letter = code[-1]
+            if code not in part.named and (
+                any(n != code and n[:6] == code[:6] and n[:1] in "ST" for n in part.named)
+                or (code.startswith(("T14.8", "T14.9")) and has_site)
+            ):
+                drop.append(code)  # the sender's own code of this injury says it better
+                continue
             if also_initial:
                 # Treated today, the follow-up is a later visit: A now, D at the recheck.
                 if letter in "ABC":
@@ -136,6 +144,8 @@ def seventh_by_encounter(case: GuidelineCase) -> Ruling:
                 drop.append(code)
             if stage == "sequela":
                 issues.append(_sequela_order(case, part, better))
+    if has_site:
+        drop += [c for c in case.suggested_icd if c.startswith(("T14.8", "T14.9"))]
     return Ruling(tuple(add), tuple(drop), tuple(issues))
 
 
