@@ -690,3 +690,20 @@ def test_questions_about_a_withdrawn_code_go_with_it(full_book) -> None:  # type
     out = apply_guidelines(findings, text, full_book)
     assert [s.code for s in out.suggestions] == ["S52.531D"]
     assert [g.question for g in out.gaps] == ["Which side for S52.53?"]
+
+
+@pytest.mark.parametrize(
+    ("text", "primary", "nodes"),
+    [
+        ("Path: adenocarcinoma of cecum, pT3 N1a (1/19 LN pos). C18.0", "C18.0", "C77.2"),
+        ("L breast IDC, 2 positive axillary nodes, C50.912", "C50.912", "C77.3"),
+        ("RUL adenocarcinoma with hilar nodal metastasis, C34.11", "C34.11", "C77.1"),
+    ],
+)
+def test_positive_nodes_are_secondary(full_book, text, primary, nodes) -> None:  # type: ignore[no-untyped-def]
+    assert nodes in added(neoplasm.positive_nodes_secondary(make_case(full_book, text, named=(primary,))))
+
+
+def test_negative_nodes_add_nothing(full_book) -> None:  # type: ignore[no-untyped-def]
+    text = "sigmoid adenocarcinoma pT2 N0 (0/14 LN), C18.7"
+    assert neoplasm.positive_nodes_secondary(make_case(full_book, text, named=("C18.7",))) == Ruling()

@@ -49,6 +49,7 @@ from consultant.analysis.guidelines.injury import (
 from consultant.analysis.guidelines.neoplasm import (
     history_of_neoplasm,
     metastasis_not_primary,
+    positive_nodes_secondary,
     secondary_needs_primary,
     treatment_of_secondary_first,
 )
@@ -85,6 +86,7 @@ Rule = Callable[[GuidelineCase], Ruling]
 RULES: tuple[Rule, ...] = (
     history_of_neoplasm,
     metastasis_not_primary,
+    positive_nodes_secondary,
     secondary_needs_primary,
     treatment_of_secondary_first,
     laterality_from_words,

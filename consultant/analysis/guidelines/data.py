@@ -360,3 +360,20 @@ SCREENING_SITES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\bPSA\b|\bprostat\w+", _I), "Z12.5"),
     (re.compile(r"\blow[- ]dose\s+CT\b|\bLDCT\b|\blung\s+cancer\s+screening\b", _I), "Z12.2"),
 )
+
+# Positive regional lymph nodes (OGCR I.C.2; Neoplasm Table, lymph node, secondary): the
+# node region by the primary's site.
+POSITIVE_NODES = re.compile(
+    r"\bN[1-3][a-c]?\b|\b\d+\s*/\s*\d+\s*(?:LNs?|lymph\s+nodes?|nodes?)\s*(?:pos\w*|\+|positive|involved)|"
+    r"\b(?:LN|lymph\s+node|nodal?)\s*(?:s\s+)?(?:pos\w*|\+|positive|involvement|metasta\w*)|"
+    r"\bpositive\s+(?:\w+\s+)?(?:lymph\s+)?nodes?\b|\bnodal\s+metasta\w+|\bmetasta\w+\s+(?:to\s+)?(?:\w+\s+)?(?:lymph\s+)?nodes?\b",
+    _I,
+)
+NODE_NEGATIVE = re.compile(r"\bN0\b|\b0\s*/\s*\d+\s*(?:LNs?|nodes?)|\bnodes?\s+(?:neg\w*|negative|clear|free)\b|\bnode[- ]negative\b", _I)
+NODE_REGION_BY_PRIMARY: tuple[tuple[tuple[str, ...], str, str], ...] = (
+    (("C0", "C10", "C11", "C12", "C13", "C14", "C30", "C31", "C32", "C73"), "C77.0", "head, face and neck"),
+    (("C33", "C34", "C37", "C38", "C15"), "C77.1", "intrathoracic"),
+    (("C16", "C17", "C18", "C19", "C20", "C21", "C22", "C23", "C24", "C25", "C64", "C65"), "C77.2", "intra-abdominal"),
+    (("C50",), "C77.3", "axilla and upper limb"),
+    (("C51", "C52", "C53", "C54", "C55", "C56", "C57", "C61", "C66", "C67", "C68"), "C77.5", "intrapelvic"),
+)

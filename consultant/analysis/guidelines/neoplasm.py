@@ -165,6 +165,36 @@ def secondary_needs_primary(case: GuidelineCase) -> Ruling:
     return Ruling(add=tuple(add), issues=tuple(issues))
 
 
+def positive_nodes_secondary(case: GuidelineCase) -> Ruling:
+    """Cancer found in the regional lymph nodes is a secondary neoplasm of those nodes (C77.-,
+    by the region that drains the primary), coded with the primary (OGCR I.C.2; Neoplasm
+    Table, lymph node, secondary column)."""
+    add: list[Suggestion] = []
+    for part in case.parts():
+        nodes = part.says(data.POSITIVE_NODES)
+        primaries = _primary_codes(part)
+        if nodes is None or not primaries or part.says(data.NODE_NEGATIVE) or part.having("C77"):
+            continue
+        region = next(
+            ((code, where) for prefixes, code, where in data.NODE_REGION_BY_PRIMARY
+             if primaries[0].startswith(prefixes)),
+            None,
+        )
+        if region is None:
+            continue
+        code, where = region
+        s = suggestion(
+            case, code,
+            f"cancer in the regional lymph nodes ('{nodes.group(0)}') of the {primaries[0]} "
+            f"primary is a secondary neoplasm of {where} lymph nodes: {code}, with the primary "
+            "(OGCR I.C.2; Neoplasm Table, secondary column)",
+            span_in(part, nodes), score=0.8,
+        )
+        if s is not None:
+            add.append(s)
+    return Ruling(add=tuple(add)) if add else NOTHING
+
+
 def treatment_of_secondary_first(case: GuidelineCase) -> Ruling:
     """When the encounter treats only the metastasis, the secondary neoplasm is the principal
     (first-listed) diagnosis even though the primary is still present (OGCR I.C.2.b)."""
