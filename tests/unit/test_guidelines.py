@@ -707,3 +707,24 @@ def test_positive_nodes_are_secondary(full_book, text, primary, nodes) -> None: 
 def test_negative_nodes_add_nothing(full_book) -> None:  # type: ignore[no-untyped-def]
     text = "sigmoid adenocarcinoma pT2 N0 (0/14 LN), C18.7"
     assert neoplasm.positive_nodes_secondary(make_case(full_book, text, named=("C18.7",))) == Ruling()
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("Prenatal visit, 9w4d, chronic HTN on labetalol. Dx I10", "O10.011"),
+        ("31w2d, gestational hypertension, BP 150/95", "O13.3"),
+        ("G1 at 35w, preeclampsia with severe features, admitted", "O14.13"),
+        ("delivered today, pre-eclampsia, mild", "O14.04"),
+    ],
+)
+def test_hypertension_in_pregnancy_is_chapter_15(full_book, text, code) -> None:  # type: ignore[no-untyped-def]
+    r = pregnancy.hypertension_in_pregnancy(make_case(full_book, text, named=("I10",) if "I10" in text else ()))
+    assert code in added(r)
+    if "I10" in text:
+        assert "I10" in flagged(r)
+
+
+def test_unqualified_hypertension_in_pregnancy_is_a_question(full_book) -> None:  # type: ignore[no-untyped-def]
+    r = pregnancy.hypertension_in_pregnancy(make_case(full_book, "28w1d, HTN noted today. I10?", named=("I10",)))
+    assert r.add == () and r.gaps and "I10" in flagged(r)

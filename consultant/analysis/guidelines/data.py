@@ -192,6 +192,7 @@ PREGNANT_NOW = re.compile(
     r"\bpregnant\b|\b\d{1,2}\s*w(?:ks?|eeks?)?\s*\d\s*d\b|\b\d{1,2}\s*(?:wks?|weeks)\s+(?:gestation|GA|pregnan\w*)|"
     r"\bGA\s*\d|\bEDD\b|\bIUP\b|\bprenatal\b|\bantepartum\b|\bOB\s+(?:visit|f/u|follow)|\bMFM\b|\bGDM\b|"
     r"\bgestational\s+(?:age|diabetes|DM|hypertension)\b|\btrimester\b|\badvanced\s+maternal\s+age\b|"
+    r"\bpre-?eclamp\w*|\bHELLP\b|\bpregnancy[- ]induced\b|\bG\d{1,2}\s+(?:at\s+)?\d{1,2}\s*w|"
     r"\b(?:elderly\s+)?(?:primi|multi)gravida\b|\bG\d{1,2}\s*P\d{1,2}\w*\b(?=[^.\n]{0,40}\b\d{1,2}\s*(?:w|wks?|weeks)\b)",
     _I,
 )
@@ -377,3 +378,10 @@ NODE_REGION_BY_PRIMARY: tuple[tuple[tuple[str, ...], str, str], ...] = (
     (("C50",), "C77.3", "axilla and upper limb"),
     (("C51", "C52", "C53", "C54", "C55", "C56", "C57", "C61", "C66", "C67", "C68"), "C77.5", "intrapelvic"),
 )
+
+# Hypertension in pregnancy (OGCR I.C.15.d; Tabular O10-O16).
+GESTATIONAL_HTN = re.compile(r"\bgestational\s+(?:HTN|hypertension)\b|\bpregnancy[- ]induced\s+(?:HTN|hypertension)\b|\bPIH\b|\bgHTN\b", _I)
+PREECLAMPSIA = re.compile(r"\bpre-?eclampsia\b|\bPEC\b|\bpre-?eclamptic\b|\bHELLP\b", _I)
+SEVERE_PREECLAMPSIA = re.compile(r"\bsevere\s+(?:features|pre-?eclampsia)|\bpre-?eclampsia\s+with\s+severe\b|\bsPEC\b", _I)
+HELLP = re.compile(r"\bHELLP\b", _I)
+CHRONIC_HTN = re.compile(r"\bchronic\s+(?:HTN|hypertension)\b|\bpre-?existing\s+(?:essential\s+)?(?:HTN|hypertension)\b|\bessential\s+(?:HTN|hypertension)\b|\bcHTN\b", _I)

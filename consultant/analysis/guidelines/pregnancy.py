@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from consultant.analysis.findings import INFO, WARNING, Issue, Suggestion
+from consultant.analysis.findings import INFO, WARNING, DocumentationGap, Issue, Suggestion
 from consultant.analysis.guidelines import data
 from consultant.analysis.guidelines.case import (
     NOTHING,
@@ -91,7 +91,7 @@ def current_drug(text: str, pattern: re.Pattern[str]) -> re.Match[str] | None:
 def gestational_diabetes(case: GuidelineCase) -> Ruling:
     """Gestational diabetes is O24.4-: in pregnancy / childbirth / the puerperium (O24.41-/42-/43-)
     by the record, and by control: diet (0), insulin (4), oral drugs (5), with insulin winning when
-    both are used; Z79.4 / Z79.84 are not assigned with O24.4- (OGCR I.C.15.g)."""
+    both are used; Z79.4 / Z79.84 are not assigned with O24.4- (OGCR I.C.15.i)."""
     add: list[Suggestion] = []
     drop: list[str] = []
     issues: list[Issue] = []
@@ -112,7 +112,7 @@ def gestational_diabetes(case: GuidelineCase) -> Ruling:
         )
         code = f"O24.4{_setting(part)}{control}"
         why = (
-            f"gestational diabetes, {how}: {code} (OGCR I.C.15.g; insulin is coded when both "
+            f"gestational diabetes, {how}: {code} (OGCR I.C.15.i; insulin is coded when both "
             "insulin and diet or oral drugs are used)"
         )
         s = suggestion(case, code, why, span_in(part, gdm))
@@ -122,16 +122,16 @@ def gestational_diabetes(case: GuidelineCase) -> Ruling:
             if other == code:
                 continue
             if other in part.named:
-                issues.append(issue(WARNING, (other, code), f"{other} does not fit: {why}.", "I.C.15.g"))
+                issues.append(issue(WARNING, (other, code), f"{other} does not fit: {why}.", "I.C.15.i"))
             else:
                 drop.append(other)
         for z in part.having("Z79.4", "Z79.84", "Z79.85"):
             msg = (
                 f"{z} is not assigned with a gestational diabetes code (O24.4-): the O24.4 code "
-                "already says how it is controlled (OGCR I.C.15.g). Drop it."
+                "already says how it is controlled (OGCR I.C.15.i). Drop it."
             )
             if z in part.named:
-                issues.append(issue(WARNING, (z, code), msg, "I.C.15.g"))
+                issues.append(issue(WARNING, (z, code), msg, "I.C.15.i"))
             else:
                 drop.append(z)
     return Ruling(tuple(add), tuple(drop), tuple(issues))
@@ -140,7 +140,7 @@ def gestational_diabetes(case: GuidelineCase) -> Ruling:
 def pregestational_diabetes(case: GuidelineCase) -> Ruling:
     """Diabetes that existed before the pregnancy is O24.0- (type 1), O24.1- (type 2) or O24.3-
     (unspecified), with the trimester, plus the E10/E11 code and Z79.4 when on insulin — never
-    the gestational O24.4- (OGCR I.C.15.f, I.C.15.g)."""
+    the gestational O24.4- (OGCR I.C.15.g, I.C.15.h)."""
     add: list[Suggestion] = []
     drop: list[str] = []
     issues: list[Issue] = []
@@ -158,7 +158,7 @@ def pregestational_diabetes(case: GuidelineCase) -> Ruling:
         when = f", {TRIMESTER_WORDS[trimester_of(found[0])]} at {found[0]} weeks" if found and setting == "1" else ""
         why = (
             f"diabetes that existed before the pregnancy ('{pre.group(0)}'){when}: {code}, with "
-            "the E10/E11 code for the diabetes and Z79.4 when on insulin (OGCR I.C.15.f, I.C.15.g)"
+            "the E10/E11 code for the diabetes and Z79.4 when on insulin (OGCR I.C.15.g, I.C.15.h)"
         )
         s = suggestion(case, code, why, span_in(part, pre))
         if s is not None:
@@ -175,7 +175,7 @@ def pregestational_diabetes(case: GuidelineCase) -> Ruling:
             z = suggestion(
                 case, "Z79.4",
                 f"long-term insulin ('{insulin.group(0)}') with pre-existing diabetes in pregnancy "
-                "(OGCR I.C.4.a.3, I.C.15.g)",
+                "(OGCR I.C.15.h)",
                 span_in(part, insulin), score=0.8,
             )
             if z is not None:
@@ -223,7 +223,7 @@ def elderly_pregnancy(case: GuidelineCase) -> Ruling:
 
 def weeks_of_gestation(case: GuidelineCase) -> Ruling:
     """The weeks of gestation on the maternal record: Z3A.-, from the weeks the record states
-    (Tabular Chapter 15 'use additional code' note; OGCR I.C.15.a)."""
+    (Tabular Chapter 15 'use additional code' note; OGCR I.C.15)."""
     add: list[Suggestion] = []
     issues: list[Issue] = []
     for part in case.parts():
@@ -234,19 +234,19 @@ def weeks_of_gestation(case: GuidelineCase) -> Ruling:
             continue
         w, _days, m = found
         code = z3a_for(w)
-        why = f"{w} completed weeks of gestation ('{m.group(0)}'): {code} (OGCR I.C.15.a; Tabular Z3A)"
+        why = f"{w} completed weeks of gestation ('{m.group(0)}'): {code} (OGCR I.C.15; Tabular Z3A)"
         s = suggestion(case, code, why, span_in(part, m), score=0.85)
         if s is not None:
             add.append(s)
         for other in part.having("Z3A"):
             if other != code and other in part.named:
-                issues.append(issue(WARNING, (other, code), f"{other} does not match: {why}.", "I.C.15.a"))
+                issues.append(issue(WARNING, (other, code), f"{other} does not match: {why}.", "I.C.15"))
     return Ruling(add=tuple(add), issues=tuple(issues))
 
 
 def trimester_from_weeks(case: GuidelineCase) -> Ruling:
     """An obstetric code's trimester is the one the weeks of gestation give; 'unspecified
-    trimester' is not used when the weeks are documented (OGCR I.C.15.a.3, I.C.15.a.4)."""
+    trimester' is not used when the weeks are documented (OGCR I.C.15.a.3, I.C.15.a.5)."""
     add: list[Suggestion] = []
     drop: list[str] = []
     issues: list[Issue] = []
@@ -268,7 +268,7 @@ def trimester_from_weeks(case: GuidelineCase) -> Ruling:
             why = (
                 f"at {w}w{d}d ('{m.group(0)}') the pregnancy is in the {tri} (first: before 14 "
                 f"weeks; second: 14w0d to before 28w0d; third: from 28w0d), so {better}, not "
-                f"{code} (OGCR I.C.15.a.3, I.C.15.a.4)"
+                f"{code} (OGCR I.C.15.a.3, I.C.15.a.5)"
             )
             s = suggestion(case, better, why, span_in(part, m))
             if s is None:
@@ -332,3 +332,73 @@ def obstetric_first(case: GuidelineCase) -> Ruling:
             "I.C.15.a.1",
         ))
     return Ruling(drop=tuple(drop), issues=tuple(issues)) if issues or drop else NOTHING
+
+
+def _time_of(part: Part) -> tuple[str, str]:
+    """('trimester', digit) in pregnancy, ('childbirth', '') or ('puerperium', '')."""
+    setting = _setting(part)
+    if setting == "2":
+        return "childbirth", ""
+    if setting == "3":
+        return "puerperium", ""
+    found = weeks_in(part.text)
+    return "trimester", str(trimester_of(found[0])) if found else "9"
+
+
+def hypertension_in_pregnancy(case: GuidelineCase) -> Ruling:
+    """Hypertension in a pregnancy is coded in Chapter 15: pre-existing essential hypertension
+    O10.01- (not I10), gestational hypertension O13.-, pre-eclampsia O14.- (with pre-existing
+    hypertension O11.-), by trimester, childbirth or puerperium (OGCR I.C.15.d; Tabular O10-O14)."""
+    add: list[Suggestion] = []
+    drop: list[str] = []
+    issues: list[Issue] = []
+    gaps: list[DocumentationGap] = []
+    for part in case.parts():
+        if not _pregnant(part):
+            continue
+        pre = part.says(data.PREECLAMPSIA)
+        gest = part.says(data.GESTATIONAL_HTN)
+        chronic = part.says(data.CHRONIC_HTN)
+        when, tri = _time_of(part)
+        if pre and chronic:
+            code = f"O11.{ {'childbirth': '4', 'puerperium': '5'}.get(when, tri) }"
+            what, cue = "pre-existing hypertension with pre-eclampsia", pre
+        elif pre:
+            sub = "2" if part.says(data.HELLP) else "1" if part.says(data.SEVERE_PREECLAMPSIA) else "0"
+            last = {"childbirth": "4", "puerperium": "5"}.get(when, "0" if tri == "9" else tri)
+            code, what, cue = f"O14.{sub}{last}", "pre-eclampsia", pre
+        elif gest:
+            code = f"O13.{ {'childbirth': '4', 'puerperium': '5'}.get(when, tri) }"
+            what, cue = "gestational hypertension", gest
+        elif chronic:
+            code = {"childbirth": "O10.02", "puerperium": "O10.03"}.get(when, f"O10.01{tri}")
+            what, cue = "pre-existing essential hypertension", chronic
+        else:
+            bare = part.says(data.HYPERTENSION)
+            if bare is not None:
+                gaps.append(DocumentationGap(
+                    bare.group(0),
+                    "Is the hypertension pre-existing (O10.-) or gestational / pregnancy-induced "
+                    "(O13.-), and is there pre-eclampsia (O14.-)? In a pregnancy it is coded in "
+                    "Chapter 15, not I10 (OGCR I.C.15.d)",
+                ))
+                for other in part.having("I10"):
+                    msg = (f"{other} is not used for hypertension in a pregnancy: O10.- if it was "
+                           "there before the pregnancy, O13.- if gestational (OGCR I.C.15.d).")
+                    if other in part.named:
+                        issues.append(issue(WARNING, (other,), msg, "I.C.15.d"))
+                    else:
+                        drop.append(other)
+            continue
+        why = f"{what} in a pregnancy ('{cue.group(0)}'): {code}, a Chapter 15 code (OGCR I.C.15.d)"
+        s = suggestion(case, code, why, span_in(part, cue))
+        if s is None:
+            continue
+        add.append(s)
+        for other in part.having("I10"):
+            msg = f"{other} is not used for hypertension in a pregnancy: {code} (OGCR I.C.15.d)."
+            if other in part.named:
+                issues.append(issue(WARNING, (other, code), msg, "I.C.15.d"))
+            else:
+                drop.append(other)
+    return Ruling(tuple(add), tuple(drop), tuple(issues), tuple(gaps))
