@@ -728,3 +728,12 @@ def test_hypertension_in_pregnancy_is_chapter_15(full_book, text, code) -> None:
 def test_unqualified_hypertension_in_pregnancy_is_a_question(full_book) -> None:  # type: ignore[no-untyped-def]
     r = pregnancy.hypertension_in_pregnancy(make_case(full_book, "28w1d, HTN noted today. I10?", named=("I10",)))
     assert r.add == () and r.gaps and "I10" in flagged(r)
+
+
+def test_a_removal_said_of_something_else_is_not_a_cancer_history(full_book) -> None:  # type: ignore[no-untyped-def]
+    text = (
+        "Hernia repair 09/30/26. Incision healing well, no recurrence, steri strips removed. "
+        "New lump L breast, 1.5 cm mass upper outer quadrant, mammo ordered."
+    )
+    case = make_case(full_book, text, suggested=(("C50.412", "mass upper outer quadrant"),))
+    assert neoplasm.history_of_neoplasm(case) == Ruling()

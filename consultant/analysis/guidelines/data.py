@@ -30,6 +30,11 @@ HISTORY_OF_PRIMARY: tuple[tuple[str, str], ...] = (
     ("C71", "Z85.841"), ("C73", "Z85.850"), ("C74", "Z85.858"),
 )
 
+CANCER_WORDS = re.compile(
+    r"\bca\b|\bcancer\w*|\bcarcinoma\w*|\badenoca\w*|\bmalignan\w+|\bneoplasm\w*|\btumou?r\b|\blymphoma\b|"
+    r"\bmelanoma\b|\bsarcoma\b|\bNSCLC\b|\bSCLC\b|\bIDC\b|\bDCIS\b|\bHCC\b|\bRCC\b|\bseminoma\b|\bmyeloma\b|\bleukemia\b",
+    _I,
+)
 # Treatment finished, primary excised or eradicated, no disease left at the primary site.
 COMPLETED_TREATMENT = re.compile(
     r"\b(?:s/p|status\s+post|post)\s+\w*(?:ectomy|resection|excision)\b|\b\w*ectomy\b|"

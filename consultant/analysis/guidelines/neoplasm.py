@@ -44,6 +44,26 @@ def _label(case: GuidelineCase, part: Part) -> str:
     return f'In "{head}": '
 
 
+_CANCER_REACH = 120  # the removal and the all-clear are said of the cancer: this close to it
+
+
+def _cancer_suggestion(case: GuidelineCase, code: str) -> bool:
+    return any(
+        s.code == code and data.CANCER_WORDS.search(s.phrase) for s in case.suggestions
+    )
+
+
+def _near_cancer(part: Part, pattern: re.Pattern[str]) -> re.Match[str] | None:
+    """The first match said of a cancer ('R mastectomy' near 'breast ca'), not of a hernia's
+    'no recurrence' or 'steri strips removed'."""
+    anchors = [m.start() for m in data.CANCER_WORDS.finditer(part.text)]
+    anchors += [m.start() for m in re.finditer(r"\bC\d{2}(?:\.\w{1,4})?\b", part.text)]
+    for m in pattern.finditer(part.text):
+        if any(abs(a - m.start()) <= _CANCER_REACH for a in anchors):
+            return m
+    return None
+
+
 def history_of_neoplasm(case: GuidelineCase) -> Ruling:
     """A primary excised or eradicated, with treatment to its site finished and no disease left
     there, is history (Z85.-), not a current cancer; a metastasis stays current (OGCR I.C.2.d,
@@ -52,9 +72,13 @@ def history_of_neoplasm(case: GuidelineCase) -> Ruling:
     drop: list[str] = []
     issues: list[Issue] = []
     for part in case.parts():
-        primaries = _primary_codes(part)
-        done = part.says(data.COMPLETED_TREATMENT)
-        left = part.says(data.NO_DISEASE_LEFT)
+        # Only a cancer the record names: a code the suggester read from 'mass' is no cancer.
+        primaries = tuple(
+            c for c in _primary_codes(part)
+            if c in part.named or _cancer_suggestion(case, c)
+        )
+        done = _near_cancer(part, data.COMPLETED_TREATMENT)
+        left = _near_cancer(part, data.NO_DISEASE_LEFT)
         if not primaries or done is None or left is None or part.says(data.ON_TREATMENT):
             continue
         if part.says(data.PAST_EVENT) is None:
