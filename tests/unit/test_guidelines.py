@@ -14,10 +14,12 @@ from consultant.analysis.guidelines import (
     Ruling,
     apply_guidelines,
     combination,
+    encounters,
     injury,
     neoplasm,
     pregnancy,
     sepsis,
+    specificity,
 )
 from consultant.analysis.guidelines.case import parts_of
 from consultant.codes.mention import ICD10CM
@@ -461,8 +463,6 @@ def test_info_is_never_an_error(full_book) -> None:  # type: ignore[no-untyped-d
 
 # -- specificity from the words ------------------------------------------------------------------
 
-from consultant.analysis.guidelines import encounters, specificity  # noqa: E402
-
 
 @pytest.mark.parametrize(
     ("text", "code", "better"),
@@ -737,3 +737,13 @@ def test_a_removal_said_of_something_else_is_not_a_cancer_history(full_book) -> 
     )
     case = make_case(full_book, text, suggested=(("C50.412", "mass upper outer quadrant"),))
     assert neoplasm.history_of_neoplasm(case) == Ruling()
+
+
+def test_analyze_applies_the_guidelines(full_book) -> None:  # type: ignore[no-untyped-def]
+    from consultant.analysis.consult import analyze
+    from consultant.analysis.suggest import SuggestIndex
+
+    text = "OB visit 4/20/26 at 33w2d. GDM, now on insulin glargine. Draft: O24.419, Z79.4, Z3A.33"
+    f = analyze(text, full_book, SuggestIndex.load(full_book), today=ON)
+    assert "O24.414" in {s.code for s in f.suggestions}
+    assert any(i.kind == "guideline" and i.codes[0] == "Z79.4" for i in f.issues)
