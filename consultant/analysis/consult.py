@@ -32,6 +32,7 @@ from consultant.analysis.findings import (
     Issue,
     Suggestion,
 )
+from consultant.analysis.guidelines import apply_guidelines
 from consultant.analysis.lookup import judge
 from consultant.analysis.ports import KnowledgeBase, SuggestionIndex
 from consultant.codes.dates import find_date_of_service
@@ -313,7 +314,7 @@ def analyze(
             "none of the codes named is described in the knowledge base, so a coder with the "
             "full code books should check them",
         )
-    return Findings(
+    return apply_guidelines(Findings(
         date_of_service=dos,
         date_source=date_source,
         codes=verdicts,
@@ -325,4 +326,4 @@ def analyze(
         escalation_reasons=tuple(reasons),
         thread_codes=tuple(thread_codes),
         notes=tuple(notes),
-    )
+    ), text, book)
