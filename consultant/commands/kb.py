@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from consultant.errors import KnowledgeBaseError, UsageError
-from consultant.kb.build import KINDS, build_kb, default_icd10cm_xml
+from consultant.kb.build import KINDS, build_kb, default_sources
 from consultant.kb.store import CodeBook
 from consultant.kb.update import DEFAULT_UPDATE_URLS, update_kb
 
@@ -47,6 +47,21 @@ def parse_sources(items: list[str]) -> list[tuple[str, Path]]:
     return out
 
 
+def with_defaults(sources: list[tuple[str, Path]]) -> list[tuple[str, Path]]:
+    """The given sources plus the packaged and shipped releases of every kind not given.
+
+    Adding HCPCS or NCCI files must not drop ICD-10-CM or the current releases in
+    data/official/; a tabular release given by the operator replaces the packaged one and the
+    shipped FY addenda (which apply only on top of the packaged release)."""
+    if not sources:
+        return []          # build_kb imports the defaults itself
+    given = {kind for kind, _ in sources}
+    skip = set(given)
+    if "icd10cm_tabular" in given:
+        skip.add("icd10cm_addenda")
+    return [*sources, *((k, p) for k, p in default_sources() if k not in skip)]
+
+
 def _print_report(datasets: Any, output: Path, size: int, seconds: float) -> None:
     for d in datasets:
         print(f"  {d.name:32} {d.kind:16} {d.release:22} {d.rows:>10,} rows")
@@ -54,10 +69,7 @@ def _print_report(datasets: Any, output: Path, size: int, seconds: float) -> Non
 
 
 def build(args: argparse.Namespace) -> int:
-    sources = parse_sources(list(getattr(args, "source", []) or []))
-    if sources and not any(kind == "icd10cm_tabular" for kind, _ in sources):
-        # Adding HCPCS or NCCI files must not drop ICD-10-CM: keep the packaged release.
-        sources = [*sources, ("icd10cm_tabular", default_icd10cm_xml())]
+    sources = with_defaults(parse_sources(list(getattr(args, "source", []) or [])))
     output = Path(args.output) if getattr(args, "output", None) else _kb_path(args)
     report = build_kb(output, sources, progress=True)
     _print_report(report.datasets, report.output, report.size, report.seconds)

@@ -148,7 +148,7 @@ def load(conn: sqlite3.Connection, path: Path, *, progress: bool = False) -> Dat
             "VALUES (?,?,?,?,?,?,?,?)",
             parse_rows(reader, source, name, start.isoformat()),
         )
-    info = DatasetInfo(name=name, kind=KIND, release=f"effective {start.isoformat()}", valid_from=start,
+    info = DatasetInfo(name=name, kind=KIND, release=f"{start.year} Q{(start.month - 1) // 3 + 1}", valid_from=start,
                        valid_to=None, source=source, sha256=sha256_of(path), rows=total)
     register_dataset(conn, info)
     close_validity(conn)

@@ -257,7 +257,11 @@ def _open_binary(path: Path, member: str | None) -> Iterator[IO[bytes]]:
 
 def _text_rows(raw: IO[bytes], source: str) -> Iterator[tuple[int, str]]:
     # Latin-1 never fails: only codes and numbers are kept, never the descriptor text.
-    text = io.TextIOWrapper(raw, encoding="latin-1", newline="")
+    with io.TextIOWrapper(raw, encoding="latin-1", newline="") as text:
+        yield from _numbered(text, source)
+
+
+def _numbered(text: IO[str], source: str) -> Iterator[tuple[int, str]]:
     try:
         for number, line in enumerate(text, 1):
             yield number, line.rstrip("\r\n")
@@ -266,15 +270,15 @@ def _text_rows(raw: IO[bytes], source: str) -> Iterator[tuple[int, str]]:
 
 
 def _csv_rows(raw: IO[bytes], source: str) -> Iterator[tuple[int, list[str]]]:
-    text = io.TextIOWrapper(raw, encoding="latin-1", newline="")
-    reader = csv.reader(text)
-    try:
-        for row in reader:
-            yield reader.line_num, row
-    except csv.Error as e:
-        raise ImportFileError(source, reader.line_num, None, f"not a readable CSV ({e})") from e
-    except (OSError, EOFError, zipfile.BadZipFile) as e:
-        raise ImportFileError(source, reader.line_num, None, f"file is truncated or damaged ({e})") from e
+    with io.TextIOWrapper(raw, encoding="latin-1", newline="") as text:
+        reader = csv.reader(text)
+        try:
+            for row in reader:
+                yield reader.line_num, row
+        except csv.Error as e:
+            raise ImportFileError(source, reader.line_num, None, f"not a readable CSV ({e})") from e
+        except (OSError, EOFError, zipfile.BadZipFile) as e:
+            raise ImportFileError(source, reader.line_num, None, f"file is truncated or damaged ({e})") from e
 
 
 def _xlsx_rows(raw: IO[bytes], source: str) -> Iterator[tuple[int, list[str]]]:
