@@ -14,6 +14,7 @@ import time
 from types import FrameType
 from typing import Any
 
+from consultant.commands.kb import kb_out_of_date, print_currency
 from consultant.config import Config, load_config
 from consultant.errors import ConfigError, ConsultantError, DeliveryError, MailboxError
 from consultant.mail.inbox import Inbox
@@ -110,6 +111,7 @@ def check_config(args: argparse.Namespace) -> int:
 
         CodeBook.open(config.kb.path).close()
         print(f"kb: {config.kb.path} opens")
+        print_currency(config.kb.path)
     except ConsultantError as e:
         ok = False
         print(f"kb: FAILED: {e}")
@@ -136,6 +138,7 @@ def status(args: argparse.Namespace) -> int:
         "outbox_oldest_age_seconds": round(now - summary.oldest_pending, 1)
         if summary and summary.oldest_pending else None,
         "outbox_refused": summary.failed_outbox if summary else 0,
+        "kb_out_of_date": kb_out_of_date(config.kb.path),
     }
     if getattr(args, "json", False):
         json.dump(data, sys.stdout, indent=2)
@@ -150,6 +153,7 @@ def status(args: argparse.Namespace) -> int:
     age = data["outbox_oldest_age_seconds"]
     print(f"outbox: {data['outbox_pending']} waiting" + (f", oldest {age:.0f} s" if age is not None else "")
           + f"; {data['outbox_refused']} refused by the server")
+    print_currency(config.kb.path)
     return 0
 
 

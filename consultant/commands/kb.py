@@ -6,16 +6,22 @@ import argparse
 import json
 import sqlite3
 import sys
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from consultant.errors import KnowledgeBaseError, UsageError
 from consultant.kb.build import KINDS, build_kb, default_sources
+from consultant.kb.currency import out_of_date_at
 from consultant.kb.store import CodeBook
 from consultant.kb.update import DEFAULT_UPDATE_URLS, update_kb
 
-TABLES = ("code", "icd_note", "icd_seventh", "index_term", "ptp", "mue", "addon", "modifier",
+TABLES = ("code", "icd_note", "icd_seventh", "index_term", "ptp", "mue", "addon", "pfs", "modifier",
           "abbreviation", "term", "term_token")
+
+
+def _currency(path: Path) -> list[str]:
+    return out_of_date_at(path, date.today())
 
 
 def _config(args: argparse.Namespace) -> Any:
@@ -107,7 +113,19 @@ def describe(path: Path) -> dict[str, Any]:
         raise KnowledgeBaseError(f"knowledge base {path} cannot be read ({e}): rebuild it") from e
     finally:
         book.close()
-    return {"path": str(path), "size": path.stat().st_size, "meta": meta, "datasets": datasets, "tables": counts}
+    return {"path": str(path), "size": path.stat().st_size, "meta": meta, "datasets": datasets, "tables": counts,
+            "out_of_date": _currency(path)}
+
+
+def kb_out_of_date(path: Path, today: date | None = None) -> list[str]:
+    """What in the knowledge base at `path` is out of date for today (`consultant status`)."""
+    return out_of_date_at(Path(path), today or date.today())
+
+
+def print_currency(path: Path, today: date | None = None) -> None:
+    """`kb: WARNING: ...` lines for `status` and `check-config`; nothing when current."""
+    for line in kb_out_of_date(path, today):
+        print(f"kb: WARNING: {line}")
 
 
 def info(args: argparse.Namespace) -> int:
@@ -121,5 +139,10 @@ def info(args: argparse.Namespace) -> int:
         valid = f"{d['valid_from'] or 'open'}..{d['valid_to'] or 'open'}"
         print(f"  {d['name']:32} {d['kind']:16} {d['release']:22} {valid:23} {d['rows']:>10,} rows  "
               f"sha256 {(d['sha256'] or '-')[:16]}")
+    for key, value in data["meta"].items():
+        if key.startswith("description:"):
+            print(f"  {key.partition(':')[2]}: {value}")
     print("  tables: " + ", ".join(f"{t} {n:,}" for t, n in data["tables"].items()))
+    for line in data["out_of_date"]:
+        print(f"  out of date on {date.today().isoformat()}: {line}")
     return 0

@@ -221,7 +221,7 @@ def load(conn: sqlite3.Connection, path: Path, *, progress: bool = False) -> Dat
     changed = {**revised, **added}
     billable = sum(1 for c in changed.values() if c.billable) + sum(1 for c in kept if in_force[c][4])
     base_release = conn.execute("SELECT release FROM dataset WHERE name = ?", (base,)).fetchone()[0]
-    release = f"FY{year}: {base_release} + FY{year} addenda (notes carried over)"
+    release = f"FY{year} ({base_release} + FY{year} addenda)"
     description = (f"FY{year} code set, in force {start.isoformat()} to {end.isoformat()}: the {base_release} "
                    f"tabular release ({base}) with the FY{year} order-file addenda applied "
                    f"({sum(1 for c in changes if c.action == 'add')} codes and headers added, {len(deleted)} "
