@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from consultant.errors import KnowledgeBaseError, UsageError
-from consultant.kb.build import KINDS, build_kb, default_sources
+from consultant.kb.build import KINDS, add_defaults, build_kb
 from consultant.kb.currency import out_of_date_at
 from consultant.kb.store import CodeBook
-from consultant.kb.update import DEFAULT_UPDATE_URLS, update_kb
+from consultant.kb.update import update_kb
 
 TABLES = ("code", "icd_note", "icd_seventh", "index_term", "ptp", "mue", "addon", "pfs", "modifier",
           "abbreviation", "term", "term_token")
@@ -54,18 +54,9 @@ def parse_sources(items: list[str]) -> list[tuple[str, Path]]:
 
 
 def with_defaults(sources: list[tuple[str, Path]]) -> list[tuple[str, Path]]:
-    """The given sources plus the packaged and shipped releases of every kind not given.
-
-    Adding HCPCS or NCCI files must not drop ICD-10-CM or the current releases in
-    data/official/; a tabular release given by the operator replaces the packaged one and the
-    shipped FY addenda (which apply only on top of the packaged release)."""
-    if not sources:
-        return []          # build_kb imports the defaults itself
-    given = {kind for kind, _ in sources}
-    skip = set(given)
-    if "icd10cm_tabular" in given:
-        skip.add("icd10cm_addenda")
-    return [*sources, *((k, p) for k, p in default_sources() if k not in skip)]
+    """The given sources plus the packaged and shipped releases of kinds not given (none given:
+    build_kb imports the defaults itself)."""
+    return add_defaults(sources) if sources else []
 
 
 def _print_report(datasets: Any, output: Path, size: int, seconds: float) -> None:
@@ -85,10 +76,13 @@ def build(args: argparse.Namespace) -> int:
 def update(args: argparse.Namespace) -> int:
     config = _config(args)
     kb_path = Path(config.kb.path) if config is not None else Path("var/kb.sqlite")
-    urls = dict(config.kb.update_urls) if config is not None and config.kb.update_urls else DEFAULT_UPDATE_URLS
-    report = update_kb(kb_path, urls, progress=True)
+    urls = dict(config.kb.update_urls) if config is not None and config.kb.update_urls else None
+    from_dir = getattr(args, "from_dir", None)
+    report = update_kb(kb_path, urls, progress=True, from_dir=Path(from_dir) if from_dir else None)
     for d in report.downloads:
         print(f"  {d.key:16} {d.size:>12,} bytes  sha256 {d.sha256}  {d.url}")
+    for line in report.missing:
+        print(f"  not found: {line}")
     _print_report(report.build.datasets, report.build.output, report.build.size, report.build.seconds)
     return 0
 

@@ -65,6 +65,19 @@ def default_sources(official_dir: Path | None = None) -> tuple[tuple[str, Path],
     return (("icd10cm_tabular", default_icd10cm_xml()), *official_sources(official_dir or OFFICIAL_DIR))
 
 
+def add_defaults(sources: Sequence[tuple[str, Path]]) -> list[tuple[str, Path]]:
+    """`sources` plus the packaged and shipped releases of every kind they do not hold.
+
+    Adding HCPCS or NCCI files must not drop ICD-10-CM or the current releases in
+    data/official/; a tabular release given replaces the packaged one and the shipped FY
+    addenda (which apply only on top of the packaged release)."""
+    given = {kind for kind, _ in sources}
+    skip = set(given)
+    if "icd10cm_tabular" in given:
+        skip.add("icd10cm_addenda")
+    return [*sources, *((k, p) for k, p in default_sources() if k not in skip)]
+
+
 def _importer(kind: str):  # type: ignore[no-untyped-def]
     if kind not in KINDS:
         raise UsageError(f"unknown data set kind {kind!r}: use one of {', '.join(KINDS)}")
@@ -197,4 +210,4 @@ def build_kb(output: Path, sources: Sequence[tuple[str, Path]] = (), *, progress
     return BuildReport(output=output, datasets=tuple(infos), seconds=seconds, size=size, term_index=term_index)
 
 
-__all__ = ["KINDS", "BuildReport", "build_kb", "default_icd10cm_xml", "default_sources"]
+__all__ = ["KINDS", "BuildReport", "add_defaults", "build_kb", "default_icd10cm_xml", "default_sources"]
