@@ -124,3 +124,22 @@ def test_kb_info_lists_every_release_with_dates(full_kb_path: Path, tmp_path: Pa
     for name in ("icd10cm-2026-04", "icd10cm-2027", "hcpcs-2026", "ncci-mue-2026-04-01", "ncci-aoc-2026q2", "pfs-2026-07"):
         assert name in text
     assert "2026-10-01..2027-09-30" in text
+
+
+def test_november_2026_reply_is_answered_from_fy2027_without_caveat(full_kb_path: Path, tmp_path: Path,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    import email
+    from email import policy
+
+    from test_answer import args, eml
+    from test_answer import main as answer_main
+
+    config = tmp_path / "config.toml"
+    config.write_text('[consult]\nallowed_senders = ["clinic.example"]\nmessage_id_domain = "consult.clinic.example"\n'
+                      f'[kb]\npath = "{full_kb_path}"\n')
+    path = eml(tmp_path / "case.eml", "DOS 11/18/2026. Glanzmann thrombasthenia D69.11, and E11.22. Billed 99213.\n")
+    assert answer_main(args(str(path), config)) == 0
+    reply = email.message_from_string(capsys.readouterr().out, policy=policy.default)
+    text = reply.get_body(("plain",)).get_content()
+    assert "icd10cm-2027" in text and "does not cover" not in text
+    assert "D69.11 (ICD-10-CM): valid on the date of service" in text
