@@ -204,6 +204,13 @@ def from_directory(directory: Path, sources: tuple[Source, ...]) -> list[Downloa
     if not directory.is_dir():
         raise UsageError(f"--from {directory}: not a directory")
     found = match_files(sources, directory)
+    # files unpacked from the archives (MCR_MUE_...csv, PPRRVU...csv, AOC_...xlsx) by their own names
+    taken = {p for paths in found.values() for p in paths}
+    kinds_found = {s.kind for s in sources if s.key in found}
+    for path in sorted(p for p in directory.rglob("*") if p.is_file() and p not in taken):
+        kind = next((k for k, rx in MEMBERS.items() if rx.search(path.name)), None)
+        if kind is not None and kind in KINDS and kind not in kinds_found:
+            found.setdefault(kind, []).append(path)
     if not found:
         raise KnowledgeBaseError(
             f"{directory} holds no release file named as the publishers name them (see data/sources.toml), "
