@@ -14,9 +14,9 @@ import time
 from types import FrameType
 from typing import Any
 
-from consultant.commands.kb import kb_out_of_date, print_currency
 from consultant.config import Config, load_config
 from consultant.errors import ConfigError, ConsultantError, DeliveryError, MailboxError
+from consultant.kb.currency import kb_out_of_date, print_currency
 from consultant.mail.inbox import Inbox
 from consultant.mail.outbox import Outbox
 from consultant.service import StopSignal, build_consultant, run_daemon
@@ -144,6 +144,7 @@ def status(args: argparse.Namespace) -> int:
         json.dump(data, sys.stdout, indent=2)
         print()
         return 0
+    print_currency(config.kb.path)
     if summary is None:
         print(f"no state yet at {config.state.path} (the daemon has not run)")
         return 0
@@ -153,7 +154,6 @@ def status(args: argparse.Namespace) -> int:
     age = data["outbox_oldest_age_seconds"]
     print(f"outbox: {data['outbox_pending']} waiting" + (f", oldest {age:.0f} s" if age is not None else "")
           + f"; {data['outbox_refused']} refused by the server")
-    print_currency(config.kb.path)
     return 0
 
 

@@ -12,12 +12,15 @@ from typing import Any
 
 from consultant.errors import KnowledgeBaseError, UsageError
 from consultant.kb.build import KINDS, add_defaults, build_kb
-from consultant.kb.currency import out_of_date_at
+from consultant.kb.currency import kb_out_of_date, out_of_date_at, print_currency
 from consultant.kb.store import CodeBook
 from consultant.kb.update import update_kb
 
 TABLES = ("code", "icd_note", "icd_seventh", "index_term", "ptp", "mue", "addon", "pfs", "modifier",
           "abbreviation", "term", "term_token")
+
+
+__all__ = ["build", "describe", "info", "kb_out_of_date", "print_currency", "update", "with_defaults"]
 
 
 def _currency(path: Path) -> list[str]:
@@ -109,17 +112,6 @@ def describe(path: Path) -> dict[str, Any]:
         book.close()
     return {"path": str(path), "size": path.stat().st_size, "meta": meta, "datasets": datasets, "tables": counts,
             "out_of_date": _currency(path)}
-
-
-def kb_out_of_date(path: Path, today: date | None = None) -> list[str]:
-    """What in the knowledge base at `path` is out of date for today (`consultant status`)."""
-    return out_of_date_at(Path(path), today or date.today())
-
-
-def print_currency(path: Path, today: date | None = None) -> None:
-    """`kb: WARNING: ...` lines for `status` and `check-config`; nothing when current."""
-    for line in kb_out_of_date(path, today):
-        print(f"kb: WARNING: {line}")
 
 
 def info(args: argparse.Namespace) -> int:

@@ -78,3 +78,14 @@ def out_of_date_at(path: Path, today: date) -> list[str]:
         return out_of_date(book.releases(), today)
     finally:
         book.close()
+
+
+def kb_out_of_date(path: Path, today: date | None = None) -> list[str]:
+    """What in the knowledge base at `path` is out of date for today (`consultant status`)."""
+    return out_of_date_at(Path(path), today or date.today())
+
+
+def print_currency(path: Path, today: date | None = None) -> None:
+    """`kb: WARNING: ...` lines for `status` and `check-config`; nothing when current."""
+    for line in kb_out_of_date(path, today):
+        print(f"kb: WARNING: {line}")

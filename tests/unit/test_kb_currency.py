@@ -59,3 +59,18 @@ def test_default_install_warns_about_what_it_lacks(full_kb_path: Path, capsys: p
     out = capsys.readouterr().out
     assert "MUE" not in out                          # the 2026 Q2 table is current in Q2
     assert "fee-schedule (PFS) indicators: no release covers 2026-05-01" in out
+
+
+def test_status_names_what_is_out_of_date(full_kb_path: Path, tmp_path: Path,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from consultant.cli import main
+
+    config = tmp_path / "config.toml"
+    config.write_text(f'[kb]\npath = "{full_kb_path}"\n[state]\npath = "{tmp_path / "state.sqlite"}"\n')
+    assert main(["--config", str(config), "status"]) == 0
+    assert "kb: WARNING: no NCCI PTP edits installed" in capsys.readouterr().out
+    assert main(["--config", str(config), "status", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert any("NCCI PTP" in line for line in data["kb_out_of_date"])
