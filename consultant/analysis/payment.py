@@ -211,3 +211,28 @@ def modifier_problem(p: PaymentIndicators, modifier: str) -> tuple[str, str, str
             return "not_allowed", f"multiple-procedure indicator {p.mult_proc}: {MULT_PROC[p.mult_proc]}", src
         return None
     return None
+
+
+SHORT_GLOBAL = {"000": "0-day global", "010": "10-day global", "090": "90-day global", "XXX": "no global period",
+                "YYY": "global set by the contractor", "ZZZ": "add-on (in its primary's global)",
+                "MMM": "maternity global rules"}
+
+
+def one_line(p: PaymentIndicators) -> str:
+    """The indicators a coder asks about most, in one line for a code's entry in a reply:
+    'Medicare PFS (pfs-2026-07): status A; 90-day global; no bilateral adjustment (50 not
+    paid extra); assistant may be paid; co-surgeons with documentation; team not permitted'."""
+    parts = [f"status {p.status}" + ("" if p.status == "A" else f" ({STATUS.get(p.status, '?').split(':')[0]})"),
+             SHORT_GLOBAL.get(p.global_days, p.global_days)]
+    if p.pctc == "1":
+        parts.append("26/TC may be used")
+    parts.append({"0": "no bilateral adjustment (50 not paid extra)", "1": "bilateral 150% with 50",
+                  "2": "already bilateral (no 50)", "3": "each side paid in full"}.get(p.bilateral, "bilateral n/a"))
+    if p.assistant in ASSISTANT:
+        parts.append({"0": "assistant only with documentation", "1": "assistant never paid",
+                      "2": "assistant may be paid", "9": "assistant n/a"}[p.assistant])
+    if p.co_surgeon in ("1", "2"):
+        parts.append("co-surgeons " + ("with documentation" if p.co_surgeon == "1" else "permitted"))
+    if p.team in ("1", "2"):
+        parts.append("team surgery by report")
+    return f"Medicare PFS ({p.dataset}): " + "; ".join(parts)

@@ -110,3 +110,14 @@ def test_no_fee_schedule_for_the_date_says_the_check_did_not_run(full_book: Code
     finally:
         test_edits.DOS = old
     assert len(issues) == 1 and "could not be checked" in issues[0].message
+
+
+def test_one_line_summary(full_book: CodeBook) -> None:
+    colostomy = full_book.payment("44320", NOV)
+    assert colostomy is not None
+    assert payment.one_line(colostomy) == (
+        "Medicare PFS (pfs-2026-07): status A; 90-day global; no bilateral adjustment (50 not paid extra); "
+        "assistant may be paid; co-surgeons with documentation")
+    xray = full_book.payment("71046", NOV)
+    assert xray is not None and "26/TC may be used" in payment.one_line(xray)
+    assert "status I (not valid for Medicare" in payment.one_line(full_book.payment("0001F", NOV))  # type: ignore[arg-type]
