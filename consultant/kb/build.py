@@ -36,6 +36,7 @@ DATA_DIR = Path(__file__).resolve().parents[2] / "data"
 KINDS = ("icd10cm_tabular", "icd10cm_order", "icd10cm_addenda", "icd10cm_index", "hcpcs", "cpt_licensed",
          "ncci_ptp", "mue", "addon", "pfs", "starter")
 OFFICIAL_DIR = DATA_DIR / "official"
+ICD_KINDS = frozenset({"icd10cm_tabular", "icd10cm_order", "icd10cm_addenda", "icd10cm_index"})
 
 
 @dataclass(frozen=True)
@@ -66,16 +67,21 @@ def default_sources(official_dir: Path | None = None) -> tuple[tuple[str, Path],
 
 
 def add_defaults(sources: Sequence[tuple[str, Path]]) -> list[tuple[str, Path]]:
-    """`sources` plus the packaged and shipped releases of every kind they do not hold.
+    """`sources` plus the packaged and shipped releases (data/official/), so adding files never
+    drops a current release.
 
-    Adding HCPCS or NCCI files must not drop ICD-10-CM or the current releases in
-    data/official/; a tabular release given replaces the packaged one and the shipped FY
-    addenda (which apply only on top of the packaged release)."""
+    Releases of the CMS kinds sit side by side by date (each ends where the next begins); the
+    given files are imported after the shipped ones, so a given file of the same release
+    replaces the shipped one. For ICD-10-CM a given file of a kind replaces the packaged one,
+    and a given tabular release also drops the shipped FY addenda (which apply only on top of
+    the packaged release)."""
     given = {kind for kind, _ in sources}
-    skip = set(given)
+    skip = given & ICD_KINDS
     if "icd10cm_tabular" in given:
         skip.add("icd10cm_addenda")
-    return [*sources, *((k, p) for k, p in default_sources() if k not in skip)]
+    chosen = {(k, Path(p).resolve()) for k, p in sources}
+    defaults = [(k, p) for k, p in default_sources() if k not in skip and (k, Path(p).resolve()) not in chosen]
+    return [*defaults, *sources]
 
 
 def _importer(kind: str):  # type: ignore[no-untyped-def]

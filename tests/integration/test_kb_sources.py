@@ -122,9 +122,15 @@ def test_update_from_listing_pages_builds_and_swaps(site: tuple[str, Path], tmp_
     assert all(len(d.sha256) == 64 for d in report.downloads)
     book = CodeBook.open(kb)
     try:
-        names = {r.dataset for r in book.releases()}
-        assert "ncci-mue-2026-07-01" in names and "ncci-mue-2026-04-01" not in names   # downloaded replaces shipped
-        assert "pfs-2026-07" in names and "icd10cm-2027" in names and "hcpcs-2026" in names   # shipped kept
+        ends = {r.dataset: r.valid_to for r in book.releases()}
+        # the downloaded quarter follows the shipped one, which now ends the day before it
+        assert ends["ncci-mue-2026-07-01"] is None and ends["ncci-mue-2026-04-01"] == date(2026, 6, 30)
+        assert book.mue("0001U", date(2026, 11, 18)).dataset == "ncci-mue-2026-07-01"  # type: ignore[union-attr]
+        assert "icd10cm-2027" in ends and "hcpcs-2026" in ends and "ncci-aoc-2026q2" in ends   # shipped kept
+        # the downloaded July 2026 file (with descriptors) replaced the shipped extract of the same release
+        pfs = [r for r in book.releases() if r.kind == "pfs"]
+        assert [(r.dataset, r.source) for r in pfs] == [("pfs-2026-07", "rvu26c.zip!PPRRVU2026_Jul_nonQPP.csv")]
+        assert book.connection.execute("SELECT COUNT(*) FROM pfs WHERE code = '44320'").fetchone()[0] == 1
         assert book.payment("44320", date(2026, 11, 18)) is not None
     finally:
         book.close()

@@ -132,3 +132,22 @@ def test_not_a_fee_schedule_file(tmp_path: Path) -> None:
     header_only.write_text("HCPCS,MOD\n44320,,words,A\n")
     with pytest.raises(ImportFileError, match="name no column"):
         pfs.load(conn, header_only)
+
+
+def test_an_older_release_given_keeps_the_shipped_current_one(shared_dir: Path, tmp_path: Path) -> None:
+    from consultant.kb.build import add_defaults
+
+    older = shared_dir / "data" / "cms" / "pfs" / "RVU25A.zip"
+    kinds = [(k, p.name) for k, p in add_defaults([("pfs", older)])]
+    assert kinds.index(("pfs", "PPRRVU2026_Jul_nonQPP.indicators.csv.gz")) < kinds.index(("pfs", "RVU25A.zip"))
+    assert ("icd10cm_tabular", "icd10c-tabular-April-1-2026.xml") in kinds
+    stub = tmp_path / "icd10cm_tabular_2027.xml"
+    assert "icd10cm_addenda" not in {k for k, _ in add_defaults([("icd10cm_tabular", stub)])}
+
+
+def test_the_same_release_imported_twice_is_replaced(shared_dir: Path, tmp_path: Path) -> None:
+    _, conn = _kb(tmp_path)
+    pfs.load(conn, shared_dir / "data" / "cms" / "pfs" / "PPRRVU2026_Jul_nonQPP.csv")
+    official = Path(__file__).resolve().parents[2] / "data" / "official" / "PPRRVU2026_Jul_nonQPP.indicators.csv.gz"
+    pfs.load(conn, official)
+    assert conn.execute("SELECT COUNT(*) FROM pfs").fetchone()[0] == 19356

@@ -41,6 +41,7 @@ from consultant.kb.importers.base import (
     member_of,
     open_text,
     register_dataset,
+    replace_release,
     sha256_of,
     zip_members,
 )
@@ -230,6 +231,7 @@ def load(conn: sqlite3.Connection, path: Path, *, progress: bool = False) -> Dat
     source = display_name(path, member)
     release, start, end = release_of(member or path.name)
     name = f"ncci-aoc-{release.replace(' ', '').lower()}"
+    replace_release(conn, "addon", name)
     sql = "INSERT INTO addon (addon, type, primary_code, valid_from, valid_to, dataset) VALUES (?,?,?,?,?,?)"
     if (member or path.name).lower().endswith(".xlsx"):
         with _open_binary(path, member) as raw:

@@ -29,6 +29,7 @@ from consultant.kb.importers.base import (
     member_of,
     open_text,
     register_dataset,
+    replace_release,
     sha256_of,
 )
 
@@ -140,6 +141,7 @@ def load(conn: sqlite3.Connection, path: Path, *, progress: bool = False) -> Dat
     source = display_name(path, member)
     start = effective_of(member or path.name)
     name = f"ncci-mue-{start.isoformat()}"
+    replace_release(conn, "mue", name)
     with open_text(path, member, encoding=_encoding(path, member), newline="") as f:
         reader = csv.reader(f)
         total = insert_many(

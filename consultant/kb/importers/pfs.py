@@ -49,6 +49,7 @@ from consultant.kb.importers.base import (
     display_name,
     insert_many,
     register_dataset,
+    replace_release,
     sha256_of,
     zip_members,
 )
@@ -357,6 +358,7 @@ def load(conn: sqlite3.Connection, path: Path, *, progress: bool = False) -> Dat
     end = date(start.year, 12, 31)
     qualifier = " (non-QPP)" if "nonqpp" in (member or path.name).lower() else ""
     name = f"pfs-{start:%Y-%m}"
+    replace_release(conn, "pfs", name)
     dates = (start.isoformat(), end.isoformat(), name)
     total = insert_many(conn, INSERT, (r + dates for r in rows))
     info = DatasetInfo(name=name, kind=KIND, release=f"{start:%Y %B} release{qualifier}", valid_from=start,
