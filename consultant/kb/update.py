@@ -268,8 +268,8 @@ def update_kb(kb_path: Path, urls: Mapping[str, str] | None = None, *, fetch: Fe
     """Download (or take from `from_dir`), check, import into a new file and swap it onto `kb_path`.
 
     `urls` ([kb.update_urls]) names the files; without it the newest release of each data set
-    is found on the publishers' listing pages named in data/sources.toml. Kinds not obtained
-    keep the packaged and shipped releases (data/official/). The daemon keeps answering from
+    is found on the publishers' listing pages named in data/sources.toml. The packaged and shipped
+    releases (data/official/) are kept beside them (see `build.add_defaults`). The daemon keeps answering from
     the old file until the new one is swapped in atomically.
     """
     kb_path = Path(kb_path)
