@@ -94,6 +94,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", help="where to write (default: [kb] path); swapped in atomically")
     p.set_defaults(handler="consultant.commands.kb:build")
     p = kbsub.add_parser("update", help="download the configured releases, import, swap in atomically")
+    p.add_argument("--from", dest="from_dir", metavar="DIR",
+                   help="take the release files from DIR (copied by hand) instead of downloading them")
     p.set_defaults(handler="consultant.commands.kb:update")
     p = kbsub.add_parser("info", help="every data set with release, validity, rows and checksum")
     p.add_argument("--json", action="store_true")

@@ -16,6 +16,7 @@ from typing import Any
 
 from consultant.config import Config, load_config
 from consultant.errors import ConfigError, ConsultantError, DeliveryError, MailboxError
+from consultant.kb.currency import kb_out_of_date, print_currency
 from consultant.ledgers import open_ledger
 from consultant.mail.inbox import Inbox
 from consultant.mail.outbox import Outbox
@@ -114,6 +115,7 @@ def check_config(args: argparse.Namespace) -> int:
 
         CodeBook.open(config.kb.path).close()
         print(f"kb: {config.kb.path} opens")
+        print_currency(config.kb.path)
     except ConsultantError as e:
         ok = False
         print(f"kb: FAILED: {e}")
@@ -140,11 +142,13 @@ def status(args: argparse.Namespace) -> int:
         "outbox_oldest_age_seconds": round(now - summary.oldest_pending, 1)
         if summary and summary.oldest_pending else None,
         "outbox_refused": summary.failed_outbox if summary else 0,
+        "kb_out_of_date": kb_out_of_date(config.kb.path),
     }
     if getattr(args, "json", False):
         json.dump(data, sys.stdout, indent=2)
         print()
         return 0
+    print_currency(config.kb.path)
     if summary is None:
         print(f"no state yet at {config.state.path} (the daemon has not run)")
         return 0

@@ -6,16 +6,25 @@ import argparse
 import json
 import sqlite3
 import sys
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from consultant.errors import KnowledgeBaseError, UsageError
-from consultant.kb.build import KINDS, build_kb, default_icd10cm_xml
+from consultant.kb.build import KINDS, add_defaults, build_kb
+from consultant.kb.currency import kb_out_of_date, out_of_date_at, print_currency
 from consultant.kb.store import CodeBook
-from consultant.kb.update import DEFAULT_UPDATE_URLS, update_kb
+from consultant.kb.update import update_kb
 
-TABLES = ("code", "icd_note", "icd_seventh", "index_term", "ptp", "mue", "addon", "modifier",
+TABLES = ("code", "icd_note", "icd_seventh", "index_term", "ptp", "mue", "addon", "pfs", "modifier",
           "abbreviation", "term", "term_token")
+
+
+__all__ = ["build", "describe", "info", "kb_out_of_date", "print_currency", "update", "with_defaults"]
+
+
+def _currency(path: Path) -> list[str]:
+    return out_of_date_at(path, date.today())
 
 
 def _config(args: argparse.Namespace) -> Any:
@@ -47,6 +56,12 @@ def parse_sources(items: list[str]) -> list[tuple[str, Path]]:
     return out
 
 
+def with_defaults(sources: list[tuple[str, Path]]) -> list[tuple[str, Path]]:
+    """The given sources plus the packaged and shipped releases of kinds not given (none given:
+    build_kb imports the defaults itself)."""
+    return add_defaults(sources) if sources else []
+
+
 def _print_report(datasets: Any, output: Path, size: int, seconds: float) -> None:
     for d in datasets:
         print(f"  {d.name:32} {d.kind:16} {d.release:22} {d.rows:>10,} rows")
@@ -54,10 +69,7 @@ def _print_report(datasets: Any, output: Path, size: int, seconds: float) -> Non
 
 
 def build(args: argparse.Namespace) -> int:
-    sources = parse_sources(list(getattr(args, "source", []) or []))
-    if sources and not any(kind == "icd10cm_tabular" for kind, _ in sources):
-        # Adding HCPCS or NCCI files must not drop ICD-10-CM: keep the packaged release.
-        sources = [*sources, ("icd10cm_tabular", default_icd10cm_xml())]
+    sources = with_defaults(parse_sources(list(getattr(args, "source", []) or [])))
     output = Path(args.output) if getattr(args, "output", None) else _kb_path(args)
     report = build_kb(output, sources, progress=True)
     _print_report(report.datasets, report.output, report.size, report.seconds)
@@ -67,10 +79,13 @@ def build(args: argparse.Namespace) -> int:
 def update(args: argparse.Namespace) -> int:
     config = _config(args)
     kb_path = Path(config.kb.path) if config is not None else Path("var/kb.sqlite")
-    urls = dict(config.kb.update_urls) if config is not None and config.kb.update_urls else DEFAULT_UPDATE_URLS
-    report = update_kb(kb_path, urls, progress=True)
+    urls = dict(config.kb.update_urls) if config is not None and config.kb.update_urls else None
+    from_dir = getattr(args, "from_dir", None)
+    report = update_kb(kb_path, urls, progress=True, from_dir=Path(from_dir) if from_dir else None)
     for d in report.downloads:
         print(f"  {d.key:16} {d.size:>12,} bytes  sha256 {d.sha256}  {d.url}")
+    for line in report.missing:
+        print(f"  not found: {line}")
     _print_report(report.build.datasets, report.build.output, report.build.size, report.build.seconds)
     return 0
 
@@ -95,7 +110,8 @@ def describe(path: Path) -> dict[str, Any]:
         raise KnowledgeBaseError(f"knowledge base {path} cannot be read ({e}): rebuild it") from e
     finally:
         book.close()
-    return {"path": str(path), "size": path.stat().st_size, "meta": meta, "datasets": datasets, "tables": counts}
+    return {"path": str(path), "size": path.stat().st_size, "meta": meta, "datasets": datasets, "tables": counts,
+            "out_of_date": _currency(path)}
 
 
 def info(args: argparse.Namespace) -> int:
@@ -109,5 +125,10 @@ def info(args: argparse.Namespace) -> int:
         valid = f"{d['valid_from'] or 'open'}..{d['valid_to'] or 'open'}"
         print(f"  {d['name']:32} {d['kind']:16} {d['release']:22} {valid:23} {d['rows']:>10,} rows  "
               f"sha256 {(d['sha256'] or '-')[:16]}")
+    for key, value in data["meta"].items():
+        if key.startswith("description:"):
+            print(f"  {key.partition(':')[2]}: {value}")
     print("  tables: " + ", ".join(f"{t} {n:,}" for t, n in data["tables"].items()))
+    for line in data["out_of_date"]:
+        print(f"  out of date on {date.today().isoformat()}: {line}")
     return 0

@@ -33,8 +33,10 @@ log = logging.getLogger(__name__)
 
 DATA_DIR = Path(__file__).resolve().parents[2] / "data"
 # The order importers run in; `starter` always runs, last, from `data/` unless given.
-KINDS = ("icd10cm_tabular", "icd10cm_order", "icd10cm_index", "hcpcs", "cpt_licensed",
-         "ncci_ptp", "mue", "addon", "starter")
+KINDS = ("icd10cm_tabular", "icd10cm_order", "icd10cm_addenda", "icd10cm_index", "hcpcs", "cpt_licensed",
+         "ncci_ptp", "mue", "addon", "pfs", "starter")
+OFFICIAL_DIR = DATA_DIR / "official"
+ICD_KINDS = frozenset({"icd10cm_tabular", "icd10cm_order", "icd10cm_addenda", "icd10cm_index"})
 
 
 @dataclass(frozen=True)
@@ -55,8 +57,31 @@ def default_icd10cm_xml() -> Path:
     return default_path()
 
 
-def default_sources() -> tuple[tuple[str, Path], ...]:
-    return (("icd10cm_tabular", default_icd10cm_xml()),)
+def default_sources(official_dir: Path | None = None) -> tuple[tuple[str, Path], ...]:
+    """The packaged ICD-10-CM tabular plus the official files shipped in `data/official/`
+    (listed in its MANIFEST: kind and file per line), so a build with no arguments answers
+    today's dates."""
+    from consultant.kb.official import official_sources
+
+    return (("icd10cm_tabular", default_icd10cm_xml()), *official_sources(official_dir or OFFICIAL_DIR))
+
+
+def add_defaults(sources: Sequence[tuple[str, Path]]) -> list[tuple[str, Path]]:
+    """`sources` plus the packaged and shipped releases (data/official/), so adding files never
+    drops a current release.
+
+    Releases of the CMS kinds sit side by side by date (each ends where the next begins); the
+    given files are imported after the shipped ones, so a given file of the same release
+    replaces the shipped one. For ICD-10-CM a given file of a kind replaces the packaged one,
+    and a given tabular release also drops the shipped FY addenda (which apply only on top of
+    the packaged release)."""
+    given = {kind for kind, _ in sources}
+    skip = given & ICD_KINDS
+    if "icd10cm_tabular" in given:
+        skip.add("icd10cm_addenda")
+    chosen = {(k, Path(p).resolve()) for k, p in sources}
+    defaults = [(k, p) for k, p in default_sources() if k not in skip and (k, Path(p).resolve()) not in chosen]
+    return [*defaults, *sources]
 
 
 def _importer(kind: str):  # type: ignore[no-untyped-def]
@@ -98,8 +123,18 @@ def _run_importers(conn: sqlite3.Connection, sources: list[tuple[str, Path]], da
         conn.commit()
         log.info("%s %s: %d rows in %.0f ms", kind, info.name, info.rows, (time.perf_counter() - started) * 1000)
     infos.extend(starter.load(conn, starter_dir, progress=progress))
+    _official_first(conn)
     conn.commit()
     return infos
+
+
+def _official_first(conn: sqlite3.Connection) -> None:
+    """Where an official add-on table is loaded, its rows replace the starter's for the same
+    add-on code (the starter lists are partial by design; CMS's are complete)."""
+    conn.execute(
+        "DELETE FROM addon WHERE dataset LIKE 'starter%' AND addon IN "
+        "(SELECT addon FROM addon WHERE dataset NOT LIKE 'starter%')"
+    )
 
 
 def _term_index(conn: sqlite3.Connection) -> bool:
@@ -181,4 +216,4 @@ def build_kb(output: Path, sources: Sequence[tuple[str, Path]] = (), *, progress
     return BuildReport(output=output, datasets=tuple(infos), seconds=seconds, size=size, term_index=term_index)
 
 
-__all__ = ["KINDS", "BuildReport", "build_kb", "default_icd10cm_xml", "default_sources"]
+__all__ = ["KINDS", "BuildReport", "add_defaults", "build_kb", "default_icd10cm_xml", "default_sources"]

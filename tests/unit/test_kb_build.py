@@ -119,9 +119,12 @@ def test_cli_build_and_info(tmp_path: Path, data_dir: Path, capsys: pytest.Captu
     assert main(["-c", str(config), "kb", "info", "--json"]) == 0
     out = capsys.readouterr().out
     info = json.loads(out[out.index("{"):])
-    mue_set = next(d for d in info["datasets"] if d["kind"] == "mue")
+    mue_set = next(d for d in info["datasets"] if d["name"] == "ncci-mue-2026-07-01")
     assert mue_set["rows"] == 12 and mue_set["valid_from"] == "2026-07-01" and len(mue_set["sha256"]) == 64
-    assert info["tables"]["mue"] == 12
+    # the shipped 2026 Q2 table is kept and now ends where the given Q3 excerpt begins
+    shipped = next(d for d in info["datasets"] if d["name"] == "ncci-mue-2026-04-01")
+    assert shipped["valid_to"] == "2026-06-30"
+    assert info["tables"]["mue"] == 12 + shipped["rows"]
     assert main(["-c", str(config), "kb", "info"]) == 0
     assert "ncci-mue-2026-07-01" in capsys.readouterr().out
     assert main(["-c", str(config), "kb", "build", "--source", "mue"]) == 2

@@ -50,6 +50,7 @@ from consultant.analysis.edits.ncci import (
     check_ptp,
 )
 from consultant.analysis.edits.necessity import check_medical_necessity
+from consultant.analysis.edits.payment import check_payment
 from consultant.analysis.edits.validity import check_validity
 from consultant.analysis.findings import ERROR, INFO, WARNING, CodeVerdict, Issue, Suggestion
 from consultant.codes.mention import Mention
@@ -69,6 +70,7 @@ CHECKS: tuple[Callable[[_CaseView, Book], list[Issue]], ...] = (
     check_validity, check_seventh, check_ptp, check_mue, check_addon, check_excludes1,
     check_code_first, check_use_additional, check_demographics, check_modifiers,
     check_medical_necessity,
+    check_payment,
 )
 
 

@@ -2,9 +2,11 @@
 
 CMS publishes the Medicare AOC file each quarter (text and Excel, e.g. `AOC_V2026Q3-MCR.txt`)
 with the columns "Add-On Code", "AOC Del Dt", "Primary Code", "Primary Code Del Dt",
-"AOC Edit Type", "AOC Edit Eff Dt", "AOC Edit Del Dt" and "Special Instruction Notes". This
-reader finds the header row by those names (notice lines before it are skipped) and accepts
-tab, comma or pipe separated text, or fixed-width text whose columns line up with the header.
+"AOC Edit Type", "AOC Edit Eff Dt", "AOC Edit Del Dt" and "Special Instruction Notes" (the
+workbook writes them 'Add-On_Code', 'AOC_DelDT' ...). This reader finds the header row by those
+names, spaces, dashes, underscores and case ignored (notice lines before it are skipped), and
+accepts the Excel workbook, tab, comma or pipe separated text, or fixed-width text whose
+columns line up with the header.
 Dates may be written YYYYDDD (Julian, as CMS does), YYYYMMDD, MM/DD/YYYY or ISO; blank, '*' and
 9999999 mean none. The primary code 'CCCCC' means "contractor defined" (type 2): stored NULL.
 
@@ -17,14 +19,18 @@ of the edit, of the add-on code and of the primary code.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
+import itertools
 import logging
 import re
 import sqlite3
-from collections.abc import Iterator, Sequence
+import zipfile
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, timedelta
 from pathlib import Path
+from typing import IO
 
 from consultant.errors import ImportFileError
 from consultant.kb.importers.base import (
@@ -35,15 +41,18 @@ from consultant.kb.importers.base import (
     member_of,
     open_text,
     register_dataset,
+    replace_release,
     sha256_of,
+    zip_members,
 )
+from consultant.kb.importers.workbook import sheet_rows
 
 log = logging.getLogger(__name__)
 
 KIND = "addon"
 CODE = re.compile(r"^[0-9A-Z]{5}$")
 RELEASE = re.compile(r"V?(\d{4})[_-]?Q([1-4])", re.IGNORECASE)
-MEMBER = re.compile(r"AOC.*\.(txt|csv)$", re.IGNORECASE)
+MEMBER = re.compile(r"AOC.*\.(txt|csv|xlsx)$", re.IGNORECASE)
 NO_DATE = {"", "*", "9999999", "99991231", "12/31/9999"}
 HEADERS = {   # our field -> normalised header text (spaces, dashes and case ignored)
     "addon": ("addoncode", "aoc"),
@@ -137,8 +146,32 @@ def _records(text_lines: Iterator[tuple[int, str]], source: str) -> Iterator[tup
         raise ImportFileError(source, None, "Add-On Code", "the file has no add-on code header row")
 
 
+def _sheet_records(rows: Iterable[tuple[int, list[str]]], source: str) -> Iterator[tuple[int, list[str], dict[str, int]]]:
+    """(line, cells, header map) for each data row of a workbook sheet (the CMS .xlsx edition,
+    whose header cells are written 'AOC_Edit_Type', 'Add-On_Code', 'Primary_Code')."""
+    cols: dict[str, int] | None = None
+    for number, cells in rows:
+        if cols is None:
+            cols = header_map(cells)
+            if cols is None and number > MAX_PREAMBLE:
+                raise ImportFileError(source, number, "Add-On Code",
+                                      "no header with 'Add-On Code', 'Primary Code' and 'AOC Edit Type': "
+                                      "is this the NCCI add-on code workbook?")
+            continue
+        if not any(c.strip() for c in cells):
+            continue
+        yield number, cells, cols
+    if cols is None:
+        raise ImportFileError(source, None, "Add-On Code", "the workbook has no add-on code header row")
+
+
 def parse_rows(text_lines: Iterator[tuple[int, str]], source: str, dataset: str) -> Iterator[tuple[object, ...]]:
-    for number, cells, cols in _records(text_lines, source):
+    return parse_records(_records(text_lines, source), source, dataset)
+
+
+def parse_records(records: Iterator[tuple[int, list[str], dict[str, int]]], source: str,
+                  dataset: str) -> Iterator[tuple[object, ...]]:
+    for number, cells, cols in records:
         def get(field: str) -> str:
             i = cols.get(field)  # noqa: B023 - called within this iteration only
             return cells[i] if i is not None and i < len(cells) else ""  # noqa: B023
@@ -172,19 +205,58 @@ def release_of(name: str) -> tuple[str, date | None, date | None]:
     return f"{year} Q{quarter}", start, end
 
 
+def _choose_member(path: Path) -> str | None:
+    """The AOC file inside a CMS zip, text or CSV before the workbook; None for a plain file."""
+    if path.suffix.lower() != ".zip":
+        return None
+    names = [n for n in zip_members(path) if not n.endswith("/") and MEMBER.search(n.rsplit("/", 1)[-1])]
+    if not names:
+        member_of(path, MEMBER, "AOC .txt/.csv/.xlsx file")   # raises, naming what is missing
+    return sorted(names, key=lambda n: (n.lower().endswith(".xlsx"), n))[0]
+
+
+@contextlib.contextmanager
+def _open_binary(path: Path, member: str | None) -> Iterator[IO[bytes]]:
+    if member is None:
+        with open(path, "rb") as raw:
+            yield raw
+        return
+    with zipfile.ZipFile(path) as zf, zf.open(member) as raw:
+        yield raw
+
+
 def load(conn: sqlite3.Connection, path: Path, *, progress: bool = False) -> DatasetInfo:
     """Import one AOC file (text, or the CMS zip holding it)."""
-    member = member_of(path, MEMBER, "AOC .txt/.csv file")
+    member = _choose_member(path)
     source = display_name(path, member)
     release, start, end = release_of(member or path.name)
     name = f"ncci-aoc-{release.replace(' ', '').lower()}"
-    with open_text(path, member, encoding="latin-1", newline="") as f:
-        total = insert_many(
-            conn,
-            "INSERT INTO addon (addon, type, primary_code, valid_from, valid_to, dataset) VALUES (?,?,?,?,?,?)",
-            parse_rows(lines(f, source), source, name),
-        )
-    info = DatasetInfo(name=name, kind=KIND, release=release, valid_from=start, valid_to=end,
+    replace_release(conn, "addon", name)
+    sql = "INSERT INTO addon (addon, type, primary_code, valid_from, valid_to, dataset) VALUES (?,?,?,?,?,?)"
+    if (member or path.name).lower().endswith(".xlsx"):
+        with _open_binary(path, member) as raw:
+            total = insert_many(conn, sql, parse_records(_sheet_records(sheet_rows(raw, source), source),
+                                                         source, name))
+    else:
+        with open_text(path, member, encoding="latin-1", newline="") as f:
+            total = insert_many(conn, sql, parse_rows(lines(f, source), source, name))
+    # A quarter's table stays in force until CMS replaces it: open-ended until the next loaded
+    # release begins (`consultant status` says when a newer quarter should be installed).
+    del end
+    info = DatasetInfo(name=name, kind=KIND, release=release, valid_from=start, valid_to=None,
                        source=source, sha256=sha256_of(path), rows=total)
     register_dataset(conn, info)
+    close_validity(conn)
     return info
+
+
+def close_validity(conn: sqlite3.Connection) -> None:
+    """Each AOC release ends the day before the next loaded release starts; its rows too."""
+    releases = list(conn.execute(
+        "SELECT name, valid_from FROM dataset WHERE kind = ? AND valid_from IS NOT NULL "
+        "AND name NOT LIKE 'starter%' ORDER BY valid_from", (KIND,)))
+    for (name, _), (_, following) in itertools.pairwise(releases):
+        end = (date.fromisoformat(following) - timedelta(days=1)).isoformat()
+        conn.execute("UPDATE addon SET valid_to = ? WHERE dataset = ? AND (valid_to IS NULL OR valid_to > ?)",
+                     (end, name, end))
+        conn.execute("UPDATE dataset SET valid_to = ? WHERE name = ?", (end, name))

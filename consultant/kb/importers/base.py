@@ -74,6 +74,12 @@ def register_dataset(conn: sqlite3.Connection, info: DatasetInfo) -> None:
     )
 
 
+def replace_release(conn: sqlite3.Connection, table: str, dataset: str) -> None:
+    """Drop the rows an earlier import of the same release left (a later file of the same
+    release, e.g. a full fee-schedule file after the shipped extract, replaces it)."""
+    conn.execute(f"DELETE FROM {table} WHERE dataset = ?", (dataset,))
+
+
 def sha256_of(path: Path, chunk: int = 1 << 20) -> str:
     """Hex SHA-256 of a file, read in 1 MiB chunks (release archives can be large)."""
     digest = hashlib.sha256()

@@ -40,6 +40,7 @@ from consultant.kb.importers.base import (
     open_text,
     progress,
     register_dataset,
+    replace_release,
     sha256_of,
 )
 
@@ -205,6 +206,7 @@ def load(conn: sqlite3.Connection, path: Path, *, progress: bool = False) -> Dat
     source = display_name(path, member)
     year = release_year(member or path.name)
     name = f"hcpcs-{year}"
+    replace_release(conn, "code", name)
     counts = {"procedure": 0, "modifier": 0}
 
     def rows(records: Iterable[HcpcsRecord]) -> Iterator[tuple[object, ...]]:

@@ -29,6 +29,7 @@ from consultant.kb.importers.base import (
     member_of,
     open_text,
     register_dataset,
+    replace_release,
     sha256_of,
 )
 
@@ -140,6 +141,7 @@ def load(conn: sqlite3.Connection, path: Path, *, progress: bool = False) -> Dat
     source = display_name(path, member)
     start = effective_of(member or path.name)
     name = f"ncci-mue-{start.isoformat()}"
+    replace_release(conn, "mue", name)
     with open_text(path, member, encoding=_encoding(path, member), newline="") as f:
         reader = csv.reader(f)
         total = insert_many(
@@ -148,7 +150,7 @@ def load(conn: sqlite3.Connection, path: Path, *, progress: bool = False) -> Dat
             "VALUES (?,?,?,?,?,?,?,?)",
             parse_rows(reader, source, name, start.isoformat()),
         )
-    info = DatasetInfo(name=name, kind=KIND, release=f"effective {start.isoformat()}", valid_from=start,
+    info = DatasetInfo(name=name, kind=KIND, release=f"{start.year} Q{(start.month - 1) // 3 + 1}", valid_from=start,
                        valid_to=None, source=source, sha256=sha256_of(path), rows=total)
     register_dataset(conn, info)
     close_validity(conn)
