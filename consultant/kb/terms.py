@@ -394,8 +394,13 @@ MAIN_TERMS: tuple[tuple[str, str], ...] = (
 
 
 def _procedure_terms(conn: sqlite3.Connection) -> Iterator[Term]:
+    """CPT rows, and the HCPCS Level II rows we wrote a plain summary for. The official HCPCS
+    file's other 8,000 long descriptions (quality-reporting G and M codes, pass-through devices,
+    supplies, private-payer S codes) are not services a coder asks us to name from plain words:
+    as terms they out-scored the diagnoses ('Patient was not admitted to hospice' -> G9856)."""
     for system, code, title, plain in conn.execute(
-        "SELECT system, code, title, plain FROM code WHERE system IN ('CPT', 'HCPCS')"
+        "SELECT system, code, title, plain FROM code WHERE system = 'CPT' "
+        "OR (system = 'HCPCS' AND plain IS NOT NULL)"
     ):
         if title:
             yield system, code, title, "title"
