@@ -14,6 +14,7 @@ from consultant.state import (
     ESCALATED,
     FAILED,
     SKIPPED,
+    SCHEMA_VERSION,
     WAITING,
     Ledger,
     Outgoing,
@@ -186,7 +187,7 @@ def test_release_and_summary_and_purge(db: Path, clock: Clock) -> None:
     assert s.counts[SKIPPED] == 1 and s.counts[WAITING] == 1 and s.pending_outbox == 1
     assert s.oldest_pending == clock.t and s.last_poll == {"INBOX": clock.t}
     clock.t += 10 * 86400
-    assert led.purge(5) == {"outbox": 0, "message": 1, "sender_event": 1}
+    assert led.purge(5) == {"outbox": 0, "message": 1, "sender_event": 1, "recipients": 0}
     assert led.message("<g@x>") is None and led.message("<h@x>") is not None   # still waiting: kept
 
 
@@ -250,7 +251,7 @@ def test_schema_1_database_is_migrated(db: Path) -> None:
         (row,) = led.due_outbox()
         assert led.lease_outbox(row.id) == "new" and led.outbox_for("<c@x>")[0].copied is False
     conn = sqlite3.connect(db)
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
     conn.close()
 
 
