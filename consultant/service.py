@@ -63,7 +63,7 @@ from consultant.errors import (
 )
 from consultant.mail.inbox import Inbox, Selected
 from consultant.mail.outbox import Outbox
-from consultant.state import Ledger
+from consultant.state import RESERVE_BYTES, Ledger
 
 __all__ = ["Consultant", "Knowledge", "PassReport", "StopSignal", "_redacted_traceback", "_where",
            "build_consultant", "open_knowledge", "run_daemon"]
@@ -221,14 +221,21 @@ class Consultant:
         sel = self.inbox.select(self.imap.folder)
         self._send(report)                       # queued replies go out before any new claim
         start = 0
-        try:
-            start = self.ledger.start_after(sel.folder, sel.uidvalidity)
-            self._take_new(sel, start, report, stop)
-        except StateVolumeFull as e:
-            self._volume_full(e, report)
-        else:
-            if self.volume_full_since is not None and (report.answered or report.skipped or report.failed):
-                self._volume_ok()
+        take = True
+        if self.volume_full_since is not None:   # paused: new work only once the reserve fits again
+            take = self.ledger.keep_reserve()
+            report.paused = not take
+            if not take:
+                log.debug("state volume still full: new mail waits; queued replies are sent")
+        if take:
+            try:
+                start = self.ledger.start_after(sel.folder, sel.uidvalidity)
+                self._take_new(sel, start, report, stop)
+            except StateVolumeFull as e:
+                self._volume_full(e, report)
+            else:
+                if self.volume_full_since is not None:
+                    self._volume_ok()
         self._send(report)
         self._file(report)
         try:
@@ -284,7 +291,11 @@ class Consultant:
         try:
             self.dispatch.flush(report)
         except StateVolumeFull as e:
-            self._volume_full(e, report)
+            if self._volume_full(e, report):          # the reserve gave room: send with it
+                try:
+                    self.dispatch.flush(report)
+                except StateVolumeFull:
+                    log.debug("state volume full even with the reserve released: sending waits")
 
     def _file(self, report: PassReport) -> None:
         try:
@@ -292,20 +303,26 @@ class Consultant:
         except StateVolumeFull as e:
             self._volume_full(e, report)
 
-    def _volume_full(self, e: StateVolumeFull, report: PassReport) -> None:
+    def _volume_full(self, e: StateVolumeFull, report: PassReport) -> bool:
+        """Pause new work; release the reserve so queued replies can still be recorded as sent.
+        Returns True when the reserve was released just now (worth trying again)."""
         report.paused = True
+        released = self.ledger.release_reserve()
+        self.dispatch.tight = True
         if self.volume_full_since is None:
             self.volume_full_since = time.time()
-            log.warning("%s", e)
+            log.warning("%s%s", e, " (the reserve kept next to it was released for that)" if released else "")
             self.ledger.note_volume_full(self.volume_full_since)
         else:
             log.debug("state volume still full: new work stays paused")
+        return released
 
     def _volume_ok(self) -> None:
         assert self.volume_full_since is not None
         log.info("the state volume has room again after %.0f s: new mail is taken again",
                  time.time() - self.volume_full_since)
         self.volume_full_since = None
+        self.dispatch.tight = False
         self.ledger.note_volume_full(None)
 
     # ------------------------------------------------------------------ the parts, for callers
@@ -389,6 +406,9 @@ def build_consultant(config: Config, *, knowledge_factory: KnowledgeFactory = op
                           "this command needs both [imap] and [smtp] sections in the configuration")
     ledger = Ledger(config.state.path, keep_bodies=config.state.keep_bodies, clock=wall)
     ledger.enable_incremental_vacuum()
+    if not ledger.keep_reserve():
+        log.warning("the volume of the state database %s has less than %d MB free: free space there",
+                    config.state.path, RESERVE_BYTES >> 20)
     return Consultant(config, ledger, Inbox(config.imap, imap_connect), Outbox(config.smtp, smtp_connect),
                       Knowledge(config.kb.path, knowledge_factory), consult=consult, clock=clock,
                       checkpoint=checkpoint, stream=stream)

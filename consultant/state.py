@@ -14,8 +14,11 @@ true across crashes, restarts, two processes on one mailbox and UIDVALIDITY rese
 
 Disk full: every write goes through `_tx`, which turns SQLITE_FULL / ENOSPC into
 `StateVolumeFull` (the service pauses new work and keeps sending; see consultant.service).
-Claims are one small transaction each, and sending and filing only update rows in place, so
-queued replies still go out when nothing new fits. The file uses incremental auto-vacuum:
+Claims are one small transaction each, and sending and filing only update rows in place; but
+even an update needs room in the WAL, so the daemon keeps a small reserve file next to the
+state file (`keep_reserve`) and releases it when the volume fills (`release_reserve`): queued
+replies still go out when nothing new fits, and the reserve fitting again is the sign that
+space has returned. The file uses incremental auto-vacuum:
 `reclaim()` gives free pages back to the volume after scrubbing and purging, so the file stays
 near its live size (`enable_incremental_vacuum` converts an older file once).
 
@@ -59,6 +62,7 @@ CLAIMED, ANSWERED, SKIPPED, FAILED, WAITING, ESCALATED = (
 STATUSES = (CLAIMED, ANSWERED, SKIPPED, FAILED, WAITING, ESCALATED)
 SCHEMA_VERSION = 3
 FILING_LEASE_SECONDS = 120.0
+RESERVE_BYTES = 4 * 1024 * 1024     # kept free next to the state file for sending when the volume fills
 
 SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS cursor (
@@ -535,6 +539,54 @@ class Ledger:
         if free - after:
             log.debug("state database: %d free pages given back to the volume", free - after)
         return free - after
+
+    @property
+    def reserve_path(self) -> Path:
+        return self.path.with_name(self.path.name + ".reserve")
+
+    def keep_reserve(self, size: int = RESERVE_BYTES) -> bool:
+        """Make sure `size` bytes are set aside next to the state file (allocated, not sparse).
+        False when they do not fit (the volume is still full); never raises."""
+        if str(self.path) == ":memory:":
+            return True
+        target = self.reserve_path
+        try:
+            if target.stat().st_size >= size:
+                return True
+        except OSError:
+            pass
+        try:
+            with open(target, "wb", buffering=0) as f:
+                try:
+                    os.posix_fallocate(f.fileno(), 0, size)
+                except OSError as e:
+                    if e.errno not in (errno.EOPNOTSUPP, errno.EINVAL):
+                        raise
+                    block = b"\0" * (1 << 20)
+                    for _ in range(0, size, len(block)):
+                        f.write(block)
+            return True
+        except OSError as e:
+            target.unlink(missing_ok=True)
+            log.debug("state reserve %s not made: %s", target, e)
+            return False
+
+    def release_reserve(self) -> bool:
+        """Give the reserve back to the volume (it is full): True when there was one."""
+        try:
+            self.reserve_path.unlink()
+        except OSError:
+            return False
+        return True
+
+    def checkpoint(self) -> None:
+        """Fold the WAL into the database (PASSIVE), so the next writes reuse the WAL from its
+        start instead of growing it (on a full volume). Never raises."""
+        with self._lock:
+            try:
+                self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            except sqlite3.Error as e:
+                log.debug("state checkpoint skipped: %s", e)
 
     def note_volume_full(self, since: float | None) -> None:
         """Record (or clear) that the volume was found full, for `consultant status`. An update

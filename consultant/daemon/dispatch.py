@@ -45,6 +45,7 @@ class Dispatch:
         self.checkpoint = checkpoint
         self._smtp_fault: tuple[str, float] | None = None     # (kind, since) while SMTP fails
         self._unrecorded: set[int] = set()                   # accepted by SMTP, not yet in the ledger
+        self.tight = False              # the state volume is full: keep the WAL from growing
 
     def flush(self, report: PassReport | None = None) -> int:
         """Send every queued mail that is due; returns how many went out."""
@@ -101,6 +102,8 @@ class Dispatch:
             self._notify_undeliverable(case_id, row.raw, str(e), row.kind)
             return 0
         report.sent += 1
+        if self.tight:
+            self.ledger.checkpoint()
         if self._smtp_fault is not None:
             log.info("SMTP works again after %.1f s: queued replies are going out",
                      time.monotonic() - self._smtp_fault[1])

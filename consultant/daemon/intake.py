@@ -166,9 +166,18 @@ class Intake:
             return
         findings = outcome.findings
         codes = [v.code for v in findings.codes] + [s.code for s in findings.suggestions]
-        outgoing = [outgoing_mail(outcome.reply, "reply", self.bot_address)]
-        if outcome.escalation is not None:
-            outgoing.append(outgoing_mail(outcome.escalation, "escalation", self.bot_address))
+        try:
+            outgoing = [outgoing_mail(outcome.reply, "reply", self.bot_address)]
+            if outcome.escalation is not None:
+                outgoing.append(outgoing_mail(outcome.escalation, "escalation", self.bot_address))
+        except Exception as e:  # noqa: BLE001 - a mail that cannot be written must not stall the mailbox
+            reason = f"internal error: {where(e)}"
+            self.ledger.record_outcome(message_id, status=FAILED, reason=reason, raw=raw,
+                                       destination=self.imap.failed_folder)
+            report.failed += 1
+            log_outcome(folder, env.uid, message_id, FAILED, t0, reason=reason, level=logging.ERROR,
+                        note=f" for a human in {self.imap.failed_folder}")
+            return
         status = ESCALATED if outcome.escalation is not None else ANSWERED
         self.ledger.record_outcome(message_id, status=status, codes=codes, raw=raw, sender=sender,
                                    destination=self.imap.processed_folder, outgoing=outgoing)

@@ -9,7 +9,8 @@ import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
-log = logging.getLogger(__name__)
+# the one outcome line per message keeps the logger name operators filter on
+outcome_log = logging.getLogger("consultant.service")
 
 
 @dataclass
@@ -37,7 +38,7 @@ def log_outcome(folder: str, uid: int, message_id: str, outcome: str, t0: float,
     codes count or reason, milliseconds — the same as JSON fields. Never subject or body text."""
     ms = (time.perf_counter() - t0) * 1000
     detail = f"{codes} codes" if codes is not None else (reason or "-")
-    log.log(level, "%s UID %d %s: %s (%s)%s in %.0f ms", folder, uid, message_id, outcome, detail,
+    outcome_log.log(level, "%s UID %d %s: %s (%s)%s in %.0f ms", folder, uid, message_id, outcome, detail,
             note, ms, extra={"mailbox": folder, "uid": uid, "message_id": message_id, "outcome": outcome,
                              "codes": codes, "reason": reason, "ms": round(ms, 1)})
 
