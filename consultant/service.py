@@ -170,8 +170,8 @@ def _utc_now() -> datetime:
 
 class Consultant:
     """Everything one mailbox needs: intake, dispatch and filing over the same edges, which
-    are passed in. `stream=False` queues a whole chunk before sending (the old order; for
-    bench/latency.py's comparison only)."""
+    are passed in. `stream=False` queues every new message before sending any (the old order;
+    for bench/latency.py's comparison only)."""
 
     def __init__(self, config: Config, ledger: Ledger, inbox: Inbox, outbox: Outbox, knowledge: Knowledge, *,
                  consult: ConsultFn | None = None, clock: Callable[[], datetime] = _utc_now,
@@ -276,8 +276,9 @@ class Consultant:
                     break
                 if settled_upto > start:
                     self.ledger.advance(sel.folder, sel.uidvalidity, settled_upto)
-                self._send(report)
-                self._file(report)
+                if self.stream:
+                    self._send(report)
+                    self._file(report)
             if uids and not blocked and not cut:
                 settled_upto = max(settled_upto, uids[-1])   # UIDs expunged before the fetch count as done
         finally:
