@@ -8,9 +8,10 @@ One pass over the watched folder (`Consultant.process_pass`) runs three parts
         intake:   size check -> claim (ledger) -> fetch (BODY.PEEK[]) -> pipeline.consult(...)
                   -> record outcome, codes and the reply in the outbox
         dispatch: send it at once (4xx/refused: retried later with backoff; 5xx: failed)
-    every FETCH_CHUNK messages, and at the end:
+    every FETCH_CHUNK messages the cursor moves on; at the end of the pass:
         filing:   flag \\Answered, copy the reply to Sent, move the original to the processed
-                  (or failed) folder; the cursor moves on.
+                  (or failed) folder (three IMAP commands a message: after the replies, so
+                  they do not hold up the next reply).
 
 So a backlog streams: the first reply of 2,000 waiting cases leaves within seconds, not after
 all of them are analysed. Because the reply is recorded before sending and the original is
@@ -276,9 +277,6 @@ class Consultant:
                     break
                 if settled_upto > start:
                     self.ledger.advance(sel.folder, sel.uidvalidity, settled_upto)
-                if self.stream:
-                    self._send(report)
-                    self._file(report)
             if uids and not blocked and not cut:
                 settled_upto = max(settled_upto, uids[-1])   # UIDs expunged before the fetch count as done
         finally:
