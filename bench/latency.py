@@ -78,8 +78,10 @@ def baseline(dovecot: Dovecot, n: int) -> list[float]:
     return out
 
 
-def backlog(dovecot: Dovecot, smtp: SmtpSink, work: Path, kb: Path, n: int, stream: bool) -> tuple[float, list[float]]:
-    """Deliver n cases, start the daemon; (seconds to the first reply, reply times from start)."""
+def backlog(dovecot: Dovecot, smtp: SmtpSink, work: Path, kb: Path, n: int,
+            stream: bool) -> tuple[float, list[float], str]:
+    """Deliver n cases, start the daemon; (seconds to the first reply, reply times from start,
+    the state file's size once all is filed)."""
     from consultant.config import parse_config
     from consultant.service import StopSignal, build_consultant, run_daemon
 
@@ -114,21 +116,27 @@ def backlog(dovecot: Dovecot, smtp: SmtpSink, work: Path, kb: Path, n: int, stre
     deadline = time.monotonic() + 60 + n * 2
     while len(replies()) < n and time.monotonic() < deadline:
         time.sleep(0.2)
+    deadline = time.monotonic() + 120                # let the filing of the pass finish
+    while consultant.ledger.unfiled() and time.monotonic() < deadline:
+        time.sleep(0.5)
     stop.set()
-    thread.join(60)
+    thread.join()
+    summary = consultant.ledger.summary()
+    state = (f"state file {summary.file_bytes / 1e6:.1f} MB ({summary.free_bytes / 1e6:.1f} MB free pages) "
+             f"once all {n} are filed")
     consultant.ledger.close()
     stop.close()
     times = sorted(t - t0 for t in replies())
-    return (times[0] if times else float("nan")), times
+    return (times[0] if times else float("nan")), times, state
 
 
-def print_backlog(label: str, n: int, first: float, times: list[float]) -> None:
+def print_backlog(label: str, n: int, first: float, times: list[float], state: str) -> None:
     gaps = [b - a for a, b in itertools.pairwise(times)] or [float("nan")]
     waits = times or [float("nan")]
     print(f"  {label}:\n    first reply {first:.2f} s; each message's wait for its reply p50 "
           f"{statistics.median(waits):.1f} s, p95 {pct(waits, 0.95):.1f} s; between replies p50 "
           f"{statistics.median(gaps) * 1000:.0f} ms, p95 {pct(gaps, 0.95) * 1000:.0f} ms; "
-          f"{len(times)}/{n} replies, last at {times[-1] if times else 0:.1f} s")
+          f"{len(times)}/{n} replies, last at {times[-1] if times else 0:.1f} s; {state}")
 
 
 def main() -> int:
@@ -187,11 +195,11 @@ def main() -> int:
         if args.backlog:
             print(f"\nbacklog: {args.backlog} cases waiting when the daemon starts (in-process, IDLE on); "
                   "time from start:")
-            first, times = backlog(dovecot, smtp, work, kb, args.backlog, stream=True)
-            print_backlog("streaming (this version)", args.backlog, first, times)
+            print_backlog("streaming (this version)", args.backlog,
+                          *backlog(dovecot, smtp, work, kb, args.backlog, stream=True))
             if not args.no_old_backlog:
-                first, times = backlog(dovecot, smtp, work, kb, args.backlog, stream=False)
-                print_backlog("old order, all queued first (baseline)", args.backlog, first, times)
+                print_backlog("old order, all queued first (baseline)", args.backlog,
+                              *backlog(dovecot, smtp, work, kb, args.backlog, stream=False))
         return 0
     finally:
         if proc is not None:

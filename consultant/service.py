@@ -220,14 +220,15 @@ class Consultant:
         report = PassReport()
         self.inbox.open()
         sel = self.inbox.select(self.imap.folder)
+        was_full = self.volume_full_since is not None
         self._send(report)                       # queued replies go out before any new claim
         start = 0
         take = True
         if self.volume_full_since is not None:   # paused: new work only once the reserve fits again
-            take = self.ledger.keep_reserve()
+            take = was_full and self.ledger.keep_reserve()
             report.paused = not take
             if not take:
-                log.debug("state volume still full: new mail waits; queued replies are sent")
+                log.debug("state volume full: new mail waits; queued replies are sent")
         if take:
             try:
                 start = self.ledger.start_after(sel.folder, sel.uidvalidity)

@@ -15,8 +15,9 @@ true across crashes, restarts, two processes on one mailbox and UIDVALIDITY rese
 Disk full: every write goes through `_tx`, which turns SQLITE_FULL / ENOSPC into
 `StateVolumeFull` (the service pauses new work and keeps sending; see consultant.service).
 Claims are one small transaction each, and sending and filing only update rows in place; but
-even an update needs room in the WAL, so the daemon keeps a small reserve file next to the
-state file (`keep_reserve`) and releases it when the volume fills (`release_reserve`): queued
+even an update needs room (SQLite rewrites a row with its overflow pages, and the WAL
+grows), so the daemon keeps a reserve: a few pages of ballast inside the file and a small file
+next to it (`keep_reserve`), both released when the volume fills (`release_reserve`). Queued
 replies still go out when nothing new fits, and the reserve fitting again is the sign that
 space has returned. The file uses incremental auto-vacuum:
 `reclaim()` gives free pages back to the volume after scrubbing and purging, so the file stays
@@ -63,6 +64,8 @@ STATUSES = (CLAIMED, ANSWERED, SKIPPED, FAILED, WAITING, ESCALATED)
 SCHEMA_VERSION = 3
 FILING_LEASE_SECONDS = 120.0
 RESERVE_BYTES = 4 * 1024 * 1024     # kept free next to the state file for sending when the volume fills
+BALLAST_ROWS, BALLAST_ROW_BYTES = 8, 32 * 1024   # pages kept inside the file for the same reason
+_BALLAST = "CREATE TABLE IF NOT EXISTS ballast (id INTEGER PRIMARY KEY, pad BLOB NOT NULL)"
 
 SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS cursor (
@@ -115,6 +118,7 @@ CREATE TABLE IF NOT EXISTS outbox (
 );
 CREATE INDEX IF NOT EXISTS outbox_case ON outbox (case_message_id);
 CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (next_attempt) WHERE sent_at IS NULL AND failed_at IS NULL;
+CREATE TABLE IF NOT EXISTS ballast (id INTEGER PRIMARY KEY, pad BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS health (
     key    TEXT PRIMARY KEY,
     since  REAL
@@ -545,8 +549,19 @@ class Ledger:
         return self.path.with_name(self.path.name + ".reserve")
 
     def keep_reserve(self, size: int = RESERVE_BYTES) -> bool:
-        """Make sure `size` bytes are set aside next to the state file (allocated, not sparse).
-        False when they do not fit (the volume is still full); never raises."""
+        """Make sure the reserve is set aside: ballast rows inside the file, and `size` bytes
+        next to it (allocated, not sparse). False when it does not fit (the volume is still
+        full); never raises."""
+        try:
+            with self._tx() as c:
+                c.execute(_BALLAST)
+                if c.execute("SELECT COUNT(*) FROM ballast").fetchone()[0] < BALLAST_ROWS:
+                    c.execute("DELETE FROM ballast")
+                    c.executemany("INSERT INTO ballast (pad) VALUES (zeroblob(?))",
+                                  [(BALLAST_ROW_BYTES,)] * BALLAST_ROWS)
+        except StateError as e:
+            log.debug("state ballast not made: %s", e)
+            return False
         if str(self.path) == ":memory:":
             return True
         target = self.reserve_path
@@ -572,12 +587,21 @@ class Ledger:
             return False
 
     def release_reserve(self) -> bool:
-        """Give the reserve back to the volume (it is full): True when there was one."""
+        """Give the reserve back (the volume is full): the file to the volume first (room for
+        the WAL), then the ballast's pages to the file. True when there was any."""
+        released = False
         try:
             self.reserve_path.unlink()
+            released = True
         except OSError:
-            return False
-        return True
+            pass
+        with self._lock:
+            try:
+                self._conn.execute(_BALLAST)
+                released = self._conn.execute("DELETE FROM ballast").rowcount > 0 or released
+            except sqlite3.Error as e:
+                log.debug("state ballast not released: %s", e)
+        return released
 
     def checkpoint(self) -> None:
         """Fold the WAL into the database (PASSIVE), so the next writes reuse the WAL from its
