@@ -239,7 +239,7 @@ class Consultant:
                 if self.volume_full_since is not None:
                     self._volume_ok()
         self._send(report)
-        self._file(report)
+        self._file(report, stop)
         try:
             self.ledger.touch_poll(sel.folder)
         except StateVolumeFull as e:
@@ -297,9 +297,9 @@ class Consultant:
                 except StateVolumeFull:
                     log.debug("state volume full even with the reserve released: sending waits")
 
-    def _file(self, report: PassReport) -> None:
+    def _file(self, report: PassReport, stop: StopSignal | None = None) -> None:
         try:
-            self.filing.file_decided(report)
+            self.filing.file_decided(report, stop.is_set if stop is not None else None)
         except StateVolumeFull as e:
             self._volume_full(e, report)
 

@@ -50,12 +50,15 @@ class Filing:
         self.checkpoint = checkpoint
         self._fault: str | None = None                   # the refusal while filing fails
 
-    def file_decided(self, report: PassReport | None = None) -> int:
-        """Flag, copy to Sent and move every decided message whose mails are sent."""
+    def file_decided(self, report: PassReport | None = None, stop: Callable[[], bool] | None = None) -> int:
+        """Flag, copy to Sent and move every decided message whose mails are sent (until `stop()`
+        says the daemon is stopping: the rest is filed on the next start)."""
         report = report or PassReport()
         filed = 0
         sel = self.inbox.selected
         for row in self.ledger.unfiled():
+            if stop is not None and stop():
+                break
             if row.mailbox != self.imap.folder:
                 continue
             if not self.ledger.claim_filing(row.message_id):

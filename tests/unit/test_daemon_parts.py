@@ -284,6 +284,8 @@ def test_filing_flags_copies_and_moves_once_and_is_claimed(tmp_path: Path) -> No
     assert Filing(ledger, inbox, cfg, checkpoint=lambda n: None).file_decided() == 0
     assert inbox.folders["INBOX"] and "Sent" not in inbox.folders
     other.release_filing("<case-1@clinic.example>")
+    # a daemon that is stopping leaves the filing to its next start
+    assert Filing(ledger, inbox, cfg, checkpoint=lambda n: None).file_decided(stop=lambda: True) == 0
     assert Filing(ledger, inbox, cfg, checkpoint=lambda n: None).file_decided() == 1
     assert inbox.folders["INBOX"] == {} and list(inbox.folders["Processed"]) == [uid]
     assert len(inbox.folders["Sent"]) == 1 and inbox.flags[uid] == {"\\Answered"}
@@ -367,3 +369,22 @@ def test_a_long_pass_does_not_make_the_scheduler_warn_on_every_poll(caplog: pyte
     assert len(runs) == 1                         # the guard let no second pass start meanwhile
     noisy = [r for r in caplog.records if "maximum number of running instances" in r.getMessage()]
     assert noisy == []
+
+
+# ---------------------------------------------------------------------- status
+def test_status_shows_the_state_file_and_a_full_volume(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from consultant.cli import main
+
+    state = tmp_path / "state.sqlite"
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(f'[state]\npath = "{state}"\n')
+    with Ledger(state) as led:
+        led.note_volume_full(1_796_279_000.0)
+    assert main(["--config", str(cfg), "status"]) == 0
+    out = capsys.readouterr().out
+    assert "state file: " in out and "vacuum: incremental" in out
+    assert "STATE VOLUME FULL since 2026-" in out and "consultant purge" in out
+    with Ledger(state) as led:
+        led.note_volume_full(None)
+    assert main(["--config", str(cfg), "status"]) == 0
+    assert "STATE VOLUME FULL" not in capsys.readouterr().out
