@@ -6,14 +6,21 @@ Baseline, measured in the same run: a bare imapclient IDLE waiter on the same Do
 delivery to IDLE wake-up (Dovecot's NOTIFY_DELAY is ~0.5 s). The bot's figure minus the
 baseline is what the bot itself adds (fetch, parse, analysis, render, SMTP, ledger).
 
-    .venv/bin/python bench/latency.py [--cases 50]
+Backlog (issue 9): N cases (default 1,000) wait in a mailbox before the daemon starts (in this
+process, IDLE on); from its start: the first reply, each message's wait for its reply (p50,
+p95), the time between consecutive replies (p50, p95) and the last reply. Measured for the
+streaming pass (each reply sent as soon as its case is analysed) and, as the baseline in the
+same run, for the old order (`Consultant(stream=False)`: every case queued before any is sent).
 
-Prints figures only; no assertions (target: p50 < 1.5 s).
+    .venv/bin/python bench/latency.py [--cases 50] [--backlog 1000] [--no-old-backlog]
+
+Prints figures only; no assertions (targets: p50 < 1.5 s; backlog: first reply within seconds).
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import re
 import statistics
@@ -34,6 +41,7 @@ from consultant.mail.inbox import Inbox
 
 BOT = "bot@example.test"
 WATCHER = "watch@example.test"
+BACKLOG_USERS = {True: "stream@example.test", False: "queue@example.test"}
 SAMPLES = sorted(p for p in (REPO / "data" / "samples").glob("*.eml") if "out-of-office" not in p.name)
 
 
@@ -70,10 +78,73 @@ def baseline(dovecot: Dovecot, n: int) -> list[float]:
     return out
 
 
+def backlog(dovecot: Dovecot, smtp: SmtpSink, work: Path, kb: Path, n: int,
+            stream: bool) -> tuple[float, list[float], str]:
+    """Deliver n cases, start the daemon; (seconds to the first reply, reply times from start,
+    the state file's size once all is filed)."""
+    from consultant.config import parse_config
+    from consultant.service import StopSignal, build_consultant, run_daemon
+
+    user = BACKLOG_USERS[stream]
+    tag = "stream" if stream else "queue"
+    for i in range(n):
+        raw = case(i).replace(b"<bench-", f"<{tag}-".encode(), 1)
+        dovecot.deliver(raw, rcpt=user)
+    folder = work / tag
+    folder.mkdir()
+    data = config_data(dovecot, user, smtp.port, folder, kb)
+    data["imap"]["idle"] = True
+    consultant = build_consultant(parse_config(data, folder), stream=stream)
+    consultant.knowledge.current()              # the KB opened before the clock starts, as in a running daemon
+
+    seen: list[float] = []
+    looked = [0]
+
+    def replies() -> list[float]:
+        """Arrival times of this run's replies (each captured mail parsed once)."""
+        got = list(smtp.messages)
+        for m in got[looked[0]:]:
+            if str(m.message["In-Reply-To"] or "").startswith(f"<{tag}-"):
+                seen.append(m.at)
+        looked[0] = len(got)
+        return seen
+
+    stop = StopSignal()
+    thread = threading.Thread(target=run_daemon, args=(consultant, stop), daemon=True)
+    t0 = time.time()
+    thread.start()
+    deadline = time.monotonic() + 60 + n * 2
+    while len(replies()) < n and time.monotonic() < deadline:
+        time.sleep(0.2)
+    deadline = time.monotonic() + 120                # let the filing of the pass finish
+    while consultant.ledger.unfiled() and time.monotonic() < deadline:
+        time.sleep(0.5)
+    stop.set()
+    thread.join()
+    summary = consultant.ledger.summary()
+    state = (f"state file {summary.file_bytes / 1e6:.1f} MB ({summary.free_bytes / 1e6:.1f} MB free pages) "
+             f"once all {n} are filed")
+    consultant.ledger.close()
+    stop.close()
+    times = sorted(t - t0 for t in replies())
+    return (times[0] if times else float("nan")), times, state
+
+
+def print_backlog(label: str, n: int, first: float, times: list[float], state: str) -> None:
+    gaps = [b - a for a, b in itertools.pairwise(times)] or [float("nan")]
+    waits = times or [float("nan")]
+    print(f"  {label}:\n    first reply {first:.2f} s; each message's wait for its reply p50 "
+          f"{statistics.median(waits):.1f} s, p95 {pct(waits, 0.95):.1f} s; between replies p50 "
+          f"{statistics.median(gaps) * 1000:.0f} ms, p95 {pct(gaps, 0.95) * 1000:.0f} ms; "
+          f"{len(times)}/{n} replies, last at {times[-1] if times else 0:.1f} s; {state}")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--cases", type=int, default=50)
     ap.add_argument("--baseline-cases", type=int, default=10)
+    ap.add_argument("--backlog", type=int, default=1000, help="cases waiting before the daemon starts (0: skip)")
+    ap.add_argument("--no-old-backlog", action="store_true", help="skip the old-order baseline of the backlog")
     ap.add_argument("--gap", type=float, default=1.0,
                     help="seconds between a reply and the next delivery, so the bot is back in IDLE")
     args = ap.parse_args()
@@ -85,7 +156,8 @@ def main() -> int:
 
         print(f"building the knowledge base at {kb} ...", flush=True)
         build_kb(kb)
-    dovecot = Dovecot({BOT: BOT_PASSWORD, WATCHER: BOT_PASSWORD}).start()
+    users = {BOT: BOT_PASSWORD, WATCHER: BOT_PASSWORD, **dict.fromkeys(BACKLOG_USERS.values(), BOT_PASSWORD)}
+    dovecot = Dovecot(users).start()
     smtp = SmtpSink().start()
     proc = None
     try:
@@ -117,6 +189,17 @@ def main() -> int:
         print(f"  p50 {statistics.median(latencies) * 1000:.0f} ms   p95 {pct(latencies, 0.95) * 1000:.0f} ms   "
               f"min {min(latencies) * 1000:.0f} ms   max {max(latencies) * 1000:.0f} ms   (target p50 < 1500 ms)")
         print(f"  bot's own share at p50: {(statistics.median(latencies) - statistics.median(base)) * 1000:.0f} ms")
+        proc.terminate()
+        proc.wait(20)
+        proc = None
+        if args.backlog:
+            print(f"\nbacklog: {args.backlog} cases waiting when the daemon starts (in-process, IDLE on); "
+                  "time from start:")
+            print_backlog("streaming (this version)", args.backlog,
+                          *backlog(dovecot, smtp, work, kb, args.backlog, stream=True))
+            if not args.no_old_backlog:
+                print_backlog("old order, all queued first (baseline)", args.backlog,
+                              *backlog(dovecot, smtp, work, kb, args.backlog, stream=False))
         return 0
     finally:
         if proc is not None:

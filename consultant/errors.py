@@ -12,6 +12,8 @@
     │   ├── TransientDeliveryError  4xx / connection refused: retried with backoff
     │   └── PermanentDeliveryError  5xx: not retried, the case goes to a human
     └── StateError                  the state database is unusable
+        └── StateVolumeFull         its volume is full (SQLITE_FULL, ENOSPC): new work
+                                    pauses, queued replies still go out, resumes by itself
 
 Configuration and usage errors stop the program at start (exit 2); every other error
 that reaches the CLI exits 3. Messages say what failed, show the offending value and
@@ -80,3 +82,10 @@ class PermanentDeliveryError(DeliveryError):
 
 class StateError(ConsultantError):
     """The state database cannot be opened or written."""
+
+
+class StateVolumeFull(StateError):
+    """The state database's volume (or its page limit) is full: nothing can be added to it.
+
+    Not a bug and not fatal: new mail waits unclaimed, replies already queued are still sent,
+    and service resumes by itself once space is freed."""

@@ -34,6 +34,7 @@ from consultant.analysis.findings import (
     Suggestion,
 )
 from consultant.codes.mention import CPT, HCPCS, ICD10CM, MODIFIER
+from consultant.reply_size import cap_findings
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[1] / "templates"
 TEXT_TEMPLATE = "reply.txt.j2"
@@ -307,6 +308,7 @@ def render_reply(
     `forwarded` says whether an escalated case really goes to a human (an escalation address is
     configured) or the reply can only say that it needs one."""
     env = _environment(str(templates_dir) if templates_dir else None)
+    findings = cap_findings(findings)     # a reply of bounded size, whatever the case (reply_size.py)
     model = view_model(findings, subject, forwarded)
     try:
         text = env.get_template(TEXT_TEMPLATE).render(model)

@@ -12,6 +12,20 @@ true across crashes, restarts, two processes on one mailbox and UIDVALIDITY rese
 * a mailbox cursor (UIDVALIDITY + last UID) says where the next search starts; when
   UIDVALIDITY changes the search starts again at 0 and Message-IDs de-duplicate.
 
+Disk full: every write goes through `_tx`, which turns SQLITE_FULL / ENOSPC into
+`StateVolumeFull` (the service pauses new work and keeps sending; see consultant.service).
+Claims are one small transaction each, and sending and filing only update rows in place; but
+even an update needs room (SQLite rewrites a row with its overflow pages, and the WAL
+grows), so the daemon keeps a reserve: a few pages of ballast inside the file and a small file
+next to it (`keep_reserve`), both released when the volume fills (`release_reserve`). Queued
+replies still go out when nothing new fits, and the reserve fitting again is the sign that
+space has returned. The file uses incremental auto-vacuum:
+`reclaim()` gives free pages back to the volume after scrubbing and purging, so the file stays
+near its live size (`enable_incremental_vacuum` converts an older file once).
+
+Filing is claimed like answering (`claim_filing`), so two processes sharing one state file
+never flag, copy or move one message twice.
+
 No body text is kept unless `keep_bodies`; a SHA-256 of the raw message is. Senders are
 stored only as a keyed hash (for rate limiting). A queued mail must be kept until it is sent
 and copied to Sent; once its case is filed its bytes are blanked, with `secure_delete` on and
@@ -25,6 +39,7 @@ server's 250 and the ledger's commit, well under a millisecond.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import logging
@@ -39,7 +54,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Self
 
-from consultant.errors import StateError
+from consultant.errors import StateError, StateVolumeFull
 from consultant.mail.limits import Exchange, ExchangeLimits, History, Stop, decide
 
 log = logging.getLogger(__name__)
@@ -47,7 +62,11 @@ log = logging.getLogger(__name__)
 CLAIMED, ANSWERED, SKIPPED, FAILED, WAITING, ESCALATED = (
     "claimed", "answered", "skipped", "failed", "waiting", "escalated")
 STATUSES = (CLAIMED, ANSWERED, SKIPPED, FAILED, WAITING, ESCALATED)
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 4
+FILING_LEASE_SECONDS = 120.0
+RESERVE_BYTES = 4 * 1024 * 1024     # kept free next to the state file for sending when the volume fills
+BALLAST_ROWS, BALLAST_ROW_BYTES = 8, 32 * 1024   # pages kept inside the file for the same reason
+_BALLAST = "CREATE TABLE IF NOT EXISTS ballast (id INTEGER PRIMARY KEY, pad BLOB NOT NULL)"
 
 SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS cursor (
@@ -74,7 +93,9 @@ CREATE TABLE IF NOT EXISTS message (
     claimed_at   REAL,
     created_at   REAL NOT NULL,
     updated_at   REAL NOT NULL,
-    filed_at     REAL
+    filed_at     REAL,
+    filing_owner TEXT,
+    filing_until REAL
 );
 CREATE INDEX IF NOT EXISTS message_location ON message (mailbox, uidvalidity, uid);
 CREATE INDEX IF NOT EXISTS message_updated ON message (updated_at);
@@ -97,6 +118,13 @@ CREATE TABLE IF NOT EXISTS outbox (
     copied_at        REAL
 );
 CREATE INDEX IF NOT EXISTS outbox_case ON outbox (case_message_id);
+CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (next_attempt) WHERE sent_at IS NULL AND failed_at IS NULL;
+CREATE TABLE IF NOT EXISTS ballast (id INTEGER PRIMARY KEY, pad BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS health (
+    key    TEXT PRIMARY KEY,
+    since  REAL
+);
+INSERT OR IGNORE INTO health (key, since) VALUES ('volume_full', NULL);
 CREATE TABLE IF NOT EXISTS sender_event (
     sender_key  TEXT NOT NULL,
     at          REAL NOT NULL
@@ -107,6 +135,27 @@ CREATE TABLE IF NOT EXISTS watcher (
     owner        TEXT NOT NULL,
     since        REAL NOT NULL,
     lease_until  REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS exchange (
+    at                 REAL NOT NULL,
+    case_message_id    TEXT NOT NULL,
+    reply_message_id   TEXT NOT NULL,
+    thread_key         TEXT NOT NULL,
+    correspondent_key  TEXT NOT NULL,
+    domain_key         TEXT NOT NULL,
+    followup           INTEGER NOT NULL,
+    text_key           TEXT NOT NULL,
+    reply_runs         TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS exchange_at ON exchange (at);
+CREATE INDEX IF NOT EXISTS exchange_thread ON exchange (thread_key, at);
+CREATE INDEX IF NOT EXISTS exchange_correspondent ON exchange (correspondent_key, at);
+CREATE INDEX IF NOT EXISTS exchange_domain ON exchange (domain_key, at);
+CREATE INDEX IF NOT EXISTS exchange_case ON exchange (case_message_id);
+CREATE INDEX IF NOT EXISTS exchange_reply ON exchange (reply_message_id);
+CREATE TABLE IF NOT EXISTS exchange_stop (
+    scope  TEXT PRIMARY KEY,
+    at     REAL NOT NULL
 );
 PRAGMA user_version = {SCHEMA_VERSION};
 """
@@ -171,6 +220,18 @@ class Summary:
     pending_outbox: int
     oldest_pending: float | None        # created_at of the oldest unsent mail
     failed_outbox: int
+    volume_full_since: float | None = None   # the daemon found the state volume full then
+    file_bytes: int = 0                 # size of the state file
+    free_bytes: int = 0                 # of which free pages (given back by incremental vacuum)
+    auto_vacuum: str = "none"           # "incremental" once converted
+
+
+def is_volume_full(e: BaseException) -> bool:
+    """SQLITE_FULL (a full volume, or `max_page_count` reached) or ENOSPC."""
+    if isinstance(e, sqlite3.Error):
+        return (getattr(e, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL
+                or "database or disk is full" in str(e))
+    return isinstance(e, OSError) and e.errno == errno.ENOSPC
 
 
 def owner_token() -> str:
@@ -216,17 +277,25 @@ class Ledger:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
             self._conn = sqlite3.connect(str(self.path), timeout=30, isolation_level=None,
                                          check_same_thread=False)
+            if self._conn.execute("PRAGMA page_count").fetchone()[0] == 0:
+                # a new file: free pages go back to the volume (see reclaim); set before anything else
+                self._conn.execute("PRAGMA auto_vacuum=INCREMENTAL")
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=NORMAL")
             self._conn.execute("PRAGMA busy_timeout=30000")
             self._conn.execute("PRAGMA secure_delete=ON")     # freed pages are zeroed, not left behind
             version = self._conn.execute("PRAGMA user_version").fetchone()[0]
-            if version not in (0, 1, SCHEMA_VERSION):
+            if version not in (0, 1, 2, 3, SCHEMA_VERSION):
                 raise StateError(f"state database {self.path} has schema version {version}, this "
                                  f"program writes {SCHEMA_VERSION}: move it aside and restart")
             if version == 1:
                 self._migrate_1_to_2()
-            self._conn.executescript(SCHEMA)
+            if version in (1, 2):
+                self._migrate_2_to_3()
+            if version != SCHEMA_VERSION:      # an up-to-date file is not written at open (a full volume)
+                self._conn.executescript(SCHEMA)
+        except StateError:
+            raise
         except (sqlite3.Error, OSError) as e:
             raise StateError(f"state database {self.path} cannot be opened ({e}): check the "
                              "[state] path and its folder's permissions") from e
@@ -236,6 +305,29 @@ class Ledger:
         for column, kind in (("lease_owner", "TEXT"), ("copied_at", "REAL")):
             if column not in have:
                 self._conn.execute(f"ALTER TABLE outbox ADD COLUMN {column} {kind}")
+
+    def _migrate_2_to_3(self) -> None:
+        have = {r[1] for r in self._conn.execute("PRAGMA table_info(message)")}
+        for column, kind in (("filing_owner", "TEXT"), ("filing_until", "REAL")):
+            if have and column not in have:
+                self._conn.execute(f"ALTER TABLE message ADD COLUMN {column} {kind}")
+
+    def enable_incremental_vacuum(self) -> bool:
+        """Convert a file made without incremental auto-vacuum (one VACUUM; needs free space
+        about the file's size and no other process using it). Returns True when the file
+        uses it afterwards; a failure is logged and left for the next start."""
+        with self._lock:
+            if self._conn.execute("PRAGMA auto_vacuum").fetchone()[0] == 2:
+                return True
+            try:
+                self._conn.execute("PRAGMA auto_vacuum=INCREMENTAL")
+                self._conn.execute("VACUUM")
+            except sqlite3.Error as e:
+                log.warning("state database %s: could not switch on incremental vacuum (%s); the file "
+                            "keeps its free pages until the next start", self.path, e)
+                return False
+            log.info("state database %s converted to incremental vacuum", self.path)
+            return True
 
     def close(self) -> None:
         with self._lock:
@@ -247,21 +339,36 @@ class Ledger:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def _full(self, e: BaseException) -> StateVolumeFull:
+        try:
+            size = f"{self.path.stat().st_size / 1e6:.1f} MB"
+        except OSError:
+            size = "size unknown"
+        return StateVolumeFull(
+            f"the volume of the state database {self.path} is full ({e}): free space on it (the state "
+            f"file is {size}; `consultant purge --older-than-days N` deletes old records); meanwhile new "
+            "mail waits unread, queued replies are still sent, and service resumes by itself")
+
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
-        """BEGIN IMMEDIATE: takes the write lock at once, so read-then-write is atomic across processes."""
+        """BEGIN IMMEDIATE: takes the write lock at once, so read-then-write is atomic across processes.
+        A full volume raises StateVolumeFull (the transaction rolled back, nothing half-written)."""
         with self._lock:
             try:
                 self._conn.execute("BEGIN IMMEDIATE")
             except sqlite3.Error as e:
+                if is_volume_full(e):
+                    raise self._full(e) from e
                 raise StateError(f"state database {self.path} is locked or unwritable ({e})") from e
             try:
                 yield self._conn
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            else:
                 self._conn.execute("COMMIT")
+            except BaseException as e:
+                if self._conn.in_transaction:
+                    self._conn.execute("ROLLBACK")
+                if is_volume_full(e):
+                    raise self._full(e) from e
+                raise
 
     def _query(self, sql: str, params: Sequence[object] | dict[str, object] = ()) -> list[tuple[Any, ...]]:
         with self._lock:
@@ -396,11 +503,34 @@ class Ledger:
         its finished mails are blanked unless `keep_bodies` (they hold patient text)."""
         now = self.clock()
         with self._tx() as c:
-            c.execute("UPDATE message SET filed_at = ?, owner = NULL, updated_at = ? WHERE message_id = ?",
-                      (now, now, message_id))
+            c.execute("UPDATE message SET filed_at = ?, owner = NULL, filing_owner = NULL, filing_until = NULL, "
+                      "updated_at = ? WHERE message_id = ?", (now, now, message_id))
             if not self.keep_bodies:
                 c.execute("UPDATE outbox SET raw = X'' WHERE case_message_id = ? AND "
                           "(sent_at IS NOT NULL OR failed_at IS NOT NULL)", (message_id,))
+
+    def claim_filing(self, message_id: str, seconds: float = FILING_LEASE_SECONDS) -> bool:
+        """Take the filing of one decided message for this process (like `claim` for answering):
+        False when it is filed already or another live process is filing it."""
+        now = self.clock()
+        with self._tx() as c:
+            row = c.execute("SELECT filed_at, filing_owner, filing_until FROM message WHERE message_id = ?",
+                            (message_id,)).fetchone()
+            if row is None or row[0] is not None:
+                return False
+            owner, until = row[1], row[2]
+            if (owner is not None and owner != self.owner and until is not None and until > now
+                    and _owner_alive(owner)):
+                return False
+            c.execute("UPDATE message SET filing_owner = ?, filing_until = ? WHERE message_id = ?",
+                      (self.owner, now + seconds, message_id))
+        return True
+
+    def release_filing(self, message_id: str) -> None:
+        """Give the filing back (it failed; this or another process tries again later)."""
+        with self._tx() as c:
+            c.execute("UPDATE message SET filing_owner = NULL, filing_until = NULL WHERE message_id = ? "
+                      "AND filing_owner = ?", (message_id, self.owner))
 
     def mark_copying(self, outbox_id: int) -> None:
         """An APPEND to Sent is about to start (stored as a negative time until it is done)."""
@@ -414,12 +544,110 @@ class Ledger:
             c.execute("UPDATE outbox SET copied_at = ? WHERE id = ?", (self.clock(), outbox_id))
 
     def scrub(self) -> None:
-        """Fold the WAL into the database and truncate it, so blanked bytes are gone from both files."""
+        """Fold the WAL into the database and truncate it, so blanked bytes are gone from both
+        files; then give free pages back to the volume."""
         with self._lock:
             try:
                 self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             except sqlite3.Error as e:          # busy with another process: the next pass does it
                 log.debug("state checkpoint skipped: %s", e)
+        self.reclaim()
+
+    def reclaim(self, min_free_pages: int = 64) -> int:
+        """`PRAGMA incremental_vacuum`: return free pages to the volume once there are at least
+        `min_free_pages` of them (a no-op on a file without incremental auto-vacuum). Returns
+        the pages given back; never raises (a busy or full file is tried again later)."""
+        with self._lock:
+            try:
+                free = int(self._conn.execute("PRAGMA freelist_count").fetchone()[0])
+                if free < min_free_pages or self._conn.execute("PRAGMA auto_vacuum").fetchone()[0] != 2:
+                    return 0
+                self._conn.executescript("PRAGMA incremental_vacuum;")   # execute() frees one page per step
+                self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                after = int(self._conn.execute("PRAGMA freelist_count").fetchone()[0])
+            except sqlite3.Error as e:
+                log.debug("state vacuum skipped: %s", e)
+                return 0
+        if free - after:
+            log.debug("state database: %d free pages given back to the volume", free - after)
+        return free - after
+
+    @property
+    def reserve_path(self) -> Path:
+        return self.path.with_name(self.path.name + ".reserve")
+
+    def keep_reserve(self, size: int = RESERVE_BYTES) -> bool:
+        """Make sure the reserve is set aside: ballast rows inside the file, and `size` bytes
+        next to it (allocated, not sparse). False when it does not fit (the volume is still
+        full); never raises."""
+        try:
+            with self._tx() as c:
+                c.execute(_BALLAST)
+                if c.execute("SELECT COUNT(*) FROM ballast").fetchone()[0] < BALLAST_ROWS:
+                    c.execute("DELETE FROM ballast")
+                    c.executemany("INSERT INTO ballast (pad) VALUES (zeroblob(?))",
+                                  [(BALLAST_ROW_BYTES,)] * BALLAST_ROWS)
+        except StateError as e:
+            log.debug("state ballast not made: %s", e)
+            return False
+        if str(self.path) == ":memory:":
+            return True
+        target = self.reserve_path
+        try:
+            if target.stat().st_size >= size:
+                return True
+        except OSError:
+            pass
+        try:
+            with open(target, "wb", buffering=0) as f:
+                try:
+                    os.posix_fallocate(f.fileno(), 0, size)
+                except OSError as e:
+                    if e.errno not in (errno.EOPNOTSUPP, errno.EINVAL):
+                        raise
+                    block = b"\0" * (1 << 20)
+                    for _ in range(0, size, len(block)):
+                        f.write(block)
+            return True
+        except OSError as e:
+            target.unlink(missing_ok=True)
+            log.debug("state reserve %s not made: %s", target, e)
+            return False
+
+    def release_reserve(self) -> bool:
+        """Give the reserve back (the volume is full): the file to the volume first (room for
+        the WAL), then the ballast's pages to the file. True when there was any."""
+        released = False
+        try:
+            self.reserve_path.unlink()
+            released = True
+        except OSError:
+            pass
+        with self._lock:
+            try:
+                self._conn.execute(_BALLAST)
+                released = self._conn.execute("DELETE FROM ballast").rowcount > 0 or released
+            except sqlite3.Error as e:
+                log.debug("state ballast not released: %s", e)
+        return released
+
+    def checkpoint(self) -> None:
+        """Fold the WAL into the database (PASSIVE), so the next writes reuse the WAL from its
+        start instead of growing it (on a full volume). Never raises."""
+        with self._lock:
+            try:
+                self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            except sqlite3.Error as e:
+                log.debug("state checkpoint skipped: %s", e)
+
+    def note_volume_full(self, since: float | None) -> None:
+        """Record (or clear) that the volume was found full, for `consultant status`. An update
+        in place of a row made at creation, so it usually fits even on a full volume; best effort."""
+        with self._lock:
+            try:
+                self._conn.execute("UPDATE health SET since = ? WHERE key = 'volume_full'", (since,))
+            except sqlite3.Error as e:
+                log.debug("state health not recorded: %s", e)
 
     def unfiled(self) -> list[MessageRow]:
         """Decided messages whose mails are all sent (or failed) but which are not filed yet."""
@@ -507,8 +735,9 @@ class Ledger:
     def mark_sent(self, outbox_id: int) -> None:
         now = self.clock()
         with self._tx() as c:
-            c.execute("UPDATE outbox SET sent_at = ?, lease_until = NULL, lease_owner = NULL, last_error = NULL "
-                      "WHERE id = ?", (now, outbox_id))
+            # the recipients are not needed once the mail is out (privacy: no addresses kept)
+            c.execute("UPDATE outbox SET sent_at = ?, lease_until = NULL, lease_owner = NULL, last_error = NULL, "
+                      "recipients = '[]' WHERE id = ?", (now, outbox_id))
             case_id = c.execute("SELECT case_message_id FROM outbox WHERE id = ?", (outbox_id,)).fetchone()[0]
             pending = c.execute("SELECT COUNT(*) FROM outbox WHERE case_message_id = ? AND sent_at IS NULL "
                                 "AND failed_at IS NULL", (case_id,)).fetchone()[0]
@@ -543,7 +772,16 @@ class Ledger:
         pending, oldest = self._query(
             "SELECT COUNT(*), MIN(created_at) FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL")[0]
         failed = self._query("SELECT COUNT(*) FROM outbox WHERE failed_at IS NOT NULL")[0][0]
-        return Summary(counts, polls, pending, oldest, failed)
+        full = self._query("SELECT since FROM health WHERE key = 'volume_full'")
+        file_bytes, free_bytes, vacuum = self._storage()
+        return Summary(counts, polls, pending, oldest, failed, volume_full_since=full[0][0] if full else None,
+                       file_bytes=file_bytes, free_bytes=free_bytes, auto_vacuum=vacuum)
+
+    def _storage(self) -> tuple[int, int, str]:
+        """(bytes of the state file, of which free, the auto-vacuum mode) for `status`."""
+        page, pages, free, vacuum = (self._query(f"PRAGMA {p}")[0][0]
+                                     for p in ("page_size", "page_count", "freelist_count", "auto_vacuum"))
+        return page * pages, page * free, {0: "none", 1: "full", 2: "incremental"}.get(vacuum, str(vacuum))
 
     def purge(self, retention_days: float) -> dict[str, int]:
         """Delete finished data older than the retention period; returns rows deleted per table."""
@@ -559,44 +797,19 @@ class Ledger:
                 # rate-limit events are only needed for the last hour
                 "sender_event": c.execute("DELETE FROM sender_event WHERE at < ?",
                                           (min(cutoff, self.clock() - 86400),)).rowcount,
+                # whatever its age, a mail that is out needs no recipient addresses any more
+                "recipients": c.execute("UPDATE outbox SET recipients = '[]' WHERE recipients != '[]' AND "
+                                        "(sent_at IS NOT NULL OR failed_at IS NOT NULL)").rowcount,
             }
         with self._lock:
             self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        self.reclaim(min_free_pages=1)
         return out
 
     # ------------------------------------------------------------------ answer limits (issue 9)
-    # Rate limits and loop stops (consultant.mail.limits). Own tables, created on first use:
+    # Rate limits and loop stops (consultant.mail.limits). Their tables (schema version 4):
     # `exchange` holds one row per answer queued (hashes and Message-IDs, no addresses or text),
     # `exchange_stop` when each stop was last logged (so a loop is reported once, not per mail).
-    _EXCHANGE_SCHEMA = """
-    CREATE TABLE IF NOT EXISTS exchange (
-        at                 REAL NOT NULL,
-        case_message_id    TEXT NOT NULL,
-        reply_message_id   TEXT NOT NULL,
-        thread_key         TEXT NOT NULL,
-        correspondent_key  TEXT NOT NULL,
-        domain_key         TEXT NOT NULL,
-        followup           INTEGER NOT NULL,
-        text_key           TEXT NOT NULL,
-        reply_runs         TEXT NOT NULL
-    );
-    CREATE INDEX IF NOT EXISTS exchange_at ON exchange (at);
-    CREATE INDEX IF NOT EXISTS exchange_thread ON exchange (thread_key, at);
-    CREATE INDEX IF NOT EXISTS exchange_correspondent ON exchange (correspondent_key, at);
-    CREATE INDEX IF NOT EXISTS exchange_domain ON exchange (domain_key, at);
-    CREATE INDEX IF NOT EXISTS exchange_case ON exchange (case_message_id);
-    CREATE INDEX IF NOT EXISTS exchange_reply ON exchange (reply_message_id);
-    CREATE TABLE IF NOT EXISTS exchange_stop (
-        scope  TEXT PRIMARY KEY,
-        at     REAL NOT NULL
-    );
-    """
-
-    def _exchange_tables(self) -> None:
-        if not getattr(self, "_exchange_ready", False):
-            with self._lock:
-                self._conn.executescript(self._EXCHANGE_SCHEMA)
-            self._exchange_ready = True
 
     def admit_exchange(self, ex: Exchange, limits: ExchangeLimits) -> Stop | None:
         """Count the history around one answer and, if no limit stops it, record it: ONE
@@ -604,7 +817,6 @@ class Ledger:
 
         A Stop comes back with `first` True only the first time its scope stops within its
         window (log it as a WARNING then, at DEBUG after)."""
-        self._exchange_tables()
         now = self.clock()
         window = limits.loop_window_seconds
         since, hour_ago = now - window, now - 3600.0

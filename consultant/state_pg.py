@@ -29,7 +29,7 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from consultant.errors import StateError
+from consultant.errors import StateError, StateVolumeFull
 from consultant.state import SCHEMA, SCHEMA_VERSION, Ledger, owner_token
 
 log = logging.getLogger(__name__)
@@ -86,8 +86,13 @@ def _scalar_minmax(sql: str) -> str:
     return "".join(out)
 
 
+_OR_IGNORE = re.compile(r"^\s*INSERT OR IGNORE INTO", re.IGNORECASE)
+
+
 def to_postgres(sql: str, named: bool = False) -> str:
     """One statement of the SQLite ledger in PostgreSQL's dialect and psycopg's placeholders."""
+    if _OR_IGNORE.match(sql):
+        sql = _OR_IGNORE.sub("INSERT INTO", sql) + " ON CONFLICT DO NOTHING"
     sql = sql.replace("%", "%%")
     sql = _NAMED.sub(r"%(\1)s", sql) if named else sql.replace("?", "%s")
     sql = sql.replace("X''", "''::bytea")
@@ -103,6 +108,8 @@ def schema_statements(schema: str = SCHEMA) -> list[tuple[str, str, str]]:
             continue
         for pattern, replacement in _TYPES:
             stmt = pattern.sub(replacement, stmt)
+        if _OR_IGNORE.match(stmt):
+            stmt = _OR_IGNORE.sub("INSERT INTO", stmt) + " ON CONFLICT DO NOTHING"
         m = re.match(r"CREATE (TABLE|INDEX) IF NOT EXISTS (\w+)", stmt)
         out.append((m.group(1).lower() if m else "other", m.group(2) if m else "", stmt))
     return out
@@ -196,15 +203,6 @@ class _Session:
             total += max(self.execute(sql, params).rowcount, 0)
         return _Result([], total)
 
-    def executescript(self, script: str) -> _Result:
-        """A block of CREATE TABLE / INDEX IF NOT EXISTS statements in the SQLite dialect (tables a
-        feature creates on first use), in PostgreSQL types; columns a newer version added to an
-        existing table are added too."""
-        with self._pool.connection() as conn, conn.transaction():
-            conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
-            create(conn, script)
-        return _Result([], 0)
-
     def close(self) -> None:
         self._pool.close()
 
@@ -255,6 +253,10 @@ class PostgresLedger(Ledger):
     def _guard(self) -> Iterator[None]:
         try:
             yield
+        except psycopg.errors.DiskFull as e:
+            raise StateVolumeFull(f"the PostgreSQL server of the state database {self.path} is out of disk "
+                                  f"space ({e}): free space on its data volume; meanwhile new mail waits "
+                                  "unread and service resumes by itself") from e
         except psycopg.Error as e:
             raise StateError(f"state database {self.path} failed ({type(e).__name__}: {e}); the pass "
                              "is abandoned and retried once PostgreSQL answers again") from e
@@ -278,6 +280,27 @@ class PostgresLedger(Ledger):
     def _query(self, sql: str, params: Sequence[object] | dict[str, object] = ()) -> list[tuple[Any, ...]]:
         with self._lock, self._guard():
             return self._conn.execute(sql, params).fetchall()
+
+    # The SQLite file's housekeeping has nothing to do here: PostgreSQL reclaims space with its own
+    # autovacuum and keeps its WAL, and a full data volume is the server's to report (DiskFull).
+    def enable_incremental_vacuum(self) -> bool:
+        return True
+
+    def reclaim(self, min_free_pages: int = 64) -> int:
+        return 0
+
+    def keep_reserve(self, size: int = 0) -> bool:
+        return True
+
+    def release_reserve(self) -> bool:
+        return False
+
+    def checkpoint(self) -> None:
+        return None
+
+    def _storage(self) -> tuple[int, int, str]:
+        size = self._query("SELECT pg_database_size(current_database())")[0][0]
+        return int(size), 0, "postgresql autovacuum"
 
     def scrub(self) -> None:
         """Nothing to fold: PostgreSQL has no WAL file of ours to truncate (its own WAL is

@@ -8,9 +8,11 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import shutil
 import signal
 import sys
 import time
+from pathlib import Path
 from types import FrameType
 from typing import Any
 
@@ -21,7 +23,7 @@ from consultant.ledgers import open_ledger
 from consultant.mail.inbox import Inbox
 from consultant.mail.outbox import Outbox
 from consultant.service import StopSignal, build_consultant, run_daemon
-from consultant.state import STATUSES
+from consultant.state import STATUSES, Summary
 
 log = logging.getLogger(__name__)
 
@@ -143,6 +145,7 @@ def status(args: argparse.Namespace) -> int:
         if summary and summary.oldest_pending else None,
         "outbox_refused": summary.failed_outbox if summary else 0,
         "kb_out_of_date": kb_out_of_date(config.kb.path),
+        **_state_health(config.state.path, summary),
     }
     if getattr(args, "json", False):
         json.dump(data, sys.stdout, indent=2)
@@ -158,7 +161,38 @@ def status(args: argparse.Namespace) -> int:
     age = data["outbox_oldest_age_seconds"]
     print(f"outbox: {data['outbox_pending']} waiting" + (f", oldest {age:.0f} s" if age is not None else "")
           + f"; {data['outbox_refused']} refused by the server")
+    for line in _state_lines(data):
+        print(line)
     return 0
+
+
+def _state_health(path: Path, summary: Summary | None) -> dict[str, Any]:
+    """The state file's size, its free pages, the free space of its volume, and whether the
+    daemon found the volume full (for `status`)."""
+    try:
+        volume_free: int | None = shutil.disk_usage(path.parent).free
+    except OSError:
+        volume_free = None
+    return {
+        "state_file_bytes": summary.file_bytes if summary else 0,
+        "state_free_bytes": summary.free_bytes if summary else 0,
+        "state_auto_vacuum": summary.auto_vacuum if summary else None,
+        "volume_free_bytes": volume_free,
+        "volume_full_since": _iso(summary.volume_full_since) if summary else None,
+    }
+
+
+def _state_lines(data: dict[str, Any]) -> list[str]:
+    """The state lines of `status` (one list, so more can be added)."""
+    lines = [f"state file: {data['state_file_bytes'] / 1e6:.1f} MB, of which {data['state_free_bytes'] / 1e6:.1f} MB "
+             f"free pages (vacuum: {data['state_auto_vacuum']}); "
+             + (f"{data['volume_free_bytes'] / 1e6:.0f} MB free on its volume" if data["volume_free_bytes"] is not None
+                else "free space on its volume unknown")]
+    if data["volume_full_since"]:
+        lines.append(f"STATE VOLUME FULL since {data['volume_full_since']}: new mail waits unread (queued replies "
+                     f"are still sent); free space on the volume of {data['state']} or run `consultant purge`; "
+                     "the daemon resumes by itself")
+    return lines
 
 
 def purge(args: argparse.Namespace) -> int:

@@ -165,9 +165,29 @@ def compose_escalation(case: Case, raw: bytes, rendered: RenderedReply, *, from_
     intro = ("The consult bot could not answer this case with full confidence. Its partial "
              "analysis follows; the original message is attached.\n\n")
     msg.set_content(intro + rendered.text, cte="quoted-printable")
-    original = message_from_bytes(raw, policy=policy.default)
-    msg.add_attachment(original, disposition="attachment", filename="original.eml")
+    attach_original(msg, raw)
     return _stable_boundary(msg, msgid)
+
+
+_MAX_ATTACHED_DEPTH = 50        # MIME levels the generator can write without hitting the recursion limit
+
+
+def attach_original(msg: EmailMessage, raw: bytes) -> None:
+    """Attach the case as message/rfc822; MIME nested too deep for the standard library's
+    generator (it recurses per level) goes as the same bytes in an application/octet-stream
+    part named original.eml, which mail clients open just the same."""
+    original = message_from_bytes(raw, policy=policy.default)
+    stack, deepest = [(original, 0)], 0
+    while stack:                                  # nesting depth, counted without recursion
+        part, depth = stack.pop()
+        deepest = max(deepest, depth)
+        payload = part.get_payload()
+        if isinstance(payload, list):
+            stack.extend((p, depth + 1) for p in payload if isinstance(p, EmailMessage))
+    if deepest > _MAX_ATTACHED_DEPTH:
+        msg.add_attachment(raw, maintype="application", subtype="octet-stream", filename="original.eml")
+        return
+    msg.add_attachment(original, disposition="attachment", filename="original.eml")
 
 
 def compose_notice(*, subject: str, text: str, from_addr: str, to_addr: str, now: datetime, msgid: str,

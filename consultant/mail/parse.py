@@ -49,6 +49,7 @@ SYNTHETIC_DOMAIN = "caseconsultant.invalid"
 DEFAULT_LIMITS = ParseLimits()
 SHORT_OWN_TEXT = 300            # a forwarder's note at most this long leaves the case to the forward
 _MAX_DEPTH = 25                 # MIME nesting
+_MAX_DEEP_PARTS = 200           # parts looked at (without recursion) below _MAX_DEPTH
 _MAX_FORWARD_DEPTH = 3          # forwarded inside forwarded inside ...
 _MAX_HEADERS = 300
 _MAX_HEADER_CHARS = 8000
@@ -156,6 +157,7 @@ class _Content:
     notes: list[str] = field(default_factory=list)
     defects: Counter[str] = field(default_factory=Counter)
     skipped_attachments: int = 0
+    unread: list[tuple[str, str]] = field(default_factory=list)   # (content type, note) of parts not read
 
 
 def _payload_bytes(part: Message) -> bytes:
@@ -242,7 +244,7 @@ def _walk(part: Message, limits: ParseLimits, out: _Content, depth: int = 0) -> 
     for defect in getattr(part, "defects", ()):
         out.defects[type(defect).__name__] += 1
     if depth > _MAX_DEPTH:
-        out.notes.append("MIME parts nested too deep: inner parts not read")
+        _walk_too_deep(part, limits, out)
         return
     ctype = _ctype(part)
     maintype, _, subtype = ctype.partition("/")
@@ -255,6 +257,7 @@ def _walk(part: Message, limits: ParseLimits, out: _Content, depth: int = 0) -> 
                 _walk(children[0], limits, out, depth + 1)
         elif subtype == "encrypted":
             out.notes.append("encrypted message: not read")
+            out.unread.append((ctype, "the message is encrypted and could not be read"))
         elif subtype == "related":
             root = _related_root(part, children)
             for child in children:
@@ -273,6 +276,7 @@ def _walk(part: Message, limits: ParseLimits, out: _Content, depth: int = 0) -> 
         return
     if maintype == "multipart":
         out.notes.append("broken MIME structure: the message body could not be read")
+        out.unread.append((ctype, "broken MIME structure: the message body could not be read"))
         return
     if maintype == "message":
         if subtype in ("rfc822", "global"):
@@ -282,6 +286,7 @@ def _walk(part: Message, limits: ParseLimits, out: _Content, depth: int = 0) -> 
             return
         if ctype not in _IGNORED_TYPES:
             out.notes.append(f"not read: {ctype}")
+            out.unread.append((ctype, f"a part of type {ctype} could not be read"))
         return
     if ctype in _IGNORED_TYPES:
         return
@@ -301,6 +306,44 @@ def _walk(part: Message, limits: ParseLimits, out: _Content, depth: int = 0) -> 
     data = _payload_bytes(part)
     name = filename or f"unnamed.{subtype or 'bin'}"
     out.attachments.extend(read_attachment(data, name, ctype, limits, charset=_charset(part)))
+
+
+def _walk_too_deep(part: Message, limits: ParseLimits, out: _Content) -> None:
+    """Parts nested deeper than _MAX_DEPTH: their body text is still read (looked for without
+    recursion, at most _MAX_DEEP_PARTS parts), never attachments; a note says so, so a case
+    hidden that deep is answered or sent to a human, never dropped in silence."""
+    stack, looked, found = [part], 0, 0
+    while stack and looked < _MAX_DEEP_PARTS:
+        node = stack.pop()
+        looked += 1
+        ctype = _ctype(node)
+        children = _children(node)
+        if children:
+            if ctype == "multipart/alternative":
+                plain = [c for c in children if _ctype(c) == "text/plain"]
+                children = plain[:1] or children[-1:]
+            stack.extend(reversed(children))
+            continue
+        if ctype in ("text/plain", "text/html") and _disposition(node) != "attachment" and not _filename(node):
+            text = _part_text(node, ctype, limits, out)
+            if text.strip():
+                out.texts.append(text)
+                found += 1
+    deep = f"MIME parts nested more than {_MAX_DEPTH} levels deep"
+    if found:
+        out.notes.append(f"{deep}: only their text was read, not their attachments")
+    else:
+        out.notes.append(f"{deep}: they could not be read")
+        out.unread.append(("multipart/mixed", f"{deep} could not be read"))
+
+
+def _unread_placeholder(content: _Content) -> Attachment | None:
+    """When odd MIME (too deep, encrypted, broken) hides everything, a stand-in attachment with
+    the note, so the case is answered or escalated saying what could not be read."""
+    if not content.unread or content.attachments or content.forwards or any(t.strip() for t in content.texts):
+        return None
+    ctype, _ = content.unread[0]
+    return Attachment("unreadable part", ctype, 0, note="; ".join(dict.fromkeys(n for _, n in content.unread)))
 
 
 def _count_defects(part: Message, out: _Content) -> None:
@@ -369,6 +412,9 @@ def _message_text(msg: Message, limits: ParseLimits, *, is_reply: bool, is_forwa
         notes.append(f"{content.skipped_attachments} more attachment(s) not read (limit {limits.max_attachments})")
     text = _cap_body("\n\n".join(t.strip("\r\n") for t in content.texts if t.strip()), limits, notes)
     attachments = list(content.attachments)
+    placeholder = _unread_placeholder(content)
+    if placeholder is not None:
+        attachments.append(placeholder)
     report = _ctype(msg) == "multipart/report"
 
     if content.forwards and not report and depth < _MAX_FORWARD_DEPTH:

@@ -239,7 +239,40 @@ def test_deep_mime_nesting_does_not_raise() -> None:
         body += f"--b{i - 1}\nContent-Type: multipart/mixed; boundary=b{i}\n\n"
     body += f"--b{depth - 1}\nContent-Type: text/plain\n\ndeep\n"
     case = parse_message(raw(head, body))
-    assert any("nested too deep" in n for n in case.notes)
+    # the text below the depth limit is still read (without recursion), with a note that says so
+    assert case.body == "deep"
+    assert any("nested more than 25 levels deep: only their text was read" in n for n in case.notes)
+
+
+def _nested(depth: int, inner: str) -> bytes:
+    head = "From: a@b.example\nContent-Type: multipart/mixed; boundary=b0"
+    body = ""
+    for i in range(1, depth):
+        body += f"--b{i - 1}\nContent-Type: multipart/mixed; boundary=b{i}\n\n"
+    return raw(head, body + f"--b{depth - 1}\n{inner}")
+
+
+def test_mime_too_deep_to_read_becomes_an_unreadable_part_not_silence() -> None:
+    # deeper than the parts the bounded walk looks at: nothing is read, and the case says so
+    case = parse_message(_nested(400, "Content-Type: text/plain\n\n44970 appendectomy\n"))
+    assert case.body == ""
+    (part,) = case.attachments
+    assert part.note is not None and "could not be read" in part.note and "25 levels" in part.note
+    # an attachment (not text) below the limit is not read either, and also leaves a stand-in
+    case = parse_message(_nested(40, "Content-Type: application/pdf\nContent-Disposition: attachment; "
+                                     "filename=op.pdf\n\nxx\n"))
+    assert [a.filename for a in case.attachments] == ["unreadable part"]
+
+
+def test_encrypted_only_message_leaves_an_unreadable_part() -> None:
+    head = "From: a@b.example\nContent-Type: multipart/encrypted; boundary=zz"
+    body = "--zz\nContent-Type: application/pgp-encrypted\n\nVersion: 1\n--zz\nContent-Type: application/octet-stream\n\nx\n--zz--\n"
+    case = parse_message(raw(head, body))
+    (part,) = case.attachments
+    assert part.note == "the message is encrypted and could not be read"
+    # with readable text beside it no stand-in is added
+    plain = parse_message(raw("From: a@b.example", "44970 please"))
+    assert plain.attachments == ()
 
 
 @pytest.mark.parametrize("junk", [b"", b"\x00" * 50, b"\xff\xfe" * 1000, b"From:\r\n\r\n", b"\r\n\r\n\r\n", b"Content-Type: multipart/mixed\r\n\r\n--"])

@@ -13,6 +13,7 @@ from consultant.state import (
     ANSWERED,
     ESCALATED,
     FAILED,
+    SCHEMA_VERSION,
     SKIPPED,
     WAITING,
     Ledger,
@@ -186,7 +187,7 @@ def test_release_and_summary_and_purge(db: Path, clock: Clock) -> None:
     assert s.counts[SKIPPED] == 1 and s.counts[WAITING] == 1 and s.pending_outbox == 1
     assert s.oldest_pending == clock.t and s.last_poll == {"INBOX": clock.t}
     clock.t += 10 * 86400
-    assert led.purge(5) == {"outbox": 0, "message": 1, "sender_event": 1}
+    assert led.purge(5) == {"outbox": 0, "message": 1, "sender_event": 1, "recipients": 0}
     assert led.message("<g@x>") is None and led.message("<h@x>") is not None   # still waiting: kept
 
 
@@ -250,7 +251,7 @@ def test_schema_1_database_is_migrated(db: Path) -> None:
         (row,) = led.due_outbox()
         assert led.lease_outbox(row.id) == "new" and led.outbox_for("<c@x>")[0].copied is False
     conn = sqlite3.connect(db)
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
     conn.close()
 
 
@@ -285,3 +286,87 @@ def test_a_dead_watcher_on_this_host_is_replaced_at_once(db: Path, clock: Clock)
     dead = Ledger(db, clock=clock, owner=f"{socket.gethostname()}:{2**22 + 777}")   # no such pid
     assert dead.hold_watch("INBOX", 300)
     assert Ledger(db, clock=clock).hold_watch("INBOX", 300)
+
+
+# ---------------------------------------------------------------------- disk full, size, privacy
+def big_reply(i: int) -> Outgoing:
+    return Outgoing(f"<big{i}@bot.example>", "reply", "bot@bot.example", ("coder@clinic.example",),
+                    b"Subject: Re: x\r\n\r\n" + b"x" * 50_000)
+
+
+def test_a_full_volume_is_a_typed_error_and_nothing_is_half_written(db: Path) -> None:
+    from consultant.errors import StateVolumeFull
+
+    led = Ledger(db)
+    led.claim("<a@x>", "INBOX", 1, 1)
+    pages = led._conn.execute("PRAGMA page_count").fetchone()[0]
+    led._conn.execute(f"PRAGMA max_page_count = {pages}")     # SQLITE_FULL, exactly as a full disk
+    with pytest.raises(StateVolumeFull, match="free space"):
+        led.record_outcome("<a@x>", status=ANSWERED, outgoing=[big_reply(1)])
+    assert led.outbox_for("<a@x>") == [] and led.message("<a@x>").status == "claimed"   # rolled back
+    led.release("<a@x>")                                      # a delete still fits
+    assert led.message("<a@x>") is None
+    led.note_volume_full(123.0)                               # an update in place still fits
+    assert led.summary().volume_full_since == 123.0
+
+
+def test_incremental_vacuum_keeps_the_file_near_its_live_size(db: Path) -> None:
+    led = Ledger(db)
+    assert led.summary().auto_vacuum == "incremental"
+    for i in range(60):
+        led.claim(f"<m{i}@x>", "INBOX", 1, i)
+        led.record_outcome(f"<m{i}@x>", status=ANSWERED, outgoing=[big_reply(i)])
+    full = db.stat().st_size
+    for row in led.due_outbox(100):
+        led.lease_outbox(row.id)
+        led.mark_sent(row.id)
+    for row in led.unfiled():
+        assert led.claim_filing(row.message_id)
+        led.mark_filed(row.message_id)              # blanks the sent mails' bytes
+    led.scrub()                                      # checkpoint + incremental vacuum
+    assert db.stat().st_size < full / 5, (db.stat().st_size, full)
+
+
+def test_an_older_file_is_converted_to_incremental_vacuum(db: Path) -> None:
+    conn = sqlite3.connect(db)
+    conn.execute("CREATE TABLE junk (x)")
+    conn.commit()
+    conn.close()
+    led = Ledger(db)
+    assert led.summary().auto_vacuum == "none"
+    assert led.enable_incremental_vacuum() is True
+    assert led.summary().auto_vacuum == "incremental"
+
+
+def test_recipients_are_dropped_once_sent_and_by_purge(db: Path, clock: Clock) -> None:
+    led = Ledger(db, clock=clock)
+    led.claim("<a@x>", "INBOX", 1, 1)
+    led.record_outcome("<a@x>", status=ANSWERED, outgoing=[reply("<ra@b>")])
+    (row,) = led.due_outbox()
+    led.lease_outbox(row.id)
+    led.mark_sent(row.id)
+    assert led.outbox_for("<a@x>")[0].recipients == ()
+    # a row sent by an older version still holds its addresses: purge drops them, whatever its age
+    led._conn.execute("UPDATE outbox SET recipients = '[\"coder@clinic.example\"]'")
+    assert led.purge(365)["recipients"] == 1
+    assert led.outbox_for("<a@x>")[0].recipients == ()
+
+
+def test_filing_is_claimed_once_between_processes(db: Path, clock: Clock) -> None:
+    a = Ledger(db, clock=clock, owner="other-host-a:1")
+    b = Ledger(db, clock=clock, owner="other-host-b:2")
+    a.claim("<f@x>", "INBOX", 1, 1)
+    a.record_outcome("<f@x>", status=SKIPPED, reason="stranger")
+    assert a.claim_filing("<f@x>") is True
+    assert b.claim_filing("<f@x>") is False           # held by a (another host: only the lease expires it)
+    clock.t += 121
+    assert b.claim_filing("<f@x>") is True            # a's lease ran out
+    b.mark_filed("<f@x>")
+    assert a.claim_filing("<f@x>") is False           # filed: never again
+
+
+def test_the_reserve_is_kept_and_released(db: Path) -> None:
+    led = Ledger(db)
+    assert led.keep_reserve(1 << 16) is True and led.reserve_path.stat().st_size == 1 << 16
+    assert led.release_reserve() is True and not led.reserve_path.exists()
+    assert led.release_reserve() is False
