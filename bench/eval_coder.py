@@ -123,7 +123,8 @@ def checkout(ref: str, into: Path) -> Path:
 
 def build_kb() -> Path:
     """The default install's knowledge base (`consultant kb build`), in a temporary folder."""
-    from consultant.kb.build import build_kb as build, default_icd10cm_xml
+    from consultant.kb.build import build_kb as build
+    from consultant.kb.build import default_icd10cm_xml
 
     out = Path(tempfile.mkdtemp(prefix="eval-coder-kb-")) / "kb.sqlite"
     build(out, [("icd10cm_tabular", default_icd10cm_xml())])

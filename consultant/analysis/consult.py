@@ -20,6 +20,7 @@ from dataclasses import replace
 from datetime import date
 from typing import Any
 
+from consultant.analysis.coverage import coverage, unverified_issues
 from consultant.analysis.edits import check_edits, is_em
 from consultant.analysis.findings import (
     ERROR,
@@ -294,6 +295,10 @@ def analyze(
     issues = _unique_issues(
         tuple(result.issues)
         + check_edits(verdicts, suggestions, mentions, text, book, dos)
+        + unverified_issues(verdicts)
+    )
+    checks = coverage(
+        verdicts, book, dos
     )
 
     reasons = list(escalation_reasons(text))
@@ -326,4 +331,5 @@ def analyze(
         escalation_reasons=tuple(reasons),
         thread_codes=tuple(thread_codes),
         notes=tuple(notes),
+        checks=checks,
     )
