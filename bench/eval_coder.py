@@ -381,7 +381,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--baseline-ref", default="main")
     ap.add_argument("--no-baseline", action="store_true")
     ap.add_argument("--show", action="append", default=[], help="print the reply of this case")
-    ap.add_argument("--misses", action="store_true", help="list every missed item")
+    ap.add_argument("--misses", action="store_true", help="list the missed items of the tune half")
+    ap.add_argument("--misses-all", action="store_true", help="also list the held-out misses")
     ap.add_argument("--json", type=Path, help="write the raw replies here")
     ap.add_argument("--emit", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -416,7 +417,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{side}: median {ms[len(ms) // 2]:.0f} ms per mail")
     if args.misses:
         for side, split, level, t in rows:
-            if side == "this branch":
+            if side == "this branch" and (split == "tune" or args.misses_all):
                 for miss in t.misses:
                     print(f"  [{split}/{level}] {miss}")
     for cid in args.show:

@@ -22,6 +22,7 @@ from typing import Any
 
 from consultant.analysis.coverage import coverage, unverified_issues
 from consultant.analysis.edits import check_edits, is_em
+from consultant.analysis.questions import answer_questions, escalations, request_issues
 from consultant.analysis.findings import (
     ERROR,
     INFO,
@@ -144,6 +145,23 @@ def escalation_reasons(text: str) -> tuple[str, ...]:
         for (pattern, reason), words in zip(ESCALATION_RULES, _RULE_WORDS)
         if any(w in low for w in words) and pattern.search(text)
     )
+
+
+def _all_answered(verdicts: Sequence[Any], answers: Sequence[Any]) -> bool:
+    """Every code named has a settled direct answer (e.g. deleted, with its replacement)."""
+    settled = {c for a in answers if a.settled for c in a.codes}
+    return bool(verdicts) and all(v.code in settled for v in verdicts)
+
+
+def _distinct(reason: str, meant: Sequence[Any]) -> bool:
+    """A keyword-rule reason that the meaning rules have not already given (same topic)."""
+    topics = {
+        "prior authorization": "prior_authorization", "appeal": "appeal",
+        "legal or compliance": "compliance_legal", "payer": "payer_policy",
+        "LCD/NCD": "payer_policy", "medically necessary": "payer_policy",
+    }
+    kinds = {e.kind for e in meant}
+    return not any(word in reason and kind in kinds for word, kind in topics.items())
 
 
 def merge_mentions(mentions: Sequence[Mention]) -> tuple[Mention, ...]:
@@ -292,16 +310,18 @@ def analyze(
     result: Any = suggest(text, index, on=dos, limit=MAX_SUGGESTIONS * 2, setting=setting)
     suggestions = _new_suggestions(result.suggestions, mentions, text)
 
+    meant = escalations(text)
     issues = _unique_issues(
         tuple(result.issues)
         + check_edits(verdicts, suggestions, mentions, text, book, dos)
         + unverified_issues(verdicts)
+        + request_issues(text, merged, meant)
     )
-    checks = coverage(
-        verdicts, book, dos
-    )
+    checks = coverage(verdicts, book, dos)
+    answers = answer_questions(text, merged, verdicts, issues, checks, book, dos)
 
-    reasons = list(escalation_reasons(text))
+    reasons = [e.reason for e in meant]
+    reasons += [r for r in escalation_reasons(text) if not meant or _distinct(r, meant)]
     confident = any(s.score >= CONFIDENT_SCORE for s in suggestions)
     if not merged and not confident:
         reasons.insert(
@@ -313,6 +333,7 @@ def analyze(
         merged
         and not confident
         and all(v.status in (UNKNOWN, NOT_IN_KB) for v in verdicts)
+        and not _all_answered(verdicts, answers)
     ):
         reasons.insert(
             0,
@@ -332,4 +353,5 @@ def analyze(
         thread_codes=tuple(thread_codes),
         notes=tuple(notes),
         checks=checks,
+        answers=answers,
     )

@@ -1,0 +1,47 @@
+"""The questions a mail asks, each answered directly for the top of the reply.
+
+One module per question kind, each a pure function over the case text, its code mentions and
+what the analysis found (verdicts, issues, coverage); the coding rules are data files in
+`data/questions/` in our own words with sources. An answer the data cannot settle says
+"Cannot tell, because ..." with what is missing.
+
+    >>> answer_questions("Can I bill 11042 with 97597?", ...)[0].kind   # doctest: +SKIP
+    'bundling'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from consultant.analysis.findings import CheckRecord, CodeVerdict, DirectAnswer, Issue
+from consultant.analysis.questions.bundling import bundling_answers
+from consultant.analysis.questions.escalation import Escalation, escalations, request_issues
+from consultant.analysis.questions.global_period import global_answers
+from consultant.analysis.questions.modifiers import modifier_answers
+from consultant.analysis.questions.units import units_answers
+from consultant.analysis.questions.validity import validity_answers
+from consultant.codes.mention import Mention
+
+__all__ = ["Escalation", "answer_questions", "escalations", "request_issues"]
+
+
+def answer_questions(
+    text: str,
+    mentions: Sequence[Mention],
+    verdicts: Sequence[CodeVerdict],
+    issues: Sequence[Issue],
+    checks: Sequence[CheckRecord],
+    book: Any,
+    on: date,
+) -> tuple[DirectAnswer, ...]:
+    """Every direct answer, in the order: bundling, validity, units, modifiers, global period."""
+    mue_loaded = any(c.name == "mue" and c.ran for c in checks)
+    return (
+        bundling_answers(text, mentions, issues, checks)
+        + validity_answers(verdicts, on)
+        + units_answers(text, mentions, book, on, mue_loaded)
+        + modifier_answers(text, mentions, book, on)
+        + global_answers(text, mentions, book, on)
+    )

@@ -1,0 +1,111 @@
+"""Which modifier: 25 vs 57 by global days, 24 in the global period, 78/79/58, 76/77, 26/TC,
+50 vs RT/LT, 59 vs X{EPSU} - from the case's words, by the rules in data/questions/modifiers.toml.
+
+An answer is given when the mail names the modifier or one of its rivals, or asks which
+modifier, and the words of the case support the situation; when both 25 and 57 fit the words,
+the procedure's global days decide (fee schedule), and without them the answer says it cannot
+tell.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import date
+from typing import Protocol
+
+from consultant.analysis.findings import DirectAnswer
+from consultant.analysis.questions.common import PROCEDURES, is_em, nearest_code
+from consultant.analysis.questions.rules import ModifierRule, modifier_rules
+from consultant.codes.mention import MODIFIER, Mention
+from consultant.kb.records import PaymentIndicators
+
+ASKS_MODIFIER = re.compile(
+    r"\bwhich\s+mod\w*|\bwhat\s+mod\w*|\?|"
+    r"\bwho'?s\s+right|\bdoes\s+a\s+new\s+global",
+    re.IGNORECASE,
+)
+_EM_MODIFIERS = {"25", "57", "24"}
+_RADIOLOGY = ("7",)
+
+
+class PaymentBook(Protocol):
+    def payment(self, code: str, on: date, modifier: str = "") -> PaymentIndicators | None: ...
+
+
+def _named(text: str, mentions: Sequence[Mention]) -> set[str]:
+    """Modifiers the mail names (attached to a code, or written as modifiers)."""
+    found = {m.code for m in mentions if m.system == MODIFIER}
+    for m in mentions:
+        found.update(m.modifiers)
+    for hit in re.finditer(r"\b(?:mod(?:ifier)?s?|-)\s*(\d{2}|[A-Z]{2})\b", text):
+        found.add(hit.group(1))
+    for hit in re.finditer(r"\b(\d{2})\s+(?:or|vs\.?|versus)\s+(\d{2})\b", text):
+        found.update(hit.groups())
+    return found
+
+
+def _target(rule: ModifierRule, mentions: Sequence[Mention], start: int, end: int) -> Mention | None:
+    if rule.code in _EM_MODIFIERS:
+        ems = [m for m in mentions if is_em(m.code)]
+        return ems[0] if ems else None
+    if rule.code in ("26", "TC"):
+        return nearest_code(mentions, start, end, prefix="7", reach=200)
+    return nearest_code(
+        [m for m in mentions if not is_em(m.code) and m.code != "99024"], start, end, PROCEDURES
+    )
+
+
+def _global_days(mentions: Sequence[Mention], book: PaymentBook | None, on: date) -> dict[str, str]:
+    out = {}
+    for m in mentions:
+        if m.system in PROCEDURES and not is_em(m.code) and book is not None:
+            p = book.payment(m.code, on)
+            if p is not None:
+                out[m.code] = p.global_days
+    return out
+
+
+def modifier_answers(
+    text: str, mentions: Sequence[Mention], book: PaymentBook | None, on: date
+) -> tuple[DirectAnswer, ...]:
+    named = _named(text, mentions)
+    asks = bool(ASKS_MODIFIER.search(text))
+    out: list[DirectAnswer] = []
+    fired: dict[str, tuple[ModifierRule, list[re.Match[str]]]] = {}
+    for rule in modifier_rules():
+        hits = list(rule.situation.finditer(text))
+        relevant = rule.code in named or any(r in named for r in rule.rivals) or asks
+        if hits and relevant:
+            fired[rule.code] = (rule, hits)
+    if "25" in fired and "57" in fired:
+        days = _global_days(mentions, book, on)
+        if any(d == "090" for d in days.values()):
+            fired.pop("25")
+        elif days and all(d in ("000", "010") for d in days.values()):
+            fired.pop("57")
+        else:
+            out.append(DirectAnswer(
+                "modifier", "25 or 57?",
+                "Cannot tell, because the choice rests on the procedure's global days (57 for "
+                "the decision for a major, 90-day-global surgery; 25 for a significant, "
+                "separately identifiable E/M with a minor, 0- or 10-day-global procedure) and no "
+                "fee-schedule release is loaded to give them.",
+                "CMS Claims Processing Manual ch. 12 sec. 40.2; NCCI Policy Manual ch. XI",
+                settled=False,
+            ))
+            fired.pop("25")
+            fired.pop("57")
+    for code, (rule, hits) in fired.items():
+        targets: list[str] = []
+        for h in hits:
+            t = _target(rule, mentions, h.start(), h.end())
+            if t is not None and t.code not in targets:
+                targets.append(t.code)
+        on_codes = ", ".join(f"{t}-{code}" for t in targets)
+        lead = f"Modifier {code}" + (f" on {on_codes}" if on_codes else "") + ": the case's words fit it."
+        out.append(DirectAnswer(
+            "modifier", f"which modifier ({code})?", f"{lead} {rule.rule}", rule.source,
+            tuple(targets),
+        ))
+    return tuple(out)

@@ -1,0 +1,101 @@
+"""How many units for a drug dose: the HCPCS descriptor's dose unit against the dose the mail
+gives (J1745 is per 10 mg, so 400 mg is 40 units), then the MUE when a table is loaded."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from datetime import date
+from typing import Protocol
+
+from consultant.analysis.findings import DirectAnswer
+from consultant.analysis.questions.common import places
+from consultant.codes.mention import HCPCS, Mention
+from consultant.kb.records import CodeEntry, Mue
+
+_UNIT = r"(mg|mcg|micrograms?|g|gm|units?|ml|mL|cc|iu)"
+DESCRIPTOR_DOSE = re.compile(rf"(?:per|up\s+to)?\s*(\d+(?:\.\d+)?)\s*{_UNIT}\b", re.IGNORECASE)
+CASE_DOSE = re.compile(rf"(?<![\w.])(\d+(?:\.\d+)?)\s*{_UNIT}\b(?!\s*/)", re.IGNORECASE)
+EACH_BOTH = re.compile(r"\beach\s+(\w+)[^\n]{0,40}\b(?:both|bilat\w*|two|2)\b", re.IGNORECASE)
+_SAME = {"mg": "mg", "mcg": "mcg", "microgram": "mcg", "micrograms": "mcg", "g": "g", "gm": "g",
+         "unit": "unit", "units": "unit", "ml": "ml", "cc": "ml", "iu": "unit"}
+SOURCE = ("HCPCS Level II descriptor dose (CMS HCPCS file); units = dose given / dose per unit, "
+          "rounded up (CMS Claims Processing Manual ch. 17 sec. 70, paraphrased)")
+
+
+class UnitsBook(Protocol):
+    def entry(self, system: str, code: str, on: date) -> CodeEntry | None: ...
+    def mue(self, code: str, on: date) -> Mue | None: ...
+
+
+def descriptor_dose(title: str) -> tuple[float, str] | None:
+    """The dose one unit of the code stands for ('..., 10 mg' -> (10.0, 'mg'))."""
+    hits = list(DESCRIPTOR_DOSE.finditer(title))
+    if not hits:
+        return None
+    h = hits[-1]
+    return float(h.group(1)), _SAME[h.group(2).lower()]
+
+
+def case_dose(line: str, code_at: int) -> tuple[float, str] | None:
+    """The dose written on the code's line before the code (the first that is not a rate like
+    mg/kg), doubled when the line says 'each X ... both'."""
+    before = line[:code_at] if code_at > 0 else line
+    hit = next(iter(CASE_DOSE.finditer(before)), None) or next(iter(CASE_DOSE.finditer(line)), None)
+    if hit is None:
+        return None
+    dose = float(hit.group(1))
+    if EACH_BOTH.search(line):
+        dose *= 2
+    return dose, _SAME[hit.group(2).lower()]
+
+
+def _num(x: float) -> str:
+    return str(int(x)) if x == int(x) else f"{x:g}"
+
+
+def units_answers(
+    text: str, mentions: Sequence[Mention], book: UnitsBook, on: date, mue_loaded: bool
+) -> tuple[DirectAnswer, ...]:
+    out = []
+    seen: set[str] = set()
+    for p in places(text, [m for m in mentions if m.system == HCPCS]):
+        m = p.mention
+        if m.code in seen:
+            continue
+        dose = case_dose(p.line, m.start - p.line_start)
+        if dose is None:
+            continue
+        seen.add(m.code)
+        entry = book.entry(HCPCS, m.code, on)
+        per = descriptor_dose(entry.title) if entry is not None else None
+        if entry is None or per is None:
+            out.append(DirectAnswer(
+                "units", f"how many units of {m.code}?",
+                f"Cannot tell, because the knowledge base has no descriptor dose for {m.code} on "
+                f"{on.isoformat()} (it may be deleted or not loaded); units are the dose given "
+                f"divided by the dose in the code's descriptor.",
+                SOURCE, (m.code,), settled=False,
+            ))
+            continue
+        if per[1] != dose[1]:
+            out.append(DirectAnswer(
+                "units", f"how many units of {m.code}?",
+                f"Cannot tell, because {m.code} is per {_num(per[0])} {per[1]} and the dose written "
+                f"is in {dose[1]}; convert the dose to {per[1]} first.",
+                SOURCE, (m.code,), settled=False,
+            ))
+            continue
+        units = math.ceil(dose[0] / per[0] - 1e-9)
+        wrote = f" (not {m.units})" if m.units is not None and m.units != units else ""
+        answer = (f"{m.code} x {units} units{wrote}: {_num(dose[0])} {dose[1]} given at "
+                  f"{_num(per[0])} {per[1]} per unit.")
+        mue = book.mue(m.code, on)
+        if mue is not None:
+            answer += f" The MUE allows {mue.value} per day ({mue.dataset})."
+        elif not mue_loaded:
+            answer += " MUE not checked: no MUE table is loaded."
+        out.append(DirectAnswer("units", f"how many units of {m.code}?", answer,
+                                SOURCE + f"; descriptor from {entry.dataset}", (m.code,)))
+    return tuple(out)

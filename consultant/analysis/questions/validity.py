@@ -1,0 +1,50 @@
+"""Is a code valid, billable or deleted on the date of service, and what replaced it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+from consultant.analysis.findings import (
+    DELETED,
+    NOT_BILLABLE,
+    NOT_IN_KB,
+    UNKNOWN,
+    CodeVerdict,
+    DirectAnswer,
+)
+from consultant.analysis.questions.rules import deleted_codes
+
+
+def validity_answers(verdicts: Sequence[CodeVerdict], on: date) -> tuple[DirectAnswer, ...]:
+    """One answer per code the rules know as deleted before the date of service, and one for
+    codes the knowledge base reports deleted or as headings."""
+    table = deleted_codes()
+    out = []
+    for v in verdicts:
+        d = table.get(v.code)
+        if d is not None and d.ended < on:
+            out.append(DirectAnswer(
+                "validity", f"is {v.code} valid on {on.isoformat()}?",
+                f"No: {v.code} was deleted (last valid {d.ended.isoformat()}). Use "
+                f"{d.replaced_by} for it: {d.note}.",
+                d.source, (v.code,),
+            ))
+        elif v.status == DELETED:
+            out.append(DirectAnswer(
+                "validity", f"is {v.code} valid on {on.isoformat()}?",
+                f"No: {v.code} is deleted on the date of service; its replacement is in the "
+                f"release notes of {v.source or 'the current code set'}.",
+                v.source, (v.code,),
+            ))
+        elif v.status == NOT_BILLABLE:
+            kids = ", ".join(c for c, _ in v.billable_children[:5])
+            out.append(DirectAnswer(
+                "validity", f"is {v.code} billable?",
+                f"No: {v.code} is a heading, not billable; pick a more specific code"
+                + (f" ({kids})." if kids else "."),
+                v.source, (v.code,),
+            ))
+        elif v.status in (NOT_IN_KB, UNKNOWN) and d is None:
+            continue  # the NOT CHECKED section and the problems list say it
+    return tuple(out)
