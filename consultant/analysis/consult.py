@@ -23,6 +23,7 @@ from typing import Any
 from consultant.analysis.coverage import coverage, unverified_issues
 from consultant.analysis.edits import check_edits, is_em
 from consultant.analysis.questions import answer_questions, escalations, request_issues
+from consultant.analysis.questions.common import asks_nothing
 from consultant.analysis.findings import (
     ERROR,
     INFO,
@@ -354,4 +355,5 @@ def analyze(
         notes=tuple(notes),
         checks=checks,
         answers=answers,
+        asks=not asks_nothing(text) or bool(reasons),
     )

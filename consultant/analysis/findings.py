@@ -126,3 +126,4 @@ class Findings:
     notes: tuple[str, ...] = ()              # what could not be read (attachments, charsets)
     checks: tuple[CheckRecord, ...] = ()     # which check families ran, on what, and why not
     answers: tuple[DirectAnswer, ...] = ()   # direct answers to the questions asked, first
+    asks: bool = True                        # False for a thank-you or report-back: no reply

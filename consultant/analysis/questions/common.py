@@ -52,3 +52,19 @@ def nearest_code(
 
 def is_em(code: str) -> bool:
     return code.isdigit() and 99202 <= int(code) <= 99499
+
+
+REQUEST = re.compile(
+    r"\?|\b(?:please|pls|plz|can\s+you|could\s+you|would\s+you|confirm|check|verify|review|help|"
+    r"advise|need|what|which|how|should|wondering|question|code\s+this|codes?\s+for|tell\s+me|"
+    r"is\s+it|are\s+these|correct)\b",
+    re.IGNORECASE,
+)
+THANKS = re.compile(r"\b(?:thank\w*|thanks|thx|appreciate\w*|you\s+(?:guys\s+)?are\s+the\s+best|"
+                    r"great\s+(?:weekend|holiday|thanksgiving)|kudos)\b", re.IGNORECASE)
+
+
+def asks_nothing(text: str) -> bool:
+    """A thank-you or a note that reports back (no question mark, no request, words of thanks):
+    not a coding question, so no reply."""
+    return bool(THANKS.search(text)) and not REQUEST.search(text)
