@@ -20,6 +20,7 @@ from dataclasses import replace
 from datetime import date
 from typing import Any
 
+from consultant.analysis.clinical.sense import read_in_context
 from consultant.analysis.coverage import coverage, unverified_issues
 from consultant.analysis.edits import check_edits, is_em
 from consultant.analysis.questions import answer_questions, escalations, request_issues
@@ -309,7 +310,11 @@ def analyze(
     verdicts = tuple(judge(m, text, book, dos) for m in merged)
 
     result: Any = suggest(text, index, on=dos, limit=MAX_SUGGESTIONS * 2, setting=setting)
-    suggestions = _new_suggestions(result.suggestions, mentions, text)
+    suggestions = _new_suggestions(
+        read_in_context(text, result.suggestions, setting=setting, named_codes=len(merged)),
+        mentions,
+        text,
+    )
 
     meant = escalations(text)
     issues = _unique_issues(
