@@ -33,7 +33,7 @@ RULES: tuple[tuple[str, re.Pattern[str], str], ...] = (
             # will get this covered', 'a code that Medicare will accept'
             rf"\b(?:what|which|a|any|some|best|another)\s+(?:\w+\s+){{0,2}}{_CODE_WORD}[^.?!\n]{{0,80}}"
             rf"\b(?:so|so\s+that|to\s+make|that|to\s+get|in\s+order)\b[^.?!\n]{{0,40}}{_PAID}"
-            rf"|\b{_CODE_WORD}[^.?!\n]{{0,40}}\b(?:will|would|that)\s+(?:\w+\s+){{0,2}}{_PAID}"
+            rf"|\b{_CODE_WORD}[^.?!\n]{{0,40}}\b(?:will|would|that)\s+(?:\w+\s+){{0,4}}{_PAID}"
             r"|\bjust\s+tell\s+me\s+what\s+works\b",
             re.IGNORECASE,
         ),

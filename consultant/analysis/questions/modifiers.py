@@ -51,9 +51,16 @@ def _target(rule: ModifierRule, mentions: Sequence[Mention], start: int, end: in
         return ems[0] if ems else None
     if rule.code in ("26", "TC"):
         return nearest_code(mentions, start, end, prefix="7", reach=200)
-    return nearest_code(
-        [m for m in mentions if not is_em(m.code) and m.code != "99024"], start, end, PROCEDURES
-    )
+    # The procedure the situation words describe: written after them (the code that closes the
+    # scenario) rather than before; distance from where the situation words end.
+    best: tuple[int, Mention] | None = None
+    for m in mentions:
+        if m.system not in PROCEDURES or is_em(m.code) or m.code == "99024":
+            continue
+        dist = m.start - end if m.start >= end else 3 * (end - m.end)
+        if dist <= 240 and (best is None or dist < best[0]):
+            best = (dist, m)
+    return best[1] if best else None
 
 
 def _global_days(mentions: Sequence[Mention], book: PaymentBook | None, on: date) -> dict[str, str]:
@@ -78,6 +85,11 @@ def modifier_answers(
         relevant = rule.code in named or any(r in named for r in rule.rivals) or asks
         if hits and relevant:
             fired[rule.code] = (rule, hits)
+    visit = any(is_em(m.code) for m in mentions) or re.search(
+        r"\bE/?M\b|\bvisit\b|\bconsult\w*|\bH&P\b", text, re.IGNORECASE)
+    if not visit:
+        for code in _EM_MODIFIERS & set(fired):
+            fired.pop(code)
     if "25" in fired and "57" in fired:
         days = _global_days(mentions, book, on)
         if any(d == "090" for d in days.values()):

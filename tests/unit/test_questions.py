@@ -1,0 +1,169 @@
+"""Direct answers to the questions a mail asks (analysis/questions), and escalation by meaning."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from consultant.analysis.findings import CheckRecord, CodeVerdict, Issue
+from consultant.analysis.questions.bundling import bundling_answers
+from consultant.analysis.questions.common import asks_nothing
+from consultant.analysis.questions.escalation import escalations, request_issues
+from consultant.analysis.questions.global_period import global_answers
+from consultant.analysis.questions.modifiers import modifier_answers
+from consultant.analysis.questions.units import case_dose, descriptor_dose, units_answers
+from consultant.analysis.questions.validity import validity_answers
+from consultant.codes.extract import extract_codes
+from consultant.kb.records import CodeEntry, Mue
+
+DOS = date(2026, 10, 20)
+
+
+class DrugBook:
+    """Descriptor titles as the HCPCS file words them (dose per unit at the end)."""
+
+    TITLES = {"J1745": "Injection, infliximab, excludes biosimilar, 10 mg",
+              "J0897": "Injection, denosumab, 1 mg",
+              "J2506": "Injection, pegfilgrastim, excludes biosimilar, 0.5 mg",
+              "J1100": "Injection, dexamethasone sodium phosphate, 1 mg",
+              "J3301": "Injection, triamcinolone acetonide, not otherwise specified, 10 mg"}
+
+    def __init__(self, mue: dict[str, int] | None = None) -> None:
+        self._mue = mue or {}
+
+    def entry(self, system: str, code: str, on: date) -> CodeEntry | None:
+        if code not in self.TITLES:
+            return None
+        return CodeEntry(system, code, self.TITLES[code], None, True, None, None, None, None,
+                         "hcpcs-2026", "test")
+
+    def mue(self, code: str, on: date) -> Mue | None:
+        return Mue(code, self._mue[code], 3, "", "", "mue-2026q4") if code in self._mue else None
+
+    def payment(self, code: str, on: date, modifier: str = "") -> None:
+        return None
+
+
+def test_descriptor_and_case_doses() -> None:
+    assert descriptor_dose("Injection, pegfilgrastim, excludes biosimilar, 0.5 mg") == (0.5, "mg")
+    line = "Remicade 400 mg IV (5 mg/kg, 80 kg) for Crohn's -> J1745 x 400?"
+    assert case_dose(line, line.index("J1745")) == (400.0, "mg")
+    both = "Kenalog-40, 40 mg each knee, both knees injected -> J3301 x 80"
+    assert case_dose(both, both.index("J3301")) == (80.0, "mg")
+
+
+def test_units_from_the_descriptor_dose_not_the_milligrams() -> None:
+    text = "Infliximab 400 mg IV given -> J1745 x 400 units?\nPegfilgrastim 6 mg -> J2506\n"
+    answers = units_answers(text, extract_codes(text), DrugBook(), DOS, mue_loaded=False)
+    by_code = {a.codes[0]: a.answer for a in answers}
+    assert by_code["J1745"].startswith("J1745 x 40 units (not 400)")
+    assert by_code["J2506"].startswith("J2506 x 12 units")
+    assert "MUE not checked" in by_code["J1745"]
+
+
+def test_units_answer_names_the_mue_when_loaded_and_says_cannot_tell_without_a_descriptor() -> None:
+    text = "Denosumab 60 mg subQ -> J0897\nSomething 5 mg -> J9999\n"
+    answers = units_answers(text, extract_codes(text), DrugBook({"J0897": 120}), DOS, mue_loaded=True)
+    by_code = {a.codes[0]: a for a in answers}
+    assert "J0897 x 60 units" in by_code["J0897"].answer and "MUE allows 120" in by_code["J0897"].answer
+    assert not by_code["J9999"].settled and by_code["J9999"].answer.startswith("Cannot tell")
+
+
+def test_decision_for_major_surgery_is_57_and_a_minor_procedure_visit_is_25() -> None:
+    major = ("Surgeon saw pt in ED, CT shows appendicitis, will proceed to OR tonight for lap appy. "
+             "I coded 99223-25 + 44970, or should it be 57?")
+    a = modifier_answers(major, extract_codes(major), None, DOS)
+    assert [x.answer.split(":")[0] for x in a] == ["Modifier 57 on 99223-57"]
+    minor = ("Est pt f/u for COPD and HTN, BP 150/90, meds changed. Also I&D of a back abscess "
+             "done, packed. A/P as above. 99213 with 10060 - modifier 25 or 57?")
+    b = modifier_answers(minor, extract_codes(minor), None, DOS)
+    assert b and b[0].answer.startswith("Modifier 25 on 99213-25")
+
+
+def test_return_to_or_modifiers_attach_to_their_procedures() -> None:
+    text = ("1) Day after a hernia repair, back to the OR for a bleeding wound hematoma (10140).\n"
+            "2) During the global, an unrelated skin biopsy procedure (11102).\n"
+            "3) Planned second look laparotomy next day (49002).\nWhich modifiers?")
+    got = " ".join(a.answer for a in modifier_answers(text, extract_codes(text), None, DOS))
+    assert "10140-78" in got and "11102-79" in got and "49002-58" in got
+
+
+def test_no_modifier_answer_when_nothing_is_asked_or_named() -> None:
+    text = "Op note: lap appy for acute appendicitis, will proceed to OR. 44970."
+    assert modifier_answers(text, extract_codes(text), None, DOS) == ()
+
+
+def test_demo_bundling_question_answered_and_says_what_was_not_checked() -> None:
+    text = "can I bill 11042 with 97597?"
+    ptp = CheckRecord("ncci_ptp", "bundling (NCCI PTP)", False, None,
+                      "no NCCI PTP table is loaded (`consultant kb update` loads it)", ("11042", "97597"))
+    (a,) = bundling_answers(text, extract_codes(text), (), (ptp,))
+    assert a.answer.startswith("Cannot tell whether an NCCI edit pairs 11042 and 97597")
+    assert "no NCCI PTP table is loaded" in a.answer and not a.settled
+    assert "do not show a separate site" in a.answer
+
+
+def test_bundling_with_an_edit_gives_its_message_and_the_site_support() -> None:
+    text = "Can I bill 11042 with 97597? Different wound on the other leg."
+    edit = Issue("error", "ncci_ptp", ("11042", "97597"),
+                 "97597 is bundled into 11042 (modifier indicator 1: a modifier may bypass it).", "ncci")
+    ptp = CheckRecord("ncci_ptp", "bundling", True, "ncci-2026q4")
+    (a,) = bundling_answers(text, extract_codes(text), (edit,), (ptp,))
+    assert a.settled and "modifier indicator 1" in a.answer and "separate site" in a.answer
+
+
+def test_deleted_code_gets_its_replacement() -> None:
+    v = CodeVerdict("CPT", "99201", "not_in_kb", None, None, "")
+    (a,) = validity_answers((v,), DOS)
+    assert a.answer.startswith("No: 99201 was deleted") and "99202-99205" in a.answer
+    assert validity_answers((v,), date(2020, 6, 1)) == ()
+
+
+def test_global_period_answer_says_the_days_could_not_be_checked() -> None:
+    text = "Post-op visit 2 weeks after 49505, incision check. Is this inside the global?"
+    (a,) = global_answers(text, extract_codes(text), None, DOS)
+    assert "99024" in a.answer and "no fee-schedule release is loaded" in a.answer
+
+
+# -- escalation by meaning: paraphrases written for these tests (not from the eval set) ----
+
+@pytest.mark.parametrize("text, kind", [
+    ("Which diagnosis code would get this lab covered by the plan?", "payment_driven"),
+    ("Is there a dx we can use so that the MRI gets approved?", "payment_driven"),
+    ("Give me some ICD code that will get it paid, the doc wrote nothing useful", "payment_driven"),
+    ("Our manager wants us to bill all established visits as 99214 from now on.", "upcoding"),
+    ("Can we just bump the level to 99215 since she is a complicated patient?", "upcoding"),
+    ("Please add Z79.4 to every diabetic patient on the schedule.", "upcoding"),
+    ("Does the plan limit physical therapy to 20 visits a year?", "payer_policy"),
+    ("Is ustekinumab on their step-therapy list?", "payer_policy"),
+    ("Could you get the pre-auth going for this knee MRI?", "prior_authorization"),
+    ("They denied it twice, can you write the appeal letter?", "appeal"),
+    ("We were overpaid on 80 claims last year; do we report it and how far back?", "compliance_legal"),
+])
+def test_requests_a_bot_must_not_decide_are_recognised_by_meaning(text: str, kind: str) -> None:
+    assert kind in {e.kind for e in escalations(text)}
+
+
+@pytest.mark.parametrize("text", [
+    "Patient paid the copay; is 99213 right for a 20 minute visit with low MDM?",
+    "Which diagnosis goes first, the CHF or the CKD?",
+    "Is 44970 covered by the 90-day global for the follow-up visits?",
+    "Dx E11.9 and I10, please check the codes.",
+])
+def test_plain_coding_questions_are_not_escalated(text: str) -> None:
+    assert escalations(text) == ()
+
+
+def test_codes_named_in_a_payment_request_get_a_documentation_warning() -> None:
+    text = "What dx should we put so it pays - E55.9? Also bump the visits to 99214."
+    mentions = extract_codes(text)
+    issues = request_issues(text, mentions, escalations(text))
+    assert {i.codes[0] for i in issues} == {"E55.9", "99214"}
+    assert all("documentation supports" in i.message for i in issues)
+
+
+def test_a_thank_you_asks_nothing_but_a_question_does() -> None:
+    assert asks_nothing("Thanks! Resubmitted with 49593 and it went through. Have a great weekend!")
+    assert not asks_nothing("Thanks - can you check 49593 for a 6 cm hernia?")
+    assert not asks_nothing("Lap chole with IOC, 47563. K80.10.")
