@@ -23,8 +23,6 @@ from typing import Any
 from consultant.analysis.clinical.sense import read_in_context
 from consultant.analysis.coverage import coverage, unverified_issues
 from consultant.analysis.edits import check_edits, is_em
-from consultant.analysis.questions import answer_questions, escalations, request_issues
-from consultant.analysis.questions.common import asks_nothing
 from consultant.analysis.findings import (
     ERROR,
     INFO,
@@ -37,6 +35,8 @@ from consultant.analysis.findings import (
     Suggestion,
 )
 from consultant.analysis.lookup import judge
+from consultant.analysis.questions import answer_questions, escalations, request_issues
+from consultant.analysis.questions.common import asks_nothing
 from consultant.analysis.suggest import SuggestIndex, suggest
 from consultant.codes.dates import find_date_of_service
 from consultant.codes.extract import extract_codes

@@ -114,7 +114,7 @@ def request_issues(text: str, mentions: tuple[Mention, ...] | list[Mention],
     if not kinds & {"payment_driven", "upcoding"}:
         return ()
     out = []
-    for m in dict((m.code, m) for m in mentions if m.system != "MODIFIER").values():
+    for m in {m.code: m for m in mentions if m.system != "MODIFIER"}.values():
         start = max(text.rfind(".", 0, m.start), text.rfind("\n\n", 0, m.start)) + 1
         end = min((i for i in (text.find(".", m.end), text.find("\n\n", m.end)) if i >= 0),
                   default=len(text))
