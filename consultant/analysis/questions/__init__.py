@@ -16,6 +16,8 @@ from datetime import date
 from typing import Any
 
 from consultant.analysis.findings import CheckRecord, CodeVerdict, DirectAnswer, Issue
+from consultant.analysis.questions.addon import addon_answers
+from consultant.analysis.questions.area import area_answers
 from consultant.analysis.questions.bundling import bundling_answers
 from consultant.analysis.questions.escalation import Escalation, escalations, request_issues
 from consultant.analysis.questions.global_period import global_answers
@@ -36,12 +38,14 @@ def answer_questions(
     book: Any,
     on: date,
 ) -> tuple[DirectAnswer, ...]:
-    """Every direct answer, in the order: bundling, validity, units, modifiers, global period."""
+    """Every direct answer, in the order: bundling, add-on, validity, units, modifiers, global period."""
     mue_loaded = any(c.name == "mue" and c.ran for c in checks)
     return (
         bundling_answers(text, mentions, issues, checks)
+        + addon_answers(issues)
         + validity_answers(verdicts, on)
         + units_answers(text, mentions, book, on, mue_loaded)
+        + area_answers(text, mentions)
         + modifier_answers(text, mentions, book, on)
         + global_answers(text, mentions, book, on)
     )

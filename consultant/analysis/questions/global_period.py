@@ -14,6 +14,7 @@ from consultant.kb.records import PaymentIndicators
 
 ASKS_GLOBAL = re.compile(
     r"\bglobal\b|\bpost-?op\w*\s+(?:visit|check|care|period)|\b(?:daily|hospital|follow-?up)\s+visits?\s+after|"
+    r"\b(?:recheck|re-?check|follow-?up\s+visit|f/u\s+visit)\b[^?\n]{0,80}\b(?:billable|bill|charge)|"
     r"\bincision\s+(?:check|healing)|\bsutures?\s+removed|\bstaples?\s+removed|\bsteri\s*strips?\s+removed",
     re.IGNORECASE,
 )
