@@ -167,3 +167,26 @@ def test_a_thank_you_asks_nothing_but_a_question_does() -> None:
     assert asks_nothing("Thanks! Resubmitted with 49593 and it went through. Have a great weekend!")
     assert not asks_nothing("Thanks - can you check 49593 for a 6 cm hernia?")
     assert not asks_nothing("Lap chole with IOC, 47563. K80.10.")
+
+
+def test_repair_lengths_add_up_within_group_and_complexity() -> None:
+    from consultant.analysis.questions.repairs import repair_answers
+
+    text = ("Lacerations after a bike fall:\n"
+            "a) L knee 5.0 cm, simple interrupted sutures\n"
+            "b) chest 3.5 cm, simple running closure\n"
+            "c) R thumb 1.0 cm, layered closure with deep dermal sutures\n"
+            "d) chin 2.0 cm, tissue adhesive\n"
+            "Billed 12002, 12001, 12031. Should the lengths be added?")
+    (a,) = repair_answers(text, extract_codes(text))
+    assert a.codes == ("12041", "12004", "12011")          # 5.0 + 3.5 = 8.5 cm simple -> 12004
+    assert "8.5 cm" in a.answer and "modifier 59" in a.answer
+    assert "Do not report 12002, 12001, 12031" in a.answer
+
+
+def test_units_by_wound_area_for_debridement() -> None:
+    from consultant.analysis.questions.area import area_answers
+
+    text = "Excisional debridement to subcutaneous tissue of a 7 x 6 cm sacral ulcer, billed 11042."
+    (a,) = area_answers(text, extract_codes(text))
+    assert a.answer.startswith("11042 x 1 and 11045 x 2: 42 sq cm")

@@ -22,6 +22,7 @@ from consultant.analysis.questions.bundling import bundling_answers
 from consultant.analysis.questions.escalation import Escalation, escalations, request_issues
 from consultant.analysis.questions.global_period import global_answers
 from consultant.analysis.questions.modifiers import modifier_answers
+from consultant.analysis.questions.repairs import repair_answers
 from consultant.analysis.questions.units import units_answers
 from consultant.analysis.questions.validity import validity_answers
 from consultant.codes.mention import Mention
@@ -46,6 +47,7 @@ def answer_questions(
         + validity_answers(verdicts, on)
         + units_answers(text, mentions, book, on, mue_loaded)
         + area_answers(text, mentions)
+        + repair_answers(text, mentions)
         + modifier_answers(text, mentions, book, on)
         + global_answers(text, mentions, book, on)
     )
