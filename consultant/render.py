@@ -195,6 +195,10 @@ def summary_line(f: Findings, forwarded: bool = True) -> str:
 def _code_row(v: CodeVerdict) -> dict[str, Any]:
     return {
         "code": v.code,
+        # the code line as the sender wrote it: code, modifiers, units ('73110-RT x 1')
+        "line": v.code
+        + "".join(f"-{m.code}" for m in v.modifiers)
+        + (f" x {v.units}" if v.units is not None else ""),
         "system": SYSTEM_NAMES.get(v.system, v.system),
         "status": v.status,
         "status_words": STATUS_WORDS.get(v.status, v.status.replace("_", " ")),

@@ -18,7 +18,11 @@ from consultant.codes.mention import Mention
 DIMENSIONS = re.compile(
     r"(?<![\w.])(\d+(?:\.\d+)?)\s*(?:cm)?\s*[x×]\s*(\d+(?:\.\d+)?)\s*cm\b", re.IGNORECASE
 )
-AREA = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)\s*(?:sq\.?\s*cm|cm2|cm²|square\s+cm)", re.IGNORECASE)
+AREA = re.compile(
+    r"(?<!first )(?<!each )(?<!additional )(?<!per )(?<!to )(?<![\w.])(\d+(?:\.\d+)?)\s*"
+    r"(?:sq\.?\s*cm|cm2|cm²|square\s+cm)",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
