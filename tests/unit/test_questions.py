@@ -190,3 +190,18 @@ def test_units_by_wound_area_for_debridement() -> None:
     text = "Excisional debridement to subcutaneous tissue of a 7 x 6 cm sacral ulcer, billed 11042."
     (a,) = area_answers(text, extract_codes(text))
     assert a.answer.startswith("11042 x 1 and 11045 x 2: 42 sq cm")
+
+
+def test_addon_without_primary_and_a_code_beside_it_that_is_not_a_primary() -> None:
+    from consultant.analysis.questions.addon import addon_answers
+    from consultant.kb.records import AddOn
+
+    class Book:
+        def addon(self, code: str, on: date) -> AddOn | None:
+            return AddOn("99417", 1, ("99205", "99215"), "starter-addon") if code == "99417" else None
+
+    text = "Est pt visit, 62 min total time, billed 99213 + 99417 x1"
+    issue = Issue("error", "addon", ("99417",), "99417 needs 99205 or 99215.", "NCCI add-on edits")
+    (a,) = addon_answers(text, extract_codes(text), (issue,), Book(), DOS)
+    assert a.answer.startswith("No: 99417 is an add-on code and needs its primary code")
+    assert "99213 is not a primary code for 99417" in a.answer

@@ -43,7 +43,7 @@ def answer_questions(
     mue_loaded = any(c.name == "mue" and c.ran for c in checks)
     return (
         bundling_answers(text, mentions, issues, checks)
-        + addon_answers(issues)
+        + addon_answers(text, mentions, issues, book, on)
         + validity_answers(verdicts, on)
         + units_answers(text, mentions, book, on, mue_loaded)
         + area_answers(text, mentions)
