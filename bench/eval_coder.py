@@ -121,12 +121,12 @@ def checkout(ref: str, into: Path) -> Path:
     return into
 
 
-def build_kb() -> Path:
-    """The default install's knowledge base (`consultant kb build`), in a temporary folder."""
+def build_kb(folder: Path) -> Path:
+    """The default install's knowledge base (`consultant kb build`), in `folder`."""
     from consultant.kb.build import build_kb as build
     from consultant.kb.build import default_icd10cm_xml
 
-    out = Path(tempfile.mkdtemp(prefix="eval-coder-kb-")) / "kb.sqlite"
+    out = folder / "kb.sqlite"
     build(out, [("icd10cm_tabular", default_icd10cm_xml())])
     return out
 
@@ -391,8 +391,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.emit.write_text(json.dumps(run_cases(args.kb, args.cases)), encoding="utf-8")
         return 0
 
+    with tempfile.TemporaryDirectory(prefix="eval-coder-kb-") as kb_dir:
+        kb = args.kb if args.kb is not None else build_kb(Path(kb_dir))
+        return report(args, kb)
+
+
+def report(args: argparse.Namespace, kb: Path) -> int:
+    """Run both sides against `kb`, print the table (and the misses and replies asked for)."""
     expected: dict[str, Any] = json.loads((args.cases / "expected.json").read_text(encoding="utf-8"))
-    kb = args.kb if args.kb is not None else build_kb()
     ids = sorted(expected)
     splits = {"tune": ids[0::2], "held-out": ids[1::2]}
 
