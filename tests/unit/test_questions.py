@@ -205,3 +205,23 @@ def test_addon_without_primary_and_a_code_beside_it_that_is_not_a_primary() -> N
     (a,) = addon_answers(text, extract_codes(text), (issue,), Book(), DOS)
     assert a.answer.startswith("No: 99417 is an add-on code and needs its primary code")
     assert "99213 is not a primary code for 99417" in a.answer
+
+
+def test_converted_to_open_reports_the_open_code_only_never_53() -> None:
+    from consultant.analysis.questions.conversion import conversion_answers
+
+    text = ("Started laparoscopic appendectomy, converted to open because of a perforated base. "
+            "I billed 44970-53 and 44960.")
+    (a,) = conversion_answers(text, extract_codes(text))
+    assert a.answer.startswith("Do not report 44970-53.") and "Z53.31" in a.answer
+    assert conversion_answers("Lap appy, uneventful. 44970.", extract_codes("44970")) == ()
+
+
+def test_surgeon_reading_on_hospital_equipment_is_26() -> None:
+    text = ("Hospital outpatient OR, hospital's fluoroscopy unit. Intraoperative cholangiogram "
+            "interpreted by me, normal. Billed 47563 and 74300 - anything to add?")
+    got = " ".join(a.answer for a in modifier_answers(text, extract_codes(text), None, DOS))
+    assert "74300-26" in got
+    office = "Office X-ray of the R wrist taken here, read by me. 73110 - anything to add?"
+    assert all("-26" not in a.answer
+               for a in modifier_answers(office, extract_codes(office), None, DOS))

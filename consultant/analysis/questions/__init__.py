@@ -19,6 +19,7 @@ from consultant.analysis.findings import CheckRecord, CodeVerdict, DirectAnswer,
 from consultant.analysis.questions.addon import addon_answers
 from consultant.analysis.questions.area import area_answers
 from consultant.analysis.questions.bundling import bundling_answers
+from consultant.analysis.questions.conversion import conversion_answers
 from consultant.analysis.questions.escalation import Escalation, escalations, request_issues
 from consultant.analysis.questions.global_period import global_answers
 from consultant.analysis.questions.modifiers import modifier_answers
@@ -48,6 +49,7 @@ def answer_questions(
         + units_answers(text, mentions, book, on, mue_loaded)
         + area_answers(text, mentions)
         + repair_answers(text, mentions)
+        + conversion_answers(text, mentions)
         + modifier_answers(text, mentions, book, on)
         + global_answers(text, mentions, book, on)
     )

@@ -50,7 +50,7 @@ def _target(rule: ModifierRule, mentions: Sequence[Mention], start: int, end: in
         ems = [m for m in mentions if is_em(m.code)]
         return ems[0] if ems else None
     if rule.code in ("26", "TC"):
-        return nearest_code(mentions, start, end, prefix="7", reach=200)
+        return nearest_code(mentions, start, end, prefix="7", reach=600)
     # The procedure the situation words describe: written after them (the code that closes the
     # scenario) rather than before; distance from where the situation words end.
     best: tuple[int, Mention] | None = None
