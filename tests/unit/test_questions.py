@@ -225,3 +225,25 @@ def test_surgeon_reading_on_hospital_equipment_is_26() -> None:
     office = "Office X-ray of the R wrist taken here, read by me. 73110 - anything to add?"
     assert all("-26" not in a.answer
                for a in modifier_answers(office, extract_codes(office), None, DOS))
+
+
+def test_rules_that_include_one_service_in_another_answer_without_ncci() -> None:
+    from consultant.analysis.questions.included import included_answers
+
+    class Titles:
+        def entry(self, system: str, code: str, on: date) -> CodeEntry | None:
+            titles = {"27530": "Closed care of a broken upper tibia without manipulation",
+                      "27310": "Knee arthrotomy for exploration"}
+            if code not in titles:
+                return None
+            return CodeEntry(system, code, titles[code], None, True, None, None, None, None, "s", "t")
+
+    text = "Closed tibial plateau fx care 27530 and a long leg splint 29505 - both billable?"
+    (a,) = included_answers(extract_codes(text), Titles(), DOS)
+    assert a.answer.startswith("No: 29505 is included in 27530")
+    # a splint with a procedure that is not fracture care is not said to be included
+    other = "Arthrotomy 27310 and a long leg splint 29505"
+    assert included_answers(extract_codes(other), Titles(), DOS) == ()
+    scope = "Colonoscopy with snare polypectomy 45385 and diagnostic colonoscopy 45378?"
+    (b,) = included_answers(extract_codes(scope), Titles(), DOS)
+    assert b.codes == ("45378", "45385")

@@ -22,6 +22,7 @@ from consultant.analysis.questions.bundling import bundling_answers
 from consultant.analysis.questions.conversion import conversion_answers
 from consultant.analysis.questions.escalation import Escalation, escalations, request_issues
 from consultant.analysis.questions.global_period import global_answers
+from consultant.analysis.questions.included import included_answers
 from consultant.analysis.questions.modifiers import modifier_answers
 from consultant.analysis.questions.repairs import repair_answers
 from consultant.analysis.questions.units import units_answers
@@ -43,7 +44,8 @@ def answer_questions(
     """Every direct answer, in the order: bundling, add-on, validity, units, modifiers, global period."""
     mue_loaded = any(c.name == "mue" and c.ran for c in checks)
     return (
-        bundling_answers(text, mentions, issues, checks)
+        included_answers(mentions, book, on)
+        + bundling_answers(text, mentions, issues, checks)
         + addon_answers(text, mentions, issues, book, on)
         + validity_answers(verdicts, on)
         + units_answers(text, mentions, book, on, mue_loaded)
