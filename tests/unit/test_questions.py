@@ -247,3 +247,16 @@ def test_rules_that_include_one_service_in_another_answer_without_ncci() -> None
     scope = "Colonoscopy with snare polypectomy 45385 and diagnostic colonoscopy 45378?"
     (b,) = included_answers(extract_codes(scope), Titles(), DOS)
     assert b.codes == ("45378", "45385")
+
+
+def test_screening_turned_diagnostic_therapeutic_or_high_risk_per_patient() -> None:
+    from consultant.analysis.questions.screening import screening_answers
+
+    text = ("Patient 1: came in with hematochezia and low hemoglobin, the GI wants it billed as a "
+            "screening colonoscopy G0121.\n\n"
+            "Patient 2: routine screening colonoscopy, one 8 mm polyp removed by snare, Medicare.\n\n"
+            "Patient 3: surveillance colonoscopy, h/o tubular adenomas removed 2023, normal.")
+    kinds = [a.question for a in screening_answers(text)]
+    assert kinds == ["screening or diagnostic?", "screening that became therapeutic: which modifier?",
+                     "surveillance after polyps: which screening code?"]
+    assert screening_answers("Screening mammogram, normal.") == ()

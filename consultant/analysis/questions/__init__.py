@@ -25,6 +25,7 @@ from consultant.analysis.questions.global_period import global_answers
 from consultant.analysis.questions.included import included_answers
 from consultant.analysis.questions.modifiers import modifier_answers
 from consultant.analysis.questions.repairs import repair_answers
+from consultant.analysis.questions.screening import screening_answers
 from consultant.analysis.questions.units import units_answers
 from consultant.analysis.questions.validity import validity_answers
 from consultant.codes.mention import Mention
@@ -51,6 +52,7 @@ def answer_questions(
         + units_answers(text, mentions, book, on, mue_loaded)
         + area_answers(text, mentions)
         + repair_answers(text, mentions)
+        + screening_answers(text)
         + conversion_answers(text, mentions)
         + modifier_answers(text, mentions, book, on)
         + global_answers(text, mentions, book, on)
