@@ -260,3 +260,24 @@ def test_screening_turned_diagnostic_therapeutic_or_high_risk_per_patient() -> N
     assert kinds == ["screening or diagnostic?", "screening that became therapeutic: which modifier?",
                      "surveillance after polyps: which screening code?"]
     assert screening_answers("Screening mammogram, normal.") == ()
+
+
+def test_sides_from_the_words_and_no_50_on_a_code_without_sides() -> None:
+    from consultant.analysis.questions.laterality import laterality_answers
+
+    flags = {"20610": "bilateral_ok laterality", "29881": "bilateral_ok laterality", "77067": "radiology"}
+
+    class Flags:
+        def entry(self, system: str, code: str, on: date) -> CodeEntry | None:
+            if code not in flags:
+                return None
+            return CodeEntry(system, code, "t", None, True, None, None, None, None, "s", "t",
+                             (("flags", flags[code]),))
+
+    text = ("Steroid injection into both knees -> 20610 x2\n"
+            "Knee scope, left knee medial meniscectomy -> 29881\n"
+            "Screening mammogram read -> 77067-50\n")
+    got = {a.codes[0]: a.answer for a in laterality_answers(text, extract_codes(text), Flags(), DOS)}
+    assert got["20610"].startswith("Report 20610-50 on one line") and "not 20610 x 2" in got["20610"]
+    assert got["29881"] == "Add the side: 29881-LT (left side, as the case says)."
+    assert got["77067"].startswith("Do not append 50 to 77067")

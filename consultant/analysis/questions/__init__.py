@@ -23,6 +23,7 @@ from consultant.analysis.questions.conversion import conversion_answers
 from consultant.analysis.questions.escalation import Escalation, escalations, request_issues
 from consultant.analysis.questions.global_period import global_answers
 from consultant.analysis.questions.included import included_answers
+from consultant.analysis.questions.laterality import laterality_answers
 from consultant.analysis.questions.modifiers import modifier_answers
 from consultant.analysis.questions.repairs import repair_answers
 from consultant.analysis.questions.screening import screening_answers
@@ -55,5 +56,6 @@ def answer_questions(
         + screening_answers(text)
         + conversion_answers(text, mentions)
         + modifier_answers(text, mentions, book, on)
+        + laterality_answers(text, mentions, book, on)
         + global_answers(text, mentions, book, on)
     )
