@@ -281,3 +281,14 @@ def test_sides_from_the_words_and_no_50_on_a_code_without_sides() -> None:
     assert got["20610"].startswith("Report 20610-50 on one line") and "not 20610 x 2" in got["20610"]
     assert got["29881"] == "Add the side: 29881-LT (left side, as the case says)."
     assert got["77067"].startswith("Do not append 50 to 77067")
+
+
+def test_which_diagnosis_first_uses_the_tabular_notes_or_says_what_decides() -> None:
+    from consultant.analysis.questions.sequencing import sequencing_answers
+
+    note = Issue("warning", "code_first", ("G63", "E11.42"), "Code first the diabetes (E11.42) before G63.", "tab")
+    (a,) = sequencing_answers("Which dx goes first, G63 or E11.42?", (note,))
+    assert a.settled and "Code first the diabetes" in a.answer
+    (b,) = sequencing_answers("Is that the right order? N39.0, R65.21, A41.9", ())
+    assert not b.settled and b.answer.startswith("Cannot tell from the codes alone")
+    assert sequencing_answers("Dx E11.9 and I10.", ()) == ()

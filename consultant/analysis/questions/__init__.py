@@ -27,6 +27,7 @@ from consultant.analysis.questions.laterality import laterality_answers
 from consultant.analysis.questions.modifiers import modifier_answers
 from consultant.analysis.questions.repairs import repair_answers
 from consultant.analysis.questions.screening import screening_answers
+from consultant.analysis.questions.sequencing import sequencing_answers
 from consultant.analysis.questions.units import units_answers
 from consultant.analysis.questions.validity import validity_answers
 from consultant.codes.mention import Mention
@@ -54,6 +55,7 @@ def answer_questions(
         + area_answers(text, mentions)
         + repair_answers(text, mentions)
         + screening_answers(text)
+        + sequencing_answers(text, issues)
         + conversion_answers(text, mentions)
         + modifier_answers(text, mentions, book, on)
         + laterality_answers(text, mentions, book, on)
