@@ -15,7 +15,7 @@ NEEDS_7TH = "needs_7th"            # ICD-10-CM code that needs a 7th character (
 DELETED = "deleted"                # existed before the date of service, not on it
 NOT_YET_VALID = "not_yet_valid"    # exists only after the date of service
 UNKNOWN = "unknown"                # not in any release the knowledge base holds
-NOT_IN_KB = "not_in_kb"            # well-formed CPT the starter set does not describe
+NOT_IN_KB = "not_in_kb"            # CPT-shaped code with no row in the knowledge base: "not verified"
 
 # Issue severities.
 ERROR = "error"        # a claim scrubber would reject it
