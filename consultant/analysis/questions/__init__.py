@@ -46,9 +46,10 @@ def answer_questions(
 ) -> tuple[DirectAnswer, ...]:
     """Every direct answer, in the order: bundling, add-on, validity, units, modifiers, global period."""
     mue_loaded = any(c.name == "mue" and c.ran for c in checks)
+    included = included_answers(mentions, book, on)
     return (
-        included_answers(mentions, book, on)
-        + bundling_answers(text, mentions, issues, checks)
+        included
+        + bundling_answers(text, mentions, issues, checks, [a.codes for a in included])
         + addon_answers(text, mentions, issues, book, on)
         + validity_answers(verdicts, on)
         + units_answers(text, mentions, book, on, mue_loaded)
