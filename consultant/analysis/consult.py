@@ -324,7 +324,7 @@ def analyze(
         + request_issues(text, merged, meant)
     )
     checks = coverage(verdicts, book, dos)
-    answers = answer_questions(text, merged, verdicts, issues, checks, book, dos)
+    answers = answer_questions(text, mentions, verdicts, issues, checks, book, dos)
 
     reasons = [e.reason for e in meant]
     reasons += [r for r in escalation_reasons(text) if not meant or _distinct(r, meant)]
