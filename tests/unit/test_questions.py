@@ -292,3 +292,10 @@ def test_which_diagnosis_first_uses_the_tabular_notes_or_says_what_decides() -> 
     (b,) = sequencing_answers("Is that the right order? N39.0, R65.21, A41.9", ())
     assert not b.settled and b.answer.startswith("Cannot tell from the codes alone")
     assert sequencing_answers("Dx E11.9 and I10.", ()) == ()
+
+
+def test_distinct_site_modifier_is_answered_only_when_59_or_x_is_named() -> None:
+    quiet = "Excision of a lesion of the back 11402 and a different site on the arm 11401. Anything else?"
+    assert all("XS" not in a.question for a in modifier_answers(quiet, extract_codes(quiet), None, DOS))
+    asked = "Excision 11402 back and 11401 at a different site on the arm - 59 or XS?"
+    assert any("XS" in a.question for a in modifier_answers(asked, extract_codes(asked), None, DOS))

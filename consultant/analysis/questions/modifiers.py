@@ -82,7 +82,8 @@ def modifier_answers(
     fired: dict[str, tuple[ModifierRule, list[re.Match[str]]]] = {}
     for rule in modifier_rules():
         hits = list(rule.situation.finditer(text))
-        relevant = rule.code in named or any(r in named for r in rule.rivals) or asks
+        named_it = rule.code in named or any(r in named for r in rule.rivals)
+        relevant = named_it or (asks and not rule.named_only)
         if hits and relevant:
             fired[rule.code] = (rule, hits)
     visit = any(is_em(m.code) for m in mentions) or re.search(

@@ -22,6 +22,7 @@ class ModifierRule:
     rivals: tuple[str, ...]
     source: str
     global_kind: str = ""          # 'major' / 'minor' when the choice depends on global days
+    named_only: bool = False       # answer only when the mail names it or a rival
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,7 @@ def modifier_rules() -> tuple[ModifierRule, ...]:
             rivals=tuple(m.get("rivals", ())),
             source=m["source"],
             global_kind=m.get("global_kind", ""),
+            named_only=bool(m.get("named_only", False)),
         )
         for m in raw["modifier"]
     )
