@@ -172,8 +172,10 @@ def coverage(
     if icd:
         out.append(_data_check("icd_notes", "Excludes1 and other ICD-10-CM notes", ICD_KINDS,
                                "ICD-10-CM release", releases, on, icd))
-    if procs:
-        out.extend(_payment_checks(procs, book, releases, on))
+    # fee-schedule indicators belong to services (CPT, G-codes), not to drugs and supplies
+    services = tuple(c for c in procs if c in cpt or c.startswith("G"))
+    if services:
+        out.extend(_payment_checks(services, book, releases, on))
     if modifiers:
         out.append(_data_check("modifier_fit", "modifier fit", MODIFIER_KINDS,
                                "modifier list", releases, on, modifiers))
