@@ -26,8 +26,9 @@ def validity_answers(verdicts: Sequence[CodeVerdict], on: date) -> tuple[DirectA
         if d is not None and d.ended < on:
             out.append(DirectAnswer(
                 "validity", f"is {v.code} valid on {on.isoformat()}?",
-                f"No: {v.code} was deleted (last valid {d.ended.isoformat()}). Use "
-                f"{d.replaced_by} for it: {d.note}.",
+                f"No: {v.code} was deleted (last valid {d.ended.isoformat()}). "
+                + (f"There is no replacement code: {d.note}." if d.replaced_by.startswith("none")
+                   else f"Use {d.replaced_by} for it: {d.note}."),
                 d.source, (v.code,),
             ))
         elif v.status == DELETED:
