@@ -299,3 +299,13 @@ def test_distinct_site_modifier_is_answered_only_when_59_or_x_is_named() -> None
     assert all("XS" not in a.question for a in modifier_answers(quiet, extract_codes(quiet), None, DOS))
     asked = "Excision 11402 back and 11401 at a different site on the arm - 59 or XS?"
     assert any("XS" in a.question for a in modifier_answers(asked, extract_codes(asked), None, DOS))
+
+
+@pytest.mark.parametrize("text", [
+    "A1c 9.1, increase metformin to 1000 bid and see her at the next visit. Codes?",
+    "Hx of asbestos exposure at work, CT chest ordered. What dx?",
+    "Which modifier works here, 59 or XS?",
+    "Is their diagnosis E11.9 allowed with Z79.84 on the same claim?",
+])
+def test_ordinary_wording_that_looks_like_a_request_is_not_escalated(text: str) -> None:
+    assert escalations(text) == ()

@@ -16,7 +16,7 @@ from consultant.codes.mention import Mention
 _CODE_WORD = r"(?:dx|diagnos[ie]s|icd|code|codes|cpt|level|e/?m|modifier|\b[A-TV-Z]\d{2}\.?\w*|\b99\d{3})"
 _PAID = (r"(?:pays?|paid|gets?\s+(?:it\s+)?(?:paid|covered|through|approved)|goes\s+through|covered|cover\s+it|"
          r"reimburs\w*|approved|not\s+(?:be\s+)?denied|stops?\s+(?:the\s+)?denying|won'?t\s+deny|"
-         r"get\s+around\s+the\s+denial|works)")
+         r"get\s+around\s+the\s+denial)")
 
 
 @dataclass(frozen=True)
@@ -46,8 +46,9 @@ RULES: tuple[tuple[str, re.Pattern[str], str], ...] = (
     (
         "upcoding",
         re.compile(
-            r"\b(?:bump|bumped|bumping|raise|raising|increase|increasing|upgrade|level\s+up|push|max\s+out)\b"
-            r"[^.?!\n]{0,60}\b(?:to\s+)?(?:99\d{3}|level\s*\d|higher\s+level|e/?m\s+level|levels?|visits?)"
+            r"\b(?:bump|bumped|bumping|raise|raising|increase|increasing|upgrade|upgrading|level\s+up|"
+            r"push|max\s+out)\b[^.?!\n]{0,40}\b(?:99\d{3}|level\s*\d|(?:a\s+)?higher\s+(?:level|code)|"
+            r"e/?m\s+levels?|the\s+levels?)\b"
             r"|\bupcod\w*"
             r"|\b(?:bill|code)\s+(?:every|all|each)\s+(?:\w+\s+){0,2}(?:visits?|patients?|encounters?|claims?)\s+as\b"
             r"|\b(?:add|put|use|code)\s+\S+(?:\s+\S+){0,2}\s+(?:to|on|for)\s+(?:every|all|each)\s+(?:\w+\s+){0,2}"
@@ -63,7 +64,7 @@ RULES: tuple[tuple[str, re.Pattern[str], str], ...] = (
     (
         "payer_policy",
         re.compile(
-            r"\b(?:does|do|will|would|is)\s+(?:\w+\s+){0,4}(?:they|their|the\s+(?:plan|payer|payor|insurer)|"
+            r"\b(?:does|do|will|would|is)\s+(?:\w+\s+){0,4}(?:they|the\s+(?:plan|payer|payor|insurer)|"
             r"this\s+(?:plan|payer))\b[^.?!\n]{0,40}\b(?:limit|cover|covers|pay|allow|want|require|accept|prefer)\w*"
             r"|\bstep[- ]therapy|\bfrequency\s+limit\w*|\b(?:formulary|medical\s+policy|drug\s+policy)\b"
             r"|\bper\s+year\s+per\b|\b(?:their|the\s+payer'?s?)\s+(?:polic\w+|rules?|limits?|list)",
@@ -91,7 +92,9 @@ RULES: tuple[tuple[str, re.Pattern[str], str], ...] = (
         "compliance_legal",
         re.compile(
             r"\boverpayment\w*|\bself-?disclos\w*|\bFalse\s+Claims|\bOIG\b|\b(?:refund|pay\s+back)\b[^.?!\n]{0,60}"
-            r"\b(?:claims?|medicare|payer|money)|\bhow\s+far\s+back\b|\bexposure\b|\bliab\w+|\bfraud\w*|"
+            r"\b(?:claims?|medicare|payer|money)|\bhow\s+far\s+back\b|"
+            r"\b(?:legal|financial|FCA|liability)\s+exposure|\bexposure\s+(?:to|under)\s+(?:the\s+)?"
+            r"(?:False|FCA|liab\w*)|\bliab(?:le|ility)\b|\bfraud\w*|"
             r"\blawsuit|\battorney|\blawyer|\bwhistle-?blow|\bkickback|\bstark\s+law|\bis\s+(?:it|this|that)\s+legal\b",
             re.IGNORECASE,
         ),
