@@ -309,3 +309,9 @@ def test_distinct_site_modifier_is_answered_only_when_59_or_x_is_named() -> None
 ])
 def test_ordinary_wording_that_looks_like_a_request_is_not_escalated(text: str) -> None:
     assert escalations(text) == ()
+
+
+def test_units_from_the_drug_name_when_the_charge_line_has_no_dose() -> None:
+    text = "0815 dexamethasone 12 mg IV push\nCharges: 96374, J1100 x12\n"
+    (a,) = units_answers(text, extract_codes(text), DrugBook(), DOS, mue_loaded=False)
+    assert a.answer.startswith("J1100 x 12 units: 12 mg given at 1 mg per unit")

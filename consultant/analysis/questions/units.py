@@ -51,6 +51,23 @@ def case_dose(line: str, code_at: int) -> tuple[float, str] | None:
     return dose, _SAME[hit.group(2).lower()]
 
 
+_NOT_DRUG = {"injection", "infusion", "excludes", "biosimilar", "not", "otherwise", "specified",
+             "sodium", "phosphate", "acetonide", "hydrochloride", "per", "oral", "inhalation"}
+
+
+def drug_dose(text: str, title: str) -> tuple[float, str] | None:
+    """The dose written after the drug's name somewhere in the mail ('dexamethasone 12 mg IV'),
+    for a code line that carries no dose ('J1100 x12'); the name is the first word of the
+    descriptor that names a drug."""
+    words = [w for w in re.findall(r"[A-Za-z][A-Za-z-]{4,}", title) if w.lower() not in _NOT_DRUG]
+    if not words:
+        return None
+    hit = re.search(rf"\b{re.escape(words[0])}\w*\b[^\n]{{0,30}}?{CASE_DOSE.pattern}", text, re.IGNORECASE)
+    if hit is None:
+        return None
+    return float(hit.group(1)), _SAME[hit.group(2).lower()]
+
+
 def _num(x: float) -> str:
     return str(int(x)) if x == int(x) else f"{x:g}"
 
@@ -65,10 +82,12 @@ def units_answers(
         if m.code in seen:
             continue
         dose = case_dose(p.line, m.start - p.line_start)
+        entry = book.entry(HCPCS, m.code, on)
+        if dose is None and entry is not None:
+            dose = drug_dose(text, entry.title)
         if dose is None:
             continue
         seen.add(m.code)
-        entry = book.entry(HCPCS, m.code, on)
         per = descriptor_dose(entry.title) if entry is not None else None
         if entry is None or per is None:
             out.append(DirectAnswer(
