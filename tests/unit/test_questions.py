@@ -315,3 +315,15 @@ def test_units_from_the_drug_name_when_the_charge_line_has_no_dose() -> None:
     text = "0815 dexamethasone 12 mg IV push\nCharges: 96374, J1100 x12\n"
     (a,) = units_answers(text, extract_codes(text), DrugBook(), DOS, mue_loaded=False)
     assert a.answer.startswith("J1100 x 12 units: 12 mg given at 1 mg per unit")
+
+
+def test_office_em_level_by_total_time_and_prolonged_service() -> None:
+    from consultant.analysis.questions.em_time import em_time_answers
+
+    text = "Office visit, established patient, total time 72 minutes documented. 99215 + 99417 x2?"
+    (a,) = em_time_answers(text, extract_codes(text))
+    assert "is 99215" in a.answer and "99417 x 2" in a.answer and "G2212" in a.answer
+    short = "New patient office visit, total time 35 min. Which level?"
+    (b,) = em_time_answers(short, extract_codes(short))
+    assert "is 99203" in b.answer and "99417" not in b.answer
+    assert em_time_answers("Office visit, 99213.", extract_codes("99213")) == ()

@@ -20,6 +20,7 @@ from consultant.analysis.questions.addon import addon_answers
 from consultant.analysis.questions.area import area_answers
 from consultant.analysis.questions.bundling import bundling_answers
 from consultant.analysis.questions.conversion import conversion_answers
+from consultant.analysis.questions.em_time import em_time_answers
 from consultant.analysis.questions.escalation import Escalation, escalations, request_issues
 from consultant.analysis.questions.global_period import global_answers
 from consultant.analysis.questions.included import included_answers
@@ -57,6 +58,7 @@ def answer_questions(
         + repair_answers(text, mentions)
         + screening_answers(text)
         + sequencing_answers(text, issues)
+        + em_time_answers(text, mentions)
         + conversion_answers(text, mentions)
         + modifier_answers(text, mentions, book, on)
         + laterality_answers(text, mentions, book, on)
