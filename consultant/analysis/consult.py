@@ -20,7 +20,7 @@ from dataclasses import replace
 from datetime import date
 from typing import Any
 
-from consultant.analysis.clinical.sense import read_in_context
+from consultant.analysis.clinical.sense import read_in_context, uncertain_codes
 from consultant.analysis.coverage import coverage, unverified_issues
 from consultant.analysis.edits import check_edits, is_em
 from consultant.analysis.findings import (
@@ -322,6 +322,7 @@ def analyze(
         + check_edits(verdicts, suggestions, mentions, text, book, dos)
         + unverified_issues(verdicts)
         + request_issues(text, merged, meant)
+        + uncertain_codes(text, mentions, setting=setting)
     )
     checks = coverage(verdicts, book, dos)
     answers = answer_questions(text, mentions, verdicts, issues, checks, book, dos)

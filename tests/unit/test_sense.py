@@ -53,3 +53,12 @@ def test_undotted_codes_in_a_question_are_found() -> None:
     text = "Can I use E119 and I10 together with Z7984?"
     assert [m.code for m in extract_codes(text)] == ["E11.9", "I10", "Z79.84"]
     assert extract_codes("The patient took B12 and D3 today.") == ()
+
+
+def test_a_code_written_after_rule_out_is_flagged_in_outpatient_only() -> None:
+    from consultant.analysis.clinical.sense import uncertain_codes
+
+    text = "Cough 3 wks, r/o C34.90, CXR ordered; R05.2 for the cough."
+    issues = uncertain_codes(text, extract_codes(text))
+    assert [i.codes for i in issues] == [("C34.90",)] and "IV.H" in issues[0].source
+    assert uncertain_codes(text, extract_codes(text), setting="inpatient") == ()

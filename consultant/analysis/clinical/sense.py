@@ -19,7 +19,8 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
-from consultant.analysis.findings import Suggestion
+from consultant.analysis.findings import WARNING, Issue, Suggestion
+from consultant.codes.mention import Mention
 
 DATA = Path(__file__).resolve().parents[3] / "data" / "clinical" / "senses.toml"
 REACH = 80
@@ -102,4 +103,32 @@ def read_in_context(
                 and uncertain_before(text, s)):
             s = replace(s, status="uncertain", reason=f"{s.reason}; {OUTPATIENT_RULE}")
         out.append(s)
+    return tuple(out)
+
+
+def uncertain_codes(
+    text: str, mentions: Sequence[Mention], *, setting: str = "outpatient"
+) -> tuple[Issue, ...]:
+    """An ICD-10-CM code the sender wrote after 'r/o', 'probable', 'suspected' ...: in the
+    outpatient setting it is not coded as established (a warning saying what to code)."""
+    if setting != "outpatient":
+        return ()
+    out = []
+    seen: set[str] = set()
+    for m in mentions:
+        if m.system != ICD or m.code in seen:
+            continue
+        line_start = max(text.rfind("\n", 0, m.start), text.rfind(".", 0, m.start)) + 1
+        before = text[max(line_start, m.start - 40) : m.start]
+        cue = UNCERTAIN.search(before)
+        if cue is None:
+            continue
+        seen.add(m.code)
+        out.append(Issue(
+            WARNING, "uncertain_dx", (m.code,),
+            f"{m.code} is written after \"{' '.join(cue.group(0).split())}\": do not code a "
+            f"diagnosis that is still uncertain in an outpatient visit; code the signs, symptoms "
+            f"or findings that are documented instead.",
+            "ICD-10-CM Official Guidelines IV.H",
+        ))
     return tuple(out)
