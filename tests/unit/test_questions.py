@@ -327,3 +327,18 @@ def test_office_em_level_by_total_time_and_prolonged_service() -> None:
     (b,) = em_time_answers(short, extract_codes(short))
     assert "is 99203" in b.answer and "99417" not in b.answer
     assert em_time_answers("Office visit, 99213.", extract_codes("99213")) == ()
+
+
+def test_global_period_counts_the_days_from_the_surgery_date() -> None:
+    text = ("Lap chole 47562 on 09/02/26 by Dr. A. Seen in office 09/20/26 for incision check. "
+            "Is this inside the global?")
+    (a,) = global_answers(text, extract_codes(text), None, DOS)
+    assert "is 18 days after 47562 on 2026-09-02" in a.answer
+
+    class Pfs:
+        def payment(self, code: str, on: date, modifier: str = "") -> object:
+            from types import SimpleNamespace
+            return SimpleNamespace(global_days="090")
+
+    (b,) = global_answers(text, extract_codes(text), Pfs(), DOS)  # type: ignore[arg-type]
+    assert b.settled and "inside its 90-day global period" in b.answer
