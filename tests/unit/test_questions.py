@@ -342,3 +342,9 @@ def test_global_period_counts_the_days_from_the_surgery_date() -> None:
 
     (b,) = global_answers(text, extract_codes(text), Pfs(), DOS)  # type: ignore[arg-type]
     assert b.settled and "inside its 90-day global period" in b.answer
+
+
+def test_a_pasted_case_with_thanks_is_still_answered() -> None:
+    assert not asks_nothing("Op note attached, thanks!")
+    long_note = ("Lap chole for symptomatic cholelithiasis, IOC normal, 47563, K80.20. " * 8) + "Thanks"
+    assert not asks_nothing(long_note)

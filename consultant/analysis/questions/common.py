@@ -57,14 +57,17 @@ def is_em(code: str) -> bool:
 REQUEST = re.compile(
     r"\?|\b(?:please|pls|plz|can\s+you|could\s+you|would\s+you|confirm|check|verify|review|help|"
     r"advise|need|what|which|how|should|wondering|question|code\s+this|codes?\s+for|tell\s+me|"
-    r"is\s+it|are\s+these|correct)\b",
+    r"is\s+it|are\s+these|correct|attached|below|enclosed|op\s*note|procedure\s+note|note\s*:)\b",
     re.IGNORECASE,
 )
 THANKS = re.compile(r"\b(?:thank\w*|thanks|thx|appreciate\w*|you\s+(?:guys\s+)?are\s+the\s+best|"
                     r"great\s+(?:weekend|holiday|thanksgiving)|kudos)\b", re.IGNORECASE)
 
 
+SHORT = 400  # characters: a pasted note or case is longer than a thank-you
+
+
 def asks_nothing(text: str) -> bool:
-    """A thank-you or a note that reports back (no question mark, no request, words of thanks):
-    not a coding question, so no reply."""
-    return bool(THANKS.search(text)) and not REQUEST.search(text)
+    """A short thank-you or a note that reports back (words of thanks, no question mark, no
+    request, no case attached or pasted): not a coding question, so no reply."""
+    return len(text.strip()) <= SHORT and bool(THANKS.search(text)) and not REQUEST.search(text)
