@@ -325,7 +325,7 @@ def analyze(
         + uncertain_codes(text, mentions, setting=setting)
     )
     checks = coverage(verdicts, book, dos)
-    answers = answer_questions(text, mentions, verdicts, issues, checks, book, dos)
+    answers = answer_questions(text, mentions, verdicts, issues, checks, book, dos, suggestions)
 
     reasons = [e.reason for e in meant]
     reasons += [r for r in escalation_reasons(text) if not meant or _distinct(r, meant)]

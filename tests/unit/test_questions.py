@@ -348,3 +348,17 @@ def test_a_pasted_case_with_thanks_is_still_answered() -> None:
     assert not asks_nothing("Op note attached, thanks!")
     long_note = ("Lap chole for symptomatic cholelithiasis, IOC normal, 47563, K80.20. " * 8) + "Thanks"
     assert not asks_nothing(long_note)
+
+
+def test_code_for_words_answers_with_the_sure_suggestions_or_says_it_cannot() -> None:
+    from consultant.analysis.findings import Suggestion
+    from consultant.analysis.questions.words import words_answers
+
+    text = "What is the code for type 2 diabetes with hyperglycemia?"
+    s = Suggestion("ICD10CM", "E11.65", "t", 0.9, (21, 55), "type 2 diabetes with hyperglycemia", "m")
+    (a,) = words_answers(text, [s])
+    assert a.answer.startswith('From the words: E11.65 for "type 2 diabetes')
+    weak = Suggestion("ICD10CM", "R69", "t", 0.3, (0, 4), "What", "m")
+    (b,) = words_answers(text, [weak])
+    assert not b.settled
+    assert words_answers("Dx E11.65, please check.", [s]) == ()

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from consultant.analysis.findings import CheckRecord, CodeVerdict, DirectAnswer, Issue
+from consultant.analysis.findings import CheckRecord, CodeVerdict, DirectAnswer, Issue, Suggestion
 from consultant.analysis.questions.addon import addon_answers
 from consultant.analysis.questions.area import area_answers
 from consultant.analysis.questions.bundling import bundling_answers
@@ -31,6 +31,7 @@ from consultant.analysis.questions.screening import screening_answers
 from consultant.analysis.questions.sequencing import sequencing_answers
 from consultant.analysis.questions.units import units_answers
 from consultant.analysis.questions.validity import validity_answers
+from consultant.analysis.questions.words import words_answers
 from consultant.codes.mention import Mention
 
 __all__ = ["Escalation", "answer_questions", "escalations", "request_issues"]
@@ -44,6 +45,7 @@ def answer_questions(
     checks: Sequence[CheckRecord],
     book: Any,
     on: date,
+    suggestions: Sequence[Suggestion] = (),
 ) -> tuple[DirectAnswer, ...]:
     """Every direct answer, in the order: bundling, add-on, validity, units, modifiers, global period."""
     mue_loaded = any(c.name == "mue" and c.ran for c in checks)
@@ -59,6 +61,7 @@ def answer_questions(
         + screening_answers(text)
         + sequencing_answers(text, issues)
         + em_time_answers(text, mentions)
+        + words_answers(text, suggestions)
         + conversion_answers(text, mentions)
         + modifier_answers(text, mentions, book, on)
         + laterality_answers(text, mentions, book, on)
