@@ -362,3 +362,9 @@ def test_code_for_words_answers_with_the_sure_suggestions_or_says_it_cannot() ->
     (b,) = words_answers(text, [weak])
     assert not b.settled
     assert words_answers("Dx E11.65, please check.", [s]) == ()
+
+
+def test_which_modifier_with_no_situation_in_the_words_says_what_is_missing() -> None:
+    text = "Billed 20610 and 99213 today. Which modifier do I need?"
+    (a,) = modifier_answers(text, extract_codes(text), None, DOS)
+    assert not a.settled and a.answer.startswith("Cannot tell from the words")

@@ -25,6 +25,8 @@ ASKS_MODIFIER = re.compile(
     r"\bwho'?s\s+right|\bdoes\s+a\s+new\s+global",
     re.IGNORECASE,
 )
+EXPLICIT = re.compile(r"\b(?:which|what)\s+mod\w*|\bneed\s+(?:a\s+)?mod\w*|\bmod(?:ifier)?s?\s*\?",
+                      re.IGNORECASE)
 _EM_MODIFIERS = {"25", "57", "24"}
 _RADIOLOGY = ("7",)
 
@@ -109,6 +111,18 @@ def modifier_answers(
             ))
             fired.pop("25")
             fired.pop("57")
+    if not fired and not out and EXPLICIT.search(text):
+        out.append(DirectAnswer(
+            "modifier", "which modifier?",
+            "Cannot tell from the words, because they do not say what sets the service apart: "
+            "an E/M with a minor procedure (25) or the decision for major surgery (57); a visit "
+            "for an unrelated problem in a global period (24); a return to the OR for a "
+            "complication (78), an unrelated procedure (79) or a planned stage (58); a repeat the "
+            "same day (76/77); a separate site, session or practitioner (XS/XE/XP, or 59); a "
+            "side (RT/LT/50); the reading only (26) or the equipment only (TC).",
+            "CPT Appendix A modifiers; NCCI Policy Manual ch. I; CMS Claims Processing Manual "
+            "ch. 12 (paraphrased)", settled=False,
+        ))
     for code, (rule, hits) in fired.items():
         targets: list[str] = []
         for h in hits:
