@@ -368,3 +368,16 @@ def test_which_modifier_with_no_situation_in_the_words_says_what_is_missing() ->
     text = "Billed 20610 and 99213 today. Which modifier do I need?"
     (a,) = modifier_answers(text, extract_codes(text), None, DOS)
     assert not a.settled and a.answer.startswith("Cannot tell from the words")
+
+
+def test_an_injectable_drug_code_for_an_oral_dose_is_rejected() -> None:
+    from consultant.analysis.questions.units import route_answers
+
+    class Book(DrugBook):
+        TITLES = {"J1100": "Dexamethasone sodium phosphate injection, 1 mg"}
+
+    text = "Croup: dexamethasone 10 mg PO given in clinic. Billed J1100 x10."
+    (a,) = route_answers(text, extract_codes(text), Book(), DOS)
+    assert a.answer.startswith("Do not report J1100 for a dose given by mouth")
+    iv = "Dexamethasone 10 mg IV push. J1100 x10."
+    assert route_answers(iv, extract_codes(iv), Book(), DOS) == ()

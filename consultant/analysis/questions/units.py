@@ -68,6 +68,37 @@ def drug_dose(text: str, title: str) -> tuple[float, str] | None:
     return float(hit.group(1)), _SAME[hit.group(2).lower()]
 
 
+ORAL = re.compile(r"\b(?:PO|p\.o\.|oral(?:ly)?|by\s+mouth|tablets?|tabs?|elixir|oral\s+solution)\b",
+                  re.IGNORECASE)
+INJECTABLE = re.compile(r"\binjection\b|\binj\b|\binfusion\b", re.IGNORECASE)
+
+
+def route_answers(text: str, mentions: Sequence[Mention], book: UnitsBook, on: date) -> tuple[DirectAnswer, ...]:
+    """A drug code for an injection reported for a dose the mail says was given by mouth."""
+    out = []
+    seen: set[str] = set()
+    for p in places(text, [m for m in mentions if m.system == HCPCS]):
+        m = p.mention
+        entry = book.entry(HCPCS, m.code, on)
+        if m.code in seen or entry is None or not INJECTABLE.search(entry.title):
+            continue
+        words = [w for w in re.findall(r"[A-Za-z][A-Za-z-]{4,}", entry.title) if w.lower() not in _NOT_DRUG]
+        said = [p.line]
+        if words:
+            said += [h.group(0) for h in re.finditer(rf"[^\n]{{0,40}}\b{re.escape(words[0])}\w*[^\n]{{0,40}}",
+                                                     text, re.IGNORECASE)]
+        if any(ORAL.search(x) for x in said):
+            seen.add(m.code)
+            out.append(DirectAnswer(
+                "units", f"is {m.code} right for this dose?",
+                f"Do not report {m.code} for a dose given by mouth: {m.code} describes the drug given "
+                f"by injection. An oral dose is not billed with the injectable drug code (a drug "
+                f"the patient takes by mouth is usually not separately payable in the office).",
+                "HCPCS Level II descriptors (route of administration); CMS Benefit Policy Manual "
+                "ch. 15 sec. 50.2 (self-administered drugs), paraphrased", (m.code,)))
+    return tuple(out)
+
+
 def _num(x: float) -> str:
     return str(int(x)) if x == int(x) else f"{x:g}"
 
