@@ -381,3 +381,9 @@ def test_an_injectable_drug_code_for_an_oral_dose_is_rejected() -> None:
     assert a.answer.startswith("Do not report J1100 for a dose given by mouth")
     iv = "Dexamethasone 10 mg IV push. J1100 x10."
     assert route_answers(iv, extract_codes(iv), Book(), DOS) == ()
+
+
+def test_units_from_a_brand_name_written_elsewhere() -> None:
+    text = "0900 Remicade 300 mg IV over 2 h\nCharges: 96365, J1745\n"
+    (a,) = units_answers(text, extract_codes(text), DrugBook(), DOS, mue_loaded=False)
+    assert a.answer.startswith("J1745 x 30 units")

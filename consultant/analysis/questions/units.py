@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import math
 import re
+import tomllib
 from collections.abc import Sequence
 from datetime import date
+from functools import lru_cache
 from typing import Protocol
 
 from consultant.analysis.findings import DirectAnswer
 from consultant.analysis.questions.common import places
+from consultant.analysis.questions.rules import DATA
 from consultant.codes.mention import HCPCS, Mention
 from consultant.kb.records import CodeEntry, Mue
 
@@ -55,6 +58,13 @@ _NOT_DRUG = {"injection", "infusion", "excludes", "biosimilar", "not", "otherwis
              "sodium", "phosphate", "acetonide", "hydrochloride", "per", "oral", "inhalation"}
 
 
+@lru_cache(maxsize=1)
+def brands() -> dict[str, str]:
+    """Brand name -> generic name (data/questions/drug_names.toml)."""
+    with open(DATA / "drug_names.toml", "rb") as f:
+        return {str(k): str(v) for k, v in tomllib.load(f)["brands"].items()}
+
+
 def drug_dose(text: str, title: str) -> tuple[float, str] | None:
     """The dose written after the drug's name somewhere in the mail ('dexamethasone 12 mg IV'),
     for a code line that carries no dose ('J1100 x12'); the name is the first word of the
@@ -62,7 +72,9 @@ def drug_dose(text: str, title: str) -> tuple[float, str] | None:
     words = [w for w in re.findall(r"[A-Za-z][A-Za-z-]{4,}", title) if w.lower() not in _NOT_DRUG]
     if not words:
         return None
-    hit = re.search(rf"\b{re.escape(words[0])}\w*\b[^\n]{{0,30}}?{CASE_DOSE.pattern}", text, re.IGNORECASE)
+    generic = words[0].lower()
+    names = [re.escape(words[0])] + [re.escape(b) for b, g in brands().items() if generic.startswith(g)]
+    hit = re.search(rf"\b(?:{'|'.join(names)})\w*\b[^\n]{{0,30}}?{CASE_DOSE.pattern}", text, re.IGNORECASE)
     if hit is None:
         return None
     return float(hit.group(1)), _SAME[hit.group(2).lower()]
