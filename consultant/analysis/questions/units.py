@@ -65,15 +65,22 @@ def brands() -> dict[str, str]:
         return {str(k): str(v) for k, v in tomllib.load(f)["brands"].items()}
 
 
-def drug_dose(text: str, title: str) -> tuple[float, str] | None:
-    """The dose written after the drug's name somewhere in the mail ('dexamethasone 12 mg IV'),
-    for a code line that carries no dose ('J1100 x12'); the name is the first word of the
-    descriptor that names a drug."""
+def drug_names(title: str) -> list[str]:
+    """The drug's generic name (first word of the descriptor that names a drug) and the brand
+    names written for it, as regular-expression alternatives."""
     words = [w for w in re.findall(r"[A-Za-z][A-Za-z-]{4,}", title) if w.lower() not in _NOT_DRUG]
     if not words:
-        return None
+        return []
     generic = words[0].lower()
-    names = [re.escape(words[0])] + [re.escape(b) for b, g in brands().items() if generic.startswith(g)]
+    return [re.escape(words[0])] + [re.escape(b) for b, g in brands().items() if generic.startswith(g)]
+
+
+def drug_dose(text: str, title: str) -> tuple[float, str] | None:
+    """The dose written after the drug's name somewhere in the mail ('dexamethasone 12 mg IV'),
+    for a code line that carries no dose ('J1100 x12')."""
+    names = drug_names(title)
+    if not names:
+        return None
     hit = re.search(rf"\b(?:{'|'.join(names)})\w*\b[^\n]{{0,30}}?{CASE_DOSE.pattern}", text, re.IGNORECASE)
     if hit is None:
         return None
@@ -94,10 +101,10 @@ def route_answers(text: str, mentions: Sequence[Mention], book: UnitsBook, on: d
         entry = book.entry(HCPCS, m.code, on)
         if m.code in seen or entry is None or not INJECTABLE.search(entry.title):
             continue
-        words = [w for w in re.findall(r"[A-Za-z][A-Za-z-]{4,}", entry.title) if w.lower() not in _NOT_DRUG]
+        names = drug_names(entry.title)
         said = [p.line]
-        if words:
-            said += [h.group(0) for h in re.finditer(rf"[^\n]{{0,40}}\b{re.escape(words[0])}\w*[^\n]{{0,40}}",
+        if names:
+            said += [h.group(0) for h in re.finditer(rf"[^\n]{{0,40}}\b(?:{'|'.join(names)})\w*[^\n]{{0,40}}",
                                                      text, re.IGNORECASE)]
         if any(ORAL.search(x) for x in said):
             seen.add(m.code)
