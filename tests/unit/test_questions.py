@@ -387,3 +387,23 @@ def test_units_from_a_brand_name_written_elsewhere() -> None:
     text = "0900 Remicade 300 mg IV over 2 h\nCharges: 96365, J1745\n"
     (a,) = units_answers(text, extract_codes(text), DrugBook(), DOS, mue_loaded=False)
     assert a.answer.startswith("J1745 x 30 units")
+
+
+class HistoryBook(DrugBook):
+    """J2505 ended before the date; J2506 names the same drug at 0.5 mg."""
+
+    def history(self, system: str, code: str) -> tuple[CodeEntry, ...]:
+        if code != "J2505":
+            return ()
+        return (CodeEntry(system, code, "Injection, pegfilgrastim, 6 mg", None, True, None, None,
+                          None, None, "hcpcs-2024", "t"),)
+
+
+def test_a_deleted_drug_code_points_to_the_same_drug_and_its_units() -> None:
+    text = "Neulasta 6 mg given in office -> J2505 x 1"
+    (a,) = units_answers(text, extract_codes(text), HistoryBook(), DOS, mue_loaded=False)
+    assert a.answer.startswith("J2505 is not valid on 2026-10-20. The same drug is J2506")
+    assert "J2506 x 12 units" in a.answer
+    v = CodeVerdict("HCPCS", "J2505", "deleted", None, None, "", source="hcpcs-2026")
+    (b,) = validity_answers((v,), DOS, HistoryBook())
+    assert "J2506" in b.answer

@@ -54,7 +54,7 @@ def answer_questions(
         included
         + bundling_answers(text, mentions, issues, checks, [a.codes for a in included])
         + addon_answers(text, mentions, issues, book, on)
-        + validity_answers(verdicts, on)
+        + validity_answers(verdicts, on, book)
         + route_answers(text, mentions, book, on)
         + units_answers(text, mentions, book, on, mue_loaded)
         + area_answers(text, mentions)

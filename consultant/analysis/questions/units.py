@@ -139,6 +139,22 @@ def units_answers(
             continue
         seen.add(m.code)
         per = descriptor_dose(entry.title) if entry is not None else None
+        if entry is None and hasattr(book, "history"):
+            successors = [e for e in same_drug_codes(m.code, book, on)  # type: ignore[arg-type]
+                          if descriptor_dose(e.title) is not None]
+            if successors:
+                succ = successors[0]
+                unit = descriptor_dose(succ.title)
+                assert unit is not None
+                if unit[1] == dose[1]:
+                    n = math.ceil(dose[0] / unit[0] - 1e-9)
+                    out.append(DirectAnswer(
+                        "units", f"how many units of {m.code}?",
+                        f"{m.code} is not valid on {on.isoformat()}. The same drug is {succ.code} "
+                        f"({_num(unit[0])} {unit[1]} per unit): {succ.code} x {n} units for "
+                        f"{_num(dose[0])} {dose[1]}.",
+                        SOURCE + f"; descriptor from {succ.dataset}", (m.code, succ.code)))
+                    continue
         if entry is None or per is None:
             out.append(DirectAnswer(
                 "units", f"how many units of {m.code}?",
@@ -167,4 +183,30 @@ def units_answers(
             answer += " MUE not checked: no MUE table is loaded."
         out.append(DirectAnswer("units", f"how many units of {m.code}?", answer,
                                 SOURCE + f"; descriptor from {entry.dataset}", (m.code,)))
+    return tuple(out)
+
+
+class HistoryBook(UnitsBook, Protocol):
+    def history(self, system: str, code: str) -> tuple[CodeEntry, ...]: ...
+
+
+def same_drug_codes(code: str, book: HistoryBook, on: date, reach: int = 8) -> tuple[CodeEntry, ...]:
+    """Codes near a deleted drug code (HCPCS drug codes run in name order) that name the same
+    drug and are valid on the date: where its replacement usually is ('J2505' -> 'J2506')."""
+    past = book.history(HCPCS, code)
+    if not past or not code[1:].isdigit():
+        return ()
+    names = drug_names(past[-1].title)
+    if not names:
+        return ()
+    name = re.compile(rf"\b(?:{'|'.join(names)})", re.IGNORECASE)
+    number = int(code[1:])
+    out = []
+    for n in range(max(0, number - reach), number + reach + 1):
+        other = f"{code[0]}{n:04d}"
+        if other == code:
+            continue
+        entry = book.entry(HCPCS, other, on)
+        if entry is not None and name.search(entry.title):
+            out.append(entry)
     return tuple(out)

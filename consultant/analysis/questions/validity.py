@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+from typing import Any
 
 from consultant.analysis.findings import (
     DELETED,
@@ -14,9 +15,13 @@ from consultant.analysis.findings import (
     DirectAnswer,
 )
 from consultant.analysis.questions.rules import deleted_codes
+from consultant.analysis.questions.units import same_drug_codes
+from consultant.codes.mention import HCPCS
 
 
-def validity_answers(verdicts: Sequence[CodeVerdict], on: date) -> tuple[DirectAnswer, ...]:
+def validity_answers(
+    verdicts: Sequence[CodeVerdict], on: date, book: Any = None
+) -> tuple[DirectAnswer, ...]:
     """One answer per code the rules know as deleted before the date of service, and one for
     codes the knowledge base reports deleted or as headings."""
     table = deleted_codes()
@@ -32,10 +37,16 @@ def validity_answers(verdicts: Sequence[CodeVerdict], on: date) -> tuple[DirectA
                 d.source, (v.code,),
             ))
         elif v.status == DELETED:
+            same = same_drug_codes(v.code, book, on) if book is not None and v.system == HCPCS else ()
+            instead = (
+                "codes for the same drug valid on that date: "
+                + ", ".join(f"{e.code} ({e.title})" for e in same[:3]) + "."
+                if same else
+                f"its replacement is in the release notes of {v.source or 'the current code set'}."
+            )
             out.append(DirectAnswer(
                 "validity", f"is {v.code} valid on {on.isoformat()}?",
-                f"No: {v.code} is deleted on the date of service; its replacement is in the "
-                f"release notes of {v.source or 'the current code set'}.",
+                f"No: {v.code} is deleted on the date of service; {instead}",
                 v.source, (v.code,),
             ))
         elif v.status == NOT_BILLABLE:
