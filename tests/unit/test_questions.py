@@ -407,3 +407,24 @@ def test_a_deleted_drug_code_points_to_the_same_drug_and_its_units() -> None:
     v = CodeVerdict("HCPCS", "J2505", "deleted", None, None, "", source="hcpcs-2026")
     (b,) = validity_answers((v,), DOS, HistoryBook())
     assert "J2506" in b.answer
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_PIECES = st.sampled_from([
+    "can I bill", "11042", "with", "97597", "?", "J1745", "400 mg", "x 40", "modifier", "25", "57",
+    "both knees", "20610", "r/o", "pneumonia", "global", "post-op", "09/30/26", "10/14/26", "\n",
+    "thanks", "so it pays", "E119", "6 x 5 cm", "12002", "scalp 3.0 cm simple", "converted to open",
+    "screening colonoscopy", "bleeding", "total time 58 min", "est pt", "office", "which modifier",
+])
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(_PIECES, max_size=25).map(" ".join))
+def test_answering_never_crashes_on_any_mix_of_question_words(text: str) -> None:
+    from consultant.analysis.questions import answer_questions
+
+    mentions = extract_codes(text)
+    answers = answer_questions(text, mentions, (), (), (), HistoryBook(), DOS)
+    assert all(a.answer and a.question for a in answers)
