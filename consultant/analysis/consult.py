@@ -1,8 +1,11 @@
 """One case text in, `Findings` out: the analysis the reply, the JSON and the escalation share.
 
     text --extract--> mentions --judge--> verdicts
-         --suggest--> suggestions, gaps          } --edits--> issues --> Findings
-         --dates----> date of service
+         --suggest--> suggestions --sense (words in context)--> kept suggestions, gaps
+         --dates----> date of service           } --edits--> issues
+    verdicts + issues --coverage--> which checks ran, on what release, and why not
+    text + all of it --questions--> direct answers; --escalation by meaning--> reasons
+                                                                            --> Findings
 
 Pure and deterministic: the code book and suggestion index are read-only, today's date is an
 argument, and nothing here reads the clock, the network or the environment.
