@@ -428,3 +428,20 @@ def test_answering_never_crashes_on_any_mix_of_question_words(text: str) -> None
     mentions = extract_codes(text)
     answers = answer_questions(text, mentions, (), (), (), HistoryBook(), DOS)
     assert all(a.answer and a.question for a in answers)
+
+
+def test_mue_question_gives_the_value_or_says_no_table() -> None:
+    from consultant.analysis.questions.units import mue_answers
+
+    text = "Got an MUE hit on 29881 x2, help"
+    (a,) = mue_answers(text, extract_codes(text), DrugBook({"29881": 1}), DOS, mue_loaded=True)
+    assert a.answer.startswith("29881: the MUE allows 1 unit")
+    (b,) = mue_answers(text, extract_codes(text), DrugBook(), DOS, mue_loaded=False)
+    assert not b.settled and "no MUE table" in b.answer
+
+
+def test_a_code_missing_its_7th_character_is_answered_with_the_characters() -> None:
+    v = CodeVerdict("ICD10CM", "S52.531", "needs_7th", None, None, "",
+                    seventh_characters=(("A", "initial encounter"), ("D", "subsequent encounter")))
+    (a,) = validity_answers((v,), DOS)
+    assert a.answer.startswith("No: S52.531 needs a 7th character") and "A initial encounter" in a.answer

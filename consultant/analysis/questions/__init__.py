@@ -29,7 +29,7 @@ from consultant.analysis.questions.modifiers import modifier_answers
 from consultant.analysis.questions.repairs import repair_answers
 from consultant.analysis.questions.screening import screening_answers
 from consultant.analysis.questions.sequencing import sequencing_answers
-from consultant.analysis.questions.units import route_answers, units_answers
+from consultant.analysis.questions.units import mue_answers, route_answers, units_answers
 from consultant.analysis.questions.validity import validity_answers
 from consultant.analysis.questions.words import words_answers
 from consultant.codes.mention import Mention
@@ -57,6 +57,7 @@ def answer_questions(
         + validity_answers(verdicts, on, book)
         + route_answers(text, mentions, book, on)
         + units_answers(text, mentions, book, on, mue_loaded)
+        + mue_answers(text, mentions, book, on, mue_loaded)
         + area_answers(text, mentions)
         + repair_answers(text, mentions)
         + screening_answers(text)

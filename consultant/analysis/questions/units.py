@@ -178,7 +178,7 @@ def units_answers(
                   f"{_num(per[0])} {per[1]} per unit.")
         mue = book.mue(m.code, on)
         if mue is not None:
-            answer += f" The MUE allows {mue.value} per day ({mue.dataset})."
+            answer += f" The MUE allows {mue.value} (adjudication indicator {mue.adjudication}, {mue.dataset})."
         elif not mue_loaded:
             answer += " MUE not checked: no MUE table is loaded."
         out.append(DirectAnswer("units", f"how many units of {m.code}?", answer,
@@ -209,4 +209,38 @@ def same_drug_codes(code: str, book: HistoryBook, on: date, reach: int = 8) -> t
         entry = book.entry(HCPCS, other, on)
         if entry is not None and name.search(entry.title):
             out.append(entry)
+    return tuple(out)
+
+
+MUE_ASKED = re.compile(r"\bMUEs?\b|\bmedically\s+unlikely\b|\bunits?\s+limit|\bmax(?:imum)?\s+units?", re.IGNORECASE)
+MUE_SOURCE = "CMS NCCI Medically Unlikely Edits (MUE) for practitioner services; MAI 1 line edit, 2 policy, 3 date of service"
+
+
+def mue_answers(
+    text: str, mentions: Sequence[Mention], book: UnitsBook, on: date, mue_loaded: bool
+) -> tuple[DirectAnswer, ...]:
+    """'MUE hit on 29881': the MUE value and its adjudication indicator, or that no table is loaded."""
+    if not MUE_ASKED.search(text):
+        return ()
+    codes = list(dict.fromkeys(m.code for m in mentions if m.system in ("CPT", "HCPCS")))[:6]
+    if not codes:
+        return ()
+    out = []
+    for code in codes:
+        mue = book.mue(code, on)
+        if mue is not None and mue.value is not None:
+            kind = {1: "per claim line (MAI 1)", 2: "per day, a policy limit (MAI 2: not bypassed by modifiers)",
+                    3: "per day, by clinical reasoning (MAI 3: appealable with documentation)"}
+            how = kind.get(mue.adjudication, f"(MAI {mue.adjudication})")
+            plural = "s" if mue.value != 1 else ""
+            out.append(DirectAnswer(
+                "units", f"MUE for {code}?",
+                f"{code}: the MUE allows {mue.value} unit{plural} {how} in {mue.dataset}.",
+                MUE_SOURCE, (code,)))
+    if not out:
+        why = ("no MUE table covering the date is loaded (`consultant kb update` loads it)"
+               if not mue_loaded else "the MUE table holds no value for these codes")
+        out.append(DirectAnswer(
+            "units", "MUE?", f"Cannot tell the MUE of {', '.join(codes)}, because {why}.",
+            MUE_SOURCE, tuple(codes), settled=False))
     return tuple(out)

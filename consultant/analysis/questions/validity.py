@@ -8,6 +8,7 @@ from typing import Any
 
 from consultant.analysis.findings import (
     DELETED,
+    NEEDS_7TH,
     NOT_BILLABLE,
     NOT_IN_KB,
     UNKNOWN,
@@ -56,6 +57,15 @@ def validity_answers(
                 f"No: {v.code} is a heading, not billable; pick a more specific code"
                 + (f" ({kids})." if kids else "."),
                 v.source, (v.code,),
+            ))
+        elif v.status == NEEDS_7TH:
+            chars = "; ".join(f"{c} {m}" for c, m in v.seventh_characters[:6])
+            out.append(DirectAnswer(
+                "validity", f"is {v.code} complete?",
+                f"No: {v.code} needs a 7th character (with X placeholders to fill the 6th place "
+                f"where the code is shorter)" + (f": {chars}." if chars else ".")
+                + " For an injury, A is active treatment, D routine healing after it, S a sequela.",
+                f"ICD-10-CM Official Guidelines I.B.1 and I.C.19.a; {v.source}".rstrip("; "), (v.code,),
             ))
         elif v.status in (NOT_IN_KB, UNKNOWN) and d is None:
             continue  # the NOT CHECKED section and the problems list say it
