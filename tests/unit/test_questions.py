@@ -445,3 +445,11 @@ def test_a_code_missing_its_7th_character_is_answered_with_the_characters() -> N
                     seventh_characters=(("A", "initial encounter"), ("D", "subsequent encounter")))
     (a,) = validity_answers((v,), DOS)
     assert a.answer.startswith("No: S52.531 needs a 7th character") and "A initial encounter" in a.answer
+
+
+def test_an_unrelated_problem_at_a_visit_is_not_a_return_to_the_or() -> None:
+    text = ("Post-op check after 49505, healing well. Also an unrelated new problem: knee pain, "
+            "discussed injection or PT. Bill 99213 - which modifier?")
+    codes = [a.answer.split(":")[0] for a in modifier_answers(text, extract_codes(text), None, DOS)]
+    assert not any("79" in c or "78" in c for c in codes)
+    assert any(c.startswith("Modifier 24 on 99213-24") for c in codes)

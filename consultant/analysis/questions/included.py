@@ -31,6 +31,7 @@ class Inclusion:
     whole_title: re.Pattern[str] | None
     rule: str
     source: str
+    lead: str = "No"
 
 
 def _expand(items: Sequence[str]) -> tuple[str, ...]:
@@ -52,7 +53,7 @@ def inclusions() -> tuple[Inclusion, ...]:
         Inclusion(
             r["name"], _expand(r["part"]), _expand(r.get("whole", []) + r.get("whole_ranges", [])),
             re.compile(r["whole_title"], re.IGNORECASE) if r.get("whole_title") else None,
-            r["rule"], r["source"],
+            r["rule"], r["source"], r.get("lead", "No"),
         )
         for r in raw["included"]
     )
@@ -80,7 +81,7 @@ def included_answers(
         p, w = ", ".join(parts), ", ".join(wholes[:3])
         out.append(DirectAnswer(
             "bundling", f"can {p} be billed with {w}?",
-            f"No: {p} is included in {w}: {rule.rule}",
+            f"{rule.lead}: {p} is included in {w}: {rule.rule}",
             rule.source, tuple(parts + wholes),
         ))
     return tuple(out)
