@@ -453,3 +453,14 @@ def test_an_unrelated_problem_at_a_visit_is_not_a_return_to_the_or() -> None:
     codes = [a.answer.split(":")[0] for a in modifier_answers(text, extract_codes(text), None, DOS)]
     assert not any("79" in c or "78" in c for c in codes)
     assert any(c.startswith("Modifier 24 on 99213-24") for c in codes)
+
+
+def test_negated_symptoms_keep_a_screening_and_an_infusion_time_is_no_em_time() -> None:
+    from consultant.analysis.questions.em_time import em_time_answers
+    from consultant.analysis.questions.screening import screening_answers
+
+    text = "Screening colonoscopy, Medicare, no bleeding, denies anemia; 2 polyps removed by snare."
+    assert [a.question for a in screening_answers(text)] == [
+        "screening that became therapeutic: which modifier?"]
+    infusion = "Infusion clinic, est pt, infusion time 60 min, 96365 and J1745. Units?"
+    assert em_time_answers(infusion, extract_codes(infusion)) == ()

@@ -14,13 +14,14 @@ from consultant.analysis.questions.rules import DATA
 from consultant.codes.mention import Mention
 
 TIME = re.compile(
-    r"\b(?:total\s+(?:time|of)|spent|time\s+(?:spent|of|was|documented)?)[^.\n]{0,25}?(\d{2,3})\s*(?:min\w*|mins?)\b"
-    r"|\b(\d{2,3})\s*(?:min\w*)\s+(?:total|of\s+total|spent)",
+    r"\btotal\s+(?:time|of)\b[^.\n]{0,25}?(\d{2,3})\s*min"
+    r"|\b(?:spent|time\s+spent)\b[^.\n]{0,25}?(\d{2,3})\s*min"
+    r"|\b(\d{2,3})\s*min\w*\s+(?:total|of\s+total|spent)",
     re.IGNORECASE,
 )
 NEW = re.compile(r"\bnew\s+(?:pt|patient)\b|\b9920[2-5]\b", re.IGNORECASE)
 ESTABLISHED = re.compile(r"\best(?:ablished)?\.?\s+(?:pt|patient)\b|\b9921[2-5]\b", re.IGNORECASE)
-OFFICE = re.compile(r"\boffice\b|\bclinic\b|\boutpatient\b|\b992(?:0[2-5]|1[2-5])\b", re.IGNORECASE)
+OFFICE = re.compile(r"\boffice\s+visit|\bE/?M\b|\bvisit\b|\b992(?:0[2-5]|1[2-5])\b", re.IGNORECASE)
 
 
 @lru_cache(maxsize=1)
@@ -33,7 +34,7 @@ def em_time_answers(text: str, mentions: Sequence[Mention]) -> tuple[DirectAnswe
     hit = TIME.search(text)
     if hit is None or not OFFICE.search(text):
         return ()
-    minutes = int(hit.group(1) or hit.group(2))
+    minutes = int(next(g for g in hit.groups() if g))
     new, est = bool(NEW.search(text)), bool(ESTABLISHED.search(text))
     if new == est:
         return ()

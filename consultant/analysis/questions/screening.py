@@ -23,6 +23,14 @@ def _rules() -> dict[str, Any]:
     return raw
 
 
+NEGATED = re.compile(r"\b(?:no|denies|denied|without|negative\s+for|not)\b[^.;\n]{0,25}$", re.IGNORECASE)
+
+
+def has_symptom(part: str, pattern: re.Pattern[str]) -> bool:
+    """A sign or symptom the scenario states (not 'no bleeding', 'denies anemia')."""
+    return any(not NEGATED.search(part[max(0, m.start() - 30) : m.start()]) for m in pattern.finditer(part))
+
+
 def scenarios(text: str) -> list[str]:
     """Blank-line paragraphs; a mail about several patients keeps each to itself."""
     return [p for p in re.split(r"\n\s*\n", text) if p.strip()]
@@ -35,7 +43,7 @@ def screening_answers(text: str) -> tuple[DirectAnswer, ...]:
     for part in scenarios(text):
         if not (r["_colonoscopy"].search(part) and r["_screening"].search(part)):
             continue
-        if r["_symptoms"].search(part):
+        if has_symptom(part, r["_symptoms"]):
             kind, rule, source = "diagnostic", r["diagnostic_rule"], r["diagnostic_source"]
             question = "screening or diagnostic?"
             answer = f"Diagnostic: {rule}"
