@@ -464,3 +464,14 @@ def test_negated_symptoms_keep_a_screening_and_an_infusion_time_is_no_em_time() 
         "screening that became therapeutic: which modifier?"]
     infusion = "Infusion clinic, est pt, infusion time 60 min, 96365 and J1745. Units?"
     assert em_time_answers(infusion, extract_codes(infusion)) == ()
+
+
+def test_areas_of_different_depths_are_not_added_together() -> None:
+    from consultant.analysis.questions.area import area_answers
+
+    text = ("Debridement today:\n"
+            "sacral ulcer 5 x 5 cm to subcutaneous tissue, 11042\n"
+            "heel ulcer 3 x 2 cm to bone, 11044\n")
+    got = {a.codes[0]: a.answer for a in area_answers(text, extract_codes(text))}
+    assert got["11042"].startswith("11042 x 1 and 11045 x 1: 25 sq cm")
+    assert got["11044"].startswith("11044 x 1: 6 sq cm")

@@ -78,6 +78,13 @@ def area_answers(text: str, mentions: Sequence[Mention]) -> tuple[DirectAnswer, 
         if m is None:
             continue
         start, end = _paragraph(text, m.start)
+        others = [f for f in families() if f is not fam and any(
+            (x := named.get(c)) is not None and start <= x.start < end for c in (f.base, f.addon))]
+        if others:
+            # several depths in one scenario: only the area written on the code's own line counts
+            start = text.rfind("\n", 0, m.start) + 1
+            stop = text.find("\n", m.end)
+            end = len(text) if stop < 0 else stop
         area = wound_area(text[start:end])
         if area is None:
             continue
