@@ -475,3 +475,18 @@ def test_areas_of_different_depths_are_not_added_together() -> None:
     got = {a.codes[0]: a.answer for a in area_answers(text, extract_codes(text))}
     assert got["11042"].startswith("11042 x 1 and 11045 x 1: 25 sq cm")
     assert got["11044"].startswith("11044 x 1: 6 sq cm")
+
+
+def test_no_side_asked_of_an_earlier_surgery() -> None:
+    from consultant.analysis.questions.laterality import laterality_answers
+
+    class Flags:
+        def entry(self, system: str, code: str, on: date) -> CodeEntry | None:
+            return CodeEntry(system, code, "t", None, True, None, None, None, None, "s", "t",
+                             (("flags", "laterality"),))
+
+    text = "Pt had open R inguinal hernia repair (49505) on 09/30/26; seen today for the incision."
+    assert laterality_answers(text, extract_codes(text), Flags(), DOS) == ()
+    now = "Open R inguinal hernia repair today, 49505"
+    assert laterality_answers(now, extract_codes(now), Flags(), DOS)[0].answer.startswith(
+        "Add the side: 49505-RT")

@@ -11,6 +11,7 @@ from typing import Protocol
 
 from consultant.analysis.findings import DirectAnswer
 from consultant.analysis.questions.common import PROCEDURES, places
+from consultant.codes.dates import dates_in
 from consultant.codes.mention import Mention
 from consultant.kb.records import CodeEntry
 
@@ -18,6 +19,7 @@ BOTH = re.compile(r"\bboth\b|\bbilat\w*|\b(?:R|rt|right)\s*(?:and|&|\+|/)\s*(?:L
 RIGHT = re.compile(r"\b(?:right|rt)\b|\bR\b(?!\s*/\s*O)", re.IGNORECASE)
 LEFT = re.compile(r"\b(?:left|lt)\b|\bL\b", re.IGNORECASE)
 SIDE_MODS = {"50", "RT", "LT"}
+PAST = re.compile(r"\b(?:had|s/p|status\s+post|history\s+of|h/o|prior|previous)\b", re.IGNORECASE)
 SOURCE = ("CMS Claims Processing Manual ch. 12 sec. 40.7 (bilateral procedures); HCPCS modifiers "
           "RT/LT; PFS bilateral surgery indicator, paraphrased")
 
@@ -49,6 +51,9 @@ def laterality_answers(
             continue
         mods = set(m.modifiers)
         line = p.line
+        before = line[: m.start - p.line_start]
+        if PAST.search(before) or any(d < on for _, d in dates_in(line)):
+            continue  # an earlier surgery the mail mentions, not a line being billed now
         if "50" in mods and "laterality" not in flags:
             seen.add(m.code)
             out.append(DirectAnswer(
