@@ -98,16 +98,23 @@ def run_cases(kb: Path, cases: Path) -> dict[str, dict[str, Any]]:
     return out
 
 
+class BaselineError(RuntimeError):
+    """The baseline release does not run here (e.g. it needs a dependency this venv lacks)."""
+
+
 def run_in_subprocess(source: Path, kb: Path, cases: Path) -> dict[str, dict[str, Any]]:
     """`run_cases` with the package imported from `source` (a checked-out release)."""
     with tempfile.TemporaryDirectory(prefix="eval-coder-") as tmp:
         out = Path(tmp) / "out.json"
         env = dict(os.environ, PYTHONPATH=str(source))
-        subprocess.run(
+        done = subprocess.run(
             [sys.executable, str(Path(__file__).resolve()), "--emit", str(out),
              "--kb", str(kb), "--cases", str(cases)],
-            check=True, env=env, cwd=str(source),
+            env=env, cwd=str(source), capture_output=True, text=True,
         )
+        if done.returncode != 0:
+            last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+            raise BaselineError(f"the baseline could not run in this environment: {last}")
         result: dict[str, dict[str, Any]] = json.loads(out.read_text(encoding="utf-8"))
         return result
 
@@ -406,7 +413,11 @@ def report(args: argparse.Namespace, kb: Path) -> int:
     if not args.no_baseline:
         with tempfile.TemporaryDirectory(prefix="eval-coder-base-") as tmp:
             source = checkout(args.baseline_ref, Path(tmp))
-            sides[f"release ({args.baseline_ref})"] = run_in_subprocess(source, kb, args.cases)
+            try:
+                sides[f"release ({args.baseline_ref})"] = run_in_subprocess(source, kb, args.cases)
+            except BaselineError as e:
+                print(f"baseline {args.baseline_ref} skipped: {e}; pick another with --baseline-ref",
+                      file=sys.stderr)
     sys.path.insert(0, str(REPO))
     sides["this branch"] = run_cases(kb, args.cases)
 
