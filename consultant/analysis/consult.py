@@ -26,6 +26,8 @@ from typing import Any
 from consultant.analysis.clinical.sense import read_in_context, uncertain_codes
 from consultant.analysis.coverage import coverage, unverified_issues
 from consultant.analysis.edits import check_edits, is_em
+from consultant.analysis.questions import answer_questions, escalations, request_issues
+from consultant.analysis.questions.common import asks_nothing
 from consultant.analysis.findings import (
     ERROR,
     INFO,
@@ -38,8 +40,6 @@ from consultant.analysis.findings import (
     Suggestion,
 )
 from consultant.analysis.lookup import judge
-from consultant.analysis.questions import answer_questions, escalations, request_issues
-from consultant.analysis.questions.common import asks_nothing
 from consultant.analysis.suggest import SuggestIndex, suggest
 from consultant.codes.dates import find_date_of_service
 from consultant.codes.extract import extract_codes
@@ -313,11 +313,9 @@ def analyze(
     verdicts = tuple(judge(m, text, book, dos) for m in merged)
 
     result: Any = suggest(text, index, on=dos, limit=MAX_SUGGESTIONS * 2, setting=setting)
-    suggestions = _new_suggestions(
-        read_in_context(text, result.suggestions, setting=setting, named_codes=len(merged)),
-        mentions,
-        text,
-    )
+    suggestions = _new_suggestions(result.suggestions, mentions, text)
+    # words read in their context (analysis/clinical/sense.py): other senses, no finding, r/o
+    suggestions = read_in_context(text, suggestions, setting=setting, named_codes=len(merged))
 
     meant = escalations(text)
     issues = _unique_issues(
