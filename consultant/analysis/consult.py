@@ -26,8 +26,6 @@ from typing import Any
 from consultant.analysis.clinical.sense import read_in_context, uncertain_codes
 from consultant.analysis.coverage import coverage, unverified_issues
 from consultant.analysis.edits import check_edits, is_em
-from consultant.analysis.questions import answer_questions, escalations, request_issues
-from consultant.analysis.questions.common import asks_nothing
 from consultant.analysis.findings import (
     ERROR,
     INFO,
@@ -40,6 +38,8 @@ from consultant.analysis.findings import (
     Suggestion,
 )
 from consultant.analysis.lookup import judge
+from consultant.analysis.questions import answer_questions, escalations, request_issues
+from consultant.analysis.questions.common import asks_nothing
 from consultant.analysis.suggest import SuggestIndex, suggest
 from consultant.codes.dates import find_date_of_service
 from consultant.codes.extract import extract_codes
@@ -358,9 +358,9 @@ def analyze(
         releases=releases_used(book, dos),
         escalate=bool(reasons),
         escalation_reasons=tuple(reasons),
-        thread_codes=tuple(thread_codes),
-        notes=tuple(notes),
         checks=checks,
         answers=answers,
         asks=not asks_nothing(text) or bool(reasons),
+        thread_codes=tuple(thread_codes),
+        notes=tuple(notes),
     )
