@@ -23,6 +23,7 @@ from dataclasses import replace
 from datetime import date
 from typing import Any
 
+from consultant.analysis import questions
 from consultant.analysis.clinical.sense import read_in_context, uncertain_codes
 from consultant.analysis.coverage import coverage, unverified_issues
 from consultant.analysis.edits import check_edits, is_em
@@ -38,8 +39,6 @@ from consultant.analysis.findings import (
     Suggestion,
 )
 from consultant.analysis.lookup import judge
-from consultant.analysis.questions import answer_questions, escalations, request_issues
-from consultant.analysis.questions.common import asks_nothing
 from consultant.analysis.suggest import SuggestIndex, suggest
 from consultant.codes.dates import find_date_of_service
 from consultant.codes.extract import extract_codes
@@ -317,16 +316,16 @@ def analyze(
     # words read in their context (analysis/clinical/sense.py): other senses, no finding, r/o
     suggestions = read_in_context(text, suggestions, setting=setting, named_codes=len(merged))
 
-    meant = escalations(text)
+    meant = questions.escalations(text)
     issues = _unique_issues(
         tuple(result.issues)
         + check_edits(verdicts, suggestions, mentions, text, book, dos)
         + unverified_issues(verdicts)
-        + request_issues(text, merged, meant)
+        + questions.request_issues(text, merged, meant)
         + uncertain_codes(text, mentions, setting=setting)
     )
     checks = coverage(verdicts, book, dos)
-    answers = answer_questions(text, mentions, verdicts, issues, checks, book, dos, suggestions)
+    answers = questions.answer_questions(text, mentions, verdicts, issues, checks, book, dos, suggestions)
 
     reasons = [e.reason for e in meant]
     reasons += [r for r in escalation_reasons(text) if not meant or _distinct(r, meant)]
@@ -360,7 +359,7 @@ def analyze(
         escalation_reasons=tuple(reasons),
         checks=checks,
         answers=answers,
-        asks=not asks_nothing(text) or bool(reasons),
+        asks=not questions.asks_nothing(text) or bool(reasons),
         thread_codes=tuple(thread_codes),
         notes=tuple(notes),
     )

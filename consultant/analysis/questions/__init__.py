@@ -19,6 +19,7 @@ from consultant.analysis.findings import CheckRecord, CodeVerdict, DirectAnswer,
 from consultant.analysis.questions.addon import addon_answers
 from consultant.analysis.questions.area import area_answers
 from consultant.analysis.questions.bundling import bundling_answers
+from consultant.analysis.questions.common import asks_nothing
 from consultant.analysis.questions.conversion import conversion_answers
 from consultant.analysis.questions.em_time import em_time_answers
 from consultant.analysis.questions.escalation import Escalation, escalations, request_issues
@@ -34,7 +35,7 @@ from consultant.analysis.questions.validity import validity_answers
 from consultant.analysis.questions.words import words_answers
 from consultant.codes.mention import Mention
 
-__all__ = ["Escalation", "answer_questions", "escalations", "request_issues"]
+__all__ = ["Escalation", "answer_questions", "asks_nothing", "escalations", "request_issues"]
 
 
 def answer_questions(
