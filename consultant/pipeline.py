@@ -108,6 +108,8 @@ def consult(
     )
     unread_documents = any(a.note and not a.content_type.startswith("image/") for a in case.attachments)
     nothing_found = not findings.codes and not findings.suggestions and not unread_documents
+    if not getattr(findings, "asks", True):  # a thank-you or report-back: no question (issue 11)
+        return Skip(case, "no coding question: a thank-you or a note with no request")
     if nothing_found and not escalation_reasons(case.text):
         # Not a coding case (a newsletter, a thank-you, a lunch invitation): no reply, logged.
         return Skip(case, "no coding question: no code or clinical term found")

@@ -18,6 +18,7 @@ from typing import Any
 
 import jinja2
 
+from consultant.analysis.coverage import blocking, not_checked_lines
 from consultant.analysis.findings import (
     DELETED,
     ERROR,
@@ -55,7 +56,7 @@ STATUS_WORDS = {
     DELETED: "deleted: not valid on the date of service",
     NOT_YET_VALID: "not yet valid on the date of service",
     UNKNOWN: "not found in any release we hold",
-    NOT_IN_KB: "a well-formed CPT code our summaries do not cover",
+    NOT_IN_KB: "not verified: the knowledge base has no row for this CPT code",
 }
 SEVERITY_WORDS = {ERROR: "ERROR", WARNING: "WARNING", INFO: "NOTE"}
 DISCLAIMER = (
@@ -173,7 +174,17 @@ def summary_line(f: Findings, forwarded: bool = True) -> str:
         parts.append(
             f"no codes named in your message (date of service {f.date_of_service.isoformat()})"
         )
-    parts.append(f"{_plural(errors, 'error')}, {_plural(warnings, 'warning')}")
+    skipped = len(blocking(f.checks))
+    if skipped and not errors and not warnings:
+        # Never "0 warnings" when a check that applies could not run: that reads as clean.
+        parts.append(
+            f"the checks that ran found nothing, but {_plural(skipped, 'check')} that "
+            f"{'applies' if skipped == 1 else 'apply'} could not run (see NOT CHECKED)"
+        )
+    else:
+        parts.append(f"{_plural(errors, 'error')}, {_plural(warnings, 'warning')}")
+        if skipped:
+            parts.append(f"{_plural(skipped, 'check')} could not run (see NOT CHECKED)")
     if f.suggestions:
         parts.append(_plural(len(f.suggestions), "suggested code"))
     line = "; ".join(parts) + "."
@@ -185,6 +196,10 @@ def summary_line(f: Findings, forwarded: bool = True) -> str:
 def _code_row(v: CodeVerdict) -> dict[str, Any]:
     return {
         "code": v.code,
+        # the code line as the sender wrote it: code, modifiers, units ('73110-RT x 1')
+        "line": v.code
+        + "".join(f"-{m.code}" for m in v.modifiers)
+        + (f" x {v.units}" if v.units is not None else ""),
         "system": SYSTEM_NAMES.get(v.system, v.system),
         "status": v.status,
         "status_words": STATUS_WORDS.get(v.status, v.status.replace("_", " ")),
@@ -268,6 +283,16 @@ def view_model(f: Findings, subject: str, forwarded: bool = True) -> dict[str, A
         "date_of_service": f.date_of_service.isoformat(),
         "date_source": date_source_words(f.date_source),
         "releases": [_release_line(r, f.date_of_service) for r in f.releases],
+        "answers": [
+            {
+                "question": a.question,
+                "answer": a.answer,
+                "basis": a.basis,
+                "settled": a.settled,
+            }
+            for a in f.answers
+        ],
+        "not_checked": list(not_checked_lines(f.checks)),
         "escalate": f.escalate,
         "forwarded": forwarded,
         "escalation_reasons": list(f.escalation_reasons),

@@ -1,8 +1,11 @@
 """One case text in, `Findings` out: the analysis the reply, the JSON and the escalation share.
 
     text --extract--> mentions --judge--> verdicts
-         --suggest--> suggestions, gaps          } --edits--> issues --> Findings
-         --dates----> date of service
+         --suggest--> suggestions --sense (words in context)--> kept suggestions, gaps
+         --dates----> date of service           } --edits--> issues
+    verdicts + issues --coverage--> which checks ran, on what release, and why not
+    text + all of it --questions--> direct answers; --escalation by meaning--> reasons
+                                                                            --> Findings
 
 Pure and deterministic: the code book and suggestion index are read-only, today's date is an
 argument, and nothing here reads the clock, the network or the environment.
@@ -20,6 +23,9 @@ from dataclasses import replace
 from datetime import date
 from typing import Any
 
+from consultant.analysis import questions
+from consultant.analysis.clinical.sense import read_in_context, uncertain_codes
+from consultant.analysis.coverage import coverage, unverified_issues
 from consultant.analysis.edits import check_edits, is_em
 from consultant.analysis.findings import (
     ERROR,
@@ -143,6 +149,23 @@ def escalation_reasons(text: str) -> tuple[str, ...]:
         for (pattern, reason), words in zip(ESCALATION_RULES, _RULE_WORDS)
         if any(w in low for w in words) and pattern.search(text)
     )
+
+
+def _all_answered(verdicts: Sequence[Any], answers: Sequence[Any]) -> bool:
+    """Every code named has a settled direct answer (e.g. deleted, with its replacement)."""
+    settled = {c for a in answers if a.settled for c in a.codes}
+    return bool(verdicts) and all(v.code in settled for v in verdicts)
+
+
+def _distinct(reason: str, meant: Sequence[Any]) -> bool:
+    """A keyword-rule reason that the meaning rules have not already given (same topic)."""
+    topics = {
+        "prior authorization": "prior_authorization", "appeal": "appeal",
+        "legal or compliance": "compliance_legal", "payer": "payer_policy",
+        "LCD/NCD": "payer_policy", "medically necessary": "payer_policy",
+    }
+    kinds = {e.kind for e in meant}
+    return not any(word in reason and kind in kinds for word, kind in topics.items())
 
 
 def merge_mentions(mentions: Sequence[Mention]) -> tuple[Mention, ...]:
@@ -290,13 +313,22 @@ def analyze(
 
     result: Any = index.suggest(text, on=dos, limit=MAX_SUGGESTIONS * 2, setting=setting)
     suggestions = _new_suggestions(result.suggestions, mentions, text)
+    # words read in their context (analysis/clinical/sense.py): other senses, no finding, r/o
+    suggestions = read_in_context(text, suggestions, setting=setting, named_codes=len(merged))
 
+    meant = questions.escalations(text)
     issues = _unique_issues(
         tuple(result.issues)
         + check_edits(verdicts, suggestions, mentions, text, book, dos)
+        + unverified_issues(verdicts)
+        + questions.request_issues(text, merged, meant)
+        + uncertain_codes(text, mentions, setting=setting)
     )
+    checks = coverage(verdicts, book, dos)
+    answers = questions.answer_questions(text, mentions, verdicts, issues, checks, book, dos, suggestions)
 
-    reasons = list(escalation_reasons(text))
+    reasons = [e.reason for e in meant]
+    reasons += [r for r in escalation_reasons(text) if not meant or _distinct(r, meant)]
     confident = any(s.score >= CONFIDENT_SCORE for s in suggestions)
     if not merged and not confident:
         reasons.insert(
@@ -308,6 +340,7 @@ def analyze(
         merged
         and not confident
         and all(v.status in (UNKNOWN, NOT_IN_KB) for v in verdicts)
+        and not _all_answered(verdicts, answers)
     ):
         reasons.insert(
             0,
@@ -324,6 +357,9 @@ def analyze(
         releases=releases_used(book, dos),
         escalate=bool(reasons),
         escalation_reasons=tuple(reasons),
+        checks=checks,
+        answers=answers,
+        asks=not questions.asks_nothing(text) or bool(reasons),
         thread_codes=tuple(thread_codes),
         notes=tuple(notes),
     ), text, book)

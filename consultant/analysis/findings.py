@@ -15,7 +15,7 @@ NEEDS_7TH = "needs_7th"            # ICD-10-CM code that needs a 7th character (
 DELETED = "deleted"                # existed before the date of service, not on it
 NOT_YET_VALID = "not_yet_valid"    # exists only after the date of service
 UNKNOWN = "unknown"                # not in any release the knowledge base holds
-NOT_IN_KB = "not_in_kb"            # well-formed CPT the starter set does not describe
+NOT_IN_KB = "not_in_kb"            # CPT-shaped code with no row in the knowledge base: "not verified"
 
 # Issue severities.
 ERROR = "error"        # a claim scrubber would reject it
@@ -83,6 +83,33 @@ class DocumentationGap:
 
 
 @dataclass(frozen=True)
+class CheckRecord:
+    """Whether one family of checks ran for this case, on which release, and if not, why: a
+    reply must never read as clean when a check that applies could not run."""
+
+    name: str                    # validity_icd10cm | validity_cpt | validity_hcpcs | ncci_ptp | mue |
+                                 # addon | icd_notes | global_period | pc_tc | bilateral |
+                                 # assistant | modifier_fit | medical_necessity
+    label: str                   # what the check is, in words ('bundling (NCCI PTP)')
+    ran: bool
+    release: str | None = None   # dataset it ran on (or the newest held when it could not)
+    reason: str = ""             # why not (or a limit of what ran), in words a coder reads
+    codes: tuple[str, ...] = ()  # the codes it applied to
+
+
+@dataclass(frozen=True)
+class DirectAnswer:
+    """A direct answer to one question the mail asks, for the top of the reply."""
+
+    kind: str                    # bundling | modifier | units | validity | global_period | sequencing
+    question: str                # the question as we understood it, in a few words
+    answer: str                  # one or two sentences; 'Cannot tell, because ...' when unsure
+    basis: str = ""              # the rule and release it rests on
+    codes: tuple[str, ...] = ()
+    settled: bool = True         # False when the answer is 'cannot tell'
+
+
+@dataclass(frozen=True)
 class Findings:
     """Everything the reply says, for one case and one date of service."""
 
@@ -97,3 +124,6 @@ class Findings:
     escalation_reasons: tuple[str, ...] = ()
     thread_codes: tuple[str, ...] = ()       # codes already discussed earlier in the thread
     notes: tuple[str, ...] = ()              # what could not be read (attachments, charsets)
+    checks: tuple[CheckRecord, ...] = ()     # which check families ran, on what, and why not
+    answers: tuple[DirectAnswer, ...] = ()   # direct answers to the questions asked, first
+    asks: bool = True                        # False for a thank-you or report-back: no reply

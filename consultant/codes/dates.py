@@ -75,3 +75,17 @@ def find_date_of_service(text: str) -> tuple[date, str] | None:
         if day is not None:
             return day, _SPACES.sub(" ", m.group()).strip()
     return None
+
+
+_ANY_DATE = re.compile(_DATE, re.IGNORECASE)
+
+
+def dates_in(text: str) -> tuple[tuple[int, date], ...]:
+    """Every valid date written in the text, with its offset (for questions such as 'is this
+    visit inside the global period of the surgery on 09/30/26?')."""
+    out = []
+    for m in _ANY_DATE.finditer(text):
+        day = _parse(m)
+        if day is not None:
+            out.append((m.start(), day))
+    return tuple(out)

@@ -203,9 +203,39 @@ def _codes(text: str) -> list[Found]:
     return found
 
 
+# A line that asks about or acts on codes: 'Can I use E119 and I10 together with Z7984?'.
+_CODING_ACT = re.compile(
+    r"\?|\b(?:use|using|bill|report|assign|add|code|together|sequence|pair|combine)\b", re.IGNORECASE
+)
+
+
+def _cluster(text: str, found: list[Found], weak: set[int]) -> set[int]:
+    """Undotted shapes that support each other: two or more on one line, close together, at
+    least one with four or more characters, on a line that asks about or acts on codes."""
+    out: set[int] = set()
+    order = sorted(weak)
+    for i in order:
+        group = [j for j in order
+                 if j != i and abs(found[j].start - found[i].start) <= 60
+                 and "\n" not in text[min(found[i].start, found[j].start):max(found[i].start, found[j].start)]]
+        if not group:
+            continue
+        members = [i, *group]
+        if not any(len(text[found[k].start:found[k].end]) >= 4 for k in members):
+            continue
+        start = _line_start(text, found[i].start)
+        stop = text.find("\n", found[i].end)
+        if _CODING_ACT.search(text, start, stop if stop >= 0 else len(text)):
+            out.update(members)
+    return out
+
+
 def _settle_weak(text: str, found: list[Found], weak: set[int]) -> list[Found]:
-    """Keep an unsupported undotted ICD shape only when a kept code sits near it on its line."""
+    """Keep an unsupported undotted ICD shape only when a kept code sits near it on its line,
+    or when several sit together on a line that asks about codes."""
     kept = [i not in weak for i in range(len(found))]
+    for i in _cluster(text, found, weak):
+        kept[i] = True
     changed = True
     while changed:
         changed = False

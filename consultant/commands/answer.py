@@ -114,6 +114,12 @@ def analysis_json(findings: Any, mentions: Any) -> dict[str, Any]:
         "escalation_reasons": list(findings.escalation_reasons),
         "thread_codes": list(findings.thread_codes),
         "notes": list(findings.notes),
+        "checks": [
+            {"name": c.name, "label": c.label, "ran": c.ran, "release": c.release,
+             "reason": c.reason, "codes": list(c.codes)}
+            for c in getattr(findings, "checks", ())
+        ],
+        "answers": _plain(getattr(findings, "answers", ())),
     }
 
 

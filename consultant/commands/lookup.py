@@ -42,7 +42,7 @@ STATUS_TEXT = {
     "deleted": "deleted: not valid on the date of service",
     "not_yet_valid": "not yet valid on the date of service",
     "unknown": "not found in any release the knowledge base holds",
-    "not_in_kb": "well-formed CPT code, not described by the knowledge base",
+    "not_in_kb": "not verified: the knowledge base has no row for this CPT code",
 }
 
 

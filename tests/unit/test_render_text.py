@@ -134,7 +134,7 @@ def test_every_code_and_suggestion_is_listed_in_its_section(replies, name: str) 
         return lines[start:end]
 
     listed = [
-        ln.split()[0]
+        ln.split()[0].split("-")[0]   # the line as written: code, then its modifiers
         for ln in section("CODES IN YOUR MESSAGE")
         if re.match(r"  \S", ln)
     ]

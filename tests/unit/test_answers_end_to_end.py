@@ -1,0 +1,54 @@
+"""The whole analysis on the default knowledge base: the demo question answered at the top,
+what was not checked said, escalation by meaning, the coverage list in `answer --json`."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from consultant.analysis.consult import analyze
+from consultant.commands.answer import analysis_json
+from consultant.codes.extract import extract_codes
+from consultant.render import render_reply
+
+TODAY = date(2026, 11, 24)
+
+
+@pytest.fixture(scope="module")
+def index(full_book):  # type: ignore[no-untyped-def]
+    from consultant.analysis.suggest import SuggestIndex
+
+    return SuggestIndex.load(full_book)
+
+
+def test_demo_question_is_answered_first_and_says_what_was_not_checked(full_book, index) -> None:  # type: ignore[no-untyped-def]
+    text = ("Wound clinic: subcutaneous debridement (11042) and selective debridement (97597) "
+            "of another ulcer the same day. Can I bill 11042 with 97597? DOS 11/16/2026")
+    f = analyze(text, full_book, index, today=TODAY)
+    reply = render_reply(f, subject="can I bill 11042 with 97597?").text
+    top = reply.index("YOUR QUESTION")
+    assert top < reply.index("\nNOT CHECKED\n") < reply.index("CODES IN YOUR MESSAGE")
+    assert "Q: can 11042 be billed with 97597?" in reply
+    assert "no NCCI PTP table is loaded" in " ".join(reply[top:reply.index("CODES IN YOUR MESSAGE")].split())
+    assert "0 warnings" not in reply.splitlines()[0]
+    data = analysis_json(f, extract_codes(text))
+    ptp = next(c for c in data["checks"] if c["name"] == "ncci_ptp")
+    assert ptp["ran"] is False and "NCCI PTP" in ptp["reason"]
+    assert data["answers"][0]["kind"] == "bundling"
+
+
+def test_payment_driven_request_is_escalated_with_the_guideline_and_never_helped(full_book, index) -> None:  # type: ignore[no-untyped-def]
+    text = ("The B12 level 82607 keeps getting denied with fatigue R53.83. Which diagnosis code "
+            "would get it paid? Maybe D51.9? The doctor did not document a deficiency.")
+    f = analyze(text, full_book, index, today=TODAY)
+    assert f.escalate
+    assert any("query the provider" in r for r in f.escalation_reasons)
+    flagged = {i.codes[0] for i in f.issues if i.kind == "documentation"}
+    assert "D51.9" in flagged
+
+
+def test_rule_out_in_an_answer_is_not_coded_as_established(full_book, index) -> None:  # type: ignore[no-untyped-def]
+    text = "Office visit, cough for 3 weeks, r/o pneumonia, CXR ordered. What dx codes?"
+    f = analyze(text, full_book, index, today=TODAY)
+    assert all(s.status != "current" for s in f.suggestions if s.code.startswith("J18"))

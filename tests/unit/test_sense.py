@@ -1,0 +1,64 @@
+"""Words read in context (analysis/clinical/sense.py) and undotted codes in questions."""
+
+from __future__ import annotations
+
+from consultant.analysis.clinical.sense import names_no_finding, read_in_context
+from consultant.analysis.findings import Suggestion
+from consultant.codes.extract import extract_codes
+
+
+def sug(text: str, phrase: str, code: str, score: float = 0.9) -> Suggestion:
+    start = text.index(phrase)
+    return Suggestion("ICD10CM", code, "t", score, (start, start + len(phrase)), phrase, "matched")
+
+
+def test_cad_beside_a_mammogram_is_computer_aided_detection() -> None:
+    text = "Screening 3D mammo bilat with CAD, BI-RADS 1"
+    assert read_in_context(text, [sug(text, "CAD", "I25.10")]) == ()
+    heart = "Chest pain, known CAD s/p stent, on aspirin"
+    assert [s.code for s in read_in_context(heart, [sug(heart, "CAD", "I25.10")])] == ["I25.10"]
+
+
+def test_sugar_tong_splint_and_lac_without_a_site_suggest_nothing() -> None:
+    text = "Applied sugar tong splint to the R wrist"
+    assert read_in_context(text, [sug(text, "sugar", "E11.9")]) == ()
+    lac = "Lac repaired with 4-0 nylon"
+    assert read_in_context(lac, [sug(lac, "Lac", "S01.319A")]) == ()
+
+
+def test_anatomy_or_procedure_words_alone_are_no_finding() -> None:
+    assert names_no_finding("Descending colon")
+    assert names_no_finding("R wrist")
+    assert not names_no_finding("colon cancer")
+    text = "Descending colon brought out as end colostomy"
+    assert read_in_context(text, [sug(text, "Descending colon", "N80.559")]) == ()
+
+
+def test_rule_out_is_uncertain_in_outpatient_and_coded_inpatient() -> None:
+    text = "Cough x3 wk, r/o lung cancer, CXR ordered"
+    s = sug(text, "lung cancer", "C34.90")
+    (out,) = read_in_context(text, [s])
+    assert out.status == "uncertain" and "IV.H" in out.reason
+    (inp,) = read_in_context(text, [s], setting="inpatient")
+    assert inp.status == "current"
+
+
+def test_a_mail_of_codes_only_keeps_only_strong_suggestions() -> None:
+    text = "99213 E11.9 I10 Z79.84 ok? dm"
+    weak = sug(text, "dm", "E11.9", score=0.5)
+    assert read_in_context(text, [weak], named_codes=4) == ()
+
+
+def test_undotted_codes_in_a_question_are_found() -> None:
+    text = "Can I use E119 and I10 together with Z7984?"
+    assert [m.code for m in extract_codes(text)] == ["E11.9", "I10", "Z79.84"]
+    assert extract_codes("The patient took B12 and D3 today.") == ()
+
+
+def test_a_code_written_after_rule_out_is_flagged_in_outpatient_only() -> None:
+    from consultant.analysis.clinical.sense import uncertain_codes
+
+    text = "Cough 3 wks, r/o C34.90, CXR ordered; R05.2 for the cough."
+    issues = uncertain_codes(text, extract_codes(text))
+    assert [i.codes for i in issues] == [("C34.90",)] and "IV.H" in issues[0].source
+    assert uncertain_codes(text, extract_codes(text), setting="inpatient") == ()
