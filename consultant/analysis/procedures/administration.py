@@ -1,0 +1,152 @@
+"""Drug administration (infusions, pushes, injections, hydration) -> codes and units.
+
+The administrations of a note are read from its medication lines; each is a kind
+(chemotherapy, therapeutic, hydration: the family's word lists), a method (infusion, push,
+injection) and a duration. One service is the initial one: the highest in the family's
+hierarchy (chemotherapy infusion > chemotherapy push > therapeutic infusion > push >
+hydration), whatever came first in time; the rest are sequential, with add-on hours when a
+service runs more than 30 minutes past an hour. Code numbers and thresholds are data.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from consultant.analysis.findings import DocumentationGap
+from consultant.analysis.procedures.choose import Choice
+from consultant.analysis.procedures.families import Family
+from consultant.analysis.procedures.model import Evidence, ProcedureLine
+from consultant.analysis.procedures.reading import find_positive, phrase_at
+
+_TIME = re.compile(r"(?<![\d.:/])([01]?\d|2[0-3]):?([0-5]\d)(?![\d.:/])(?!\s*(?:ml|mg|g|cc|mcg|units?|%|kg|m²|m2|cm|mm)\b)", re.IGNORECASE)
+_DURATION = re.compile(
+    r"(?:(\d+(?:\.\d+)?)\s*(?:hr|hrs|hour|hours|h)\b(?:\s*(?:and\s*)?(\d+)\s*(?:min|mins|minutes)\b)?)|(?:(\d+)\s*(?:min|mins|minutes)\b)",
+    re.IGNORECASE,
+)
+_SPLIT = re.compile(r"\n|(?<=[a-z0-9)])\.\s+|;\s*")
+
+
+@dataclass(frozen=True)
+class Administration:
+    kind: str            # chemo | therapeutic | hydration
+    method: str          # infusion | push | injection
+    minutes: int | None
+    phrase: str
+    drug: str
+
+
+def _minutes(chunk: str) -> int | None:
+    d = _DURATION.search(chunk)
+    if d:
+        if d.group(3):
+            return int(d.group(3))
+        return int(float(d.group(1)) * 60) + int(d.group(2) or 0)
+    times = [int(h) * 60 + int(m) for h, m in (t.groups() for t in _TIME.finditer(chunk))]
+    if len(times) >= 2:
+        span = times[-1] - times[0]
+        return span if span > 0 else span + 24 * 60
+    return None
+
+
+def _chunks(text: str, method_words: list[re.Pattern[str]]) -> list[str]:
+    out: list[str] = []
+    for piece in _SPLIT.split(text):
+        hits = sorted(m.start() for p in method_words for m in p.finditer(piece))
+        cuts = [0]
+        for at in hits[1:]:
+            sep = max(piece.rfind(",", cuts[-1], at), piece.lower().rfind(" then ", cuts[-1], at))
+            if sep > cuts[-1] and any(cuts[-1] <= h < sep for h in hits):
+                cuts.append(sep + 1)
+        out += [piece[a:b] for a, b in zip(cuts, [*cuts[1:], len(piece)])]
+    return out
+
+
+def read_administrations(family: Family, text: str) -> tuple[Administration, ...]:
+    methods = family.table("methods")
+    kinds = family.table("kinds")
+    method_patterns = {m: [re.compile(w, re.IGNORECASE) for w in ws] for m, ws in methods.items()}
+    kind_patterns = {k: [re.compile(w, re.IGNORECASE) for w in ws] for k, ws in kinds.items()}
+    skip = re.compile(family.table("thresholds").get("skip", r"(?!)"), re.IGNORECASE)
+    out = []
+    for chunk in _chunks(text, [p for ps in method_patterns.values() for p in ps]):
+        if skip.search(chunk):
+            continue
+        method = next((m for m, ps in method_patterns.items() if find_positive(tuple(ps), chunk)), None)
+        if method is None:
+            continue
+        kind = next((k for k, ps in kind_patterns.items() if find_positive(tuple(ps), chunk)), "therapeutic")
+        drug = re.sub(r"^[\s\d:\-–]+", "", chunk).split(" ")[0] if chunk.strip() else ""
+        out.append(Administration(kind, method, _minutes(chunk), phrase_at(chunk, 0, len(chunk)), drug))
+    return tuple(out)
+
+
+def _extra_hours(minutes: int, after: int) -> int:
+    beyond = minutes - 60
+    if beyond <= 0:
+        return 0
+    return beyond // 60 + (1 if beyond % 60 > after else 0)
+
+
+def administration_lines(family: Family, text: str) -> Choice:
+    """Initial, sequential and add-on administration codes with units, or a question when an
+    infusion's time (which decides the code) is not documented."""
+    codes: dict[str, str] = family.table("codes")
+    th = family.table("thresholds")
+    push_max = int(th.get("push_max_minutes", 15))
+    hydration_min = int(th.get("hydration_min_minutes", 31))
+    after = int(th.get("extra_hour_after", 30))
+    rank: list[str] = list(family.table("hierarchy").get("order", []))
+    items = []
+    gaps: list[DocumentationGap] = []
+    for a in read_administrations(family, text):
+        method = a.method
+        if method == "infusion" and a.minutes is not None and a.minutes <= push_max and a.kind != "hydration":
+            method = "push"
+        if a.kind == "hydration" and a.minutes is not None and a.minutes < hydration_min:
+            continue
+        if method == "infusion" and a.minutes is None:
+            gaps.append(DocumentationGap(a.phrase, "What were the start and stop times of this infusion? The codes and their units depend on it."))
+        items.append((a, method))
+    if not items:
+        return Choice((), tuple(gaps), {})
+
+    def key(item: tuple[Administration, str]) -> int:
+        label = f"{item[0].kind}_{item[1]}"
+        return rank.index(label) if label in rank else len(rank)
+
+    counts: dict[str, int] = {}
+    evidence: dict[str, list[Evidence]] = {}
+    iv = [i for i in items if i[1] != "injection"]
+    ordered = sorted(iv, key=key)
+    for n, (a, method) in enumerate(ordered):
+        role = "initial" if n == 0 else "sequential"
+        code = codes.get(f"{a.kind}_{method}_{role}")
+        if code is None:
+            continue
+        if a.kind == "hydration" and role == "sequential":
+            units = 1 + _extra_hours(a.minutes or 0, after) if (a.minutes or 0) >= hydration_min else 0
+        else:
+            units = 1
+        if units:
+            counts[code] = counts.get(code, 0) + units
+            evidence.setdefault(code, []).append(Evidence(a.kind, method, a.phrase))
+        if a.kind == "hydration" and role == "sequential":
+            continue  # its hours are its units
+        hour = codes.get(f"{a.kind}_{method}_hour")
+        extra = _extra_hours(a.minutes or 0, after)
+        if hour and extra:
+            counts[hour] = counts.get(hour, 0) + extra
+            evidence.setdefault(hour, []).append(Evidence("minutes", str(a.minutes), a.phrase))
+    for a, method in items:
+        if method == "injection":
+            code = codes.get(f"{a.kind}_injection_initial") or codes.get("therapeutic_injection_initial")
+            if code:
+                counts[code] = counts.get(code, 0) + 1
+                evidence.setdefault(code, []).append(Evidence(a.kind, method, a.phrase))
+    whys: dict[str, str] = family.table("why")
+    lines = tuple(
+        ProcedureLine(code, units, (), family.id, whys.get(code, ""), tuple(evidence.get(code, ())))
+        for code, units in counts.items()
+    )
+    return Choice(lines, tuple(dict.fromkeys(gaps)), {})

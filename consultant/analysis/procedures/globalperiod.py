@@ -1,0 +1,97 @@
+"""A visit inside a surgery's global period -> 99024 (and the unrelated problem, if any, as an
+E/M with the unrelated-visit modifier).
+
+The surgery and its date come from the note (a surgical code or the words of a family,
+followed by a date); the visit is the latest date. The global days come from the fee
+schedule (`CodeBook.payment`); when it has no line for the code, the family's `assumed_days`
+is used and the review says the check could not run.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import date
+
+from consultant.analysis.findings import DocumentationGap
+from consultant.analysis.procedures.choose import Choice
+from consultant.analysis.procedures.families import Family
+from consultant.analysis.procedures.model import Evidence, ProcedureLine
+from consultant.analysis.procedures.reading import find_positive, phrase_at, read_fact
+from consultant.codes.mention import CPT, Mention
+from consultant.kb.store import CodeBook
+
+_DATE = re.compile(r"\b(\d{1,2})/(\d{1,2})/(\d{2}|\d{4})\b")
+
+
+def _dates(text: str) -> list[tuple[int, date]]:
+    out = []
+    for m in _DATE.finditer(text):
+        month, day, year = int(m.group(1)), int(m.group(2)), int(m.group(3))
+        year += 2000 if year < 100 else 0
+        try:
+            out.append((m.start(), date(year, month, day)))
+        except ValueError:
+            continue
+    return out
+
+
+def _global_days(book: CodeBook | None, code: str, on: date) -> int | None:
+    if book is None:
+        return None
+    p = book.payment(code, on)
+    if p is None or not p.global_days.isdigit():
+        return None
+    return int(p.global_days)
+
+
+def global_lines(
+    family: Family, text: str, mentions: Sequence[Mention], book: CodeBook | None
+) -> tuple[Choice, tuple[str, ...]]:
+    """(lines, what could not be checked) for a post-operative visit."""
+    postop = find_positive(family.trigger, text)
+    if postop is None:
+        return Choice((), (), {}), ()
+    dates = _dates(text)
+    surgical = [m for m in mentions if m.system == CPT and m.code.isdigit() and 10000 <= int(m.code) <= 69999]
+    em = [m for m in mentions if m.system == CPT and m.code.isdigit() and 99202 <= int(m.code) <= 99499]
+    if not surgical or len(dates) < 2:
+        return Choice((), (), {}), ()
+    surgery = surgical[0]
+    after_surgery = [d for at, d in dates if at > surgery.start - 80]
+    op_date = min((d for at, d in dates if abs(at - surgery.end) < 80), default=dates[0][1])
+    visit = max(d for _, d in dates)
+    if visit <= op_date:
+        return Choice((), (), {}), ()
+    days = (visit - op_date).days
+    global_days = _global_days(book, surgery.code, op_date)
+    unchecked: tuple[str, ...] = ()
+    if global_days is None:
+        global_days = int(family.table("thresholds").get("assumed_days", 90))
+        unchecked = (
+            f"The global period of {surgery.code} could not be checked (no fee-schedule line for it in the "
+            f"knowledge base); the review assumes a {global_days}-day global. Confirm it before billing.",
+        )
+    if days > global_days:
+        return Choice((), (), {}), ()
+    facts = {spec.name: read_fact(spec, text) for spec in family.facts}
+    ev = (
+        Evidence("surgery", surgery.code, f"{surgery.code} on {op_date.isoformat()}"),
+        Evidence("visit", visit.isoformat(), f"{days} days after surgery"),
+        Evidence("postop", "yes", phrase_at(text, postop.start(), postop.end())),
+    )
+    codes: dict[str, str] = family.table("codes")
+    lines = [ProcedureLine(codes["postop_visit"], 1, (), family.id,
+                           f"routine post-operative visit {days} days after {surgery.code}, inside its {global_days}-day global: "
+                           "included in the surgery (reported at no charge for tracking)", ev)]
+    gaps: list[DocumentationGap] = []
+    if facts.get("unrelated"):
+        unrelated = facts["unrelated"][0]
+        if em:
+            lines.append(ProcedureLine(em[0].code, 1, (codes["unrelated_modifier"],), family.id,
+                                       "a problem unrelated to the surgery, by the same physician in the global period: "
+                                       "E/M for that problem only, with the unrelated-visit modifier", (unrelated,)))
+        else:
+            gaps.append(DocumentationGap(unrelated.phrase, "Which E/M level does the work on the unrelated problem support?"))
+    _ = after_surgery
+    return Choice(tuple(lines), tuple(gaps), {}), unchecked

@@ -1,0 +1,182 @@
+"""Reading a note into facts: each fact with the words that show it.
+
+Words are evidence only when they are not negated ('no incarceration', 'without
+manipulation'), so the reading of a fact is its first value (in the family's priority order)
+that the note states positively. Numbers are read by the family's measure patterns.
+
+    >>> spec = FactSpec("reducibility", (("incarcerated", (re.compile("incarcerat"),)),))
+    >>> read_fact(spec, "contents reduced easily, no incarceration")
+    ()
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from consultant.analysis.procedures.families import FactSpec, MeasureSpec
+from consultant.analysis.procedures.model import Evidence
+
+# A negation close before the words, in the same clause.
+_NEGATION = re.compile(
+    r"(?:\bno\b|\bnot\b|\bnon-?|\bwithout\b|\bw/o\b|\bdenies\b|\bnegative for\b|\bnever\b|\bn't\b|"
+    r"\bneither\b|\bnor\b|\bruled out\b|\bno evidence of\b|\bbut no\b)[^.;,:\n]{0,25}$",
+    re.IGNORECASE,
+)
+_CLAUSE_END = re.compile(r"[.;\n]")
+_NUMBER = r"(\d+(?:\.\d+)?)"
+
+
+def negated(text: str, start: int) -> bool:
+    """Whether the words at `start` are negated by a word shortly before them."""
+    window = text[max(0, start - 40) : start]
+    return bool(_NEGATION.search(window))
+
+
+def phrase_at(text: str, start: int, end: int, limit: int = 60) -> str:
+    """A short phrase around a match, inside its clause: the evidence the reply shows."""
+    left = max(text.rfind("\n", 0, start), text.rfind(". ", 0, start), start - limit // 2)
+    right_candidates = [i for i in (text.find("\n", end), text.find(". ", end)) if i >= 0]
+    right = min([*right_candidates, end + limit // 2, len(text)])
+    return " ".join(text[max(0, left) : right].strip(" .\n\"'").split())[: limit + 20]
+
+
+def find_positive(patterns: tuple[re.Pattern[str], ...], text: str) -> re.Match[str] | None:
+    """The first match of any pattern that is not negated."""
+    best: re.Match[str] | None = None
+    for p in patterns:
+        for m in p.finditer(text):
+            if not negated(text, m.start()):
+                if best is None or m.start() < best.start():
+                    best = m
+                break
+    return best
+
+
+def read_fact(spec: FactSpec, text: str) -> tuple[Evidence, ...]:
+    """The values of a fact the text states (the first in priority order; every one for a
+    `multi` fact), each with its evidence phrase."""
+    found = []
+    for value, patterns in spec.values:
+        m = find_positive(patterns, text)
+        if m is not None:
+            found.append(Evidence(spec.name, value, phrase_at(text, m.start(), m.end())))
+            if not spec.multi:
+                break
+    return tuple(found)
+
+
+@dataclass(frozen=True)
+class Measured:
+    value: float
+    start: int
+    end: int
+    phrase: str
+
+
+def read_measure(spec: MeasureSpec, text: str) -> Measured | None:
+    """The largest value the measure's patterns capture (a product for areas: '6 x 5 cm')."""
+    best: Measured | None = None
+    for p in spec.patterns:
+        for m in p.finditer(text):
+            value = measure_value(spec, m)
+            if value is None:
+                continue
+            if best is None or value > best.value:
+                best = Measured(value, m.start(), m.end(), phrase_at(text, m.start(), m.end()))
+    return best
+
+
+def measure_value(spec: MeasureSpec, m: re.Match[str]) -> float | None:
+    numbers = [float(g) for g in m.groups() if g is not None and re.fullmatch(_NUMBER, g)]
+    if not numbers:
+        return None
+    factor = 1.0
+    matched = m.group(0).lower()
+    for unit, scale in spec.scale:
+        if re.search(rf"\d\s*{re.escape(unit)}\b", matched):
+            factor = scale
+    if spec.combine == "product":
+        value = 1.0
+        for n in numbers:
+            value *= n
+    elif spec.combine == "sum":
+        value = sum(numbers)
+    else:
+        value = max(numbers)
+    return round(value * factor, 2)
+
+
+def band_of(spec: MeasureSpec, value: float) -> str | None:
+    for label, op, limit in spec.bands:
+        if (
+            (op == "<" and value < limit)
+            or (op == "<=" and value <= limit)
+            or (op == ">" and value > limit)
+            or (op == ">=" and value >= limit)
+        ):
+            return label
+    return None
+
+
+# -- one mail, several cases -----------------------------------------------------------------
+_CASE_HEAD = re.compile(
+    r"(?im)^[ \t]*(?:#\s*\d+\b|pt\.?\s+[A-Z]\b|patient\s+[A-Z0-9]\b|[A-E]\)\s|\d{1,2}[.)]\s)"
+)
+_DIFFERENT_PATIENTS = re.compile(
+    r"\b(?:diff(?:erent)?\.?\s+(?:pts?|patients?)|(?:\d|two|three|four|several)\s+(?:pts|patients|situations|scenarios)|"
+    r"same pt\b|another pt|2nd pt|each pt)",
+    re.IGNORECASE,
+)
+_PATIENT_WORDS = re.compile(r"\b(?:pt|patient|medicare|commercial|medicaid|y/?o|yo|year[- ]old)\b", re.IGNORECASE)
+
+
+def split_cases(text: str) -> tuple[tuple[int, int, str], ...]:
+    """The cases of one mail as (start, end, text with the mail's preamble): '#1 ... #2 ...',
+    'Pt A ... Pt B ...', numbered scenarios about different patients. Numbered items of one
+    patient (wounds, lacerations) stay together."""
+    heads = [m.start() for m in _CASE_HEAD.finditer(text)]
+    whole = ((0, len(text), text),)
+    if len(heads) < 2:
+        return whole
+    spans = list(zip(heads, [*heads[1:], len(text)]))
+    pieces = [text[a:b] for a, b in spans]
+    numbered = all(re.match(r"\s*\d{1,2}[.)]\s", p) for p in pieces)
+    if numbered:
+        about_patients = sum(1 for p in pieces if _PATIENT_WORDS.search(p.split("\n")[0]))
+        if not (_DIFFERENT_PATIENTS.search(text) or about_patients >= 2):
+            return whole
+    preamble = text[: heads[0]]
+    spans[0] = (0, spans[0][1])
+    return tuple((a, b, text[a:b] if a == 0 else preamble + "\n" + text[a:b]) for a, b in spans)
+
+
+_SIDE_HEAD = re.compile(r"(?im)^[ \t]*(?:right|left|rt|lt|r|l)\b[ \t]*(?:knee|shoulder|wrist|ankle|hip|elbow|side)?\s*[:\-]")
+
+
+def split_sides(text: str) -> tuple[str, ...]:
+    """'RIGHT knee: ... LEFT knee: ...' -> one piece per side (for families with laterality)."""
+    heads = [m.start() for m in _SIDE_HEAD.finditer(text)]
+    if len(heads) < 2:
+        return (text,)
+    preamble = text[: heads[0]]
+    return tuple(preamble + "\n" + text[a:b] for a, b in zip(heads, [*heads[1:], len(text)]))
+
+
+_RIGHT = re.compile(r"\b(?:right|rt)\b|\bR(?=\s+(?:knee|shoulder|wrist|ankle|hip|elbow|hand|foot|inguinal|thumb|arm|leg))|\bR\s*(?:knee|shoulder|wrist|hip)", re.IGNORECASE)
+_LEFT = re.compile(r"\b(?:left|lt)\b|\bL(?=\s+(?:knee|shoulder|wrist|ankle|hip|elbow|hand|foot|inguinal|thumb|arm|leg))|\bL\s*(?:knee|shoulder|wrist|hip)", re.IGNORECASE)
+_BILATERAL = re.compile(r"\bbilateral(?:ly)?\b|\bboth\s+(?:knees|shoulders|hips|sides|wrists|ankles)\b|\bbilat\b", re.IGNORECASE)
+
+
+def read_side(text: str) -> Evidence | None:
+    """Right, left or both, from the procedure words (the first side the note names)."""
+    b = _BILATERAL.search(text)
+    if b:
+        return Evidence("side", "bilateral", phrase_at(text, b.start(), b.end()))
+    r = _RIGHT.search(text)
+    lft = _LEFT.search(text)
+    if r and (not lft or r.start() < lft.start()):
+        return Evidence("side", "right", phrase_at(text, r.start(), r.end()))
+    if lft:
+        return Evidence("side", "left", phrase_at(text, lft.start(), lft.end()))
+    return None

@@ -1,0 +1,231 @@
+"""One case in, the procedure review out: which codes the note supports, which codes of the
+message they replace and why, and what to ask the physician.
+
+    >>> review_procedures("Open sigmoid colectomy, end colostomy, rectal stump closed "
+    ...                   "(Hartmann). Billed 44140 + 44320.", extract_codes(...),
+    ...                   on=date(2026, 10, 1)).corrections[0].use            # doctest: +SKIP
+    ('44143',)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+
+from consultant.analysis.findings import DocumentationGap
+from consultant.analysis.procedures.administration import administration_lines
+from consultant.analysis.procedures.choose import Choice, choose, measure_lines, triggered
+from consultant.analysis.procedures.families import DATA_DIR, Family, load_families
+from consultant.analysis.procedures.globalperiod import global_lines
+from consultant.analysis.procedures.model import (
+    DELETED,
+    INCLUDED,
+    MODIFIERS,
+    REPLACED,
+    UNITS,
+    Correction,
+    ProcedureLine,
+    ProcedureReview,
+)
+from consultant.analysis.procedures.reading import split_cases, split_sides
+from consultant.analysis.procedures.vaccines import vaccine_lines
+from consultant.codes.mention import CPT, HCPCS, Mention
+from consultant.kb.store import CodeBook
+
+_LATERAL = {"RT", "LT", "50"}
+
+
+@lru_cache(maxsize=4)
+def default_families(folder: str = str(DATA_DIR)) -> Mapping[str, Family]:
+    """The bundled families, read once per process."""
+    from pathlib import Path
+
+    return load_families(Path(folder))
+
+
+@dataclass(frozen=True)
+class BilledLine:
+    """A line as it would go out: the review's line, or the message's own when untouched."""
+
+    code: str
+    units: int
+    modifiers: tuple[str, ...]
+    corrected: bool
+
+
+def _family_lines(
+    family: Family, text: str, named: Sequence[Mention], book: CodeBook | None
+) -> tuple[Choice, tuple[str, ...]]:
+    if family.kind == "choice":
+        lines: list[ProcedureLine] = []
+        gaps: list[DocumentationGap] = []
+        pieces = split_sides(text) if family.laterality else (text,)
+        for piece in pieces:
+            if len(pieces) > 1 and not triggered(family, piece):
+                continue
+            got = choose(family, piece)
+            lines += got.lines
+            gaps += got.gaps
+        return Choice(tuple(lines), tuple(gaps), {}), ()
+    if family.kind == "measured":
+        return measure_lines(family, text), ()
+    if family.kind == "administration":
+        return administration_lines(family, text), ()
+    if family.kind == "vaccine":
+        return vaccine_lines(family, text, [m.code for m in named]), ()
+    return global_lines(family, text, named, book)
+
+
+def _why_not(family: Family, code: str, chosen: Sequence[ProcedureLine]) -> str:
+    note = family.note(code)
+    if note:
+        return note
+    main = chosen[0]
+    facts = "; ".join(f"{e.fact} {e.value} ('{e.phrase}')" for e in main.evidence[:3])
+    return f"the note supports {main.code} ({main.why})" + (f": {facts}" if facts else "")
+
+
+def _corrections(
+    family: Family, lines: Sequence[ProcedureLine], named: Sequence[Mention], on: date
+) -> list[Correction]:
+    chosen = {ln.code: ln for ln in lines}
+    out: list[Correction] = []
+    handled: set[str] = set()
+    codes_named = {m.code for m in named}
+    for d in family.deleted:
+        if d.code in codes_named and on >= d.since:
+            use = tuple(chosen) or d.successors
+            out.append(Correction(DELETED, (d.code,), use, d.why, family.source, family.id))
+            handled.add(d.code)
+    if lines:
+        open_codes = [c for c in dict.fromkeys(m.code for m in named) if c not in chosen and c not in handled]
+        for rep in family.replaces:
+            group = [c for c in rep.codes if c in open_codes]
+            if len(group) == len(rep.codes):
+                use = tuple(c for c in rep.by if c in chosen) or tuple(chosen)
+                out.append(Correction(REPLACED, tuple(group), use, rep.why, family.source, family.id))
+                handled.update(group)
+    for inc in family.included:
+        if inc.code in codes_named and inc.code not in handled and inc.code not in chosen:
+            if inc.with_codes and not set(inc.with_codes) & set(chosen):
+                continue
+            if not inc.with_codes and not chosen:
+                continue
+            if set(inc.unless) & (codes_named | set(chosen)):
+                continue
+            out.append(Correction(INCLUDED, (inc.code,), tuple(chosen), inc.why, family.source, family.id))
+            handled.add(inc.code)
+    if not lines:
+        return out
+    wrong = [c for c in dict.fromkeys(m.code for m in named) if c in family.codes and c not in chosen and c not in handled]
+    for code in wrong:
+        if code not in handled:
+            out.append(Correction(REPLACED, (code,), tuple(chosen), _why_not(family, code, lines), family.source, family.id))
+            handled.add(code)
+    for code, line in chosen.items():
+        said = [m for m in named if m.code == code]
+        if not said:
+            continue
+        units = max((m.units or 1) for m in said)
+        if units != line.units:
+            out.append(Correction(UNITS, (code,), (code,), f"{code} x{line.units}, not x{units}: {line.why}", family.source, family.id))
+        written = {mod for m in said for mod in m.modifiers}
+        if set(line.modifiers) - written or (written & _LATERAL) - set(line.modifiers) and family.laterality:
+            mods = "-".join(line.modifiers) or "no modifier"
+            out.append(Correction(MODIFIERS, (code,), (code,), f"{code}-{mods}: {line.why}", family.source, family.id))
+        if len(said) > 1 and line.units == 1:
+            out.append(Correction(REPLACED, (code,), (code,), f"{code} once only: {line.why}", family.source, family.id))
+    return out
+
+
+def _payment_notes(book: CodeBook | None, lines: Sequence[ProcedureLine], on: date) -> tuple[str, ...]:
+    if not lines:
+        return ()
+    missing = []
+    notes = []
+    for ln in lines:
+        p = book.payment(ln.code, on) if book is not None else None
+        if p is None:
+            missing.append(ln.code)
+            continue
+        if "50" in ln.modifiers and p.bilateral not in ("1",):
+            notes.append(f"{ln.code}: the fee schedule's bilateral indicator is {p.bilateral}, so modifier 50 does not apply; use RT/LT lines or one line as the payer asks.")
+        if p.status in ("B", "P"):
+            notes.append(f"{ln.code}: bundled status ({p.status}) on the fee schedule: not paid separately by Medicare.")
+    if missing:
+        notes.append(
+            "Fee-schedule indicators (global days, multiple-procedure, bilateral, assistant, PC/TC) could not be "
+            f"checked for {', '.join(dict.fromkeys(missing))}: no fee-schedule release in the knowledge base covers them."
+        )
+    return tuple(notes)
+
+
+def review_procedures(
+    text: str,
+    mentions: Sequence[Mention],
+    *,
+    on: date,
+    book: CodeBook | None = None,
+    families: Mapping[str, Family] | None = None,
+) -> ProcedureReview:
+    """The procedure codes the case supports, per family, against the codes it names."""
+    fams = default_families() if families is None else families
+    lines: list[ProcedureLine] = []
+    corrections: list[Correction] = []
+    gaps: list[DocumentationGap] = []
+    unchecked: list[str] = []
+    applied: list[str] = []
+    for start, end, case in split_cases(text):
+        named = [m for m in mentions if m.system in (CPT, HCPCS) and start <= m.start < end]
+        for family in fams.values():
+            codes_named = {m.code for m in named}
+            active = triggered(family, case) or bool(codes_named & family.codes)
+            side_codes = {i.code for i in family.included} | {d.code for d in family.deleted}
+            side_codes |= {c for r in family.replaces for c in r.codes}
+            if not active and not codes_named & side_codes:
+                continue
+            got, notes = _family_lines(family, case, named, book) if active else (Choice((), (), {}), ())
+            fixes = _corrections(family, got.lines, named, on)
+            gaps_here = list(got.gaps)
+            if not got.lines:
+                for rep in family.replaces:
+                    if set(rep.codes) <= codes_named:
+                        fixes.append(Correction(REPLACED, rep.codes, rep.by, rep.why, family.source, family.id))
+                        if rep.ask:
+                            gaps_here.append(DocumentationGap(" + ".join(rep.codes), rep.ask))
+            got = Choice(got.lines, tuple(gaps_here), {})
+            if not (got.lines or fixes or got.gaps):
+                continue
+            applied.append(family.id)
+            lines += got.lines
+            corrections += fixes
+            gaps += got.gaps
+            unchecked += notes
+    unchecked += _payment_notes(book, lines, on)
+    unique: dict[tuple[str, tuple[str, ...]], Correction] = {}
+    for c in corrections:
+        unique.setdefault((c.kind, c.codes), c)
+    return ProcedureReview(
+        lines=tuple(lines),
+        corrections=tuple(unique.values()),
+        gaps=tuple(dict.fromkeys(gaps)),
+        unchecked=tuple(dict.fromkeys(unchecked)),
+        families=tuple(dict.fromkeys(applied)),
+    )
+
+
+def billed_lines(review: ProcedureReview, mentions: Sequence[Mention]) -> tuple[BilledLine, ...]:
+    """What would go out: the message's CPT/HCPCS lines the review does not correct, then the
+    review's lines (one per code)."""
+    replaced = review.replaced_codes()
+    chosen = {ln.code for ln in review.lines}
+    out: dict[str, BilledLine] = {}
+    for m in mentions:
+        if m.system in (CPT, HCPCS) and m.code not in replaced and m.code not in chosen and m.code not in out:
+            out[m.code] = BilledLine(m.code, m.units or 1, m.modifiers, False)
+    for ln in review.lines:
+        if ln.code not in out:
+            out[ln.code] = BilledLine(ln.code, ln.units, ln.modifiers, True)
+    return tuple(out.values())
