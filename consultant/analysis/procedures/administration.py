@@ -49,15 +49,21 @@ def _minutes(chunk: str) -> int | None:
     return None
 
 
-def _chunks(text: str, method_words: list[re.Pattern[str]]) -> list[str]:
+def _chunks(text: str, method_words: dict[str, list[re.Pattern[str]]]) -> list[str]:
+    """Medication lines; a line naming two administrations of different methods ('infusion
+    ..., premed IV push ...') is cut at the comma or 'then' between them."""
     out: list[str] = []
     for piece in _SPLIT.split(text):
-        hits = sorted(m.start() for p in method_words for m in p.finditer(piece))
+        hits = sorted((m.start(), method) for method, ps in method_words.items() for p in ps for m in p.finditer(piece))
         cuts = [0]
-        for at in hits[1:]:
+        last_method = hits[0][1] if hits else ""
+        for at, method in hits[1:]:
+            if method == last_method:
+                continue
             sep = max(piece.rfind(",", cuts[-1], at), piece.lower().rfind(" then ", cuts[-1], at))
-            if sep > cuts[-1] and any(cuts[-1] <= h < sep for h in hits):
+            if sep > cuts[-1] and any(cuts[-1] <= h < sep for h, _ in hits):
                 cuts.append(sep + 1)
+                last_method = method
         out += [piece[a:b] for a, b in zip(cuts, [*cuts[1:], len(piece)])]
     return out
 
@@ -67,15 +73,26 @@ def read_administrations(family: Family, text: str) -> tuple[Administration, ...
     kinds = family.table("kinds")
     method_patterns = {m: [re.compile(w, re.IGNORECASE) for w in ws] for m, ws in methods.items()}
     kind_patterns = {k: [re.compile(w, re.IGNORECASE) for w in ws] for k, ws in kinds.items()}
-    skip = re.compile(family.table("thresholds").get("skip", r"(?!)"), re.IGNORECASE)
+    thresholds = family.table("thresholds")
+    cut = re.compile(thresholds.get("cut", r"(?!)"), re.IGNORECASE)
+    dose = re.compile(thresholds.get("dose", r"(?!)"), re.IGNORECASE)
     out = []
-    for chunk in _chunks(text, [p for ps in method_patterns.values() for p in ps]):
-        if skip.search(chunk):
+    for raw in _chunks(text, method_patterns):
+        stop = cut.search(raw)
+        chunk = raw[: stop.start()] if stop else raw
+        if chunk.strip().endswith("?"):
             continue
         method = next((m for m, ps in method_patterns.items() if find_positive(tuple(ps), chunk)), None)
         if method is None:
             continue
-        kind = next((k for k, ps in kind_patterns.items() if find_positive(tuple(ps), chunk)), "therapeutic")
+        kind = next(
+            (
+                k
+                for k, ps in kind_patterns.items()
+                if find_positive(tuple(ps), chunk) and not (k == "hydration" and dose.search(chunk))
+            ),
+            "therapeutic",
+        )
         drug = re.sub(r"^[\s\d:\-–]+", "", chunk).split(" ")[0] if chunk.strip() else ""
         out.append(Administration(kind, method, _minutes(chunk), phrase_at(chunk, 0, len(chunk)), drug))
     return tuple(out)

@@ -16,7 +16,7 @@ from datetime import date
 from consultant.analysis.findings import DocumentationGap
 from consultant.analysis.procedures.choose import Choice
 from consultant.analysis.procedures.families import Family
-from consultant.analysis.procedures.model import Evidence, ProcedureLine
+from consultant.analysis.procedures.model import PRIOR, Correction, Evidence, ProcedureLine
 from consultant.analysis.procedures.reading import find_positive, phrase_at, read_fact
 from consultant.codes.mention import CPT, Mention
 from consultant.kb.store import CodeBook
@@ -95,3 +95,13 @@ def global_lines(
             gaps.append(DocumentationGap(unrelated.phrase, "Which E/M level does the work on the unrelated problem support?"))
     _ = after_surgery
     return Choice(tuple(lines), tuple(gaps), {}), unchecked
+
+
+def prior_surgery(family: Family, lines: Sequence[ProcedureLine]) -> Correction | None:
+    """The surgery a post-operative visit refers to: billed on its own date, not again now."""
+    for ln in lines:
+        for e in ln.evidence:
+            if e.fact == "surgery":
+                return Correction(PRIOR, (e.value,), (), f"{e.phrase}: the surgery was billed on its own date; "
+                                  "this visit is part of its global package", family.source, family.id)
+    return None

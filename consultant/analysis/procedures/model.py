@@ -13,6 +13,7 @@ INCLUDED = "included"      # part of another service of the same session: never 
 DELETED = "deleted"        # not valid on the date of service; successors named
 UNITS = "units"            # the code is right, its units are not
 MODIFIERS = "modifiers"    # the code is right, its modifiers are not
+PRIOR = "prior"            # a service of an earlier date the case refers to: not billed again now
 
 
 @dataclass(frozen=True)
@@ -61,5 +62,5 @@ class ProcedureReview:
     def replaced_codes(self) -> frozenset[str]:
         """Codes of the message a coder must not bill as written."""
         return frozenset(
-            c for k in self.corrections if k.kind in (REPLACED, INCLUDED, DELETED) for c in k.codes
+            c for k in self.corrections if k.kind in (REPLACED, INCLUDED, DELETED, PRIOR) for c in k.codes
         )

@@ -121,7 +121,7 @@ def band_of(spec: MeasureSpec, value: float) -> str | None:
 
 # -- one mail, several cases -----------------------------------------------------------------
 _CASE_HEAD = re.compile(
-    r"(?im)^[ \t]*(?:#\s*\d+\b|pt\.?\s+[A-Z]\b|patient\s+[A-Z0-9]\b|[A-E]\)\s|\d{1,2}[.)]\s)"
+    r"(?im)^[ \t]*(?:#\s*\d+\b|(?-i:(?:Pt|PT|pt)\.?\s+[A-H])\b(?!/)|patient\s+(?-i:[A-H1-9])\b(?!/)|[A-E]\)\s|\d{1,2}[.)]\s)"
 )
 _DIFFERENT_PATIENTS = re.compile(
     r"\b(?:diff(?:erent)?\.?\s+(?:pts?|patients?)|(?:\d|two|three|four|several)\s+(?:pts|patients|situations|scenarios)|"

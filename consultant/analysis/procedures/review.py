@@ -18,7 +18,7 @@ from consultant.analysis.findings import DocumentationGap
 from consultant.analysis.procedures.administration import administration_lines
 from consultant.analysis.procedures.choose import Choice, choose, measure_lines, triggered
 from consultant.analysis.procedures.families import DATA_DIR, Family, load_families
-from consultant.analysis.procedures.globalperiod import global_lines
+from consultant.analysis.procedures.globalperiod import global_lines, prior_surgery
 from consultant.analysis.procedures.model import (
     DELETED,
     INCLUDED,
@@ -162,6 +162,47 @@ def _payment_notes(book: CodeBook | None, lines: Sequence[ProcedureLine], on: da
     return tuple(notes)
 
 
+def _review_case(
+    fams: Mapping[str, Family], case: str, named: Sequence[Mention], on: date, book: CodeBook | None
+) -> ProcedureReview:
+    lines: list[ProcedureLine] = []
+    corrections: list[Correction] = []
+    gaps: list[DocumentationGap] = []
+    unchecked: list[str] = []
+    applied: list[str] = []
+    # a post-operative visit is about the visit: the surgery it refers to is not billed again
+    order = sorted(fams.values(), key=lambda f: f.kind != "global")
+    for family in order:
+        codes_named = {m.code for m in named}
+        active = triggered(family, case) or bool(codes_named & family.codes)
+        side_codes = {i.code for i in family.included} | {d.code for d in family.deleted}
+        side_codes |= {c for r in family.replaces for c in r.codes}
+        if not active and not codes_named & side_codes:
+            continue
+        got, notes = _family_lines(family, case, named, book) if active else (Choice((), (), {}), ())
+        fixes = _corrections(family, got.lines, named, on)
+        gaps_here = list(got.gaps)
+        if not got.lines:
+            for rep in family.replaces:
+                if set(rep.codes) <= codes_named:
+                    fixes.append(Correction(REPLACED, rep.codes, rep.by, rep.why, family.source, family.id))
+                    if rep.ask:
+                        gaps_here.append(DocumentationGap(" + ".join(rep.codes), rep.ask))
+        if not (got.lines or fixes or gaps_here):
+            continue
+        applied.append(family.id)
+        lines += got.lines
+        corrections += fixes
+        gaps += gaps_here
+        unchecked += notes
+        if family.kind == "global" and got.lines:
+            prior = prior_surgery(family, got.lines)
+            if prior is not None:
+                corrections.append(prior)
+            break
+    return ProcedureReview(tuple(lines), tuple(corrections), tuple(gaps), tuple(unchecked), tuple(applied))
+
+
 def review_procedures(
     text: str,
     mentions: Sequence[Mention],
@@ -179,30 +220,12 @@ def review_procedures(
     applied: list[str] = []
     for start, end, case in split_cases(text):
         named = [m for m in mentions if m.system in (CPT, HCPCS) and start <= m.start < end]
-        for family in fams.values():
-            codes_named = {m.code for m in named}
-            active = triggered(family, case) or bool(codes_named & family.codes)
-            side_codes = {i.code for i in family.included} | {d.code for d in family.deleted}
-            side_codes |= {c for r in family.replaces for c in r.codes}
-            if not active and not codes_named & side_codes:
-                continue
-            got, notes = _family_lines(family, case, named, book) if active else (Choice((), (), {}), ())
-            fixes = _corrections(family, got.lines, named, on)
-            gaps_here = list(got.gaps)
-            if not got.lines:
-                for rep in family.replaces:
-                    if set(rep.codes) <= codes_named:
-                        fixes.append(Correction(REPLACED, rep.codes, rep.by, rep.why, family.source, family.id))
-                        if rep.ask:
-                            gaps_here.append(DocumentationGap(" + ".join(rep.codes), rep.ask))
-            got = Choice(got.lines, tuple(gaps_here), {})
-            if not (got.lines or fixes or got.gaps):
-                continue
-            applied.append(family.id)
-            lines += got.lines
-            corrections += fixes
-            gaps += got.gaps
-            unchecked += notes
+        found = _review_case(fams, case, named, on, book)
+        lines += found.lines
+        corrections += found.corrections
+        gaps += found.gaps
+        unchecked += found.unchecked
+        applied += found.families
     unchecked += _payment_notes(book, lines, on)
     unique: dict[tuple[str, tuple[str, ...]], Correction] = {}
     for c in corrections:
