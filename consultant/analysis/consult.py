@@ -33,6 +33,7 @@ from consultant.analysis.findings import (
     Suggestion,
 )
 from consultant.analysis.lookup import judge
+from consultant.analysis.procedures import review_procedures
 from consultant.analysis.suggest import SuggestIndex, suggest
 from consultant.codes.dates import find_date_of_service
 from consultant.codes.extract import extract_codes
@@ -296,6 +297,8 @@ def analyze(
         + check_edits(verdicts, suggestions, mentions, text, book, dos)
     )
 
+    procedures = review_procedures(text, mentions, on=dos, book=book)
+
     reasons = list(escalation_reasons(text))
     confident = any(s.score >= CONFIDENT_SCORE for s in suggestions)
     if not merged and not confident:
@@ -320,10 +323,11 @@ def analyze(
         codes=verdicts,
         suggestions=suggestions,
         issues=issues,
-        gaps=_gaps_for(result.gaps, result.suggestions, suggestions),
+        gaps=_gaps_for(result.gaps, result.suggestions, suggestions) + procedures.gaps,
         releases=releases_used(book, dos),
         escalate=bool(reasons),
         escalation_reasons=tuple(reasons),
         thread_codes=tuple(thread_codes),
         notes=tuple(notes),
+        procedures=procedures,
     )

@@ -5,8 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
 
 from consultant.kb.records import Release
+
+if TYPE_CHECKING:
+    from consultant.analysis.procedures.model import ProcedureReview
 
 # Verdict statuses of one code.
 VALID = "valid"                    # known and billable/valid for the date of service
@@ -97,3 +101,4 @@ class Findings:
     escalation_reasons: tuple[str, ...] = ()
     thread_codes: tuple[str, ...] = ()       # codes already discussed earlier in the thread
     notes: tuple[str, ...] = ()              # what could not be read (attachments, charsets)
+    procedures: ProcedureReview | None = None  # procedure codes picked from the note (issue 13)

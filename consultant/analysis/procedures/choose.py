@@ -16,11 +16,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from consultant.analysis.findings import DocumentationGap
-from consultant.analysis.procedures.families import Family, FactSpec, Group, Rule
+from consultant.analysis.procedures.families import FactSpec, Family, Group, Rule
 from consultant.analysis.procedures.model import Evidence, ProcedureLine
 from consultant.analysis.procedures.reading import (
     band_of,
     find_positive,
+    measure_value,
     phrase_at,
     read_fact,
     read_measure,
@@ -161,7 +162,7 @@ def _item_fact(spec: FactSpec, before: str, after: str, item: str, whole: str) -
         got = _nearest_before(spec, before)
         if got is not None:
             return got
-        order = (after, item, whole)
+        order: tuple[str, ...] = (after, item, whole)
     else:
         order = (after, before, item, whole)
     for text in order:
@@ -189,15 +190,13 @@ def read_items(family: Family, text: str) -> tuple[Item, ...]:
     for a, b in split_items(text):
         item = text[a:b]
         item = "\n".join(_patient_part(line) for line in item.split("\n"))
-        spans = []
+        spans: list[tuple[int, int, re.Match[str]]] = []
         for p in measure.patterns:
             for m in p.finditer(item):
                 if not any(s < m.end() and m.start() < e for s, e, _ in spans):
                     spans.append((m.start(), m.end(), m))
         spans.sort(key=lambda t: t[0])
         for i, (start, end, m) in enumerate(spans):
-            from consultant.analysis.procedures.reading import measure_value
-
             value = measure_value(measure, m)
             if value is None:
                 continue

@@ -34,11 +34,16 @@ def negated(text: str, start: int) -> bool:
 
 
 def phrase_at(text: str, start: int, end: int, limit: int = 60) -> str:
-    """A short phrase around a match, inside its clause: the evidence the reply shows."""
-    left = max(text.rfind("\n", 0, start), text.rfind(". ", 0, start), start - limit // 2)
-    right_candidates = [i for i in (text.find("\n", end), text.find(". ", end)) if i >= 0]
-    right = min([*right_candidates, end + limit // 2, len(text)])
-    return " ".join(text[max(0, left) : right].strip(" .\n\"'").split())[: limit + 20]
+    """A short phrase around a match, inside its line and cut at words: the evidence the reply
+    shows (never the case)."""
+    left = max(text.rfind("\n", 0, start) + 1, start - limit // 2, 0)
+    while 0 < left < start and text[left - 1].isalnum():
+        left += 1
+    nl = text.find("\n", end)
+    right = min(nl if nl >= 0 else len(text), end + limit // 2)
+    while end < right < len(text) and text[right].isalnum():
+        right -= 1
+    return " ".join(text[left:right].strip(" .,;:\"'(").split())
 
 
 def find_positive(patterns: tuple[re.Pattern[str], ...], text: str) -> re.Match[str] | None:

@@ -120,9 +120,11 @@ def _corrections(
     if not lines:
         return out
     wrong = [c for c in dict.fromkeys(m.code for m in named) if c in family.codes and c not in chosen and c not in handled]
+    addons = {r.code for r in family.rules if r.group != "main"}
     for code in wrong:
         if code not in handled:
-            out.append(Correction(REPLACED, (code,), tuple(chosen), _why_not(family, code, lines), family.source, family.id))
+            kind = INCLUDED if code in addons else REPLACED
+            out.append(Correction(kind, (code,), tuple(chosen), _why_not(family, code, lines), family.source, family.id))
             handled.add(code)
     for code, line in chosen.items():
         said = [m for m in named if m.code == code]
@@ -132,7 +134,7 @@ def _corrections(
         if units != line.units:
             out.append(Correction(UNITS, (code,), (code,), f"{code} x{line.units}, not x{units}: {line.why}", family.source, family.id))
         written = {mod for m in said for mod in m.modifiers}
-        if set(line.modifiers) - written or (written & _LATERAL) - set(line.modifiers) and family.laterality:
+        if set(line.modifiers) - written or (family.laterality and (written & _LATERAL) - set(line.modifiers)):
             mods = "-".join(line.modifiers) or "no modifier"
             out.append(Correction(MODIFIERS, (code,), (code,), f"{code}-{mods}: {line.why}", family.source, family.id))
         if len(said) > 1 and line.units == 1:

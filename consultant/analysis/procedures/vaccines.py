@@ -17,7 +17,7 @@ from consultant.analysis.findings import DocumentationGap
 from consultant.analysis.procedures.choose import Choice
 from consultant.analysis.procedures.families import Family
 from consultant.analysis.procedures.model import Evidence, ProcedureLine
-from consultant.analysis.procedures.reading import find_positive, phrase_at, read_fact
+from consultant.analysis.procedures.reading import negated, phrase_at, read_fact
 
 _YEARS = re.compile(r"\b(\d{1,3})\s*(?:yo\b|y/o\b|y\.o\.|yrs?\b|years?\b|-year|M\b|F\b)", re.IGNORECASE)
 _MONTHS = re.compile(r"\b(\d{1,2})\s*(?:-\s*)?(?:months?|mos?|mo\.?)\b", re.IGNORECASE)
@@ -35,20 +35,26 @@ def read_age(text: str) -> tuple[float, str] | None:
 
 
 def vaccines_given(family: Family, text: str, named: Sequence[str]) -> list[tuple[str, dict[str, object], str]]:
-    """(product code, product data, evidence) for each vaccine the case names or describes."""
+    """(product code, product data, evidence) for each vaccine: the product codes the message
+    names when it names any (words beside them would count a vaccine twice), else the vaccine
+    names of the note, longest name first so 'DTaP-IPV-Hib-HepB' is not also DTaP and Hib."""
     products: dict[str, dict[str, object]] = family.table("products")
-    out: dict[str, tuple[str, dict[str, object], str]] = {}
-    for code in named:
-        if code in products:
-            out[code] = (code, products[code], f"product code {code}")
+    listed = [c for c in dict.fromkeys(named) if c in products]
+    if listed:
+        return [(c, products[c], f"product code {c}") for c in listed]
+    hits: list[tuple[int, int, str]] = []
     for code, data in products.items():
-        if code in out:
-            continue
-        names = [str(n) for n in data.get("names", [])]  # type: ignore[attr-defined]
-        pattern = tuple(re.compile(rf"\b{n}\b", re.IGNORECASE) for n in names)
-        m = find_positive(pattern, text) if pattern else None
-        if m is not None and not any(m.group(0).lower() in str(v[1].get("names", "")).lower() for v in out.values()):
-            out[code] = (code, data, phrase_at(text, m.start(), m.end()))
+        for name in data.get("names", []):  # type: ignore[attr-defined]
+            for m in re.finditer(rf"(?<![\w-]){name}(?![\w])", text, re.IGNORECASE):
+                if not negated(text, m.start()):
+                    hits.append((m.start(), m.end(), code))
+    taken: list[tuple[int, int, str]] = []
+    for hit in sorted(hits, key=lambda h: h[0] - h[1]):
+        if not any(a < hit[1] and hit[0] < b for a, b, _ in taken):
+            taken.append(hit)
+    out: dict[str, tuple[str, dict[str, object], str]] = {}
+    for a, b, code in sorted(taken):
+        out.setdefault(code, (code, products[code], phrase_at(text, a, b)))
     return list(out.values())
 
 
@@ -80,7 +86,7 @@ def vaccine_lines(family: Family, text: str, named: Sequence[str]) -> Choice:
                                            f"{c}: {d.get('components', 1)}" for c, d, _ in given) + ")", ev))
         return Choice(tuple(lines), (), {})
     rest = []
-    for code, data, _ in given:
+    for _code, data, _ in given:
         medicare_code = codes.get(f"medicare_{data.get('kind')}")
         if medicare and medicare_code:
             lines.append(ProcedureLine(medicare_code, 1, (), family.id,
