@@ -57,10 +57,11 @@ def _chunks(text: str, method_words: dict[str, list[re.Pattern[str]]]) -> list[s
         hits = sorted((m.start(), method) for method, ps in method_words.items() for p in ps for m in p.finditer(piece))
         cuts = [0]
         last_method = hits[0][1] if hits else ""
+        low = piece.lower()
         for at, method in hits[1:]:
-            if method == last_method:
-                continue
-            sep = max(piece.rfind(",", cuts[-1], at), piece.lower().rfind(" then ", cuts[-1], at))
+            then = max(low.rfind(" then ", cuts[-1], at), low.rfind("followed by", cuts[-1], at))
+            comma = piece.rfind(",", cuts[-1], at) if method != last_method else -1
+            sep = max(then, comma)
             if sep > cuts[-1] and any(cuts[-1] <= h < sep for h, _ in hits):
                 cuts.append(sep + 1)
                 last_method = method
