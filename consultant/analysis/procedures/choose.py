@@ -22,6 +22,7 @@ from consultant.analysis.procedures.reading import (
     band_of,
     find_positive,
     measure_value,
+    patient_part,
     phrase_at,
     read_fact,
     read_measure,
@@ -29,12 +30,6 @@ from consultant.analysis.procedures.reading import (
 )
 
 Facts = Mapping[str, tuple[Evidence, ...]]
-# Where the coder's own coding starts in a line ('billed 11045 x2 (thought 20 sq cm ...)'):
-# sizes after it are not the patient's.
-CODER_WORDS = re.compile(
-    r"->|\b(?:billed|coded|charged?|charges|we have|i have|i had|draft|our system|i coded|i put|coder)\b|\b\d{5}\b",
-    re.IGNORECASE,
-)
 SIDE_MODIFIERS = {"right": ("RT",), "left": ("LT",), "bilateral": ("50",)}
 
 
@@ -189,7 +184,7 @@ def read_items(family: Family, text: str) -> tuple[Item, ...]:
     items: list[Item] = []
     for a, b in split_items(text):
         item = text[a:b]
-        item = "\n".join(_patient_part(line) for line in item.split("\n"))
+        item = patient_part(item)
         spans: list[tuple[int, int, re.Match[str]]] = []
         for p in measure.patterns:
             for m in p.finditer(item):
@@ -209,11 +204,6 @@ def read_items(family: Family, text: str) -> tuple[Item, ...]:
                     facts[spec.name] = (got,)
             items.append(Item(value, facts, phrase_at(item, start, end)))
     return tuple(items)
-
-
-def _patient_part(line: str) -> str:
-    stop = CODER_WORDS.search(line)
-    return line[: stop.start()] + " " * (len(line) - stop.start()) if stop else line
 
 
 def _group_codes(group: Group, total: float) -> list[tuple[str, int]]:

@@ -19,7 +19,7 @@ from consultant.analysis.procedures.model import Evidence
 
 # A negation close before the words, in the same clause.
 _NEGATION = re.compile(
-    r"(?:\bno\b|\bnot\b|\bnon-?|\bwithout\b|\bw/o\b|\bdenies\b|\bnegative for\b|\bnever\b|\bn't\b|"
+    r"(?:\bno\b|\bnot\b|\bwithout\b|\bw/o\b|\bdenies\b|\bnegative for\b|\bnever\b|\bn't\b|"
     r"\bneither\b|\bnor\b|\bruled out\b|\bno evidence of\b|\bbut no\b)[^.;,:\n]{0,25}$",
     re.IGNORECASE,
 )
@@ -168,13 +168,35 @@ def split_sides(text: str) -> tuple[str, ...]:
     return tuple(preamble + "\n" + text[a:b] for a, b in zip(heads, [*heads[1:], len(text)]))
 
 
-_RIGHT = re.compile(r"\b(?:right|rt)\b|\bR(?=\s+(?:knee|shoulder|wrist|ankle|hip|elbow|hand|foot|inguinal|thumb|arm|leg))|\bR\s*(?:knee|shoulder|wrist|hip)", re.IGNORECASE)
-_LEFT = re.compile(r"\b(?:left|lt)\b|\bL(?=\s+(?:knee|shoulder|wrist|ankle|hip|elbow|hand|foot|inguinal|thumb|arm|leg))|\bL\s*(?:knee|shoulder|wrist|hip)", re.IGNORECASE)
+_PARTS = (
+    r"(?:knee|shoulder|wrist|ankle|hip|elbow|hand|foot|inguinal|thumb|arm|forearm|leg|distal|radius|ulna|"
+    r"fibula|tibia|femur|clavicle|humerus|metacarpal|heel|breast|glenohumeral|lateral|medial)"
+)
+_RIGHT = re.compile(rf"\b(?:right|rt)\b|\bR(?=\s+(?:\w+\s+){{0,2}}{_PARTS})|\bR(?={_PARTS})", re.IGNORECASE)
+_LEFT = re.compile(rf"\b(?:left|lt)\b|\bL(?=\s+(?:\w+\s+){{0,2}}{_PARTS})|\bL(?={_PARTS})", re.IGNORECASE)
+# Where the coder's own coding starts in a line: sides and sizes after it are not the note's.
+CODER_WORDS = re.compile(
+    r"->|\b(?:billed|coded|charged?|charges|we have|i have|i had|draft|our system|i coded|i put|coder)\b|\b\d{5}\b",
+    re.IGNORECASE,
+)
+
+
+def patient_part(text: str) -> str:
+    """The note without the coder's own coding: each line up to the first billing word or code
+    (blanked, so positions stay)."""
+    out = []
+    for line in text.split("\n"):
+        stop = CODER_WORDS.search(line)
+        out.append(line[: stop.start()] + " " * (len(line) - stop.start()) if stop else line)
+    return "\n".join(out)
+
+
 _BILATERAL = re.compile(r"\bbilateral(?:ly)?\b|\bboth\s+(?:knees|shoulders|hips|sides|wrists|ankles)\b|\bbilat\b", re.IGNORECASE)
 
 
 def read_side(text: str) -> Evidence | None:
     """Right, left or both, from the procedure words (the first side the note names)."""
+    text = patient_part(text)
     b = _BILATERAL.search(text)
     if b:
         return Evidence("side", "bilateral", phrase_at(text, b.start(), b.end()))
