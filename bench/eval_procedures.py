@@ -101,7 +101,10 @@ def score(
         exact = want == have and (asked or not ask)
     else:
         exact = want <= have and not have & set(forbid)
-    by_code = {g[0]: g for g in got}
+    by_code: dict[str, Line] = {}
+    for g in got:  # several lines of one code (a repeat with 76): their units and modifiers together
+        old = by_code.get(g[0])
+        by_code[g[0]] = g if old is None else (g[0], old[1], tuple(dict.fromkeys(old[2] + g[2])))
     units_ok = all(
         e["code"] in by_code and by_code[str(e["code"])][1] == e["units"] for e in expected if "units" in e
     )

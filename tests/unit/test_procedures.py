@@ -104,19 +104,48 @@ FAMILY_CASES = [
     ("drug_administration", "ED facility: NS 1 L hydration 0900-1000, then ceftriaxone 1 g IVPB 1005-1035, then ketorolac 15 mg IV push. Coded 96360, 96365, 96374.", {"96365", "96375", "96361"}),
     ("vaccine_administration", "Medicare pt 70 yo, flu vaccine and Pneumovax given by the nurse. Coded 90686, 90732, 90471, 90472.", {"90686", "90732", "G0008", "G0009"}),
     ("global_period", "Lap appendectomy (44970) on 10/01/26. Post-op visit 10/12/26, incisions healing well. Billed 99212.", {"99024"}),
+    ("global_period", "10/05/26 open hernia repair (49505). 10/06 back to OR for wound hematoma, evacuated (10140).", {"10140"}),
+    ("imaging_components", "Radiology group, CT head w/o contrast done in the hospital outpatient dept, our radiologist reads. Billed 70450.", {"70450"}),
+    ("deleted_codes", "Old superbill: 99201 for a new patient, G0202 screening mammo.", set()),
 ]
 
 
 @pytest.mark.parametrize("family,text,expected", FAMILY_CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(FAMILY_CASES)])
 def test_family_picks_the_code_from_its_data(family: str, text: str, expected: set[str]) -> None:
-    assert set(billed(text, only(family))) == expected
-    # without the family's data, the codes as written stay
-    assert set(billed(text, {})) != expected
+    with_data = billed(text, only(family))
+    assert set(with_data) == expected
+    # without the family's data, the codes go out as written
+    assert billed(text, {}) != with_data
 
 
 def test_every_family_file_has_a_test() -> None:
     tested = {c[0] for c in FAMILY_CASES}
     assert {p.stem for p in DATA_DIR.glob("*.toml")} <= tested
+
+
+def test_return_to_the_operating_room_takes_the_global_modifier() -> None:
+    review = run("10/05/26 open hernia repair (49505). 10/06 back to OR for wound hematoma, evacuated (10140).",
+                 only("global_period"))
+    assert [(ln.code, ln.modifiers) for ln in review.lines] == [("10140", ("78",))]
+    planned = run("10/08/26 small bowel resection (44120), planned second look. 10/09 second look laparotomy (49002).",
+                  only("global_period"))
+    assert [(ln.code, ln.modifiers) for ln in planned.lines] == [("49002", ("58",))]
+
+
+def test_imaging_component_follows_who_owns_and_who_reads() -> None:
+    hospital = run("CT head at the hospital outpatient dept, our radiologist reads. Billed 70450.", only("imaging_components"))
+    assert [(ln.code, ln.modifiers) for ln in hospital.lines] == [("70450", ("26",))]
+    owned = run("Our urgent care x-ray, we own the unit, read by a contracted teleradiology group. Billed 71046.",
+                only("imaging_components"))
+    assert [(ln.code, ln.modifiers) for ln in owned.lines] == [("71046", ("TC",))]
+    repeat = run("Inpatient portable CXR 71045 at 0600 and again at 1400, same radiologist.", only("imaging_components"))
+    assert [ln.modifiers for ln in repeat.lines] == [("26",), ("26", "76")]
+
+
+def test_deleted_codes_name_their_successors() -> None:
+    review = run("Superbill: 99201, G0202.", only("deleted_codes"))
+    assert {c.codes[0]: c.use for c in review.corrections if c.kind == DELETED} == {
+        "99201": ("99202", "99203", "99204", "99205"), "G0202": ("77067",)}
 
 
 def test_units_and_laterality_are_checked() -> None:

@@ -24,7 +24,7 @@ from typing import Any
 from consultant.errors import ConfigError
 
 DATA_DIR = Path(__file__).resolve().parents[3] / "data" / "procedures"
-KINDS = ("choice", "measured", "administration", "vaccine", "global")
+KINDS = ("choice", "measured", "administration", "vaccine", "global", "components")
 _RESERVED = {"default", "ask", "multi", "scope"}
 
 

@@ -46,10 +46,15 @@ def _global_days(book: CodeBook | None, code: str, on: date) -> int | None:
 
 
 def global_lines(
-    family: Family, text: str, mentions: Sequence[Mention], book: CodeBook | None
+    family: Family, text: str, mentions: Sequence[Mention], book: CodeBook | None, on: date
 ) -> tuple[Choice, tuple[str, ...]]:
-    """(lines, what could not be checked) for a post-operative visit."""
-    postop = find_positive(family.trigger, text)
+    """(lines, what could not be checked) for a post-operative visit, or for a return to the
+    operating room inside the global period (modifier 78, 79 or 58 by the reason)."""
+    returned = return_to_or(family, text, mentions, book, on)
+    if returned is not None:
+        return returned
+    postop_words = tuple(re.compile(w, re.IGNORECASE) for w in family.table("postop").get("words", []))
+    postop = find_positive(postop_words, text)
     if postop is None:
         return Choice((), (), {}), ()
     dates = _dates(text)
@@ -102,6 +107,41 @@ def prior_surgery(family: Family, lines: Sequence[ProcedureLine]) -> Correction 
     for ln in lines:
         for e in ln.evidence:
             if e.fact == "surgery":
-                return Correction(PRIOR, (e.value,), (), f"{e.phrase}: the surgery was billed on its own date; "
-                                  "this visit is part of its global package", family.source, family.id)
+                return Correction(PRIOR, (e.value,), (), f"{e.phrase}: the earlier surgery is billed on its own date, "
+                                  "not again with this service", family.source, family.id)
     return None
+
+
+def return_to_or(
+    family: Family, text: str, mentions: Sequence[Mention], book: CodeBook | None, on: date
+) -> tuple[Choice, tuple[str, ...]] | None:
+    """A second operation in the global period of the first: the later code takes 58 (planned
+    or staged), 78 (related return to the operating room) or 79 (unrelated)."""
+    spec = dict(family.table("return"))
+    if not spec:
+        return None
+    back = re.search(spec["words"], text, re.IGNORECASE)
+    surgical = [m for m in mentions if m.system == CPT and m.code.isdigit() and 10000 <= int(m.code) <= 69999]
+    codes = list(dict.fromkeys(m.code for m in surgical))
+    if back is None or len(codes) < 2:
+        return None
+    first, later = codes[0], codes[-1]
+    reasons: dict[str, str] = spec["reasons"]
+    modifier, why = "", ""
+    for mod, pattern in reasons.items():
+        if re.search(pattern, text, re.IGNORECASE):
+            modifier, why = mod, str(spec["why"][mod])
+            break
+    if not modifier:
+        gap = DocumentationGap(phrase_at(text, back.start(), back.end()),
+                               "Was the second operation planned or staged, a treatment of a complication of the "
+                               "first, or unrelated to it? The modifier (58, 78 or 79) depends on it.")
+        return Choice((), (gap,), {}), ()
+    ev = (Evidence("return", modifier, phrase_at(text, back.start(), back.end())),
+          Evidence("surgery", first, f"the first operation, {first}"))
+    line = ProcedureLine(later, 1, (modifier,), family.id, f"{why} (during the global period of {first})", ev)
+    unchecked: tuple[str, ...] = ()
+    if _global_days(book, first, on) is None:
+        unchecked = (f"The global period of {first} could not be checked (no fee-schedule line); the review "
+                     "takes the return to the operating room as inside it.",)
+    return Choice((line,), (), {}), unchecked

@@ -129,7 +129,7 @@ _CASE_HEAD = re.compile(
     r"(?im)^[ \t]*(?:#\s*\d+\b|(?-i:(?:Pt|PT|pt)\.?\s+[A-H])\b(?!/)|patient\s+(?-i:[A-H1-9])\b(?!/)|[A-E]\)\s|\d{1,2}[.)]\s)"
 )
 _DIFFERENT_PATIENTS = re.compile(
-    r"\b(?:diff(?:erent)?\.?\s+(?:pts?|patients?)|(?:\d|two|three|four|several)\s+(?:pts|patients|situations|scenarios)|"
+    r"\b(?:diff(?:erent)?\.?\s+(?:pts?|patients?)|(?:\d|two|three|four|several|few|multiple)\s+(?:pts|patients|situations|scenarios)|"
     r"same pt\b|another pt|2nd pt|each pt)",
     re.IGNORECASE,
 )

@@ -17,6 +17,7 @@ from functools import lru_cache
 from consultant.analysis.findings import DocumentationGap
 from consultant.analysis.procedures.administration import administration_lines
 from consultant.analysis.procedures.choose import Choice, choose, measure_lines, triggered
+from consultant.analysis.procedures.components import component_lines
 from consultant.analysis.procedures.families import DATA_DIR, Family, load_families
 from consultant.analysis.procedures.globalperiod import global_lines, prior_surgery
 from consultant.analysis.procedures.model import (
@@ -56,7 +57,7 @@ class BilledLine:
 
 
 def _family_lines(
-    family: Family, text: str, named: Sequence[Mention], book: CodeBook | None
+    family: Family, text: str, named: Sequence[Mention], book: CodeBook | None, on: date
 ) -> tuple[Choice, tuple[str, ...]]:
     if family.kind == "choice":
         lines: list[ProcedureLine] = []
@@ -75,7 +76,9 @@ def _family_lines(
         return administration_lines(family, text), ()
     if family.kind == "vaccine":
         return vaccine_lines(family, text, [m.code for m in named]), ()
-    return global_lines(family, text, named, book)
+    if family.kind == "components":
+        return component_lines(family, text, named, book, on)
+    return global_lines(family, text, named, book, on)
 
 
 def _why_not(family: Family, code: str, chosen: Sequence[ProcedureLine]) -> str:
@@ -176,12 +179,14 @@ def _review_case(
     order = sorted(fams.values(), key=lambda f: f.kind != "global")
     for family in order:
         codes_named = {m.code for m in named}
-        active = triggered(family, case) or bool(codes_named & family.codes)
+        active = triggered(family, case) or bool(codes_named & family.codes) or (
+            family.kind == "components" and bool(named)
+        )
         side_codes = {i.code for i in family.included} | {d.code for d in family.deleted}
         side_codes |= {c for r in family.replaces for c in r.codes}
         if not active and not codes_named & side_codes:
             continue
-        got, notes = _family_lines(family, case, named, book) if active else (Choice((), (), {}), ())
+        got, notes = _family_lines(family, case, named, book, on) if active else (Choice((), (), {}), ())
         fixes = _corrections(family, got.lines, named, on)
         gaps_here = list(got.gaps)
         if not got.lines:
@@ -243,14 +248,18 @@ def review_procedures(
 
 def billed_lines(review: ProcedureReview, mentions: Sequence[Mention]) -> tuple[BilledLine, ...]:
     """What would go out: the message's CPT/HCPCS lines the review does not correct, then the
-    review's lines (one per code)."""
+    review's lines (a code may have two lines: a repeat with 76)."""
     replaced = review.replaced_codes()
     chosen = {ln.code for ln in review.lines}
-    out: dict[str, BilledLine] = {}
+    out: list[BilledLine] = []
+    kept: set[str] = set()
     for m in mentions:
-        if m.system in (CPT, HCPCS) and m.code not in replaced and m.code not in chosen and m.code not in out:
-            out[m.code] = BilledLine(m.code, m.units or 1, m.modifiers, False)
+        if m.system in (CPT, HCPCS) and m.code not in replaced and m.code not in chosen and m.code not in kept:
+            kept.add(m.code)
+            out.append(BilledLine(m.code, m.units or 1, m.modifiers, False))
+    seen: set[tuple[str, tuple[str, ...]]] = set()
     for ln in review.lines:
-        if ln.code not in out:
-            out[ln.code] = BilledLine(ln.code, ln.units, ln.modifiers, True)
-    return tuple(out.values())
+        if (ln.code, ln.modifiers) not in seen:
+            seen.add((ln.code, ln.modifiers))
+            out.append(BilledLine(ln.code, ln.units, ln.modifiers, True))
+    return tuple(out)

@@ -40,7 +40,7 @@ def headline(c: Correction) -> str:
         where = f" in {use}" if use else ""
         return f"{named}: included{where}, not billed separately"
     if c.kind == DELETED:
-        succ = f" -> use {use}" if use else ""
+        succ = (f" -> use {use}" if len(c.use) == 1 else f" -> use one of {use}") if use else ""
         return f"{named}: deleted code, not valid on the date of service{succ}"
     if c.kind == UNITS:
         return f"{named}: units to correct"
