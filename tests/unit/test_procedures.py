@@ -107,6 +107,8 @@ FAMILY_CASES = [
     ("global_period", "10/05/26 open hernia repair (49505). 10/06 back to OR for wound hematoma, evacuated (10140).", {"10140"}),
     ("imaging_components", "Radiology group, CT head w/o contrast done in the hospital outpatient dept, our radiologist reads. Billed 70450.", {"70450"}),
     ("deleted_codes", "Old superbill: 99201 for a new patient, G0202 screening mammo.", set()),
+    ("lesion_excision", "Excision of 1.2 cm BCC of the nose with 0.3 cm margins. Path: basal cell carcinoma. Billed 11641.", {"11642"}),
+    ("shoulder_arthroscopy", "Right shoulder arthroscopy: rotator cuff repair, subacromial decompression, limited debridement. Billed 29827, 29822, 29805.", {"29827", "29826"}),
 ]
 
 
@@ -146,6 +148,13 @@ def test_deleted_codes_name_their_successors() -> None:
     review = run("Superbill: 99201, G0202.", only("deleted_codes"))
     assert {c.codes[0]: c.use for c in review.corrections if c.kind == DELETED} == {
         "99201": ("99202", "99203", "99204", "99205"), "G0202": ("77067",)}
+
+
+def test_each_lesion_is_coded_by_its_excised_diameter_in_its_own_units() -> None:
+    text = ("Excised two benign nevi of the back: 0.8 cm lesion with 2 mm margins, and 0.3 cm lesion "
+            "with 1 mm margins. Path benign. Coded 11401 x2.")
+    review = run(text, only("lesion_excision"))
+    assert sorted(ln.code for ln in review.lines) == ["11400", "11402"]  # 1.2 cm and 0.5 cm
 
 
 def test_units_and_laterality_are_checked() -> None:

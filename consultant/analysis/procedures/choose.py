@@ -241,12 +241,17 @@ def measure_lines(family: Family, text: str) -> Choice:
                     gaps.append(DocumentationGap(item.phrase, spec.ask))
     lines: list[ProcedureLine] = []
     for group, total, members in sorted(totals.values(), key=lambda t: t[0].rank):
-        evidence = tuple(e for it in members for es in it.facts.values() for e in es)
-        sizes = " + ".join(f"{it.value:g}" for it in members)
-        why = f"{group.name}: {sizes} = {round(total, 2):g} {family.table('unit') or ''}".rstrip()
-        for code, units in _group_codes(group, round(total, 2)):
-            if units > 0:
-                lines.append(ProcedureLine(code, units, (), family.id, why, evidence))
+        unit = family.table("unit") or ""
+        batches = [[it] for it in members] if group.each else [members]
+        for batch in batches:
+            evidence = tuple(e for it in batch for es in it.facts.values() for e in es)
+            size = round(sum(it.value for it in batch), 2)
+            sizes = " + ".join(f"{it.value:g}" for it in batch)
+            why = f"{group.name}: {sizes}" + (f" = {size:g}" if len(batch) > 1 else "") + f" {unit}".rstrip()
+            for code, units in _group_codes(group, size):
+                if units > 0:
+                    lines.append(ProcedureLine(code, units, (), family.id, why, evidence))
+        _ = total
     return Choice(tuple(lines), tuple(dict.fromkeys(gaps)), {})
 
 

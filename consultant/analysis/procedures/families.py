@@ -49,7 +49,7 @@ class MeasureSpec:
 
     name: str
     patterns: tuple[re.Pattern[str], ...]
-    combine: str                                  # max | product | sum
+    combine: str                                  # max | product | sum | diameter_margins
     bands: tuple[tuple[str, str, float], ...]
     ask: str | None = None
     scale: tuple[tuple[str, float], ...] = ()     # unit word -> factor ('mm' -> 0.1)
@@ -117,6 +117,7 @@ class Group:
     addon: str | None = None
     addon_step: float = 0.0
     rank: int = 0                   # lower = more complex; listed first
+    each: bool = False              # one code per item (lesions), not one for the group's sum
 
 
 @dataclass(frozen=True)
@@ -208,8 +209,8 @@ def _measure(path: Path, name: str, raw: dict[str, Any]) -> MeasureSpec:
             raise _fail(path, f"measures.{name}.bands", "each band is [label, '<'|'<='|'>'|'>=', number]")
         bands.append((str(band[0]), str(band[1]), float(band[2])))
     combine = str(raw.get("combine", "max"))
-    if combine not in ("max", "product", "sum"):
-        raise _fail(path, f"measures.{name}.combine", "combine is max, product or sum")
+    if combine not in ("max", "product", "sum", "diameter_margins"):
+        raise _fail(path, f"measures.{name}.combine", "combine is max, product, sum or diameter_margins")
     return MeasureSpec(
         name=name,
         patterns=_patterns(path, f"measures.{name}.patterns", raw.get("patterns")),
@@ -266,6 +267,7 @@ def load_family(path: Path) -> Family:
             addon=g.get("addon"),
             addon_step=float(g.get("addon_step", 0)),
             rank=int(g.get("rank", 0)),
+            each=bool(g.get("each", False)),
         )
         for g in raw.get("group", [])
     )

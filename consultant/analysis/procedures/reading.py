@@ -93,23 +93,36 @@ def read_measure(spec: MeasureSpec, text: str) -> Measured | None:
 
 
 def measure_value(spec: MeasureSpec, m: re.Match[str]) -> float | None:
-    numbers = [float(g) for g in m.groups() if g is not None and re.fullmatch(_NUMBER, g)]
-    if not numbers:
+    """The measure's value from one match: each number in the unit written after it (or after
+    the next number: '6 x 4.5 cm'), scaled to the family's unit, then combined."""
+    scales = dict(spec.scale)
+    pairs: list[list[object]] = []
+    for g in m.groups():
+        if g is None:
+            continue
+        if re.fullmatch(_NUMBER, g):
+            pairs.append([float(g), None])
+        elif pairs and pairs[-1][1] is None:
+            for p in reversed(pairs):
+                if p[1] is not None:
+                    break
+                p[1] = g.lower()
+    if not pairs:
         return None
-    factor = 1.0
-    matched = m.group(0).lower()
-    for unit, scale in spec.scale:
-        if re.search(rf"\d\s*{re.escape(unit)}\b", matched):
-            factor = scale
+    tail = re.findall(r"\b(" + "|".join(map(re.escape, scales)) + r")\b", m.group(0).lower()) if scales else []
+    default_unit = tail[-1] if tail else None
+    numbers = [float(str(v)) * scales.get(str(u or default_unit), 1.0) for v, u in pairs]
     if spec.combine == "product":
         value = 1.0
         for n in numbers:
             value *= n
     elif spec.combine == "sum":
         value = sum(numbers)
+    elif spec.combine == "diameter_margins":  # lesion diameter + a margin on each side
+        value = numbers[0] + 2 * sum(numbers[1:2])
     else:
         value = max(numbers)
-    return round(value * factor, 2)
+    return round(value, 2)
 
 
 def band_of(spec: MeasureSpec, value: float) -> str | None:
