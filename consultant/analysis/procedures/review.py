@@ -140,8 +140,12 @@ def _corrections(
         if set(line.modifiers) - written or (family.laterality and (written & _LATERAL) - set(line.modifiers)):
             mods = "-".join(line.modifiers) or "no modifier"
             out.append(Correction(MODIFIERS, (code,), (code,), f"{code}-{mods}: {line.why}", family.source, family.id))
-        if len(said) > 1 and line.units == 1:
-            out.append(Correction(REPLACED, (code,), (code,), f"{code} once only: {line.why}", family.source, family.id))
+        lines_written = {(m.modifiers, m.units) for m in said}
+        lines_chosen = [ln for ln in lines if ln.code == code]
+        if len(lines_written) > len(lines_chosen):
+            out.append(Correction(REPLACED, (code,), (code,), f"{code} goes out as "
+                                  + ", ".join("-".join((code, *ln.modifiers)) for ln in lines_chosen)
+                                  + f" only: {line.why}", family.source, family.id))
     return out
 
 

@@ -33,7 +33,7 @@ def headline(c: Correction) -> str:
     use = ", ".join(c.use)
     if c.kind == REPLACED:
         if c.use == c.codes:
-            return f"{named}: report it once"
+            return f"{named}: fewer lines than written"
         target = f"use {use}" if len(c.use) == 1 else f"use one of {use}"
         return f"{named} -> {target} instead (do not bill {named} as written)"
     if c.kind == INCLUDED:
