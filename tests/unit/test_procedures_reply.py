@@ -23,8 +23,8 @@ def test_reply_names_the_replacement_and_flags_the_replaced_codes() -> None:
     reply = render_reply(_findings(HARTMANN), subject="Re: Hartmann")
     text = " ".join(reply.text.split())
     assert "PROCEDURE CODES FROM THE NOTE" in reply.text
-    assert "44140 + 44320 -> use 44143 instead (do not bill 44140 + 44320 as written)" in text
-    assert "49020: included in 44143, not billed separately" in text
+    assert "44140 + 44320 -> use 44143 instead (do not use 44140 + 44320 as written)" in text
+    assert "49020: included in 44143, not separately reportable" in text
     assert "Not checked: Fee-schedule indicators" in text
     assert "44140 + 44320 -&gt; use 44143" in reply.html
     assert 'id="procedures"' in reply.html

@@ -35,10 +35,10 @@ def headline(c: Correction) -> str:
         if c.use == c.codes:
             return f"{named}: fewer lines than written"
         target = f"use {use}" if len(c.use) == 1 else f"use one of {use}"
-        return f"{named} -> {target} instead (do not bill {named} as written)"
+        return f"{named} -> {target} instead (do not use {named} as written)"
     if c.kind == INCLUDED:
         where = f" in {use}" if use else ""
-        return f"{named}: included{where}, not billed separately"
+        return f"{named}: included{where}, not separately reportable"
     if c.kind == DELETED:
         succ = (f" -> use {use}" if len(c.use) == 1 else f" -> use one of {use}") if use else ""
         return f"{named}: deleted code, not valid on the date of service{succ}"
