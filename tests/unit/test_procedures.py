@@ -177,7 +177,7 @@ def test_missing_defect_size_is_asked_not_guessed() -> None:
 
 
 def test_missing_infusion_time_is_asked() -> None:
-    review = run("Infusion center: iron sucrose IV infusion given, tolerated well.", only("drug_administration"))
+    review = run("Infusion center: iron sucrose IV infusion given, tolerated well. Which code?", only("drug_administration"))
     assert any("start and stop times" in g.question for g in review.gaps)
 
 
@@ -186,6 +186,11 @@ def test_codes_named_without_a_note_get_the_candidates_and_a_question() -> None:
     pair = [c for c in review.corrections if c.codes == ("44140", "44320")]
     assert pair and "44143" in pair[0].use
     assert review.gaps
+
+
+def test_no_question_back_when_nobody_asked_for_a_procedure_code() -> None:
+    review = run("Can you check my 7th characters? 6 wk recheck R Colles fx, healing -> S52.531A?", only("fracture_care"))
+    assert not review.gaps
 
 
 def test_negated_and_historical_words_are_not_evidence() -> None:

@@ -9,6 +9,7 @@ message they replace and why, and what to ask the physician.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -36,6 +37,12 @@ from consultant.codes.mention import CPT, HCPCS, Mention
 from consultant.kb.store import CodeBook
 
 _LATERAL = {"RT", "LT", "50"}
+# The sender asks which code to use (so a question back about a deciding fact helps).
+_ASKS_FOR_CODE = re.compile(
+    r"\b(?:what|which)\s+(?:cpt\s+|procedure\s+)?codes?\b|\bcodes?\s*\?|\bcpt\b|\bhow (?:do|should|would) (?:i|we) (?:code|bill)|"
+    r"\bwhat should (?:this|it|i|we)\b|\bhow to (?:code|bill)\b",
+    re.IGNORECASE,
+)
 
 
 @lru_cache(maxsize=4)
@@ -191,6 +198,8 @@ def _review_case(
         if not active and not codes_named & side_codes:
             continue
         got, notes = _family_lines(family, case, named, book, on) if active else (Choice((), (), {}), ())
+        if got.gaps and not (codes_named & family.codes or _ASKS_FOR_CODE.search(case)):
+            got = Choice(got.lines, (), got.facts)  # nobody asked for a code of this family: no question
         fixes = _corrections(family, got.lines, named, on)
         gaps_here = list(got.gaps)
         if not got.lines:
