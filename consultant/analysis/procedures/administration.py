@@ -60,7 +60,7 @@ def _chunks(text: str, method_words: dict[str, list[re.Pattern[str]]]) -> list[s
         low = piece.lower()
         for at, method in hits[1:]:
             then = max(low.rfind(" then ", cuts[-1], at), low.rfind("followed by", cuts[-1], at))
-            comma = piece.rfind(",", cuts[-1], at) if method != last_method else -1
+            comma = max(piece.rfind(",", cuts[-1], at), low.rfind(" and ", cuts[-1], at)) if method != last_method else -1
             sep = max(then, comma)
             if sep > cuts[-1] and any(cuts[-1] <= h < sep for h, _ in hits):
                 cuts.append(sep + 1)

@@ -197,6 +197,8 @@ def _review_case(
         side_codes |= {c for r in family.replaces for c in r.codes}
         if not active and not codes_named & side_codes:
             continue
+        if family.kind == "choice" and not triggered(family, case):
+            active = False  # codes named without the note's words: check pairs and deletions only
         got, notes = _family_lines(family, case, named, book, on) if active else (Choice((), (), {}), ())
         if got.gaps and not (codes_named & family.codes or _ASKS_FOR_CODE.search(case)):
             got = Choice(got.lines, (), got.facts)  # nobody asked for a code of this family: no question
