@@ -34,6 +34,7 @@ from consultant.analysis.findings import (
 )
 from consultant.analysis.lookup import judge
 from consultant.analysis.procedures import review_procedures
+from consultant.analysis.procedures.view import procedure_issues
 from consultant.analysis.suggest import SuggestIndex, suggest
 from consultant.codes.dates import find_date_of_service
 from consultant.codes.extract import extract_codes
@@ -292,12 +293,12 @@ def analyze(
     result: Any = suggest(text, index, on=dos, limit=MAX_SUGGESTIONS * 2, setting=setting)
     suggestions = _new_suggestions(result.suggestions, mentions, text)
 
+    procedures = review_procedures(text, mentions, on=dos, book=book)
     issues = _unique_issues(
         tuple(result.issues)
         + check_edits(verdicts, suggestions, mentions, text, book, dos)
+        + procedure_issues(procedures)
     )
-
-    procedures = review_procedures(text, mentions, on=dos, book=book)
 
     reasons = list(escalation_reasons(text))
     confident = any(s.score >= CONFIDENT_SCORE for s in suggestions)

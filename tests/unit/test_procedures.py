@@ -234,6 +234,13 @@ def test_bilateral_indicator_is_used_when_the_fee_schedule_has_it() -> None:
     assert any("could not be" in u for u in without.unchecked)
 
 
+def test_multiple_procedure_and_global_days_from_the_fee_schedule() -> None:
+    text = "Medicare screening colonoscopy, polyp removed by snare, another biopsied with cold forceps. Billed G0121."
+    review = run(text, only("colonoscopy"), book=_Book("0"))
+    assert [ln.code for ln in review.lines] == ["45385", "45380"]
+    assert any("multiple-procedure rule" in u for u in review.unchecked)
+
+
 # -- data files are validated -------------------------------------------------------------------
 def test_a_bad_family_file_is_a_clear_error(tmp_path: Path) -> None:
     bad = tmp_path / "bad.toml"
@@ -260,3 +267,18 @@ def test_every_family_names_its_source_and_no_descriptor_copies() -> None:
 def test_review_never_fails_on_odd_text(words: list[str]) -> None:
     review = run("".join(words))
     assert isinstance(review, ProcedureReview)
+
+
+def test_single_layer_closure_is_a_simple_repair() -> None:
+    text = "Lacerations: L forearm 3 cm and L upper arm 2 cm, both single-layer closure with nylon. Coded 12001 x2."
+    assert set(billed(text, only("repair"))) == {"12002"}
+
+
+def test_codes_not_to_bill_become_warnings_for_the_problem_list() -> None:
+    from consultant.analysis.findings import WARNING
+    from consultant.analysis.procedures.view import procedure_issues
+
+    review = run("Open sigmoid colectomy, end colostomy, rectal stump closed (Hartmann). Billed 44140 + 44320.")
+    issues = procedure_issues(review)
+    assert [(i.severity, i.codes) for i in issues] == [(WARNING, ("44140", "44320"))]
+    assert "do not use 44140 + 44320" in issues[0].message

@@ -170,6 +170,20 @@ def _payment_notes(book: CodeBook | None, lines: Sequence[ProcedureLine], on: da
             notes.append(f"{ln.code}: the fee schedule's bilateral indicator is {p.bilateral}, so modifier 50 does not apply; use RT/LT lines or one line as the payer asks.")
         if p.status in ("B", "P"):
             notes.append(f"{ln.code}: bundled status ({p.status}) on the fee schedule: not paid separately by Medicare.")
+    found = [(ln, p) for ln, p in ((ln, book.payment(ln.code, on)) for ln in lines) if p is not None] if book else []
+    surgical = [(ln, p) for ln, p in found if p.mult_proc in ("2", "3")]
+    if len(surgical) > 1:
+        bases = {p.endo_base for _, p in surgical if p.mult_proc == "3" and p.endo_base}
+        if bases:
+            notes.append(f"{', '.join(ln.code for ln, _ in surgical)}: endoscopies of one family (base {', '.join(sorted(bases))}) "
+                         "are paid under the special endoscopy rule (the base value counted once).")
+        else:
+            notes.append(f"{', '.join(ln.code for ln, _ in surgical)}: the multiple-procedure rule applies (the highest-valued "
+                         "procedure in full, the others reduced; modifier 51 where the payer asks for it).")
+    for ln, p in found:
+        if p.global_days in ("010", "090"):
+            notes.append(f"{ln.code}: {int(p.global_days)}-day global period on the fee schedule (visits for it in that "
+                         "period are part of the surgery: 99024).")
     if missing:
         notes.append(
             "Fee-schedule indicators (global days, multiple-procedure, bilateral, assistant, PC/TC) could not be "

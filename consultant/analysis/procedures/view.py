@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from consultant.analysis.findings import WARNING, Issue
 from consultant.analysis.procedures.model import (
     DELETED,
     INCLUDED,
@@ -78,3 +79,18 @@ def procedure_view(review: ProcedureReview | None) -> dict[str, Any]:
         ],
         "unchecked": list(review.unchecked),
     }
+
+
+def procedure_issues(review: ProcedureReview | None) -> tuple[Issue, ...]:
+    """One warning per code of the message that must not go out as written, for the reply's
+    'problems to look at first' (the procedure section below it gives the reasons)."""
+    if review is None:
+        return ()
+    out = []
+    for c in review.corrections:
+        if c.kind not in (REPLACED, INCLUDED, DELETED):
+            continue
+        out.append(Issue(severity=WARNING, kind="procedure", codes=c.codes,
+                         message=headline(c) + " - see the procedure codes from the note.",
+                         source=f"data/procedures/{c.family}.toml"))
+    return tuple(out)
