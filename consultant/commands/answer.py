@@ -113,6 +113,7 @@ def analysis_json(findings: Any, mentions: Any) -> dict[str, Any]:
         "escalation_reasons": list(findings.escalation_reasons),
         "thread_codes": list(findings.thread_codes),
         "notes": list(findings.notes),
+        "procedures": _plain(findings.procedures),
     }
 
 
