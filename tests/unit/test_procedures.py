@@ -108,6 +108,7 @@ FAMILY_CASES = [
     ("imaging_components", "Radiology group, CT head w/o contrast done in the hospital outpatient dept, our radiologist reads. Billed 70450.", {"70450"}),
     ("deleted_codes", "Old superbill: 99201 for a new patient, G0202 screening mammo.", set()),
     ("lesion_excision", "Excision of 1.2 cm BCC of the nose with 0.3 cm margins. Path: basal cell carcinoma. Billed 11641.", {"11642"}),
+    ("small_bowel", "Ex lap, small bowel resection with primary anastomosis for obstruction, LOA. Billed 44120, 44005, 49000.", {"44120"}),
     ("shoulder_arthroscopy", "Right shoulder arthroscopy: rotator cuff repair, subacromial decompression, limited debridement. Billed 29827, 29822, 29805.", {"29827", "29826"}),
 ]
 

@@ -130,7 +130,8 @@ def _corrections(
     if not lines:
         return out
     wrong = [c for c in dict.fromkeys(m.code for m in named) if c in family.codes and c not in chosen and c not in handled]
-    addons = {r.code for r in family.rules if r.group != "main"}
+    chosen_groups = {r.group for r in family.rules if r.code in chosen}
+    addons = {r.code for r in family.rules if r.group != "main" and r.group not in chosen_groups}
     for code in wrong:
         if code not in handled:
             kind = INCLUDED if code in addons else REPLACED
