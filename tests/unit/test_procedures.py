@@ -182,6 +182,15 @@ def test_missing_infusion_time_is_asked() -> None:
     assert any("start and stop times" in g.question for g in review.gaps)
 
 
+def test_an_unstated_approach_follows_the_codes_chosen_or_is_asked() -> None:
+    from_codes = run("Sigmoid colectomy, end colostomy, rectal stump closed. Billed 44140 + 44320.", only("colectomy"))
+    assert [ln.code for ln in from_codes.lines] == ["44143"]
+    assert "implied by the codes chosen" in from_codes.lines[0].evidence[1].phrase
+    asked = run("Sigmoid colectomy with primary anastomosis. Which code?", only("colectomy"))
+    assert not asked.lines
+    assert any("open or laparoscopically" in g.question for g in asked.gaps)
+
+
 def test_codes_named_without_a_note_get_the_candidates_and_a_question() -> None:
     review = run("Can I bill 44320 with 44140?", only("colectomy"))
     pair = [c for c in review.corrections if c.codes == ("44140", "44320")]

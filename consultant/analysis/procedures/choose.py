@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from consultant.analysis.findings import DocumentationGap
@@ -40,11 +40,21 @@ class Choice:
     facts: Facts
 
 
-def read_facts(family: Family, text: str, context: Facts | None = None) -> dict[str, tuple[Evidence, ...]]:
-    """Every fact and measure band of the family the text states (defaults marked as such)."""
+def read_facts(
+    family: Family, text: str, context: Facts | None = None, named: Sequence[str] = ()
+) -> dict[str, tuple[Evidence, ...]]:
+    """Every fact and measure band of the family the text states. A fact the note does not
+    state may follow from the codes the sender chose ('from_codes': an open colectomy code says
+    the resection was open) when they agree; else its default, marked as assumed."""
     facts: dict[str, tuple[Evidence, ...]] = dict(context or {})
     for spec in family.facts:
         found = read_fact(spec, text)
+        if not found and spec.from_codes:
+            implied = {v for v, codes in spec.from_codes if set(codes) & set(named)}
+            if len(implied) == 1:
+                value = implied.pop()
+                shown = ", ".join(c for v, codes in spec.from_codes if v == value for c in codes if c in named)
+                found = (Evidence(spec.name, value, f"(not stated in the note; implied by the codes chosen: {shown})"),)
         if not found and spec.default is not None:
             found = (Evidence(spec.name, spec.default, "(not stated: the usual case assumed)"),)
         if found:
@@ -86,9 +96,9 @@ def _question(family: Family, name: str) -> str | None:
     return None
 
 
-def choose(family: Family, text: str, context: Facts | None = None) -> Choice:
+def choose(family: Family, text: str, context: Facts | None = None, named: Sequence[str] = ()) -> Choice:
     """The codes the note supports in a `choice` family, or the questions that decide them."""
-    facts = read_facts(family, text, context)
+    facts = read_facts(family, text, context, named)
     groups: dict[str, list[Rule]] = {}
     for r in family.rules:
         groups.setdefault(r.group, []).append(r)

@@ -25,7 +25,7 @@ from consultant.errors import ConfigError
 
 DATA_DIR = Path(__file__).resolve().parents[3] / "data" / "procedures"
 KINDS = ("choice", "measured", "administration", "vaccine", "global", "components")
-_RESERVED = {"default", "ask", "multi", "scope"}
+_RESERVED = {"default", "ask", "multi", "scope", "from_codes"}
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,7 @@ class FactSpec:
     ask: str | None = None
     multi: bool = False
     scope: str = "after"
+    from_codes: tuple[tuple[str, tuple[str, ...]], ...] = ()   # value -> codes that imply it
 
 
 @dataclass(frozen=True)
@@ -199,6 +200,7 @@ def _fact(path: Path, name: str, raw: dict[str, Any]) -> FactSpec:
         ask=raw.get("ask"),
         multi=bool(raw.get("multi", False)),
         scope=str(raw.get("scope", "after")),
+        from_codes=tuple((str(v), _codes(c)) for v, c in raw.get("from_codes", {}).items()),
     )
 
 

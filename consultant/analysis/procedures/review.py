@@ -73,7 +73,7 @@ def _family_lines(
         for piece in pieces:
             if len(pieces) > 1 and not triggered(family, piece):
                 continue
-            got = choose(family, piece)
+            got = choose(family, piece, named=[m.code for m in named])
             lines += got.lines
             gaps += got.gaps
         return Choice(tuple(lines), tuple(gaps), {}), ()
