@@ -74,6 +74,14 @@ def test_fracture_follow_up_inside_the_global_is_99024() -> None:
     assert any("could not be checked" in u for u in review.unchecked)  # no fee schedule loaded
 
 
+def test_global_days_come_from_the_procedure_family_or_are_asked() -> None:
+    text = "Lap appendectomy (44970) on 10/01/26. Post-op visit 10/30/26, incisions healing well. Billed 99212."
+    assert [ln.code for ln in run(text).lines] == ["99024"]           # appendectomy: usual 90-day global
+    alone = run(text, only("global_period"))                          # no family knows 44970's global
+    assert not alone.lines
+    assert any("global period of 44970" in g.question for g in alone.gaps)
+
+
 def test_child_vaccines_with_physician_counselling_are_90460_90461() -> None:
     text = ("4 month well visit. Dr counseled parent on each vaccine. Given Vaxelis, Prevnar 20, "
             "RotaTeq. Billed 90697, 90677, 90680, 90471, 90472, 90474.")
@@ -103,7 +111,7 @@ FAMILY_CASES = [
     ("repair", "Laceration of R forearm 3 cm and R upper arm 2 cm, simple closure with nylon. Coded 12001 x2.", {"12002"}),
     ("drug_administration", "ED facility: NS 1 L hydration 0900-1000, then ceftriaxone 1 g IVPB 1005-1035, then ketorolac 15 mg IV push. Coded 96360, 96365, 96374.", {"96365", "96375", "96361"}),
     ("vaccine_administration", "Medicare pt 70 yo, flu vaccine and Pneumovax given by the nurse. Coded 90686, 90732, 90471, 90472.", {"90686", "90732", "G0008", "G0009"}),
-    ("global_period", "Lap appendectomy (44970) on 10/01/26. Post-op visit 10/12/26, incisions healing well. Billed 99212.", {"99024"}),
+    ("global_period", "Lap appendectomy (44970) on 10/01/26. Post-op visit 10/08/26, incisions healing well. Billed 99212.", {"99024"}),
     ("global_period", "10/05/26 open hernia repair (49505). 10/06 back to OR for wound hematoma, evacuated (10140).", {"10140"}),
     ("imaging_components", "Radiology group, CT head w/o contrast done in the hospital outpatient dept, our radiologist reads. Billed 70450.", {"70450"}),
     ("deleted_codes", "Old superbill: 99201 for a new patient, G0202 screening mammo.", set()),

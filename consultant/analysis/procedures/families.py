@@ -141,6 +141,7 @@ class Family:
     notes: tuple[tuple[str, str], ...]         # code -> why it is not the code here
     tables: tuple[tuple[str, Any], ...]        # engine-specific tables (drug classes, vaccines)
     path: str
+    global_days: int | None = None             # usual global period of the members (CMS PFS), a fallback
 
     def table(self, name: str) -> Any:
         return dict(self.tables).get(name, {})
@@ -306,6 +307,7 @@ def load_family(path: Path) -> Family:
         notes=tuple((str(k), str(v)) for k, v in raw.get("notes", {}).items()),
         tables=tuple((str(k), v) for k, v in raw.get("tables", {}).items()),
         path=str(path),
+        global_days=int(raw["global_days"]) if "global_days" in raw else None,
     )
 
 

@@ -3,14 +3,16 @@ E/M with the unrelated-visit modifier).
 
 The surgery and its date come from the note (a surgical code or the words of a family,
 followed by a date); the visit is the latest date. The global days come from the fee
-schedule (`CodeBook.payment`); when it has no line for the code, the family's `assumed_days`
-is used and the review says the check could not run.
+schedule (`CodeBook.payment`); when it has no line for the code, the usual global of the
+code's procedure family is used and the review says the check could not run; when no family
+knows the code either, only a visit within the shortest global (10 days) is concluded, and
+otherwise the physician's office is asked.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 
 from consultant.analysis.findings import DocumentationGap
@@ -46,7 +48,8 @@ def _global_days(book: CodeBook | None, code: str, on: date) -> int | None:
 
 
 def global_lines(
-    family: Family, text: str, mentions: Sequence[Mention], book: CodeBook | None, on: date
+    family: Family, text: str, mentions: Sequence[Mention], book: CodeBook | None, on: date,
+    usual_days: Mapping[str, int] | None = None,
 ) -> tuple[Choice, tuple[str, ...]]:
     """(lines, what could not be checked) for a post-operative visit, or for a return to the
     operating room inside the global period (modifier 78, 79 or 58 by the reason)."""
@@ -72,10 +75,19 @@ def global_lines(
     global_days = _global_days(book, surgery.code, op_date)
     unchecked: tuple[str, ...] = ()
     if global_days is None:
-        global_days = int(family.table("thresholds").get("assumed_days", 90))
+        usual = (usual_days or {}).get(surgery.code)
+        short = int(family.table("thresholds").get("shortest_global", 10))
+        if usual is None and days > short:
+            gap = DocumentationGap(f"{surgery.code} on {op_date.isoformat()}",
+                                   f"What is the global period of {surgery.code}? The visit {days} days later is "
+                                   "part of the surgery (99024) only inside it; no fee-schedule line was available.")
+            return Choice((), (gap,), {}), ()
+        global_days = usual if usual is not None else short
         unchecked = (
-            f"The global period of {surgery.code} could not be checked (no fee-schedule line for it in the "
-            f"knowledge base); the review assumes a {global_days}-day global. Confirm it before billing.",
+            f"The global period of {surgery.code} could not be checked on the fee schedule (no line in the "
+            f"knowledge base); the review used {global_days} days"
+            + (" (the usual global of its procedure family)" if usual is not None else " (the shortest global)")
+            + ". Confirm it before billing.",
         )
     if days > global_days:
         return Choice((), (), {}), ()

@@ -64,7 +64,8 @@ class BilledLine:
 
 
 def _family_lines(
-    family: Family, text: str, named: Sequence[Mention], book: CodeBook | None, on: date
+    family: Family, text: str, named: Sequence[Mention], book: CodeBook | None, on: date,
+    families: Mapping[str, Family] | None = None,
 ) -> tuple[Choice, tuple[str, ...]]:
     if family.kind == "choice":
         lines: list[ProcedureLine] = []
@@ -85,7 +86,8 @@ def _family_lines(
         return vaccine_lines(family, text, [m.code for m in named]), ()
     if family.kind == "components":
         return component_lines(family, text, named, book, on)
-    return global_lines(family, text, named, book, on)
+    usual = {c: f.global_days for f in (families or {}).values() if f.global_days is not None for c in f.codes}
+    return global_lines(family, text, named, book, on, usual)
 
 
 def _why_not(family: Family, code: str, chosen: Sequence[ProcedureLine]) -> str:
@@ -214,7 +216,7 @@ def _review_case(
             continue
         if family.kind == "choice" and not triggered(family, case):
             active = False  # codes named without the note's words: check pairs and deletions only
-        got, notes = _family_lines(family, case, named, book, on) if active else (Choice((), (), {}), ())
+        got, notes = _family_lines(family, case, named, book, on, fams) if active else (Choice((), (), {}), ())
         if got.gaps and not (codes_named & family.codes or _ASKS_FOR_CODE.search(case)):
             got = Choice(got.lines, (), got.facts)  # nobody asked for a code of this family: no question
         fixes = _corrections(family, got.lines, named, on)
