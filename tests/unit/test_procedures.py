@@ -185,6 +185,11 @@ def test_missing_defect_size_is_asked_not_guessed() -> None:
     assert any("defect size" in g.question for g in review.gaps)
 
 
+def test_two_injections_on_one_line_are_two_units() -> None:
+    text = "Pt got Toradol 60 mg IM and B12 1000 mcg IM. Billed 96372 x2, J1885 x4."
+    assert billed(text, only("drug_administration"))["96372"] == (2, ())
+
+
 def test_missing_infusion_time_is_asked() -> None:
     review = run("Infusion center: iron sucrose IV infusion given, tolerated well. Which code?", only("drug_administration"))
     assert any("start and stop times" in g.question for g in review.gaps)

@@ -49,9 +49,13 @@ def _minutes(chunk: str) -> int | None:
     return None
 
 
+_DOSE = re.compile(r"\d+(?:\.\d+)?\s*(?:mg|g|mcg|units?|meq|ml)\b", re.IGNORECASE)
+
+
 def _chunks(text: str, method_words: dict[str, list[re.Pattern[str]]]) -> list[str]:
-    """Medication lines; a line naming two administrations of different methods ('infusion
-    ..., premed IV push ...') is cut at the comma or 'then' between them."""
+    """Medication lines; a line naming two administrations ('infusion ..., premed IV push ...',
+    'Toradol 60 mg IM and B12 1000 mcg IM') is cut at the comma, 'and' or 'then' between them:
+    for two of the same method only when each side has its own dose."""
     out: list[str] = []
     for piece in _SPLIT.split(text):
         hits = sorted((m.start(), method) for method, ps in method_words.items() for p in ps for m in p.finditer(piece))
@@ -60,8 +64,10 @@ def _chunks(text: str, method_words: dict[str, list[re.Pattern[str]]]) -> list[s
         low = piece.lower()
         for at, method in hits[1:]:
             then = max(low.rfind(" then ", cuts[-1], at), low.rfind("followed by", cuts[-1], at))
-            comma = max(piece.rfind(",", cuts[-1], at), low.rfind(" and ", cuts[-1], at)) if method != last_method else -1
-            sep = max(then, comma)
+            sep = max(piece.rfind(",", cuts[-1], at), low.rfind(" and ", cuts[-1], at))
+            if method == last_method and not (_DOSE.search(piece[cuts[-1] : sep]) and _DOSE.search(piece[sep:at + 1])):
+                sep = -1
+            sep = max(then, sep)
             if sep > cuts[-1] and any(cuts[-1] <= h < sep for h, _ in hits):
                 cuts.append(sep + 1)
                 last_method = method
