@@ -283,7 +283,11 @@ _HISTORY = re.compile(
     r"\b(?:had|s/p|status post|prior|previous(?:ly)?|history of|hx of|h/o|remote)\b[^.;\n]{0,60}$",
     re.IGNORECASE,
 )
+# Words that bring a sentence back to today's service ('hx of X, presents for colonoscopy').
+_NOW = re.compile(r"\b(?:now|today|presents?|here for|comes? in|came in|scheduled|undergo\w*|for (?:a |an |the )?(?:screening|elective))\b", re.IGNORECASE)
 
 
 def _historical(text: str, start: int) -> bool:
-    return bool(_HISTORY.search(text[max(0, start - 70) : start]))
+    window = text[max(0, start - 70) : start]
+    found = _HISTORY.search(window)
+    return bool(found) and not _NOW.search(window[found.start() :])

@@ -80,16 +80,19 @@ class Measured:
 
 
 def read_measure(spec: MeasureSpec, text: str) -> Measured | None:
-    """The largest value the measure's patterns capture (a product for areas: '6 x 5 cm')."""
-    best: Measured | None = None
+    """The largest value captured by the first of the measure's patterns that matches (the
+    patterns go from the surest wording, 'defect 6 x 4 cm', to the loosest)."""
     for p in spec.patterns:
+        best: Measured | None = None
         for m in p.finditer(text):
             value = measure_value(spec, m)
             if value is None:
                 continue
             if best is None or value > best.value:
                 best = Measured(value, m.start(), m.end(), phrase_at(text, m.start(), m.end()))
-    return best
+        if best is not None:
+            return best
+    return None
 
 
 def measure_value(spec: MeasureSpec, m: re.Match[str]) -> float | None:
