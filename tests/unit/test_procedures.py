@@ -228,6 +228,15 @@ def test_numbered_items_of_one_patient_stay_together() -> None:
     assert billed(text, only("debridement")) == {"11042": (1, ()), "11045": (1, ())}
 
 
+def test_codes_listed_after_the_cases_go_to_the_case_they_name() -> None:
+    text = ("Pt A: laparoscopic cholecystectomy with cholangiogram.\n"
+            "Pt B: laparoscopic converted to open cholecystectomy.\n"
+            "For A I have 47562. For B 47562-53 and 47600?\n")
+    review = run(text, only("cholecystectomy"))
+    uses = {c.use for c in review.corrections if c.codes == ("47562",)}
+    assert uses == {("47563",), ("47600",)}
+
+
 def test_cases_for_different_patients_are_split() -> None:
     text = ("2 chole's:\nPt A: laparoscopic cholecystectomy with cholangiogram.\n"
             "Pt B: laparoscopic converted to open cholecystectomy.\n")

@@ -290,4 +290,4 @@ _NOW = re.compile(r"\b(?:now|today|presents?|here for|comes? in|came in|schedule
 def _historical(text: str, start: int) -> bool:
     window = text[max(0, start - 70) : start]
     found = _HISTORY.search(window)
-    return bool(found) and not _NOW.search(window[found.start() :])
+    return found is not None and not _NOW.search(window[found.start() :])

@@ -66,6 +66,7 @@ class Rule:
     why: str
     group: str = "main"
     modifiers: tuple[str, ...] = ()
+    addon: bool = False      # an add-on: named without support, it reads as 'not separately reportable'
 
 
 @dataclass(frozen=True)
@@ -247,6 +248,7 @@ def load_family(path: Path) -> Family:
             why=str(r.get("why", "")),
             group=str(r.get("group", "main")),
             modifiers=_codes(r.get("modifiers")),
+            addon=bool(r.get("addon", False)),
         )
         for r in raw.get("rule", [])
     )

@@ -172,6 +172,25 @@ def split_cases(text: str) -> tuple[tuple[int, int, str], ...]:
     return tuple((a, b, text[a:b] if a == 0 else preamble + "\n" + text[a:b]) for a, b in spans)
 
 
+_LABEL = re.compile(
+    r"(?im)^[ \t]*(?:#\s*(\d+)\b|(?-i:(?:Pt|PT|pt)\.?\s+([A-H]))\b(?!/)|patient\s+(?-i:([A-H1-9]))\b(?!/)|([A-E])\)\s|(\d{1,2})[.)]\s)"
+)
+_MARKER = re.compile(r"(?:(?i:\bfor)\s+(?:(?i:pt)\.?\s+|(?i:patient)\s+|#)?|\b(?:Pt|pt|PT)\.?\s+|#)([A-H]|\d{1,2})\b")
+
+
+def case_label(piece: str) -> str | None:
+    """'A' for a case that starts 'Pt A', '2' for '#2' or '2)'."""
+    m = _LABEL.search(piece)
+    return next((g for g in m.groups() if g), None) if m else None
+
+
+def marked_case(text: str, at: int) -> str | None:
+    """The case a code is written for when its line says so before it ('For B 47562-53')."""
+    line = text[text.rfind("\n", 0, at) + 1 : at]
+    found = list(_MARKER.finditer(line))
+    return found[-1].group(1) if found else None
+
+
 _SIDE_HEAD = re.compile(r"(?im)^[ \t]*(?:right|left|rt|lt|r|l)\b[ \t]*(?:knee|shoulder|wrist|ankle|hip|elbow|side)?\s*[:\-]")
 
 

@@ -31,7 +31,7 @@ from consultant.analysis.procedures.model import (
     ProcedureLine,
     ProcedureReview,
 )
-from consultant.analysis.procedures.reading import split_cases, split_sides
+from consultant.analysis.procedures.reading import case_label, marked_case, split_cases, split_sides
 from consultant.analysis.procedures.vaccines import vaccine_lines
 from consultant.codes.mention import CPT, HCPCS, Mention
 from consultant.kb.store import CodeBook
@@ -103,6 +103,8 @@ def _corrections(
     family: Family, lines: Sequence[ProcedureLine], named: Sequence[Mention], on: date
 ) -> list[Correction]:
     chosen = {ln.code: ln for ln in lines}
+    addons = {r.code for r in family.rules if r.addon}
+    main = tuple(c for c in chosen if c not in addons) or tuple(chosen)  # what a wrong code becomes
     out: list[Correction] = []
     handled: set[str] = set()
     codes_named = {m.code for m in named}
@@ -116,7 +118,7 @@ def _corrections(
         for rep in family.replaces:
             group = [c for c in rep.codes if c in open_codes]
             if len(group) == len(rep.codes):
-                use = tuple(c for c in rep.by if c in chosen) or tuple(chosen)
+                use = tuple(c for c in rep.by if c in chosen) or main
                 out.append(Correction(REPLACED, tuple(group), use, rep.why, family.source, family.id))
                 handled.update(group)
     for inc in family.included:
@@ -127,17 +129,15 @@ def _corrections(
                 continue
             if set(inc.unless) & (codes_named | set(chosen)):
                 continue
-            out.append(Correction(INCLUDED, (inc.code,), tuple(chosen), inc.why, family.source, family.id))
+            out.append(Correction(INCLUDED, (inc.code,), main, inc.why, family.source, family.id))
             handled.add(inc.code)
     if not lines:
         return out
     wrong = [c for c in dict.fromkeys(m.code for m in named) if c in family.codes and c not in chosen and c not in handled]
-    chosen_groups = {r.group for r in family.rules if r.code in chosen}
-    addons = {r.code for r in family.rules if r.group != "main" and r.group not in chosen_groups}
     for code in wrong:
         if code not in handled:
             kind = INCLUDED if code in addons else REPLACED
-            out.append(Correction(kind, (code,), tuple(chosen), _why_not(family, code, lines), family.source, family.id))
+            out.append(Correction(kind, (code,), main, _why_not(family, code, lines), family.source, family.id))
             handled.add(code)
     for code, line in chosen.items():
         said = [m for m in named if m.code == code]
@@ -204,7 +204,7 @@ def _review_case(
     unchecked: list[str] = []
     applied: list[str] = []
     # a post-operative visit is about the visit: the surgery it refers to is not billed again
-    order = sorted(fams.values(), key=lambda f: f.kind != "global")
+    order = sorted(fams.values(), key=lambda f: (f.kind != "global", f.kind == "components"))
     for family in order:
         codes_named = {m.code for m in named}
         active = triggered(family, case) or bool(codes_named & family.codes) or (
@@ -227,6 +227,10 @@ def _review_case(
                     fixes.append(Correction(REPLACED, rep.codes, rep.by, rep.why, family.source, family.id))
                     if rep.ask:
                         gaps_here.append(DocumentationGap(" + ".join(rep.codes), rep.ask))
+        if family.kind == "components":  # a code another family already chose keeps that family's line
+            taken = {ln.code for ln in lines}
+            got = Choice(tuple(ln for ln in got.lines if ln.code not in taken), got.gaps, got.facts)
+            fixes = [c for c in fixes if not set(c.codes) & taken]
         if not (got.lines or fixes or gaps_here):
             continue
         applied.append(family.id)
@@ -257,8 +261,15 @@ def review_procedures(
     gaps: list[DocumentationGap] = []
     unchecked: list[str] = []
     applied: list[str] = []
-    for start, end, case in split_cases(text):
-        named = [m for m in mentions if m.system in (CPT, HCPCS) and start <= m.start < end]
+    cases = split_cases(text)
+    labels = [case_label(text[a:b]) for a, b, _ in cases]
+    owner: dict[int, int] = {}
+    for m in mentions:
+        mark = marked_case(text, m.start) if len(cases) > 1 else None
+        by_span = next((i for i, (a, b, _) in enumerate(cases) if a <= m.start < b), 0)
+        owner[id(m)] = labels.index(mark) if mark in labels else by_span
+    for i, (_, _, case) in enumerate(cases):
+        named = [m for m in mentions if m.system in (CPT, HCPCS) and owner[id(m)] == i]
         found = _review_case(fams, case, named, on, book)
         lines += found.lines
         corrections += found.corrections
@@ -266,9 +277,9 @@ def review_procedures(
         unchecked += found.unchecked
         applied += found.families
     unchecked += _payment_notes(book, lines, on)
-    unique: dict[tuple[str, tuple[str, ...]], Correction] = {}
+    unique: dict[tuple[str, tuple[str, ...], tuple[str, ...]], Correction] = {}
     for c in corrections:
-        unique.setdefault((c.kind, c.codes), c)
+        unique.setdefault((c.kind, c.codes, c.use), c)
     return ProcedureReview(
         lines=tuple(lines),
         corrections=tuple(unique.values()),
