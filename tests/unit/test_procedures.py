@@ -185,6 +185,13 @@ def test_missing_defect_size_is_asked_not_guessed() -> None:
     assert any("defect size" in g.question for g in review.gaps)
 
 
+def test_units_written_at_the_end_of_a_sentence_are_read() -> None:
+    review = run("12 yo, Tdap + MenACWY + HPV, MD counseled. Billed 90715, 90734, 90651, 90460 x3, 90461 x2.",
+                 only("vaccine_administration"))
+    assert {(ln.code, ln.units) for ln in review.lines} == {("90460", 3), ("90461", 2)}
+    assert not review.corrections
+
+
 def test_two_injections_on_one_line_are_two_units() -> None:
     text = "Pt got Toradol 60 mg IM and B12 1000 mcg IM. Billed 96372 x2, J1885 x4."
     assert billed(text, only("drug_administration"))["96372"] == (2, ())

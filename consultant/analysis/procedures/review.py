@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from functools import lru_cache
 
@@ -246,6 +246,17 @@ def _review_case(
     return ProcedureReview(tuple(lines), tuple(corrections), tuple(gaps), tuple(unchecked), tuple(applied))
 
 
+_UNITS_AFTER = re.compile(r"\s*(?:x|×|\*)\s*(\d{1,4})\b(?!\s*(?:mg|g|mcg|ml|cm|mm|%))", re.IGNORECASE)
+
+
+def _with_units(m: Mention, text: str) -> Mention:
+    """Units written right after the code ('90461 x2.') when the extractor left them out."""
+    if m.units is not None or m.end > len(text):
+        return m
+    got = _UNITS_AFTER.match(text, m.end)
+    return replace(m, units=int(got.group(1))) if got else m
+
+
 def review_procedures(
     text: str,
     mentions: Sequence[Mention],
@@ -256,6 +267,7 @@ def review_procedures(
 ) -> ProcedureReview:
     """The procedure codes the case supports, per family, against the codes it names."""
     fams = default_families() if families is None else families
+    mentions = [_with_units(m, text) for m in mentions]
     lines: list[ProcedureLine] = []
     corrections: list[Correction] = []
     gaps: list[DocumentationGap] = []
