@@ -192,6 +192,20 @@ def test_units_written_at_the_end_of_a_sentence_are_read() -> None:
     assert not review.corrections
 
 
+def test_a_pump_started_for_more_than_8_hours_is_not_billed_by_the_hour() -> None:
+    text = "Chemo: oxaliplatin infusion 2 hr, then 5-FU pump started for 46 hr infusion. Coded 96413, 96415, 96416."
+    got = billed(text, only("drug_administration"))
+    assert got == {"96413": (1, ()), "96415": (1, ()), "96416": (1, ())}
+
+
+def test_two_sides_in_one_note_keep_the_senders_side_lines() -> None:
+    text = "Injected L shoulder subacromial bursa, landmark guided. Also R knee injection. Billed 20610-LT, 20610-RT."
+    review = run(text, only("joint_injection"))
+    assert not review.corrections
+    lines = billed_lines(review, extract_codes(text))
+    assert sorted(b.modifiers for b in lines) == [("LT",), ("RT",)]
+
+
 def test_two_injections_on_one_line_are_two_units() -> None:
     text = "Pt got Toradol 60 mg IM and B12 1000 mcg IM. Billed 96372 x2, J1885 x4."
     assert billed(text, only("drug_administration"))["96372"] == (2, ())

@@ -139,10 +139,21 @@ def administration_lines(family: Family, text: str) -> Choice:
         label = f"{item[0].kind}_{item[1]}"
         return rank.index(label) if label in rank else len(rank)
 
+    prolonged = int(th.get("prolonged_min_minutes", 10**6))
     counts: dict[str, int] = {}
     evidence: dict[str, list[Evidence]] = {}
     iv = [i for i in items if i[1] != "injection"]
     ordered = sorted(iv, key=key)
+    pumps = [(a, m) for a, m in ordered if m == "infusion" and (a.minutes or 0) > prolonged]
+    for a, _method in pumps:  # a pump started for more than 8 hours: its own code, no hours
+        code = codes.get(f"{a.kind}_infusion_prolonged")
+        if code:
+            counts[code] = counts.get(code, 0) + 1
+            evidence.setdefault(code, []).append(Evidence("minutes", str(a.minutes), a.phrase))
+        else:
+            gaps.append(DocumentationGap(a.phrase, "An infusion of more than 8 hours: was it started on a pump? "
+                                         "Its code is not the hourly one."))
+    ordered = [i for i in ordered if i not in pumps]
     for n, (a, method) in enumerate(ordered):
         role = "initial" if n == 0 else "sequential"
         code = codes.get(f"{a.kind}_{method}_{role}")

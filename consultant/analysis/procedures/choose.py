@@ -121,7 +121,9 @@ def choose(family: Family, text: str, context: Facts | None = None, named: Seque
 
 
 def _line(family: Family, rule: Rule, facts: Facts) -> ProcedureLine:
-    evidence = tuple(e for name, _ in rule.when for e in facts.get(name, ()))
+    evidence = tuple(e for name, _ in rule.when for e in facts.get(name, ())) + tuple(
+        e for e in facts.get("side", ()) if family.laterality and e.value == "mixed"
+    )
     modifiers = list(rule.modifiers)
     if family.laterality and facts.get("side"):
         modifiers += SIDE_MODIFIERS.get(facts["side"][0].value, ())

@@ -237,6 +237,8 @@ def read_side(text: str) -> Evidence | None:
         return Evidence("side", "bilateral", phrase_at(text, b.start(), b.end()))
     r = _RIGHT.search(text)
     lft = _LEFT.search(text)
+    if r and lft:  # two sides in one piece (L shoulder, R knee): the side of a line is not known
+        return Evidence("side", "mixed", phrase_at(text, min(r.start(), lft.start()), max(r.end(), lft.end())))
     if r and (not lft or r.start() < lft.start()):
         return Evidence("side", "right", phrase_at(text, r.start(), r.end()))
     if lft:

@@ -143,6 +143,8 @@ def _corrections(
         said = [m for m in named if m.code == code]
         if not said:
             continue
+        if family.laterality and any(e.fact == "side" and e.value == "mixed" for e in line.evidence):
+            continue  # both sides in the note: the sender's own RT/LT lines stand
         units = max((m.units or 1) for m in said)
         if units != line.units:
             out.append(Correction(UNITS, (code,), (code,), f"{code} x{line.units}, not x{units}: {line.why}", family.source, family.id))
@@ -314,6 +316,14 @@ def billed_lines(review: ProcedureReview, mentions: Sequence[Mention]) -> tuple[
             out.append(BilledLine(m.code, m.units or 1, m.modifiers, False))
     seen: set[tuple[str, tuple[str, ...]]] = set()
     for ln in review.lines:
+        if any(e.fact == "side" and e.value == "mixed" for e in ln.evidence):
+            written = [m for m in mentions if m.code == ln.code and set(m.modifiers) & _LATERAL]
+            if written:  # both sides in the note: the sender's RT/LT lines go out
+                for m in written:
+                    if (m.code, m.modifiers) not in seen:
+                        seen.add((m.code, m.modifiers))
+                        out.append(BilledLine(m.code, m.units or 1, m.modifiers, False))
+                continue
         if (ln.code, ln.modifiers) not in seen:
             seen.add((ln.code, ln.modifiers))
             out.append(BilledLine(ln.code, ln.units, ln.modifiers, True))
