@@ -192,6 +192,14 @@ def test_units_written_at_the_end_of_a_sentence_are_read() -> None:
     assert not review.corrections
 
 
+def test_facility_hierarchy_not_chronology_and_a_place_is_not_an_infusion() -> None:
+    text = ("Hospital outpatient infusion center (facility billing).\n"
+            "0900 NS 1000 mL IV started, completed 1000 (hydration)\n"
+            "1005 ceftriaxone 2 g IVPB started, complete 1035\n1040 ketorolac 30 mg IV push\n"
+            "Our system produced: 96360, 96365, 96374.")
+    assert billed(text, only("drug_administration")) == {"96365": (1, ()), "96375": (1, ()), "96361": (1, ())}
+
+
 def test_a_pump_started_for_more_than_8_hours_is_not_billed_by_the_hour() -> None:
     text = "Chemo: oxaliplatin infusion 2 hr, then 5-FU pump started for 46 hr infusion. Coded 96413, 96415, 96416."
     got = billed(text, only("drug_administration"))

@@ -83,10 +83,11 @@ def read_administrations(family: Family, text: str) -> tuple[Administration, ...
     thresholds = family.table("thresholds")
     cut = re.compile(thresholds.get("cut", r"(?!)"), re.IGNORECASE)
     dose = re.compile(thresholds.get("dose", r"(?!)"), re.IGNORECASE)
+    place = re.compile(thresholds.get("place", r"(?!)"), re.IGNORECASE)  # 'infusion center' is a place
     out = []
     for raw in _chunks(text, method_patterns):
         stop = cut.search(raw)
-        chunk = raw[: stop.start()] if stop else raw
+        chunk = place.sub(" ", raw[: stop.start()] if stop else raw)
         if chunk.strip().endswith("?"):
             continue
         method = next((m for m, ps in method_patterns.items() if find_positive(tuple(ps), chunk)), None)
