@@ -90,6 +90,16 @@ def _family_lines(
     return global_lines(family, text, named, book, on, usual)
 
 
+def _same_group(family: Family, code: str, chosen: Mapping[str, ProcedureLine]) -> tuple[str, ...]:
+    """For a measured family: the chosen codes of the group the named code belongs to (12001 ->
+    12002 when the simple wounds of that group add up to 7.5 cm)."""
+    for g in family.groups:
+        members = {c for _, c in g.bands} | {c for c in (g.base, g.addon) if c}
+        if code in members:
+            return tuple(c for c in chosen if c in members)
+    return ()
+
+
 def _why_not(family: Family, code: str, chosen: Sequence[ProcedureLine]) -> str:
     note = family.note(code)
     if note:
@@ -137,7 +147,8 @@ def _corrections(
     for code in wrong:
         if code not in handled:
             kind = INCLUDED if code in addons else REPLACED
-            out.append(Correction(kind, (code,), main, _why_not(family, code, lines), family.source, family.id))
+            use = _same_group(family, code, chosen) or main
+            out.append(Correction(kind, (code,), use, _why_not(family, code, lines), family.source, family.id))
             handled.add(code)
     for code, line in chosen.items():
         said = [m for m in named if m.code == code]
@@ -152,7 +163,7 @@ def _corrections(
         if set(line.modifiers) - written or (family.laterality and (written & _LATERAL) - set(line.modifiers)):
             mods = "-".join(line.modifiers) or "no modifier"
             out.append(Correction(MODIFIERS, (code,), (code,), f"{code}-{mods}: {line.why}", family.source, family.id))
-        lines_written = {(m.modifiers, m.units) for m in said}
+        lines_written = {m.modifiers for m in said}
         lines_chosen = [ln for ln in lines if ln.code == code]
         if len(lines_written) > len(lines_chosen):
             out.append(Correction(REPLACED, (code,), (code,), f"{code} goes out as "
