@@ -117,6 +117,7 @@ FAMILY_CASES = [
     ("deleted_codes", "Old superbill: 99201 for a new patient, G0202 screening mammo.", set()),
     ("lesion_excision", "Excision of 1.2 cm BCC of the nose with 0.3 cm margins. Path: basal cell carcinoma. Billed 11641.", {"11642"}),
     ("small_bowel", "Ex lap, small bowel resection with primary anastomosis for obstruction, LOA. Billed 44120, 44005, 49000.", {"44120"}),
+    ("egd", "EGD with cold forceps biopsies of the antrum for H. pylori. Billed 43235, 43239 x3.", {"43239"}),
     ("shoulder_arthroscopy", "Right shoulder arthroscopy: rotator cuff repair, subacromial decompression, limited debridement. Billed 29827, 29822, 29805.", {"29827", "29826"}),
 ]
 
@@ -264,6 +265,11 @@ def test_codes_listed_after_the_cases_go_to_the_case_they_name() -> None:
     review = run(text, only("cholecystectomy"))
     uses = {c.use for c in review.corrections if c.codes == ("47562",)}
     assert uses == {("47563",), ("47600",)}
+
+
+def test_two_scopes_in_one_note_read_their_own_parts() -> None:
+    text = "EGD with biopsy of antrum, then colonoscopy normal to cecum (diagnostic for anemia). 43239, 45378"
+    assert set(billed(text, only("egd", "colonoscopy"))) == {"43239", "45378"}
 
 
 def test_cases_for_different_patients_are_split() -> None:

@@ -96,9 +96,27 @@ def _question(family: Family, name: str) -> str | None:
     return None
 
 
+def own_part(family: Family, text: str) -> str:
+    """The note without the parts about another procedure ('Colonoscopy with biopsy; EGD
+    normal.' read for the EGD loses the colonoscopy clause): from a word of `others` to the next
+    word of the family's own trigger, blanked."""
+    if not family.others:
+        return text
+    out = text
+    at = 0
+    while True:
+        stop = min((m for p in family.others if (m := p.search(out, at))), key=lambda m: m.start(), default=None)
+        if stop is None:
+            return out
+        back = min((m for p in family.trigger if (m := p.search(out, stop.end()))), key=lambda m: m.start(), default=None)
+        end = back.start() if back else len(out)
+        out = out[: stop.start()] + " " * (end - stop.start()) + out[end:]
+        at = end
+
+
 def choose(family: Family, text: str, context: Facts | None = None, named: Sequence[str] = ()) -> Choice:
     """The codes the note supports in a `choice` family, or the questions that decide them."""
-    facts = read_facts(family, text, context, named)
+    facts = read_facts(family, own_part(family, text), context, named)
     groups: dict[str, list[Rule]] = {}
     for r in family.rules:
         groups.setdefault(r.group, []).append(r)

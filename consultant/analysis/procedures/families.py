@@ -143,6 +143,7 @@ class Family:
     tables: tuple[tuple[str, Any], ...]        # engine-specific tables (drug classes, vaccines)
     path: str
     global_days: int | None = None             # usual global period of the members (CMS PFS), a fallback
+    others: tuple[re.Pattern[str], ...] = ()   # words that start another procedure's part of the note
 
     def table(self, name: str) -> Any:
         return dict(self.tables).get(name, {})
@@ -310,6 +311,7 @@ def load_family(path: Path) -> Family:
         tables=tuple((str(k), v) for k, v in raw.get("tables", {}).items()),
         path=str(path),
         global_days=int(raw["global_days"]) if "global_days" in raw else None,
+        others=_patterns(path, "others", raw.get("others", [])),
     )
 
 
