@@ -34,6 +34,7 @@ from consultant.analysis.findings import (
     Findings,
     Suggestion,
 )
+from consultant.analysis.procedures.view import procedure_view
 from consultant.codes.mention import CPT, HCPCS, ICD10CM, MODIFIER
 from consultant.reply_size import cap_findings
 
@@ -276,6 +277,7 @@ def view_model(f: Findings, subject: str, forwarded: bool = True) -> dict[str, A
             if i.severity not in (ERROR, WARNING)
         ],
         "codes": [_code_row(v) for v in f.codes],
+        "procedures": procedure_view(f.procedures),
         "suggestions": [_suggestion_row(s) for s in f.suggestions],
         "gaps": [
             {"phrase": short_phrase(g.phrase), "question": g.question} for g in f.gaps

@@ -41,6 +41,8 @@ from consultant.analysis.findings import (
 from consultant.analysis.guidelines import apply_guidelines
 from consultant.analysis.lookup import judge
 from consultant.analysis.ports import KnowledgeBase, SuggestionIndex
+from consultant.analysis.procedures import review_procedures
+from consultant.analysis.procedures.view import procedure_issues
 from consultant.codes.dates import find_date_of_service
 from consultant.codes.extract import extract_codes
 from consultant.codes.mention import CPT, ICD10CM, Mention
@@ -316,6 +318,7 @@ def analyze(
     # words read in their context (analysis/clinical/sense.py): other senses, no finding, r/o
     suggestions = read_in_context(text, suggestions, setting=setting, named_codes=len(merged))
 
+    procedures = review_procedures(text, mentions, on=dos, book=book)
     meant = questions.escalations(text)
     issues = _unique_issues(
         tuple(result.issues)
@@ -323,6 +326,7 @@ def analyze(
         + unverified_issues(verdicts)
         + questions.request_issues(text, merged, meant)
         + uncertain_codes(text, mentions, setting=setting)
+        + procedure_issues(procedures)
     )
     checks = coverage(verdicts, book, dos)
     answers = questions.answer_questions(text, mentions, verdicts, issues, checks, book, dos, suggestions)
@@ -353,7 +357,7 @@ def analyze(
         codes=verdicts,
         suggestions=suggestions,
         issues=issues,
-        gaps=_gaps_for(result.gaps, result.suggestions, suggestions),
+        gaps=_gaps_for(result.gaps, result.suggestions, suggestions) + procedures.gaps,
         releases=releases_used(book, dos),
         escalate=bool(reasons),
         escalation_reasons=tuple(reasons),
@@ -362,4 +366,5 @@ def analyze(
         asks=not questions.asks_nothing(text) or bool(reasons),
         thread_codes=tuple(thread_codes),
         notes=tuple(notes),
+        procedures=procedures,
     ), text, book)

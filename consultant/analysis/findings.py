@@ -5,8 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
 
 from consultant.kb.records import Release
+
+if TYPE_CHECKING:
+    from consultant.analysis.procedures.model import ProcedureReview
 
 # Verdict statuses of one code.
 VALID = "valid"                    # known and billable/valid for the date of service
@@ -127,3 +131,4 @@ class Findings:
     checks: tuple[CheckRecord, ...] = ()     # which check families ran, on what, and why not
     answers: tuple[DirectAnswer, ...] = ()   # direct answers to the questions asked, first
     asks: bool = True                        # False for a thank-you or report-back: no reply
+    procedures: ProcedureReview | None = None  # procedure codes picked from the note (issue 13)

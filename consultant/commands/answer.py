@@ -120,6 +120,7 @@ def analysis_json(findings: Any, mentions: Any) -> dict[str, Any]:
             for c in getattr(findings, "checks", ())
         ],
         "answers": _plain(getattr(findings, "answers", ())),
+        "procedures": _plain(findings.procedures),
     }
 
 
