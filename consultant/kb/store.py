@@ -292,3 +292,16 @@ class CodeBook:
             out.setdefault(short.lower(), []).append(expansion)
         return {k: tuple(v) for k, v in out.items()}
 
+
+    # -- the Alphabetic Index (read whole by consultant.analysis.index_walk) ---------------
+    def index_nodes(self) -> list[tuple[int, int | None, str, str, str | None, str | None, str | None,
+                                        str | None, str | None, str | None, str | None]]:
+        """Every Alphabetic Index node in document order: (id, parent, tbl, title, nemod, code,
+        manif, see, see_also, subcat, cells); empty when no Index was imported (or an old KB)."""
+        has = self._conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'index_node'").fetchone()
+        if not has:
+            return []
+        return [tuple(r) for r in self._conn.execute(
+            "SELECT id, parent, tbl, title, nemod, code, manif, see, see_also, subcat, cells "
+            "FROM index_node ORDER BY id")]
