@@ -55,6 +55,7 @@ from consultant.analysis.findings import (
     Issue,
     Suggestion,
 )
+from consultant.analysis.index_walk import IndexWalker, index_suggestions
 from consultant.kb import terms as kt
 from consultant.kb.records import CodeEntry
 from consultant.kb.store import CodeBook
@@ -136,6 +137,7 @@ class SuggestIndex:
         default_factory=dict)
     _weighed: dict[tuple[tuple[str, ...], ...], tuple[tuple[tuple[tuple[str, float], ...], float], ...]] = field(
         default_factory=dict)
+    walker: IndexWalker | None = None       # the Alphabetic Index walk (None: no Index imported)
 
     @classmethod
     def load(cls, book: CodeBook) -> SuggestIndex:
@@ -192,6 +194,7 @@ class SuggestIndex:
         index._info = [None] * len(codes)
         index._weighted = [None] * len(codes)
         index._need = array("d", (kt.running_cover(sy) * w - 1e-9 for sy, w in zip(systems, weights)))
+        index.walker = IndexWalker.load(book)
         log.info("suggest index: %d terms, %d tokens in %.0f ms", len(codes) - 1, len(postings),
                  (time.perf_counter() - started) * 1000)
         return index
@@ -1338,6 +1341,10 @@ def suggest(text: str, index: SuggestIndex, *, on: date, limit: int = 20,
                 reason += f" ({via})"
             found.append(_Found(index.systems[m.term], index.codes[m.term], index.texts[m.term],
                                 min(m.score, 1.0), span, reason, sentence=s_no, weight=m.weight))
+    if index.walker is not None:   # the Index walked as a coder does; its codes come first
+        found[:0] = [_Found(g.system, g.code, g.title, g.score, g.span, g.reason, sentence=s_no)
+                     for s_no, (s_start, s_end) in enumerate(segments[:1] if short else segments)
+                     for g in index_suggestions(text, index.walker, use_on, short=short, start=s_start, end=s_end)]
     sentence_spans = segments
     out: list[Suggestion] = []
     seen: set[tuple[str, str]] = set()

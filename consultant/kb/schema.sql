@@ -92,6 +92,9 @@ CREATE TABLE IF NOT EXISTS index_node (
     see_also  TEXT,
     subcat    TEXT,                 -- <subcat> / <seecat>: 'see category' pointers
     cells     TEXT,                 -- table rows: 'primary=C34.9-;secondary=C78.0-' (column key=code)
+    req       TEXT NOT NULL DEFAULT '',  -- index tokens of the title (consultant.kb.terms folds), space-joined
+    opt       TEXT NOT NULL DEFAULT '',  -- index tokens of the non-essential modifiers
+    forms     TEXT NOT NULL DEFAULT '',  -- main terms: the token sets of each form, '|'-joined
     dataset   TEXT NOT NULL
 );
 

@@ -294,14 +294,17 @@ class CodeBook:
 
 
     # -- the Alphabetic Index (read whole by consultant.analysis.index_walk) ---------------
-    def index_nodes(self) -> list[tuple[int, int | None, str, str, str | None, str | None, str | None,
-                                        str | None, str | None, str | None, str | None]]:
-        """Every Alphabetic Index node in document order: (id, parent, tbl, title, nemod, code,
-        manif, see, see_also, subcat, cells); empty when no Index was imported (or an old KB)."""
+    def index_nodes(self, tables: Iterable[str] = ("index", "neoplasm", "drug")) -> list[tuple[
+            int, int | None, str, str, str | None, str | None, str | None, str | None, str | None, str | None,
+            str | None, str, str, str]]:
+        """Alphabetic Index nodes of the given tables in document order: (id, parent, tbl, title,
+        nemod, code, manif, see, see_also, subcat, cells, req, opt, forms); empty when no Index
+        was imported (or an old KB)."""
         has = self._conn.execute(
             "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'index_node'").fetchone()
         if not has:
             return []
+        tables = tuple(tables)
         return [tuple(r) for r in self._conn.execute(
-            "SELECT id, parent, tbl, title, nemod, code, manif, see, see_also, subcat, cells "
-            "FROM index_node ORDER BY id")]
+            "SELECT id, parent, tbl, title, nemod, code, manif, see, see_also, subcat, cells, req, opt, forms "
+            f"FROM index_node WHERE tbl IN ({','.join('?' * len(tables))}) ORDER BY id", tables)]

@@ -36,15 +36,17 @@ from consultant.kb.importers.base import (
     sha256_of,
 )
 from consultant.kb.importers.icd10cm_tabular import normalize
+from consultant.kb.terms import tokens
 
 log = logging.getLogger(__name__)
 
 KIND = "icd10cm_index"
 SEP = " > "
 
-# One index_node row: (id, parent, tbl, title, nemod, code, manif, see, see_also, subcat, cells)
+# One index_node row: (id, parent, tbl, title, nemod, code, manif, see, see_also, subcat, cells,
+# req, opt, forms)
 Node = tuple[int, int | None, str, str, str | None, str | None, str | None, str | None, str | None,
-             str | None, str | None]
+             str | None, str | None, str, str, str]
 
 # Column heading words -> the key a lookup asks for (Neoplasm table behaviour, drug intent).
 NEOPLASM_COLUMNS = (("primary", "primary"), ("secondary", "secondary"), ("situ", "in_situ"),
@@ -52,6 +54,51 @@ NEOPLASM_COLUMNS = (("primary", "primary"), ("secondary", "secondary"), ("situ",
 DRUG_COLUMNS = (("accidental", "accidental"), ("self-harm", "self_harm"), ("self harm", "self_harm"),
                 ("assault", "assault"), ("undetermined", "undetermined"), ("adverse", "adverse"),
                 ("underdosing", "underdosing"))
+
+
+_NOT_SAID = frozenset({"nec", "nos"})
+_PARENS = re.compile(r"\([^()]*\)")
+
+
+def title_tokens(text: str) -> list[str]:
+    """Index tokens of a title (the folds the case text gets); 'NEC' and 'NOS' are not said."""
+    return list(dict.fromkeys(t for t in tokens(text) if t not in _NOT_SAID))
+
+
+def forms_of(title: str) -> list[list[str]]:
+    """The token sets a main term is said by: 'Hypertension, hypertensive' -> [[hypertension]];
+    a later comma part that is not another form of the first word is required with it;
+    'Rieger's anomaly or syndrome' -> [[rieger, anomaly], [rieger, syndrome]]."""
+    m = re.fullmatch(r"(.*?)(\S+) or (\S+)(.*)", title)
+    if m and "," not in title:
+        return [*forms_of(m.group(1) + m.group(2) + m.group(4)), *forms_of(m.group(1) + m.group(3) + m.group(4))]
+    parts = [p.strip() for p in title.split(",") if p.strip()]
+    if not parts:
+        return []
+    head = title_tokens(parts[0])
+    first_word = parts[0].split()[0].lower() if parts[0].split() else ""
+    forms = [head]
+    extra: list[str] = []
+    for part in parts[1:]:
+        toks = title_tokens(part)
+        if len(part.split()) == 1 and first_word[:4] and part.lower().startswith(first_word[:4]):
+            if toks:
+                forms.append(toks)
+        else:
+            extra.extend(toks)
+    out: list[list[str]] = []
+    for f in forms:
+        full = list(dict.fromkeys([*f, *extra]))
+        if full and full not in out:
+            out.append(full)
+    return out
+
+
+def _token_columns(title: str, nemod: str | None, main: bool) -> tuple[str, str, str]:
+    req = title_tokens(title)
+    opt = [t for t in title_tokens(_PARENS.sub(lambda m: m.group()[1:-1], nemod or "")) if t not in req]
+    forms = "|".join(" ".join(f) for f in forms_of(title)) if main else ""
+    return " ".join(req), " ".join(opt), forms
 
 
 def index_code(text: str) -> str | None:
@@ -141,7 +188,7 @@ def _walk(el: ET.Element, parent: int | None, tbl: str, heads: dict[str, str], i
     manif = next((c for c in (index_code("".join(m.itertext())) for m in el.findall("manif")) if c), None)
     subcat = _text(el.find("subcat")) or _text(el.find("seecat"))
     yield (me, parent, tbl, title, nemod, codes[0] if codes else None, manif, _text(el.find("see")),
-           _text(el.find("seeAlso")), subcat, _cells(el, tbl, heads))
+           _text(el.find("seeAlso")), subcat, _cells(el, tbl, heads), *_token_columns(title, nemod, parent is None))
     for term in el.findall("term"):
         yield from _walk(term, me, tbl, heads, ids)
 
@@ -216,8 +263,8 @@ def load(conn: sqlite3.Connection, path: Path, *, progress: bool = False) -> Dat
         dataset = dataset.replace("icd10cm-index", "icd10cm-index-tables")
     count = insert_many(
         conn,
-        "INSERT INTO index_node (id, parent, tbl, title, nemod, code, manif, see, see_also, subcat, cells, dataset) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO index_node (id, parent, tbl, title, nemod, code, manif, see, see_also, subcat, cells, "
+        "req, opt, forms, dataset) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         ((*r, dataset) for r in rows),
     )
     info = DatasetInfo(dataset, KIND, rel, vf, vt, ", ".join(names), sha256_of(path) if path.is_file() else None, count)

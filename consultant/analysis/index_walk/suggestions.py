@@ -1,0 +1,313 @@
+"""Suggestions from the Alphabetic Index: the words of a phrase or a sentence -> Index walks
+-> codes verified in the tabular release in force on the date of service.
+
+    >>> walker = IndexWalker.load(book)                                   # doctest: +SKIP
+    >>> [s.code for s in index_suggestions("hypertensive heart disease with heart failure",
+    ...                                    walker, on=date(2026, 5, 1))]  # doctest: +SKIP
+    ['I11.0']
+
+A short phrase gets its walks ranked (the best explains the most of its words); running text
+gets one walk per condition, each from a main term in a window of words around it. What does
+not start a walk: a word that is only a site (the Index says 'see condition'), and, in running
+text, a walk that ends on a Z code (history, status and encounters are read by the context
+rules, not by a word such as 'examination'). The reason names the Index path.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from dataclasses import dataclass
+from datetime import date
+
+from consultant.analysis.clinical.lexicon import ABBREVIATIONS
+from consultant.analysis.findings import Suggestion
+from consultant.analysis.index_walk import tables
+from consultant.analysis.index_walk.tree import DRUG, NEOPLASM, IndexTree
+from consultant.analysis.index_walk.walk import Walk, main_terms, neoplasm, walk
+from consultant.kb import terms as kt
+from consultant.kb.records import CodeEntry
+from consultant.kb.store import CodeBook
+
+log = logging.getLogger(__name__)
+
+ICD = "ICD10CM"
+WINDOW = 5                 # running text: words either side of a main term a walk may use
+SHORT_LIMIT = 5            # walks kept for a short phrase
+MIN_RUNNING_SCORE = 6.0    # running text: a walk needs this much word weight ...
+MIN_RUNNING_DEPTH = 1      # ... or this many sub-terms matched below its main term
+# Inflections the token folds leave apart from the Index's form.
+FORMS = {"metastase": "metastasis", "metastatic": "metastasis", "metastasize": "metastasis",
+         "metastasized": "metastasis"}
+METASTASIS = re.compile(r"\bmetasta\w*", re.I)
+FROM_SITE = re.compile(r"\bmetasta\w*\s+(?:\w+\s+){0,6}?from\s+(?:an?\s+|the\s+|a\s+primary\s+)?", re.I)
+
+
+@dataclass
+class IndexWalker:
+    """The Index tree of one knowledge base and the code book its codes are verified in."""
+
+    tree: IndexTree
+    book: CodeBook
+    _cache: dict[tuple[object, ...], object]
+
+    @classmethod
+    def load(cls, book: CodeBook) -> IndexWalker | None:
+        """The walker, or None when no Alphabetic Index was imported (suggestions rest on titles)."""
+        started = time.perf_counter()
+        rows = book.index_nodes()
+        if not rows:
+            return None
+        walker = cls(IndexTree.from_rows(rows), book, {})
+        log.info("index walk: %d nodes in %.0f ms", len(rows), (time.perf_counter() - started) * 1000)
+        return walker
+
+    @property
+    def has_main_index(self) -> bool:
+        return bool(self.tree.mains.get("index"))
+
+
+def said_words(text: str) -> list[tuple[str, int, int]]:
+    """(token, start, end) of each word: abbreviations written as such expanded, filler dropped."""
+    out: list[tuple[str, int, int]] = []
+    for word, a, b in kt.words(text):
+        written = text[a:b]
+        expansion = ABBREVIATIONS.get(word)
+        if expansion and (written.isupper() or any(ch.isdigit() for ch in written)) and len(written) > 1:
+            out.extend((t, a, b) for t in kt.tokens(expansion))
+            continue
+        token = kt.fold(word)
+        if token:
+            out.append((FORMS.get(token, token), a, b))
+    return out
+
+
+# -- the tabular check ------------------------------------------------------------------------
+
+def _entry(walker: IndexWalker, code: str, on: date | None) -> CodeEntry | None:
+    key = ("e", code, on)
+    if key not in walker._cache:
+        if on is not None:
+            walker._cache[key] = walker.book.entry(ICD, code, on)
+        else:
+            history = walker.book.history(ICD, code)
+            walker._cache[key] = history[-1] if history else None
+    got = walker._cache[key]
+    return got if isinstance(got, CodeEntry) else None
+
+
+def _children(walker: IndexWalker, code: str, on: date | None) -> tuple[CodeEntry, ...]:
+    key = ("c", code, on)
+    if key not in walker._cache:
+        walker._cache[key] = walker.book.children(code, on or date(9999, 12, 31))
+    got = walker._cache[key]
+    return got if isinstance(got, tuple) else ()
+
+
+def _default_child(kids: tuple[CodeEntry, ...]) -> CodeEntry:
+    """The child a coder takes when the words say no more: 'unspecified', else the '.9'/'0' one."""
+    for kid in kids:
+        if "unspecified" in kid.title.lower():
+            return kid
+    for kid in kids:
+        if kid.code.endswith(("9", "0")):
+            return kid
+    return kids[0]
+
+
+def verify(walker: IndexWalker, code: str, on: date | None, text: str = "") -> tuple[str, str, list[str]] | None:
+    """(billable code, title, notes) for an Index code in the release in force on `on`: a code
+    the release no longer has falls back to its nearest category there; a header goes to the
+    child the words choose or its unspecified child; a code that takes a 7th character gets it."""
+    from consultant.analysis.clinical import rules
+    from consultant.kb.importers.icd10cm_tabular import full_code
+
+    notes: list[str] = []
+    entry = _entry(walker, code, on)
+    probe = code
+    while entry is None and len(probe.replace(".", "")) > 3:
+        probe = probe[:-1].rstrip(".")
+        entry = _entry(walker, probe, on)
+    if entry is None:
+        return None
+    if probe != code:
+        notes.append(f"{code} is not in the release in force; {probe} used")
+    for _ in range(4):
+        if entry.billable is not False:
+            break
+        sevenths = {s.character: s.meaning for s in walker.book.seventh_characters(entry.code)}
+        kids = _children(walker, entry.code, on)
+        if sevenths and (not kids or all(len(k.code.replace(".", "")) == 7 for k in kids)):
+            ch, said = rules.seventh_for(text, sevenths)
+            full = _entry(walker, full_code(entry.code, ch), on)
+            if full is None:
+                break
+            notes.append(f"7th character {ch} ({sevenths[ch]})" + ("" if said else ", assumed"))
+            entry = full
+            break
+        if not kids:
+            break
+        words_said = frozenset(kt.tokens(text))
+        named = [k for k in kids if frozenset(kt.tokens(k.title)) - frozenset(kt.tokens(entry.title)) <= words_said
+                 and "unspecified" not in k.title.lower() and "other" not in k.title.lower()]
+        entry = named[0] if len(named) == 1 else _default_child(kids)
+        notes.append(f"{entry.code} is the billable code below")
+    if entry.billable is False:
+        return None
+    return entry.code, entry.title, notes
+
+
+# -- walks for a phrase or a window of running text --------------------------------------------
+
+def _walks(walker: IndexWalker, said: frozenset[str], text: str) -> list[Walk]:
+    out: list[Walk] = []
+    for mid in main_terms(walker.tree, said):
+        got = walk(walker.tree, mid, said)
+        if got is not None and got.code:
+            out.append(got)
+    tables_found = _table_walks(walker, said, text)
+    sites = frozenset().union(*(w.used for w in tables_found if w.table == NEOPLASM)) - {"metastasis", "secondary"}
+    if sites:   # 'metastatic carcinoma of the liver': the liver is the secondary site, not a primary
+        out = [w for w in out if not (w.code and w.code.startswith("C") and w.used & sites)]
+    return out + tables_found
+
+
+def _reason(w: Walk, code: str, notes: list[str]) -> str:
+    label = {DRUG: "Table of Drugs", NEOPLASM: "Table of Neoplasms"}.get(w.table, "Index")
+    path = w.path()
+    if w.table != "index" and path.startswith(("Table of", "Metastasis")):
+        label = "Index"
+    text = f"{label}: {path} -> {w.code}"
+    if w.note:
+        text += f" ({w.note})"
+    text += "; verified in the tabular"
+    if code != w.code:
+        text += f" ({'; '.join(notes)})" if notes else f" ({code})"
+    if w.table == DRUG and w.steps and w.steps[-1] == "adverse effect":
+        text += "; an adverse effect is coded after the nature of the effect (guideline I.C.19.e.5.a)"
+    return text
+
+
+def _suggestion(walker: IndexWalker, w: Walk, on: date | None, text: str, span: tuple[int, int],
+                phrase: str, score: float) -> list[Suggestion]:
+    assert w.code is not None
+    checked = verify(walker, w.code, on, text)
+    if checked is None:
+        return []
+    code, title, notes = checked
+    out = [Suggestion(ICD, code, title, round(score, 3), span, phrase, _reason(w, code, notes))]
+    if w.manif:
+        manif = verify(walker, w.manif, on, text)
+        if manif is not None:
+            out.append(Suggestion(ICD, manif[0], manif[1], round(score * 0.95, 3), span, phrase,
+                                  f"Index: {w.path()} -> {w.code} [{w.manif}]: the manifestation, "
+                                  "listed second (guideline I.A.13); verified in the tabular"))
+    return out
+
+
+def index_suggestions(text: str, walker: IndexWalker, on: date | None, *, short: bool,
+                      start: int = 0, end: int | None = None) -> list[Suggestion]:
+    """Codes the Alphabetic Index gives for the words of `text[start:end]`, best first; spans are
+    in `text`. `short`: the words are one phrase (ranked alternatives); else running text (one
+    walk per condition, each in a window around its main term)."""
+    end = len(text) if end is None else end
+    segment = text[start:end]
+    words = said_words(segment)
+    if not words:
+        return []
+    if short:
+        return _short(walker, segment, words, on, start)
+    return _running(walker, segment, words, on, start)
+
+
+def _short(walker: IndexWalker, segment: str, words: list[tuple[str, int, int]], on: date | None,
+           offset: int) -> list[Suggestion]:
+    said = frozenset(t for t, _, _ in words)
+    total = sum(walker.tree.weight(t) for t in said) or 1.0
+    walks = sorted(_walks(walker, said, segment), key=lambda w: (-sum(walker.tree.weight(t) for t in w.used & said),
+                                                                 w.pointers, -w.depth, len(w.steps)))
+    out: list[Suggestion] = []
+    seen: set[str] = set()
+    span = (offset + words[0][1], offset + words[-1][2])
+    for w in walks:
+        cover = min(sum(walker.tree.weight(t) for t in w.used & said) / total, 1.0)
+        for s in _suggestion(walker, w, on, segment, span, segment[words[0][1]:words[-1][2]],
+                             0.5 + 0.5 * cover):
+            if s.code not in seen:
+                seen.add(s.code)
+                out.append(s)
+        if len(out) >= SHORT_LIMIT:
+            break
+    return out
+
+
+def _running(walker: IndexWalker, segment: str, words: list[tuple[str, int, int]], on: date | None,
+             offset: int) -> list[Suggestion]:
+    tree = walker.tree
+    candidates: list[tuple[float, int, Walk, list[int]]] = []
+    tried: set[tuple[int, int]] = set()
+    for i, (token, _, _) in enumerate(words):
+        if ("index", token) not in tree.by_token:
+            continue
+        lo, hi = max(0, i - WINDOW), min(len(words), i + WINDOW + 1)
+        window = words[lo:hi]
+        said = frozenset(t for t, _, _ in window)
+        for mid in tree.by_token[("index", token)]:
+            if (mid, lo) in tried or mid in tree.sites:
+                continue
+            tried.add((mid, lo))
+            if not any(form <= said for form in tree.nodes[mid].variants):
+                continue
+            got = walk(tree, mid, said)
+            if got is None or not got.code or got.code.startswith("Z"):
+                continue
+            if got.depth < MIN_RUNNING_DEPTH and got.score < MIN_RUNNING_SCORE:
+                continue
+            used = [lo + j for j, (t, _, _) in enumerate(window) if t in got.used]
+            candidates.append((got.score, i, got, used))
+    a0, b0 = words[0][1], words[-1][2]
+    intent = tables.intent_of(segment)
+    if intent is not None or METASTASIS.search(segment):
+        said_all = frozenset(t for t, _, _ in words)
+        for got in _table_walks(walker, said_all, segment):
+            used = [j for j, (t, _, _) in enumerate(words) if t in got.used]
+            candidates.append((got.score + 100.0, used[0] if used else 0, got, used))
+    candidates.sort(key=lambda c: (-c[0], -c[2].depth))
+    taken: set[int] = set()
+    out: list[Suggestion] = []
+    seen: set[str] = set()
+    for score, at, got, used in candidates:
+        if at in taken or (used and sum(1 for u in used if u in taken) * 2 > len(used)):
+            continue
+        taken.update(used)
+        a = min((words[u][1] for u in used), default=a0)
+        b = max((words[u][2] for u in used), default=b0)
+        for s in _suggestion(walker, got, on, segment, (offset + a, offset + b), segment[a:b],
+                             min(0.6 + 0.04 * got.depth + 0.01 * score, 0.95)):
+            if s.code not in seen:
+                seen.add(s.code)
+                out.append(s)
+    return out
+
+
+def _table_walks(walker: IndexWalker, said: frozenset[str], text: str) -> list[Walk]:
+    tree = walker.tree
+    out: list[Walk] = []
+    intent = tables.intent_of(text)
+    if intent is not None:
+        got = tables.drug(tree, said, intent)
+        if got is not None:
+            out.append(got)
+    if METASTASIS.search(text) and tree.mains.get(NEOPLASM):
+        cut = FROM_SITE.search(text)
+        if cut is not None:
+            primary = frozenset(t for t, _, _ in said_words(text[cut.end():]))
+            got = neoplasm(tree, primary, "primary", steps=("Metastasis, metastatic", "from specified site"))
+            if got is not None and got.depth:
+                out.append(got)
+            said = said - primary
+        got = neoplasm(tree, said, "secondary", steps=("Metastasis, metastatic", "to specified site"))
+        if got is not None:
+            out.append(got)
+    return out

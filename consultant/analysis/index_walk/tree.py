@@ -1,0 +1,190 @@
+"""The Alphabetic Index in memory: main terms, sub-terms, pointers and table cells as a tree.
+
+Built once per knowledge base from `CodeBook.index_nodes()` (rows the index importer wrote);
+every title is turned into index tokens (`consultant.kb.terms.tokens`, the same folds the
+case text gets) so that a walk compares token sets, never strings.
+
+Conventions kept here (ICD-10-CM Official Guidelines I.A and the Index's own introduction):
+* non-essential modifiers (the parenthesised words, `<nemod>`) are optional: they never have
+  to be said, but when they are said they belong to the term;
+* 'with', 'in', 'due to' and their kin are *connectors* (I.A.15): the terms under them are
+  reached when the case names both conditions, whether or not it writes the connector;
+* 'NEC' / 'NOS' in a title are not words a case says;
+* a main term whose pointer is 'see condition' / 'see also condition' is a site (or an
+  adjective), not a condition: it never starts a walk.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+from consultant.kb import terms as kt
+
+MAIN = "index"
+NEOPLASM = "neoplasm"
+DRUG = "drug"
+EXTERNAL = "external"
+
+# Sub-term titles that only connect two conditions (guideline I.A.15, the 'with' convention).
+CONNECTORS = frozenset({"with", "in", "due to", "with or without", "associated with", "in (due to)",
+                        "secondary to", "due to or associated with", "complicating", "resulting in",
+                        "involving"})
+_PARENS = re.compile(r"\([^()]*\)")
+
+NodeRow = tuple[int, int | None, str, str, str | None, str | None, str | None, str | None, str | None,
+                str | None, str | None, str, str, str]
+
+
+class IndexNode(NamedTuple):
+    """One main term or sub-term: its words (required and optional), code and pointers."""
+
+    id: int
+    parent: int | None
+    tbl: str
+    title: str                       # essential words as printed
+    nemod: str | None                # non-essential modifiers as printed
+    code: str | None
+    manif: str | None                # manifestation code, listed second
+    see: str | None
+    see_also: str | None
+    cells: tuple[tuple[str, str], ...]   # (column key, code) for the Neoplasm table / Table of Drugs
+    req: frozenset[str]              # tokens the words must say
+    opt: frozenset[str]              # tokens they may say (non-essential modifiers)
+    connector: bool                  # 'with', 'in', 'due to' ...
+    variants: tuple[frozenset[str], ...] = ()   # main terms: 'Diabetes, diabetic' -> each form
+
+    def cell(self, key: str) -> str | None:
+        return next((c for k, c in self.cells if k == key), None)
+
+    @property
+    def printed(self) -> str:
+        return f"{self.title} {self.nemod}" if self.nemod else self.title
+
+
+def _cells(text: str | None) -> tuple[tuple[str, str], ...]:
+    if not text:
+        return ()
+    out = []
+    for part in text.split(";"):
+        key, _, code = part.partition("=")
+        if key and code:
+            out.append((key, code))
+    return tuple(out)
+
+
+def node_of(row: NodeRow) -> IndexNode:
+    """The record of one index_node row (tokens were computed at import)."""
+    nid, parent, tbl, title, nemod, code, manif, see, see_also, _subcat, cells, req_s, opt_s, forms = row
+    return IndexNode(nid, parent, tbl, title, nemod, code, manif, see, see_also, _cells(cells),
+                     frozenset(req_s.split()), frozenset(opt_s.split()),
+                     parent is not None and title.lower().strip() in CONNECTORS,
+                     tuple(frozenset(f.split()) for f in forms.split("|")) if forms else ())
+
+
+class _Nodes(dict[int, IndexNode]):
+    """id -> IndexNode, each made from its row on first use (a walk touches a few dozen)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: dict[int, NodeRow] = {}
+
+    def __missing__(self, nid: int) -> IndexNode:
+        node = node_of(self.rows[nid])
+        self[nid] = node
+        return node
+
+
+@dataclass
+class IndexTree:
+    """Every node by id, children in document order, main terms by token and by title."""
+
+    nodes: dict[int, IndexNode] = field(default_factory=dict)
+    kids: dict[int, tuple[int, ...]] = field(default_factory=dict)
+    mains: dict[str, tuple[int, ...]] = field(default_factory=dict)          # tbl -> main term ids
+    by_token: dict[tuple[str, str], tuple[int, ...]] = field(default_factory=dict)  # (tbl, token) -> mains
+    by_title: dict[tuple[str, str], tuple[int, ...]] = field(default_factory=dict)  # (tbl, title) -> mains
+    weights: dict[str, float] = field(default_factory=dict)                  # token -> idf over titles
+    sites: frozenset[int] = frozenset()                                      # mains that are sites
+
+    @classmethod
+    def from_rows(cls, rows: list[NodeRow]) -> IndexTree:
+        """The tree over the rows; a node's record is made the first time a walk reaches it."""
+        tree = cls()
+        nodes = _Nodes()
+        kids: dict[int, list[int]] = defaultdict(list)
+        mains: dict[str, list[int]] = defaultdict(list)
+        by_token: dict[tuple[str, str], list[int]] = defaultdict(list)
+        by_title: dict[tuple[str, str], list[int]] = defaultdict(list)
+        df: Counter[str] = Counter()
+        sites: set[int] = set()
+        for row in rows:
+            nid, parent = row[0], row[1]
+            nodes.rows[nid] = row
+            if row[11]:
+                df.update(row[11].split())
+            if parent is not None:
+                kids[parent].append(nid)
+                continue
+            tbl, title = row[2], row[3]
+            mains[tbl].append(nid)
+            low = title.lower()
+            by_title[(tbl, low)].append(nid)
+            first = low.split(",")[0].strip()
+            if first != low:
+                by_title[(tbl, first)].append(nid)
+            pointer = (row[7] or row[8] or "").lower().strip()
+            if pointer.startswith(("condition", "also condition")):
+                sites.add(nid)
+            for form in row[13].split("|") if row[13] else ():
+                for t in form.split():
+                    by_token[(tbl, t)].append(nid)
+        n = max(len(rows), 1)
+        tree.nodes = nodes
+        tree.weights = {t: math.log(1 + n / c) for t, c in df.items()}
+        tree.kids = {k: tuple(v) for k, v in kids.items()}
+        tree.mains = {k: tuple(v) for k, v in mains.items()}
+        tree.by_token = {k: tuple(dict.fromkeys(v)) for k, v in by_token.items()}
+        tree.by_title = {k: tuple(v) for k, v in by_title.items()}
+        tree.sites = frozenset(sites)
+        return tree
+
+    def weight(self, token: str) -> float:
+        return self.weights.get(token, 8.0)
+
+    def children(self, nid: int) -> tuple[int, ...]:
+        return self.kids.get(nid, ())
+
+    def path(self, nid: int) -> list[IndexNode]:
+        out = []
+        cur: int | None = nid
+        while cur is not None:
+            node = self.nodes[cur]
+            out.append(node)
+            cur = node.parent
+        return out[::-1]
+
+    def main_term(self, tbl: str, title: str) -> int | None:
+        """The main term a pointer names ('Hypertension' -> 'Hypertension, hypertensive')."""
+        low = _PARENS.sub("", title).lower().strip()
+        found = self.by_title.get((tbl, low))
+        if not found:
+            return None
+        coded = [m for m in found if self.nodes[m].code or self.children(m)]
+        return (coded or list(found))[0]
+
+    def child_titled(self, nid: int, title: str) -> int | None:
+        """The sub-term of `nid` printed as `title` (a step of a 'see' pointer), through connectors."""
+        want = _PARENS.sub("", title).lower().strip()
+        want_tokens = frozenset(kt.tokens(want)) - {"nec", "nos"}
+        fallback = None
+        for kid in self.children(nid):
+            node = self.nodes[kid]
+            if node.title.lower().strip() == want:
+                return kid
+            if fallback is None and node.req and node.req == want_tokens:
+                fallback = kid
+        return fallback
