@@ -21,10 +21,10 @@ import time
 from dataclasses import dataclass
 from datetime import date
 
-from consultant.analysis.clinical.lexicon import ABBREVIATIONS
+from consultant.analysis.clinical.lexicon import ABBREVIATIONS, GENERIC, MONTHS
 from consultant.analysis.findings import Suggestion
 from consultant.analysis.index_walk import tables
-from consultant.analysis.index_walk.tree import DRUG, NEOPLASM, IndexTree
+from consultant.analysis.index_walk.tree import DRUG, NEOPLASM, IndexNode, IndexTree
 from consultant.analysis.index_walk.walk import Walk, main_terms, neoplasm, walk
 from consultant.kb import terms as kt
 from consultant.kb.records import CodeEntry
@@ -40,6 +40,8 @@ MIN_RUNNING_DEPTH = 1      # ... or this many sub-terms matched below its main t
 # Inflections the token folds leave apart from the Index's form.
 FORMS = {"metastase": "metastasis", "metastatic": "metastasis", "metastasize": "metastasis",
          "metastasized": "metastasis"}
+# An adjective alone ('painful', 'enlarged', 'irregular') describes; the condition is its noun.
+ADJECTIVE = re.compile(r"(?:ed|ful|ive|ic|ous|al|ar|ant|ent|ing|ible|able|less|y)$")
 METASTASIS = re.compile(r"\bmetasta\w*", re.I)
 FROM_SITE = re.compile(r"\bmetasta\w*\s+(?:\w+\s+){0,6}?from\s+(?:an?\s+|the\s+|a\s+primary\s+)?", re.I)
 
@@ -247,8 +249,9 @@ def _running(walker: IndexWalker, segment: str, words: list[tuple[str, int, int]
     tree = walker.tree
     candidates: list[tuple[float, int, Walk, list[int]]] = []
     tried: set[tuple[int, int]] = set()
-    for i, (token, _, _) in enumerate(words):
-        if ("index", token) not in tree.by_token:
+    unsited = {c for _, c in tree.nodes[tree.mains[NEOPLASM][0]].cells} if tree.mains.get(NEOPLASM) else set()
+    for i, (token, wa, wb) in enumerate(words):
+        if ("index", token) not in tree.by_token or token in GENERIC or not _trigger(segment[wa:wb]):
             continue
         lo, hi = max(0, i - WINDOW), min(len(words), i + WINDOW + 1)
         window = words[lo:hi]
@@ -262,9 +265,11 @@ def _running(walker: IndexWalker, segment: str, words: list[tuple[str, int, int]
             got = walk(tree, mid, said)
             if got is None or not got.code or got.code.startswith("Z"):
                 continue
-            if got.depth < MIN_RUNNING_DEPTH and got.score < MIN_RUNNING_SCORE:
+            if got.depth < MIN_RUNNING_DEPTH and not _condition_alone(tree, tree.nodes[mid], got):
                 continue
-            used = [lo + j for j, (t, _, _) in enumerate(window) if t in got.used]
+            if got.code in unsited:
+                continue   # 'tumor' with no site in reach: the site is a question, not D49.9
+            used = [lo + j for j, (t, _, _) in enumerate(window) if t in (got.core or got.used)]
             candidates.append((got.score, i, got, used))
     a0, b0 = words[0][1], words[-1][2]
     intent = tables.intent_of(segment)
@@ -289,6 +294,28 @@ def _running(walker: IndexWalker, segment: str, words: list[tuple[str, int, int]
                 seen.add(s.code)
                 out.append(s)
     return out
+
+
+def _trigger(written: str) -> bool:
+    """Whether a written word may start a walk in running text: not one or two letters, not a
+    month ('May'), not capitals the abbreviations do not know ('PRES' in a Spanish report)."""
+    if len(written) <= 2 or written.lower() in MONTHS:
+        return False
+    return not (written.isupper() and written.lower() not in ABBREVIATIONS)
+
+
+def _condition_alone(tree: IndexTree, main: IndexNode, got: Walk) -> bool:
+    """A main term with no sub-term said names a condition by itself when it has a word of its
+    own that is not generic ('old', 'condition') nor an adjective ('painful'), and weighs enough."""
+    if "NEC" in main.title:
+        return False   # 'Symptoms NEC': a residual for what the words name more precisely
+    form = next((f for f in main.variants if f <= got.used), frozenset())
+    if len(form) >= 2:
+        return got.score >= MIN_RUNNING_SCORE
+    word = next(iter(form), "")
+    if not word or word in GENERIC or ADJECTIVE.search(word):
+        return False
+    return got.score >= MIN_RUNNING_SCORE
 
 
 def _table_walks(walker: IndexWalker, said: frozenset[str], text: str) -> list[Walk]:

@@ -66,7 +66,7 @@ def drug(tree: IndexTree, said: frozenset[str], intent: str) -> Walk | None:
             continue
         walk = Walk(code, ("Table of Drugs and Chemicals", *(n.printed if n.parent is None else n.title
                                                               for n in trail), INTENT_NAMES[intent]),
-                    used, score, len(trail) - 1, table=DRUG)
+                    used, score, len(trail) - 1, table=DRUG, core=used)
         if best is None or walk.score > best.score:
             best = walk
     return best

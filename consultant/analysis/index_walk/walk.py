@@ -42,6 +42,7 @@ class Walk:
     manif: str | None = None
     table: str = MAIN               # 'neoplasm' / 'drug' when a table cell gave the code
     note: str = ""                  # 'default code of the main term', 'see Hypertension, heart' ...
+    core: frozenset[str] = frozenset()   # the tokens of required words only (no modifier): the span
 
     def path(self) -> str:
         return " -> ".join(self.steps)
@@ -101,6 +102,7 @@ def walk(tree: IndexTree, start: int, said: frozenset[str], *, used: frozenset[s
          steps: tuple[str, ...] = (), depth: int = 0, pointers: int = 0) -> Walk | None:
     """Walk down from `start` (a main term or a sub-term reached by a pointer)."""
     node = tree.nodes[start]
+    core = node.req & said
     if not steps:
         steps = (node.printed if node.parent is None else node.title,)
         used = used | (node.req & said) | (node.opt & said)
@@ -115,12 +117,13 @@ def walk(tree: IndexTree, start: int, said: frozenset[str], *, used: frozenset[s
         trail.append(child)
         steps = (*steps, *(s.title for s in via))
         used = used | child.req | (child.opt & said)
+        core = core | child.req
         score += gained
         depth += 1
     score += _weight(tree, (node.req | node.opt) & said) if node.parent is None else 0.0
     end = trail[-1]
     if end.code:
-        found = Walk(end.code, steps, used, score, depth, end.manif)
+        found = Walk(end.code, steps, used, score, depth, end.manif, core=core)
         if end.see_also and pointers < MAX_POINTERS:
             further = pointer(tree, end.see_also, said, used=used, steps=(*steps, f"see also {end.see_also}"),
                               depth=depth, pointers=pointers + 1)
@@ -134,13 +137,13 @@ def walk(tree: IndexTree, start: int, said: frozenset[str], *, used: frozenset[s
                                depth=depth, pointers=pointers + 1)
             if followed is not None:
                 return Walk(followed.code, followed.steps, followed.used, score + followed.score, followed.depth,
-                            followed.manif, followed.table, followed.note)
+                            followed.manif, followed.table, followed.note, core | followed.core)
     if end.see:
         return None   # a pointer the words cannot follow: no code rather than a guess
     for above in reversed(trail[:-1]):
         if above.code:
             return Walk(above.code, steps, used, score, depth, above.manif,
-                        note=f"default code of '{above.title}'")
+                        note=f"default code of '{above.title}'", core=core)
     return None
 
 
@@ -239,5 +242,6 @@ def neoplasm(tree: IndexTree, said: frozenset[str], column: str, *, used: frozen
         if code:
             table = () if hops else ("Table of Neoplasms",)
             path = (*steps, *table, *(n.title for n in trail[1:]), COLUMN_NAMES.get(column, column))
-            return Walk(code, path, used, score, depth + len(trail) - 1, table=NEOPLASM)
+            return Walk(code, path, used, score, depth + len(trail) - 1, table=NEOPLASM,
+                        core=frozenset().union(*(n.req for n in trail[1:])) & said)
     return None
