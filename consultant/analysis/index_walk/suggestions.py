@@ -234,8 +234,9 @@ def _short(walker: IndexWalker, segment: str, words: list[tuple[str, int, int]],
     span = (offset + words[0][1], offset + words[-1][2])
     for w in walks:
         cover = min(sum(walker.tree.weight(t) for t in w.used & said) / total, 1.0)
-        for s in _suggestion(walker, w, on, segment, span, segment[words[0][1]:words[-1][2]],
-                             0.5 + 0.5 * cover):
+        # every word explained: the Index term beats any title fragment; else it competes
+        score = 1.0 if cover > 0.999 else 0.5 + 0.45 * cover
+        for s in _suggestion(walker, w, on, segment, span, segment[words[0][1]:words[-1][2]], score):
             if s.code not in seen:
                 seen.add(s.code)
                 out.append(s)
@@ -334,7 +335,8 @@ def _table_walks(walker: IndexWalker, said: frozenset[str], text: str) -> list[W
             if got is not None and got.depth:
                 out.append(got)
             said = said - primary
-        got = neoplasm(tree, said, "secondary", steps=("Metastasis, metastatic", "to specified site"))
+        got = neoplasm(tree, said, "secondary", steps=("Metastasis, metastatic", "to specified site"),
+                       used=said & {"metastasis", "secondary"})
         if got is not None:
             out.append(got)
     return out

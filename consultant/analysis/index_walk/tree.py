@@ -180,11 +180,15 @@ class IndexTree:
         """The sub-term of `nid` printed as `title` (a step of a 'see' pointer), through connectors."""
         want = _PARENS.sub("", title).lower().strip()
         want_tokens = frozenset(kt.tokens(want)) - {"nec", "nos"}
-        fallback = None
+        plain: int | None = None
+        fallback: int | None = None
         for kid in self.children(nid):
             node = self.nodes[kid]
-            if node.title.lower().strip() == want:
+            title = node.title.lower().strip()
+            if title == want:
                 return kid
-            if fallback is None and node.req and node.req == want_tokens:
-                fallback = kid
-        return fallback
+            if plain is None and re.sub(r"\s+(?:nos|nec)$", "", title) == want:
+                plain = kid         # 'skin NOS' is the row 'see Neoplasm, skin' means
+            elif fallback is None and node.req and node.req == want_tokens and not node.see:
+                fallback = kid      # same words folded ('cutaneous' is skin), not a pointer back
+        return plain if plain is not None else fallback

@@ -198,6 +198,7 @@ def neoplasm_pointer(tree: IndexTree, ref: str, said: frozenset[str], *, used: f
     column = column_of(ref, "unspecified")
     if column == "primary" and {"secondary", "metastasis", "metastatic"} & said:
         column = "secondary"
+        used = used | ({"secondary", "metastasis", "metastatic"} & said)
     behaviour_words = {w for w, _ in BEHAVIOUR} | {"by site", "behavior", "unspecified behavior", "uncertain behavior"}
     sites = [p for p in parts if p.lower() not in behaviour_words and column_of(p, "") == ""]
     return neoplasm(tree, said, column, used=used, steps=steps, named=sites, depth=depth)
