@@ -42,6 +42,7 @@ FORMS = {"metastase": "metastasis", "metastatic": "metastasis", "metastasize": "
          "metastasized": "metastasis"}
 # An adjective alone ('painful', 'enlarged', 'irregular') describes; the condition is its noun.
 ADJECTIVE = re.compile(r"(?:ed|ful|ive|ic|ous|al|ar|ant|ent|ing|ible|able|less|y)$")
+BRACKET = re.compile(r"\(([^()]+)\)")
 METASTASIS = re.compile(r"\bmetasta\w*", re.I)
 FROM_SITE = re.compile(r"\bmetasta\w*\s+(?:\w+\s+){0,6}?from\s+(?:an?\s+|the\s+|a\s+primary\s+)?", re.I)
 
@@ -107,15 +108,15 @@ def _children(walker: IndexWalker, code: str, on: date | None) -> tuple[CodeEntr
     return got if isinstance(got, tuple) else ()
 
 
-def _default_child(kids: tuple[CodeEntry, ...]) -> CodeEntry:
-    """The child a coder takes when the words say no more: 'unspecified', else the '.9'/'0' one."""
-    for kid in kids:
-        if "unspecified" in kid.title.lower():
-            return kid
-    for kid in kids:
-        if kid.code.endswith(("9", "0")):
-            return kid
-    return kids[0]
+def _default_child(kids: tuple[CodeEntry, ...], said: frozenset[str] = frozenset()) -> CodeEntry:
+    """The child a coder takes when the words say no more: of those whose title shares most of
+    the words, the 'unspecified' one, else the '.9' / '0' one ('leg pain': M79.606 'Pain in
+    leg, unspecified', not M79.603 'Pain in arm, unspecified')."""
+    def rank(kid: CodeEntry) -> tuple[int, int, int]:
+        shared = len(frozenset(kt.tokens(kid.title)) & said)
+        return (-shared, "unspecified" not in kid.title.lower(), not kid.code.endswith(("9", "0")))
+
+    return min(kids, key=rank)
 
 
 def verify(walker: IndexWalker, code: str, on: date | None, text: str = "") -> tuple[str, str, list[str]] | None:
@@ -153,7 +154,7 @@ def verify(walker: IndexWalker, code: str, on: date | None, text: str = "") -> t
         words_said = frozenset(kt.tokens(text))
         named = [k for k in kids if frozenset(kt.tokens(k.title)) - frozenset(kt.tokens(entry.title)) <= words_said
                  and "unspecified" not in k.title.lower() and "other" not in k.title.lower()]
-        entry = named[0] if len(named) == 1 else _default_child(kids)
+        entry = named[0] if len(named) == 1 else _default_child(kids, words_said)
         notes.append(f"{entry.code} is the billable code below")
     if entry.billable is False:
         return None
@@ -225,15 +226,25 @@ def index_suggestions(text: str, walker: IndexWalker, on: date | None, *, short:
 
 def _short(walker: IndexWalker, segment: str, words: list[tuple[str, int, int]], on: date | None,
            offset: int) -> list[Suggestion]:
-    said = frozenset(t for t, _, _ in words)
-    total = sum(walker.tree.weight(t) for t in said) or 1.0
-    walks = sorted(_walks(walker, said, segment), key=lambda w: (-sum(walker.tree.weight(t) for t in w.used & said),
-                                                                 w.pointers, -w.depth, len(w.steps)))
+    # 'Nail infection (paronychia)': the words outside and inside a bracket are two names
+    bracket = BRACKET.search(segment)
+    pieces = [words]
+    if bracket is not None:
+        pieces += [[w for w in words if bracket.start() < w[1] < bracket.end()],
+                   [w for w in words if not bracket.start() < w[1] < bracket.end()]]
+    ranked: list[tuple[float, int, int, int, Walk]] = []
+    for piece in pieces:
+        said = frozenset(t for t, _, _ in piece)
+        total = sum(walker.tree.weight(t) for t in said) or 1.0
+        for w in _walks(walker, said, segment):
+            cover = min(sum(walker.tree.weight(t) for t in w.used & said) / total, 1.0)
+            ranked.append((-cover, w.pointers, -w.depth, len(w.steps), w))
+    ranked.sort(key=lambda r: r[:4])
     out: list[Suggestion] = []
     seen: set[str] = set()
     span = (offset + words[0][1], offset + words[-1][2])
-    for w in walks:
-        cover = min(sum(walker.tree.weight(t) for t in w.used & said) / total, 1.0)
+    for neg_cover, _, _, _, w in ranked:
+        cover = -neg_cover
         # every word explained: the Index term beats any title fragment; else it competes
         score = 1.0 if cover > 0.999 else 0.5 + 0.45 * cover
         for s in _suggestion(walker, w, on, segment, span, segment[words[0][1]:words[-1][2]], score):
