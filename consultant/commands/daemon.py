@@ -150,6 +150,11 @@ def status(args: argparse.Namespace) -> int:
     age = data["outbox_oldest_age_seconds"]
     print(f"outbox: {data['outbox_pending']} waiting" + (f", oldest {age:.0f} s" if age is not None else "")
           + f"; {data['outbox_refused']} refused by the server")
+    from consultant.analysis.index_walk.suggestions import index_notice_at  # Alphabetic Index present?
+
+    notice = index_notice_at(config.kb.path)
+    if notice:
+        print(f"knowledge base: {notice}")
     return 0
 
 

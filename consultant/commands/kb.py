@@ -110,4 +110,9 @@ def info(args: argparse.Namespace) -> int:
         print(f"  {d['name']:32} {d['kind']:16} {d['release']:22} {valid:23} {d['rows']:>10,} rows  "
               f"sha256 {(d['sha256'] or '-')[:16]}")
     print("  tables: " + ", ".join(f"{t} {n:,}" for t, n in data["tables"].items()))
+    from consultant.analysis.index_walk.suggestions import index_notice_at  # Alphabetic Index present?
+
+    notice = index_notice_at(Path(data["path"]))
+    if notice:
+        print(f"  note: {notice}")
     return 0

@@ -20,6 +20,7 @@ import re
 import time
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
 from consultant.analysis.clinical.lexicon import ABBREVIATIONS, GENERIC, MONTHS
 from consultant.analysis.findings import Suggestion
@@ -35,8 +36,7 @@ log = logging.getLogger(__name__)
 ICD = "ICD10CM"
 WINDOW = 5                 # running text: words either side of a main term a walk may use
 SHORT_LIMIT = 5            # walks kept for a short phrase
-MIN_RUNNING_SCORE = 6.0    # running text: a walk needs this much word weight ...
-MIN_RUNNING_DEPTH = 1      # ... or this many sub-terms matched below its main term
+MIN_RUNNING_DEPTH = 1      # running text: sub-terms matched below its main term, else a rare word
 # Inflections the token folds leave apart from the Index's form.
 FORMS = {"metastase": "metastasis", "metastatic": "metastasis", "metastasize": "metastasis",
          "metastasized": "metastasis"}
@@ -323,11 +323,11 @@ def _condition_alone(tree: IndexTree, main: IndexNode, got: Walk) -> bool:
         return False   # 'Symptoms NEC': a residual for what the words name more precisely
     form = next((f for f in main.variants if f <= got.used), frozenset())
     if len(form) >= 2:
-        return got.score >= MIN_RUNNING_SCORE
+        return got.score >= tree.rare
     word = next(iter(form), "")
     if not word or word in GENERIC or ADJECTIVE.search(word):
         return False
-    return got.score >= MIN_RUNNING_SCORE
+    return got.score >= tree.rare
 
 
 def _table_walks(walker: IndexWalker, said: frozenset[str], text: str) -> list[Walk]:
@@ -351,3 +351,30 @@ def _table_walks(walker: IndexWalker, said: frozenset[str], text: str) -> list[W
         if got is not None:
             out.append(got)
     return out
+
+
+NO_INDEX = ("no ICD-10-CM Alphabetic Index is imported: word suggestions rest on code titles alone "
+            "(import the CDC index: consultant kb build --source icd10cm_index=icd10cm_index_YYYY.xml "
+            "--source icd10cm_index=icd10cm-table-index-YYYY.zip)")
+
+
+def index_notice(book: CodeBook) -> str | None:
+    """What `kb info` and `status` say when the knowledge base has no main Alphabetic Index
+    (the Neoplasm and Drug tables alone do not make a walk); None when it has one."""
+    for release in book.releases():
+        if release.kind == "icd10cm_index" and "tables" not in release.dataset:
+            return None
+    return NO_INDEX
+
+
+def index_notice_at(path: Path) -> str | None:
+    """`index_notice` for a knowledge-base file; None when the file cannot be opened (other
+    checks report that)."""
+    try:
+        book = CodeBook.open(path)
+    except Exception:   # noqa: BLE001 - a missing or old KB is reported by its own check
+        return None
+    try:
+        return index_notice(book)
+    finally:
+        book.close()

@@ -109,6 +109,7 @@ class IndexTree:
     by_title: dict[tuple[str, str], tuple[int, ...]] = field(default_factory=dict)  # (tbl, title) -> mains
     weights: dict[str, float] = field(default_factory=dict)                  # token -> idf over titles
     sites: frozenset[int] = frozenset()                                      # mains that are sites
+    rare: float = 6.0        # the weight of a word in one title in ~20: a main term alone needs this much
 
     @classmethod
     def from_rows(cls, rows: list[NodeRow]) -> IndexTree:
@@ -145,6 +146,7 @@ class IndexTree:
         n = max(len(rows), 1)
         tree.nodes = nodes
         tree.weights = {t: math.log(1 + n / c) for t, c in df.items()}
+        tree.rare = 0.55 * math.log(1 + n)
         tree.kids = {k: tuple(v) for k, v in kids.items()}
         tree.mains = {k: tuple(v) for k, v in mains.items()}
         tree.by_token = {k: tuple(dict.fromkeys(v)) for k, v in by_token.items()}
@@ -187,7 +189,8 @@ class IndexTree:
             title = node.title.lower().strip()
             if title == want:
                 return kid
-            if plain is None and re.sub(r"\s+(?:nos|nec)$", "", title) == want:
+            if plain is None and (re.sub(r"\s+(?:nos|nec)$", "", title) == want
+                                  or title.split(",")[0].strip() == want):
                 plain = kid         # 'skin NOS' is the row 'see Neoplasm, skin' means
             elif fallback is None and node.req and node.req == want_tokens and not node.see:
                 fallback = kid      # same words folded ('cutaneous' is skin), not a pointer back

@@ -24,6 +24,10 @@ OPTIONAL_SHARE = 0.3       # a non-essential modifier said counts this much of i
 # Behaviour words of a 'see Neoplasm, ...' pointer -> the Neoplasm table column.
 BEHAVIOUR = (("in situ", "in_situ"), ("uncertain", "uncertain"), ("unspecified behavior", "unspecified"),
              ("secondary", "secondary"), ("benign", "benign"), ("malignant", "primary"))
+# Words of a phrase that name a behaviour ('benign neoplasm of colon').
+SAID_BEHAVIOUR = ((frozenset({"situ"}), "in_situ"), (frozenset({"secondary", "metastasis"}), "secondary"),
+                  (frozenset({"benign"}), "benign"), (frozenset({"malignant", "cancer", "carcinoma", "malignancy"}), "primary"),
+                  (frozenset({"uncertain"}), "uncertain"))
 GENERIC = frozenset({"disease", "disorder", "condition", "site", "type", "part", "organ", "cause", "agent",
                      "complication", "state"})
 COLUMN_NAMES = {"primary": "malignant primary", "secondary": "malignant secondary", "in_situ": "in situ",
@@ -195,7 +199,11 @@ def neoplasm_pointer(tree: IndexTree, ref: str, said: frozenset[str], *, used: f
     site the words give), then the cell of the named behaviour; 'malignant' is secondary when
     the words say the site is a metastasis."""
     parts = [p.strip() for p in ref.split(",")[1:] if p.strip()]
-    column = column_of(ref, "unspecified")
+    column = column_of(ref, "")
+    if not column:   # 'see Table of Neoplasms': the behaviour the words say, else unspecified
+        column, named_by = next(((key, words & said) for words, key in SAID_BEHAVIOUR if words & said),
+                                ("unspecified", frozenset()))
+        used = used | named_by
     if column == "primary" and {"secondary", "metastasis", "metastatic"} & said:
         column = "secondary"
         used = used | ({"secondary", "metastasis", "metastatic"} & said)

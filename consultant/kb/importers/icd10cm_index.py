@@ -67,8 +67,9 @@ def title_tokens(text: str) -> list[str]:
 
 def forms_of(title: str) -> list[list[str]]:
     """The token sets a main term is said by: 'Hypertension, hypertensive' -> [[hypertension]];
-    a later comma part that is not another form of the first word is required with it;
-    'Rieger's anomaly or syndrome' -> [[rieger, anomaly], [rieger, syndrome]]."""
+    a later comma part that is not another form of the first word is a qualifier the words may
+    leave out ('Fracture, traumatic' is said 'fracture'); 'Rieger's anomaly or syndrome' ->
+    [[rieger, anomaly], [rieger, syndrome]]."""
     m = re.fullmatch(r"(.*?)(\S+) or (\S+)(.*)", title)
     if m and "," not in title:
         return [*forms_of(m.group(1) + m.group(2) + m.group(4)), *forms_of(m.group(1) + m.group(3) + m.group(4))]
@@ -78,19 +79,14 @@ def forms_of(title: str) -> list[list[str]]:
     head = title_tokens(parts[0])
     first_word = parts[0].split()[0].lower() if parts[0].split() else ""
     forms = [head]
-    extra: list[str] = []
     for part in parts[1:]:
         toks = title_tokens(part)
-        if len(part.split()) == 1 and first_word[:4] and part.lower().startswith(first_word[:4]):
-            if toks:
-                forms.append(toks)
-        else:
-            extra.extend(toks)
+        if toks and len(part.split()) == 1 and first_word[:4] and part.lower().startswith(first_word[:4]):
+            forms.append(toks)
     out: list[list[str]] = []
     for f in forms:
-        full = list(dict.fromkeys([*f, *extra]))
-        if full and full not in out:
-            out.append(full)
+        if f and f not in out:
+            out.append(f)
     return out
 
 
