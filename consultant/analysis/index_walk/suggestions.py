@@ -42,6 +42,12 @@ FORMS = {"metastase": "metastasis", "metastatic": "metastasis", "metastasize": "
          "metastasized": "metastasis"}
 # An adjective alone ('painful', 'enlarged', 'irregular') describes; the condition is its noun.
 ADJECTIVE = re.compile(r"(?:ed|ful|ive|ic|ous|al|ar|ant|ent|ing|ible|able|less|y)$")
+# Everyday words the Index lists as main terms that name no condition in running text by
+# themselves (a report's 'gas', 'contact', 'positive', 'fold' ...): they start a walk only with
+# a sub-term said ('contact with ...', 'positive culture ...').
+NOT_ALONE = frozenset("""contact gas positive negative pathology fold defect plus analgesia rest pattern situation
+presentation rise spindle injection finding change sign effect reaction absence loss status lesion complication
+problem""".split())
 BRACKET = re.compile(r"\(([^()]+)\)")
 METASTASIS = re.compile(r"\bmetasta\w*", re.I)
 FROM_SITE = re.compile(r"\bmetasta\w*\s+(?:\w+\s+){0,6}?from\s+(?:an?\s+|the\s+|a\s+primary\s+)?", re.I)
@@ -279,8 +285,8 @@ def _running(walker: IndexWalker, segment: str, words: list[tuple[str, int, int]
                 continue
             if got.depth < MIN_RUNNING_DEPTH and not _condition_alone(tree, tree.nodes[mid], got):
                 continue
-            if got.code in unsited:
-                continue   # 'tumor' with no site in reach: the site is a question, not D49.9
+            if got.code in unsited or (got.table == NEOPLASM and got.code.startswith("D49")):
+                continue   # 'tumor' with no site, or of unspecified behaviour: the histology decides
             used = [lo + j for j, (t, _, _) in enumerate(window) if t in (got.core or got.used)]
             candidates.append((got.score, i, got, used))
     a0, b0 = words[0][1], words[-1][2]
@@ -321,11 +327,13 @@ def _condition_alone(tree: IndexTree, main: IndexNode, got: Walk) -> bool:
     own that is not generic ('old', 'condition') nor an adjective ('painful'), and weighs enough."""
     if "NEC" in main.title:
         return False   # 'Symptoms NEC': a residual for what the words name more precisely
+    if not (main.req - frozenset().union(*main.variants)) <= got.used:
+        return False   # 'Rest(s), ovarian, in fallopian tube' is not said by 'rest'
     form = next((f for f in main.variants if f <= got.used), frozenset())
     if len(form) >= 2:
         return got.score >= tree.rare
     word = next(iter(form), "")
-    if not word or word in GENERIC or ADJECTIVE.search(word):
+    if not word or word in GENERIC or word in NOT_ALONE or ADJECTIVE.search(word):
         return False
     return got.score >= tree.rare
 
