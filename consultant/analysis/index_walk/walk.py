@@ -14,6 +14,7 @@ Pure functions over an `IndexTree` and a set of tokens (what the words say):
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from consultant.analysis.index_walk.tree import MAIN, NEOPLASM, IndexNode, IndexTree
@@ -28,6 +29,7 @@ BEHAVIOUR = (("in situ", "in_situ"), ("uncertain", "uncertain"), ("unspecified b
 SAID_BEHAVIOUR = ((frozenset({"situ"}), "in_situ"), (frozenset({"secondary", "metastasis"}), "secondary"),
                   (frozenset({"benign"}), "benign"), (frozenset({"malignant", "cancer", "carcinoma", "malignancy"}), "primary"),
                   (frozenset({"uncertain"}), "uncertain"))
+UNSPECIFIED = re.compile(r"(?:unspecified (?:site|nature)|site unspecified|NOS$)", re.I)
 GENERIC = frozenset({"disease", "disorder", "condition", "site", "type", "part", "organ", "cause", "agent",
                      "complication", "state"})
 COLUMN_NAMES = {"primary": "malignant primary", "secondary": "malignant secondary", "in_situ": "in situ",
@@ -144,10 +146,21 @@ def walk(tree: IndexTree, start: int, said: frozenset[str], *, used: frozenset[s
                             followed.manif, followed.table, followed.note, core | followed.core)
     if end.see:
         return None   # a pointer the words cannot follow: no code rather than a guess
+    for kid in tree.children(end.id):
+        node = tree.nodes[kid]
+        if node.code and UNSPECIFIED.match(node.title):
+            return Walk(node.code, (*steps, node.title), used, score, depth, node.manif, core=core,
+                        note="the site is not said")
     for above in reversed(trail[:-1]):
         if above.code:
             return Walk(above.code, steps, used, score, depth, above.manif,
                         note=f"default code of '{above.title}'", core=core)
+        ref = above.see or above.see_also
+        if ref and pointers < MAX_POINTERS:   # 'Carcinoma - see also Neoplasm, by site, malignant'
+            followed = pointer(tree, ref, said, used=used, steps=(*steps, f"see {ref}"), depth=depth,
+                               pointers=pointers + 1)
+            if followed is not None:
+                return followed
     return None
 
 
