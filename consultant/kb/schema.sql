@@ -97,6 +97,9 @@ CREATE TABLE IF NOT EXISTS index_node (
     forms     TEXT NOT NULL DEFAULT '',  -- main terms: the token sets of each form, '|'-joined
     dataset   TEXT NOT NULL
 );
+CREATE INDEX IF NOT EXISTS index_node_by_parent ON index_node(parent);
+-- How many Index titles (main Index and tables) hold each token: the walk's word weights.
+CREATE TABLE IF NOT EXISTS index_token (token TEXT PRIMARY KEY, df INTEGER NOT NULL) WITHOUT ROWID;
 
 -- NCCI procedure-to-procedure edits (practitioner).
 CREATE TABLE ptp (

@@ -297,7 +297,10 @@ def real_walker(shared_dir: Path, full_book: CodeBook) -> IndexWalker:
     idx.load(conn, base / "index-2025-reconstructed" / "icd10cm_index_2025.xml")
     tables = idx.load(conn, base / "index-tables-2025")
     assert tables.name == "icd10cm-index-tables-2025"   # the tables and the eindex: one data set
-    return IndexWalker(IndexTree.from_rows(CodeBook(conn).index_nodes()), full_book, {})
+    index_book = CodeBook(conn)      # as the product reads it: main terms, sub-terms on demand
+    tree = IndexTree.lazy(index_book.index_nodes(mains_only=True), index_book.index_children,
+                          *index_book.index_token_counts())
+    return IndexWalker(tree, full_book, {})
 
 
 @pytest.mark.parametrize(("text", "code"), [

@@ -65,11 +65,12 @@ class IndexWalker:
     def load(cls, book: CodeBook) -> IndexWalker | None:
         """The walker, or None when no Alphabetic Index was imported (suggestions rest on titles)."""
         started = time.perf_counter()
-        rows = book.index_nodes()
+        rows = book.index_nodes(mains_only=True)
         if not rows:
             return None
-        walker = cls(IndexTree.from_rows(rows), book, {})
-        log.info("index walk: %d nodes in %.0f ms", len(rows), (time.perf_counter() - started) * 1000)
+        counts, total = book.index_token_counts()
+        walker = cls(IndexTree.lazy(rows, book.index_children, counts, total), book, {})
+        log.info("index walk: %d main terms in %.0f ms", len(rows), (time.perf_counter() - started) * 1000)
         return walker
 
     @property
@@ -252,7 +253,7 @@ def _short(walker: IndexWalker, segment: str, words: list[tuple[str, int, int]],
     for neg_cover, _, _, _, w in ranked:
         cover = -neg_cover
         # every word explained: the Index term beats any title fragment; else it competes
-        score = 1.0 if cover > 0.999 else 0.5 + 0.45 * cover
+        score = 1.0 if cover > 0.999 else 0.6 + 0.4 * cover
         for s in _suggestion(walker, w, on, segment, span, segment[words[0][1]:words[-1][2]], score):
             if s.code not in seen:
                 seen.add(s.code)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -102,7 +103,7 @@ class _Nodes(dict[int, IndexNode]):
 class IndexTree:
     """Every node by id, children in document order, main terms by token and by title."""
 
-    nodes: dict[int, IndexNode] = field(default_factory=dict)
+    nodes: _Nodes = field(default_factory=lambda: _Nodes())
     kids: dict[int, tuple[int, ...]] = field(default_factory=dict)
     mains: dict[str, tuple[int, ...]] = field(default_factory=dict)          # tbl -> main term ids
     by_token: dict[tuple[str, str], tuple[int, ...]] = field(default_factory=dict)  # (tbl, token) -> mains
@@ -110,10 +111,24 @@ class IndexTree:
     weights: dict[str, float] = field(default_factory=dict)                  # token -> idf over titles
     sites: frozenset[int] = frozenset()                                      # mains that are sites
     rare: float = 6.0        # the weight of a word in one title in ~20: a main term alone needs this much
+    fetch: Callable[[int], list[NodeRow]] | None = None   # parent id -> its sub-term rows
 
     @classmethod
-    def from_rows(cls, rows: list[NodeRow]) -> IndexTree:
-        """The tree over the rows; a node's record is made the first time a walk reaches it."""
+    def lazy(cls, mains: list[NodeRow], fetch: Callable[[int], list[NodeRow]],
+             counts: dict[str, int], total: int) -> IndexTree:
+        """The tree over the main terms only; sub-terms are read by `fetch` when a walk first
+        reaches their parent (loading the whole Index took most of a second: this, ~0.1 s)."""
+        tree = cls.from_rows(mains, weigh=False)
+        tree.kids = {}
+        tree.fetch = fetch
+        n = max(total, 1)
+        tree.weights = {t: math.log(1 + n / c) for t, c in counts.items()}
+        tree.rare = 0.55 * math.log(1 + n)
+        return tree
+
+    @classmethod
+    def from_rows(cls, rows: list[NodeRow], *, weigh: bool = True) -> IndexTree:
+        """The tree over all the rows; a node's record is made the first time a walk reaches it."""
         tree = cls()
         nodes = _Nodes()
         kids: dict[int, list[int]] = defaultdict(list)
@@ -125,7 +140,7 @@ class IndexTree:
         for row in rows:
             nid, parent = row[0], row[1]
             nodes.rows[nid] = row
-            if row[11]:
+            if weigh and row[11]:
                 df.update(row[11].split())
             if parent is not None:
                 kids[parent].append(nid)
@@ -158,7 +173,16 @@ class IndexTree:
         return self.weights.get(token, 8.0)
 
     def children(self, nid: int) -> tuple[int, ...]:
-        return self.kids.get(nid, ())
+        got = self.kids.get(nid)
+        if got is None:
+            got = ()
+            if self.fetch is not None:   # read on demand: the first walk through a term reads its sub-terms
+                rows = self.fetch(nid)
+                for row in rows:
+                    self.nodes.rows[row[0]] = row
+                got = tuple(r[0] for r in rows)
+            self.kids[nid] = got
+        return got
 
     def path(self, nid: int) -> list[IndexNode]:
         out = []

@@ -263,6 +263,9 @@ def load(conn: sqlite3.Connection, path: Path, *, progress: bool = False) -> Dat
         "req, opt, forms, dataset) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         ((*r, dataset) for r in rows),
     )
+    conn.execute("DELETE FROM index_token")
+    conn.execute("INSERT INTO index_token (token, df) SELECT value, COUNT(*) FROM index_node, json_each("
+                 "'[\"' || replace(req, ' ', '\",\"') || '\"]') WHERE req != '' AND tbl != 'external' GROUP BY value")
     info = DatasetInfo(dataset, KIND, rel, vf, vt, ", ".join(names), sha256_of(path) if path.is_file() else None, count)
     register_dataset(conn, info)
     return info
