@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 ICD = "ICD10CM"
 WINDOW = 5                 # running text: words either side of a main term a walk may use
 SHORT_LIMIT = 5            # walks kept for a short phrase
+MAX_RUNNING_POINTERS = 1   # running text: a chain of 'see' pointers is a guess from words in passing
 MIN_RUNNING_DEPTH = 1      # running text: sub-terms matched below its main term, else a rare word
 # Inflections the token folds leave apart from the Index's form.
 FORMS = {"metastase": "metastasis", "metastatic": "metastasis", "metastasize": "metastasis",
@@ -282,7 +283,7 @@ def _running(walker: IndexWalker, segment: str, words: list[tuple[str, int, int]
             if not any(form <= said for form in tree.nodes[mid].variants):
                 continue
             got = walk(tree, mid, said)
-            if got is None or not got.code or got.code.startswith("Z"):
+            if got is None or not got.code or got.code.startswith("Z") or got.pointers > MAX_RUNNING_POINTERS:
                 continue
             if got.depth < MIN_RUNNING_DEPTH and not _condition_alone(tree, tree.nodes[mid], got):
                 continue
@@ -290,7 +291,6 @@ def _running(walker: IndexWalker, segment: str, words: list[tuple[str, int, int]
                 continue   # 'tumor' with no site, or of unspecified behaviour: the histology decides
             used = [lo + j for j, (t, _, _) in enumerate(window) if t in (got.core or got.used)]
             candidates.append((got.score, i, got, used))
-    a0, b0 = words[0][1], words[-1][2]
     intent = tables.intent_of(segment)
     if intent is not None or METASTASIS.search(segment):
         said_all = frozenset(t for t, _, _ in words)
@@ -298,6 +298,12 @@ def _running(walker: IndexWalker, segment: str, words: list[tuple[str, int, int]
             used = [j for j, (t, _, _) in enumerate(words) if t in got.used]
             candidates.append((got.score + 100.0, used[0] if used else 0, got, used))
     candidates.sort(key=lambda c: (-c[0], -c[2].depth))
+    return _excludes1(walker, _accepted(walker, segment, words, candidates, on, offset))
+
+
+def _accepted(walker: IndexWalker, segment: str, words: list[tuple[str, int, int]],
+              candidates: list[tuple[float, int, Walk, list[int]]], on: date | None, offset: int) -> list[Suggestion]:
+    a0, b0 = words[0][1], words[-1][2]
     taken: set[int] = set()
     out: list[Suggestion] = []
     seen: set[str] = set()
@@ -313,6 +319,31 @@ def _running(walker: IndexWalker, segment: str, words: list[tuple[str, int, int]
                 seen.add(s.code)
                 out.append(s)
     return out
+
+
+def in_reference(code: str, ref: str) -> bool:
+    """Whether a code falls under a note's reference: 'I27.0', 'O10-O11', 'E08-E13', 'I11.-'."""
+    flat = code.replace(".", "")
+    ref = ref.replace(".", "").rstrip("-")
+    if "-" in ref:
+        lo, hi = ref.split("-", 1)
+        return lo <= flat[:len(lo)] <= hi
+    return flat.startswith(ref)
+
+
+def _excludes1(walker: IndexWalker, found: list[Suggestion]) -> list[Suggestion]:
+    """Excludes1 between the codes of one sentence: the two are never coded together (guideline
+    I.A.12.a); the one found first (the better walk) stays."""
+    kept: list[Suggestion] = []
+    for s in found:
+        notes = walker.book.icd_notes(s.code, ("excludes1",))
+        refs = [r for n in notes for r in n.refs]
+        if any(in_reference(k.code, r) for k in kept for r in refs) or any(
+                in_reference(s.code, r) for k in kept for n in walker.book.icd_notes(k.code, ("excludes1",))
+                for r in n.refs):
+            continue
+        kept.append(s)
+    return kept
 
 
 def _trigger(written: str) -> bool:

@@ -110,7 +110,7 @@ def walk(tree: IndexTree, start: int, said: frozenset[str], *, used: frozenset[s
     node = tree.nodes[start]
     core = node.req & said
     if not steps:
-        steps = (node.printed if node.parent is None else node.title,)
+        steps = (node.title,)   # the main term without its modifiers: the path a coder reads
         used = used | (node.req & said) | (node.opt & said)
     trail = [node]
     score = 0.0
