@@ -318,3 +318,14 @@ def test_real_index_and_tables(text: str, code: str, real_walker: IndexWalker) -
     got = first(text, real_walker)
     assert got.code == code, got.reason
     assert "verified in the tabular" in got.reason
+
+
+def test_excludes1_codes_are_not_kept_together(walker: IndexWalker) -> None:
+    from consultant.analysis.findings import Suggestion
+    from consultant.analysis.index_walk.suggestions import _excludes1, in_reference
+
+    assert in_reference("O10.02", "O10-O11") and in_reference("I11.0", "I11.-") and not in_reference("I10", "I11")
+    first_found = Suggestion("ICD10CM", "I10", "t", 0.9, (0, 1), "x", "Index: Hypertension -> I10")
+    excluded = Suggestion("ICD10CM", "O10.02", "t", 0.8, (2, 3), "y", "Index: Hypertension -> complicating")
+    other = Suggestion("ICD10CM", "E11.9", "t", 0.8, (4, 5), "z", "Index: Diabetes -> E11.9")
+    assert [s.code for s in _excludes1(walker, [first_found, excluded, other])] == ["I10", "E11.9"]
