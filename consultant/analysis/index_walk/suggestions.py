@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import re
+import sqlite3
 import time
 from dataclasses import dataclass
 from datetime import date
@@ -227,9 +228,14 @@ def index_suggestions(text: str, walker: IndexWalker, on: date | None, *, short:
     words = said_words(segment)
     if not words:
         return []
-    if short:
-        return _short(walker, segment, words, on, start)
-    return _running(walker, segment, words, on, start)
+    try:
+        if short:
+            return _short(walker, segment, words, on, start)
+        return _running(walker, segment, words, on, start)
+    except (sqlite3.Error, KeyError, ValueError, RecursionError) as e:
+        # a damaged or half-imported Index must not cost the reply its title-based suggestions
+        log.warning("index walk failed on %r (%s): suggestions from titles only", segment[:80], e)
+        return []
 
 
 def _short(walker: IndexWalker, segment: str, words: list[tuple[str, int, int]], on: date | None,
