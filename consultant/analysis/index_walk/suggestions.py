@@ -49,7 +49,7 @@ ADJECTIVE = re.compile(r"(?:ed|ful|ive|ic|ous|al|ar|ant|ent|ing|ible|able|less|y
 # a sub-term said ('contact with ...', 'positive culture ...').
 NOT_ALONE = frozenset("""contact gas positive negative pathology fold defect plus analgesia rest pattern situation
 presentation rise spindle injection finding change sign effect reaction absence loss status lesion complication
-problem""".split())
+problem anesthesia blood granulation trauma""".split())
 BRACKET = re.compile(r"\(([^()]+)\)")
 METASTASIS = re.compile(r"\bmetasta\w*", re.I)
 FROM_SITE = re.compile(r"\bmetasta\w*\s+(?:\w+\s+){0,6}?from\s+(?:an?\s+|the\s+|a\s+primary\s+)?", re.I)
@@ -297,12 +297,18 @@ def _running(walker: IndexWalker, segment: str, words: list[tuple[str, int, int]
                 continue   # 'tumor' with no site, or of unspecified behaviour: the histology decides
             used = [lo + j for j, (t, _, _) in enumerate(window) if t in (got.core or got.used)]
             candidates.append((got.score, i, got, used))
-    intent = tables.intent_of(segment)
-    if intent is not None or METASTASIS.search(segment):
+    if tables.intent_of(segment) is not None:
         said_all = frozenset(t for t, _, _ in words)
-        for got in _table_walks(walker, said_all, segment):
+        for got in _table_walks(walker, said_all, segment, metastasis=False):
             used = [j for j, (t, _, _) in enumerate(words) if t in got.used]
             candidates.append((got.score + 100.0, used[0] if used else 0, got, used))
+    for i in (j for j, (t, _, _) in enumerate(words) if t == "metastasis"):
+        # 'liver metastases': the sites near the word, not every organ the sentence names
+        lo, hi = max(0, i - WINDOW), min(len(words), i + WINDOW + 1)
+        near = segment[words[lo][1]:words[hi - 1][2]]
+        for got in _table_walks(walker, frozenset(t for t, _, _ in words[lo:hi]), near, drugs=False):
+            used = [lo + j for j, (t, _, _) in enumerate(words[lo:hi]) if t in got.used]
+            candidates.append((got.score + 100.0, i, got, used))
     candidates.sort(key=lambda c: (-c[0], -c[2].depth))
     return _excludes1(walker, _accepted(walker, segment, words, candidates, on, offset))
 
@@ -376,15 +382,16 @@ def _condition_alone(tree: IndexTree, main: IndexNode, got: Walk) -> bool:
     return got.score >= tree.rare
 
 
-def _table_walks(walker: IndexWalker, said: frozenset[str], text: str) -> list[Walk]:
+def _table_walks(walker: IndexWalker, said: frozenset[str], text: str, *, drugs: bool = True,
+                 metastasis: bool = True) -> list[Walk]:
     tree = walker.tree
     out: list[Walk] = []
-    intent = tables.intent_of(text)
+    intent = tables.intent_of(text) if drugs else None
     if intent is not None:
         got = tables.drug(tree, said, intent)
         if got is not None:
             out.append(got)
-    if METASTASIS.search(text) and tree.mains.get(NEOPLASM):
+    if metastasis and METASTASIS.search(text) and tree.mains.get(NEOPLASM):
         cut = FROM_SITE.search(text)
         if cut is not None:
             primary = frozenset(t for t, _, _ in said_words(text[cut.end():]))
