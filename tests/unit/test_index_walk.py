@@ -329,3 +329,15 @@ def test_excludes1_codes_are_not_kept_together(walker: IndexWalker) -> None:
     excluded = Suggestion("ICD10CM", "O10.02", "t", 0.8, (2, 3), "y", "Index: Hypertension -> complicating")
     other = Suggestion("ICD10CM", "E11.9", "t", 0.8, (4, 5), "z", "Index: Diabetes -> E11.9")
     assert [s.code for s in _excludes1(walker, [first_found, excluded, other])] == ["I10", "E11.9"]
+
+
+def test_a_place_in_needs_the_word_in(real_walker: IndexWalker) -> None:
+    assert codes("blood in urine", real_walker)[0] == "R31.9"
+    assert "R31.9" not in codes("blood and urine cultures were drawn", real_walker, short=False)
+
+
+def test_a_drug_needs_what_happened_near_it(real_walker: IndexWalker) -> None:
+    text = ("Injected 8 mg dexamethasone into the left knee joint under ultrasound guidance, tolerated well, "
+            "and reviewed her old records of an overdose.")
+    assert not any(c.startswith("T38") for c in codes(text, real_walker, short=False))
+    assert "T38.0X5A" in codes("hyperglycemia due to adverse effect of dexamethasone", real_walker, short=False)

@@ -26,7 +26,7 @@ from pathlib import Path
 from consultant.analysis.clinical.lexicon import ABBREVIATIONS, GENERIC, MONTHS
 from consultant.analysis.findings import Suggestion
 from consultant.analysis.index_walk import tables
-from consultant.analysis.index_walk.tree import DRUG, NEOPLASM, IndexNode, IndexTree
+from consultant.analysis.index_walk.tree import DRUG, IN_WORD, NEOPLASM, IndexNode, IndexTree
 from consultant.analysis.index_walk.walk import Walk, main_terms, neoplasm, walk
 from consultant.kb import terms as kt
 from consultant.kb.records import CodeEntry
@@ -49,7 +49,7 @@ ADJECTIVE = re.compile(r"(?:ed|ful|ive|ic|ous|al|ar|ant|ent|ing|ible|able|less|y
 # a sub-term said ('contact with ...', 'positive culture ...').
 NOT_ALONE = frozenset("""contact gas positive negative pathology fold defect plus analgesia rest pattern situation
 presentation rise spindle injection finding change sign effect reaction absence loss status lesion complication
-problem anesthesia blood granulation trauma""".split())
+problem anesthesia blood granulation trauma cold bleeder exposure""".split())
 BRACKET = re.compile(r"\(([^()]+)\)")
 METASTASIS = re.compile(r"\bmetasta\w*", re.I)
 FROM_SITE = re.compile(r"\bmetasta\w*\s+(?:\w+\s+){0,6}?from\s+(?:an?\s+|the\s+|a\s+primary\s+)?", re.I)
@@ -88,6 +88,9 @@ def said_words(text: str) -> list[tuple[str, int, int]]:
         expansion = ABBREVIATIONS.get(word)
         if expansion and (written.isupper() or any(ch.isdigit() for ch in written)) and len(written) > 1:
             out.extend((t, a, b) for t in kt.tokens(expansion))
+            continue
+        if word == "in":
+            out.append((IN_WORD, a, b))   # a place ('blood in urine'), for the Index's plain 'in'
             continue
         token = kt.fold(word)
         if token:
@@ -298,10 +301,15 @@ def _running(walker: IndexWalker, segment: str, words: list[tuple[str, int, int]
             used = [lo + j for j, (t, _, _) in enumerate(window) if t in (got.core or got.used)]
             candidates.append((got.score, i, got, used))
     if tables.intent_of(segment) is not None:
-        said_all = frozenset(t for t, _, _ in words)
-        for got in _table_walks(walker, said_all, segment, metastasis=False):
-            used = [j for j, (t, _, _) in enumerate(words) if t in got.used]
-            candidates.append((got.score + 100.0, used[0] if used else 0, got, used))
+        for i, (token, _, _) in enumerate(words):
+            if (DRUG, token) not in tree.by_token:
+                continue
+            # the substance and the words that say what happened with it, near each other
+            lo, hi = max(0, i - WINDOW), min(len(words), i + WINDOW + 1)
+            near = segment[words[lo][1]:words[hi - 1][2]]
+            for got in _table_walks(walker, frozenset(t for t, _, _ in words[lo:hi]), near, metastasis=False):
+                used = [lo + j for j, (t, _, _) in enumerate(words[lo:hi]) if t in got.used]
+                candidates.append((got.score + 100.0, i, got, used))
     for i in (j for j, (t, _, _) in enumerate(words) if t == "metastasis"):
         # 'liver metastases': the sites near the word, not every organ the sentence names
         lo, hi = max(0, i - WINDOW), min(len(words), i + WINDOW + 1)

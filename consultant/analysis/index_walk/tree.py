@@ -31,7 +31,10 @@ DRUG = "drug"
 EXTERNAL = "external"
 
 # Sub-term titles that only connect two conditions (guideline I.A.15, the 'with' convention).
-CONNECTORS = frozenset({"with", "in", "due to", "with or without", "associated with", "in (due to)",
+# A plain 'in' ('Blood, in urine') is a place, not the 'with' convention: it is taken only when the
+# words say 'in' (the token IN_WORD); 'in (due to) (with)' is a connector like 'with'.
+IN_WORD = "_in"
+CONNECTORS = frozenset({"with", "due to", "with or without", "associated with", "in (due to)",
                         "secondary to", "due to or associated with", "complicating", "resulting in",
                         "involving"})
 _PARENS = re.compile(r"\([^()]*\)")
@@ -77,12 +80,17 @@ def _cells(text: str | None) -> tuple[tuple[str, str], ...]:
     return tuple(out)
 
 
+def _in_with(title: str, nemod: str | None) -> bool:
+    """'in (due to) (with)': 'in' that the Index itself reads as the 'with' convention."""
+    return title.lower().strip() == "in" and bool(nemod) and ("due to" in (nemod or "") or "with" in (nemod or ""))
+
+
 def node_of(row: NodeRow) -> IndexNode:
     """The record of one index_node row (tokens were computed at import)."""
     nid, parent, tbl, title, nemod, code, manif, see, see_also, _subcat, cells, req_s, opt_s, forms = row
     return IndexNode(nid, parent, tbl, title, nemod, code, manif, see, see_also, _cells(cells),
                      frozenset(req_s.split()), frozenset(opt_s.split()),
-                     parent is not None and title.lower().strip() in CONNECTORS,
+                     parent is not None and (title.lower().strip() in CONNECTORS or _in_with(title, nemod)),
                      tuple(frozenset(f.split()) for f in forms.split("|")) if forms else ())
 
 
@@ -170,7 +178,7 @@ class IndexTree:
         return tree
 
     def weight(self, token: str) -> float:
-        return self.weights.get(token, 8.0)
+        return 0.0 if token == IN_WORD else self.weights.get(token, 8.0)
 
     def children(self, nid: int) -> tuple[int, ...]:
         got = self.kids.get(nid)

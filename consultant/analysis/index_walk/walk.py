@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from consultant.analysis.index_walk.tree import MAIN, NEOPLASM, IndexNode, IndexTree
+from consultant.analysis.index_walk.tree import IN_WORD, MAIN, NEOPLASM, IndexNode, IndexTree
 
 MAX_POINTERS = 3           # 'see' chains followed at most this deep (the Index has no loops, a bad file might)
 OPTIONAL_SHARE = 0.3       # a non-essential modifier said counts this much of its weight
@@ -29,6 +29,7 @@ BEHAVIOUR = (("in situ", "in_situ"), ("uncertain", "uncertain"), ("unspecified b
 SAID_BEHAVIOUR = ((frozenset({"situ"}), "in_situ"), (frozenset({"secondary", "metastasis"}), "secondary"),
                   (frozenset({"benign"}), "benign"), (frozenset({"malignant", "cancer", "carcinoma", "malignancy"}), "primary"),
                   (frozenset({"uncertain"}), "uncertain"))
+PLACE_IN = re.compile(r"\bin\b(?! \(due to\))", re.I)
 UNSPECIFIED = re.compile(r"(?:unspecified (?:site|nature)|site unspecified|NOS$)", re.I)
 GENERIC = frozenset({"disease", "disorder", "condition", "site", "type", "part", "organ", "cause", "agent",
                      "complication", "state"})
@@ -78,13 +79,13 @@ def main_terms(tree: IndexTree, said: frozenset[str], tbl: str = MAIN) -> list[i
     return out
 
 
-def _options(tree: IndexTree, nid: int) -> list[tuple[IndexNode, tuple[IndexNode, ...]]]:
+def _options(tree: IndexTree, nid: int, plain_in: bool = False) -> list[tuple[IndexNode, tuple[IndexNode, ...]]]:
     """(sub-term, the steps to it) one level down; the terms under a connector count as one
     level down too (the 'with' convention: both conditions said is enough)."""
     out: list[tuple[IndexNode, tuple[IndexNode, ...]]] = []
     for kid in tree.children(nid):
         node = tree.nodes[kid]
-        if node.connector:
+        if node.connector or (plain_in and node.title.lower().strip() == "in"):
             out.extend((tree.nodes[g], (node, tree.nodes[g])) for g in tree.children(kid))
         else:
             out.append((node, (node,)))
@@ -93,11 +94,13 @@ def _options(tree: IndexTree, nid: int) -> list[tuple[IndexNode, tuple[IndexNode
 
 def _best_child(tree: IndexTree, nid: int, free: frozenset[str]) -> tuple[IndexNode, tuple[IndexNode, ...], float] | None:
     best: tuple[IndexNode, tuple[IndexNode, ...], float] | None = None
-    for node, steps in _options(tree, nid):
+    for node, steps in _options(tree, nid, IN_WORD in free):
         if not node.req or not node.req <= free:
             continue
         if "NEC" in node.title and node.req <= GENERIC:
             continue   # 'specified disease NEC' is for a named condition the Index does not list
+        if IN_WORD not in free and PLACE_IN.search(node.title):
+            continue   # 'Urine, blood in' needs the words to say 'in', not 'blood and urine cultures'
         score = _weight(tree, node.req) + OPTIONAL_SHARE * _weight(tree, node.opt & free)
         if best is None or score > best[2] + 1e-9:
             best = (node, steps, score)
