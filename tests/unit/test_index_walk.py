@@ -341,3 +341,14 @@ def test_a_drug_needs_what_happened_near_it(real_walker: IndexWalker) -> None:
             "and reviewed her old records of an overdose.")
     assert not any(c.startswith("T38") for c in codes(text, real_walker, short=False))
     assert "T38.0X5A" in codes("hyperglycemia due to adverse effect of dexamethasone", real_walker, short=False)
+
+
+def test_poison_ivy_is_no_poisoning() -> None:
+    assert intent_of("Decadron 10 mg IM for poison ivy") is None
+    assert intent_of("rat poison ingestion") == "accidental"
+
+
+def test_a_subterm_without_code_is_not_given_the_main_terms_default(walker: IndexWalker) -> None:
+    # 'Disease, diseased' has no code: nothing above 'kidney > chronic' to fall back on wrongly;
+    # 'Hypertension' has one, but 'hypertension with heart involvement' follows its pointer
+    assert codes("hypertension with heart involvement", walker)[0] == "I11.9"

@@ -17,7 +17,7 @@ ADVERSE = re.compile(r"\b(?:adverse (?:effect|reaction|event)s?|side[- ]effects?
                      r"(?:drug|medication)[- ]related|caused by|due to (?:the )?(?:use|therapy|treatment))\b", re.I)
 UNDERDOSING = re.compile(r"\b(?:underdos\w*|(?:missed|skipped|stopped taking|not taking|ran out of|"
                          r"noncomplian\w*|non-complian\w*|took less)\b)", re.I)
-POISONING = re.compile(r"\b(?:poison\w*|overdos\w*|intoxicat\w*|ingest\w*|toxic(?:ity)? (?:dose|ingestion)|"
+POISONING = re.compile(r"\b(?:poison(?!\s+(?:ivy|oak|sumac))\w*|overdos\w*|intoxicat\w*|ingest\w*|toxic(?:ity)? (?:dose|ingestion)|"
                        r"swallow\w*|took too much|too many)\b", re.I)
 SELF_HARM = re.compile(r"\b(?:suicid\w*|self[- ]harm|intentional(?:ly)?(?! accidental)|deliberate\w*)\b", re.I)
 ASSAULT = re.compile(r"\b(?:assault\w*|homicid\w*|by another person|was poisoned by)\b", re.I)

@@ -155,6 +155,8 @@ def walk(tree: IndexTree, start: int, said: frozenset[str], *, used: frozenset[s
             return Walk(node.code, (*steps, node.title), used, score, depth, node.manif, core=core,
                         note="the site is not said")
     for above in reversed(trail[:-1]):
+        if above.code and len(trail) >= 2 and above is trail[0]:
+            continue   # the words named a sub-term the Index splits further: not the main term's default
         if above.code:
             return Walk(above.code, steps, used, score, depth, above.manif,
                         note=f"default code of '{above.title}'", core=core)
