@@ -75,6 +75,13 @@ INDEX = """<?xml version="1.0" encoding="utf-8"?>
     <term level="1"><title>myocardium, myocardial<nemod>(acute)</nemod></title><code>I21.9</code></term>
   </mainTerm>
 </letter>
+<letter><title>I</title>
+  <mainTerm><title>Ischemia, ischemic</title><code>I99.8</code>
+    <term level="1"><title>intestine</title>
+      <term level="2"><title>acute</title><code>K55.0</code></term>
+    </term>
+  </mainTerm>
+</letter>
 <letter><title>K</title>
   <mainTerm><title>Kidney</title><seeAlso>condition</seeAlso></mainTerm>
 </letter>
@@ -349,6 +356,6 @@ def test_poison_ivy_is_no_poisoning() -> None:
 
 
 def test_a_subterm_without_code_is_not_given_the_main_terms_default(walker: IndexWalker) -> None:
-    # 'Disease, diseased' has no code: nothing above 'kidney > chronic' to fall back on wrongly;
-    # 'Hypertension' has one, but 'hypertension with heart involvement' follows its pointer
-    assert codes("hypertension with heart involvement", walker)[0] == "I11.9"
+    assert codes("ischemia", walker) == ["I99.8"]                 # nothing more said: the default
+    assert "I99.8" not in codes("intestinal ischemia", walker)    # the Index splits it further
+    assert codes("acute intestinal ischemia", walker)[0].startswith("K55.0")
