@@ -16,6 +16,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from consultant.analysis.index_walk.suggestions import index_notice_at
 from consultant.config import Config, load_config
 from consultant.errors import ConfigError, ConsultantError, DeliveryError, MailboxError
 from consultant.kb.currency import kb_out_of_date, print_currency
@@ -163,6 +164,9 @@ def status(args: argparse.Namespace) -> int:
           + f"; {data['outbox_refused']} refused by the server")
     for line in _state_lines(data):
         print(line)
+    notice = index_notice_at(config.kb.path)
+    if notice:
+        print(f"knowledge base: {notice}")
     return 0
 
 

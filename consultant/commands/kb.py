@@ -10,6 +10,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from consultant.analysis.index_walk.suggestions import index_notice_at
 from consultant.errors import KnowledgeBaseError, UsageError
 from consultant.kb.build import KINDS, add_defaults, build_kb
 from consultant.kb.currency import kb_out_of_date, out_of_date_at, print_currency
@@ -131,4 +132,7 @@ def info(args: argparse.Namespace) -> int:
     print("  tables: " + ", ".join(f"{t} {n:,}" for t, n in data["tables"].items()))
     for line in data["out_of_date"]:
         print(f"  out of date on {date.today().isoformat()}: {line}")
+    notice = index_notice_at(Path(data["path"]))
+    if notice:
+        print(f"  note: {notice}")
     return 0

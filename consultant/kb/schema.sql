@@ -77,6 +77,30 @@ CREATE TABLE index_term (
 );
 CREATE INDEX index_term_by_code ON index_term(code);
 
+-- The Alphabetic Index as the tree a coder walks (main Index, Neoplasm table, Table of Drugs,
+-- External Cause index): one row per main term or sub-term; written by
+-- consultant.kb.importers.icd10cm_index, read by consultant.analysis.index_walk.
+CREATE TABLE IF NOT EXISTS index_node (
+    id        INTEGER PRIMARY KEY,  -- document order: a parent comes before its children
+    parent    INTEGER,              -- NULL for a main term
+    tbl       TEXT NOT NULL,        -- 'index' | 'neoplasm' | 'drug' | 'external'
+    title     TEXT NOT NULL,        -- essential words ('Hypertension, hypertensive')
+    nemod     TEXT,                 -- nonessential modifiers, as printed ('(benign) (essential)')
+    code      TEXT,                 -- normal form ('S72.00-' is stored 'S72.00': the tabular says what follows)
+    manif     TEXT,                 -- <manif>: the manifestation code listed second (italic brackets)
+    see       TEXT,
+    see_also  TEXT,
+    subcat    TEXT,                 -- <subcat> / <seecat>: 'see category' pointers
+    cells     TEXT,                 -- table rows: 'primary=C34.9-;secondary=C78.0-' (column key=code)
+    req       TEXT NOT NULL DEFAULT '',  -- index tokens of the title (consultant.kb.terms folds), space-joined
+    opt       TEXT NOT NULL DEFAULT '',  -- index tokens of the non-essential modifiers
+    forms     TEXT NOT NULL DEFAULT '',  -- main terms: the token sets of each form, '|'-joined
+    dataset   TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS index_node_by_parent ON index_node(parent);
+-- How many Index titles (main Index and tables) hold each token: the walk's word weights.
+CREATE TABLE IF NOT EXISTS index_token (token TEXT PRIMARY KEY, df INTEGER NOT NULL) WITHOUT ROWID;
+
 -- NCCI procedure-to-procedure edits (practitioner).
 CREATE TABLE ptp (
     column1     TEXT NOT NULL,

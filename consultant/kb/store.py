@@ -333,3 +333,41 @@ class CodeBook:
         if not self._has_table("term_prefix"):
             return None
         return dict(self._tuples("SELECT token, ids FROM term_prefix"))
+
+    # -- the Alphabetic Index (read by consultant.analysis.index_walk) ----------------------
+    _INDEX_COLUMNS = "id, parent, tbl, title, nemod, code, manif, see, see_also, subcat, cells, req, opt, forms"
+
+    def _has_index(self) -> bool:
+        return self._conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'index_node'").fetchone() is not None
+
+    def index_nodes(self, tables: Iterable[str] = ("index", "neoplasm", "drug"), *, mains_only: bool = False
+                    ) -> list[tuple[int, int | None, str, str, str | None, str | None, str | None, str | None,
+                                    str | None, str | None, str | None, str, str, str]]:
+        """Alphabetic Index nodes of the given tables in document order: (id, parent, tbl, title,
+        nemod, code, manif, see, see_also, subcat, cells, req, opt, forms); only the main terms
+        with `mains_only`; empty when no Index was imported (or an old KB)."""
+        if not self._has_index():
+            return []
+        tables = tuple(tables)
+        where = " AND parent IS NULL" if mains_only else ""
+        return [tuple(r) for r in self._conn.execute(
+            f"SELECT {self._INDEX_COLUMNS} FROM index_node WHERE tbl IN ({','.join('?' * len(tables))}){where} "
+            "ORDER BY id", tables)]
+
+    def index_children(self, parent: int) -> list[tuple[int, int | None, str, str, str | None, str | None,
+                                                        str | None, str | None, str | None, str | None,
+                                                        str | None, str, str, str]]:
+        """The sub-terms one level below an Index node, in document order."""
+        return [tuple(r) for r in self._conn.execute(
+            f"SELECT {self._INDEX_COLUMNS} FROM index_node WHERE parent = ? ORDER BY id", (parent,))]
+
+    def index_token_counts(self) -> tuple[dict[str, int], int]:
+        """(token -> how many Index titles hold it, how many titles there are): word weights."""
+        if not self._has_index():
+            return {}, 0
+        has = self._conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'index_token'").fetchone()
+        counts = dict(self._conn.execute("SELECT token, df FROM index_token")) if has else {}
+        total = self._conn.execute("SELECT COUNT(*) FROM index_node WHERE tbl != 'external'").fetchone()[0]
+        return counts, int(total)

@@ -61,20 +61,44 @@ def _conn() -> sqlite3.Connection:
     return conn
 
 
-def test_nested_terms_flatten_to_paths(tmp_path: Path) -> None:
+def _node(conn: sqlite3.Connection, *titles: str) -> tuple[object, ...]:
+    """The row reached by the titles from a main term down."""
+    parent = None
+    row: tuple[object, ...] = ()
+    for title in titles:
+        row = conn.execute("SELECT id, code, see, see_also, tbl, nemod, cells, req, opt, forms, manif FROM index_node "
+                           "WHERE title = ? AND parent IS ?", (title, parent)).fetchone()
+        assert row is not None, titles
+        parent = row[0]
+    return row
+
+
+def test_nested_terms_become_a_tree(tmp_path: Path) -> None:
     src = tmp_path / "icd10cm_index_2026.xml"
     src.write_text(INDEX)
     conn = _conn()
     info = idx.load(conn, src)
     assert info.name == "icd10cm-index-2026" and info.kind == "icd10cm_index"
-    rows = {r[0]: r[1:] for r in conn.execute("SELECT path, code, see, see_also, tbl FROM index_term")}
-    assert rows["Diabetes, diabetic (mellitus) (sugar) > type 2 > with > chronic kidney disease"] == (
-        "E11.22", None, None, None)
-    assert rows["Dermatitis"] == ("L30.9", None, "Eczema", None)
-    assert rows["Dyspnea"] == (None, "Breathlessness", None, None)
-    assert rows["Dislocation"][0] == "T14.8"   # the trailing dash means 'more characters follow'
-    assert "Diabetes, diabetic (mellitus) (sugar) > type 2 > with" not in rows   # no code, no row
-    assert info.rows == len(rows)
+    ckd = _node(conn, "Diabetes, diabetic", "type 2", "with", "chronic kidney disease")
+    assert ckd[1:5] == ("E11.22", None, None, "index")
+    assert ckd[7] == "chronic kidney disease"           # index tokens, folded as case text is
+    main = _node(conn, "Diabetes, diabetic")
+    assert main[5] == "(mellitus) (sugar)" and main[9] == "diabete"   # the nemod apart; one form
+    assert _node(conn, "Dermatitis")[1:4] == ("L30.9", None, "Eczema")
+    assert _node(conn, "Dyspnea")[1:4] == (None, "Breathlessness", None)
+    assert _node(conn, "Dislocation")[1] == "T14.8"     # the trailing dash means 'more characters follow'
+    assert _node(conn, "Diabetes, diabetic", "type 2", "with")[1] is None   # a connector, no code
+    assert info.rows == conn.execute("SELECT COUNT(*) FROM index_node").fetchone()[0] == 8
+    assert conn.execute("SELECT COUNT(*) FROM index_term").fetchone()[0] == 0   # no titles to match any more
+
+
+def test_manifestation_code_kept(tmp_path: Path) -> None:
+    src = tmp_path / "icd10cm_index_2026.xml"
+    src.write_text(INDEX.replace("<title>foot ulcer</title><code>E11.621</code>",
+                                 "<title>foot ulcer</title><code>E11.621</code><manif>L97.5-</manif>"))
+    conn = _conn()
+    idx.load(conn, src)
+    assert _node(conn, "Diabetes, diabetic", "type 2", "with", "foot ulcer")[10] == "L97.5"
 
 
 def test_tables_and_external_causes_from_a_directory(tmp_path: Path) -> None:
@@ -85,14 +109,21 @@ def test_tables_and_external_causes_from_a_directory(tmp_path: Path) -> None:
     (tmp_path / "readme.txt").write_text("not xml")
     conn = _conn()
     idx.load(conn, tmp_path)
-    rows = {r[0]: (r[1], r[2]) for r in conn.execute("SELECT path, code, tbl FROM index_term")}
-    assert rows["Neoplasm, neoplastic > lung > Malignant Primary"] == ("C34.9", "neoplasm")
-    assert rows["Neoplasm, neoplastic > lung > Benign"] == ("D14.3", "neoplasm")
-    assert rows["Acetaminophen > Underdosing"] == ("T39.1X6", "drug")
-    assert rows["Fall, falling > from > ladder"] == ("W11", "external")
-    assert rows["Diabetes, diabetic (mellitus) (sugar)"] == ("E11.9", None)
-    see = conn.execute("SELECT see FROM index_term WHERE path = 'Neoplasm, neoplastic > skin'").fetchone()
-    assert see == ("Neoplasm, skin, by site",)
+    lung = _node(conn, "Neoplasm, neoplastic", "lung")
+    assert lung[4] == "neoplasm" and lung[6] == "primary=C34.9;secondary=C78.0;benign=D14.3"
+    assert _node(conn, "Acetaminophen")[6] == "accidental=T39.1X1;underdosing=T39.1X6"
+    assert _node(conn, "Fall, falling", "from", "ladder")[1:5] == ("W11", None, None, "external")
+    assert _node(conn, "Diabetes, diabetic")[1:5] == ("E11.9", None, None, "index")
+    assert _node(conn, "Neoplasm, neoplastic", "skin")[2] == "Neoplasm, skin, by site"
+
+
+@pytest.mark.parametrize(("heading", "tbl", "key"), [
+    ("Malignant Primary", "neoplasm", "primary"), ("Ca in situ", "neoplasm", "in_situ"),
+    ("Uncertain Behavior", "neoplasm", "uncertain"), ("Unspecified Behavior", "neoplasm", "unspecified"),
+    ("Poisoning Intentional self-harm", "drug", "self_harm"), ("Adverse effect", "drug", "adverse"),
+    ("Poisoning Undetermined", "drug", "undetermined"), ("Underdosing", "drug", "underdosing")])
+def test_column_keys(heading: str, tbl: str, key: str) -> None:
+    assert idx.column_key(tbl, heading) == key
 
 
 def test_bad_files(tmp_path: Path) -> None:

@@ -21,6 +21,7 @@ from consultant.analysis.clinical import readings
 from consultant.analysis.clinical.patterns import SENTENCE_OR_JOIN, TERM_KIND_NAMES, WORD
 from consultant.analysis.clinical.thresholds import BRACKET_SCORE, SHORT_QUERY_WORDS
 from consultant.analysis.findings import INFO, DocumentationGap, Issue, Suggestion
+from consultant.analysis.index_walk import index_suggestions
 from consultant.analysis.suggest.conventions import (
     PHRASE_RULES,
     RUNNING_TEXT_RULES,
@@ -73,9 +74,10 @@ def read(text: str) -> Reading:
     return Reading(text, short, scopes, ctx.clinical(text), cues, segments)
 
 
-def match(reading: Reading, index: TermIndex, limit: int) -> list[_Found]:
+def match(reading: Reading, index: TermIndex, limit: int, on: date | None) -> list[_Found]:
     """The terms the words of each segment match, in segment order; a second name in
-    brackets counts only when it names a code on its own (BRACKET_SCORE)."""
+    brackets counts only when it names a code on its own (BRACKET_SCORE). Where an Alphabetic
+    Index is imported, what its walk finds comes first (analysis/index_walk)."""
     text, found = reading.text, []
     for s_no, (s_start, s_end) in enumerate(reading.segments):
         for term, score, a, b, via, weight in _sentence_matches(text, s_start, s_end, reading.cues, index,
@@ -89,6 +91,12 @@ def match(reading: Reading, index: TermIndex, limit: int) -> list[_Found]:
                 reason += f" ({via})"
             found.append(_Found(index.systems[term], index.codes[term], index.texts[term], min(score, 1.0), span,
                                 reason, sentence=s_no, weight=weight))
+    if index.walker is not None:   # the Index walked as a coder does; its codes come first
+        found[:0] = [_Found(g.system, g.code, g.title, g.score, g.span, g.reason, sentence=s_no)
+                     for s_no, (s_start, s_end) in enumerate(reading.segments[:1] if reading.short
+                                                             else reading.segments)
+                     for g in index_suggestions(text, index.walker, on, short=reading.short, start=s_start,
+                                                end=s_end)]
     return found
 
 
@@ -120,7 +128,7 @@ def suggest(text: str, index: TermIndex, *, on: date, limit: int = 20,
     use_on, issues = release_on(index, on)
     reading = read(text)
     short = reading.short
-    placed = place(match(reading, index, limit), text, short, reading.scopes, reading.segments, index, use_on,
+    placed = place(match(reading, index, limit, use_on), text, short, reading.scopes, reading.segments, index, use_on,
                    "inpatient" if setting == "inpatient" else "outpatient")
     issues.extend(placed.issues)
     gaps = placed.gaps

@@ -20,12 +20,14 @@ from consultant.analysis.clinical.lexicon import (
 from consultant.analysis.clinical.patterns import (
     ANATOMY_TOKENS,
 )
+from consultant.analysis.index_walk import IndexWalker
 from consultant.analysis.ports import SuggestBook
 from consultant.analysis.suggest.book import CodeLookup
 from consultant.analysis.suggest.model import _Hit, _TermInfo
 from consultant.analysis.suggest.spelling import Spelling
 from consultant.errors import KnowledgeBaseError
 from consultant.kb import terms as kt
+from consultant.kb.store import CodeBook
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +73,7 @@ class TermIndex(Spelling):
         default_factory=dict)
     _weighed: dict[tuple[tuple[str, ...], ...], tuple[tuple[tuple[tuple[str, float], ...], float], ...]] = field(
         default_factory=dict)
+    walker: IndexWalker | None = None       # the Alphabetic Index walk (None: no Index imported)
 
     @classmethod
     def load(cls, book: SuggestBook) -> Self:
@@ -119,6 +122,8 @@ class TermIndex(Spelling):
         index._info = [None] * len(codes)
         index._weighted = [None] * len(codes)
         index._need = array("d", (kt.running_cover(sy) * w - 1e-9 for sy, w in zip(systems, weights)))
+        # the Index walk reads the knowledge base itself (a stand-in book for tests has no Index)
+        index.walker = IndexWalker.load(book) if isinstance(book, CodeBook) else None
         log.info("suggest index: %d terms, %d tokens in %.0f ms", len(codes) - 1, len(postings),
                  (time.perf_counter() - started) * 1000)
         return index
