@@ -22,7 +22,7 @@ from support import BOT_PASSWORD, PASSWORD_ENV, Mailbox, config_data
 
 from consultant.config import Config, parse_config
 
-BOTS = [f"bot{i}@example.test" for i in range(40)]
+BOTS = [f"bot{i}@example.test" for i in range(150)]
 _next_bot = itertools.count()
 
 

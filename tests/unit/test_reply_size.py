@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import random
 import sqlite3
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
 
 from consultant.analysis.findings import ERROR, INFO, CodeVerdict, Findings, Issue
+from consultant.mail.stamps import numbered_ids
 from consultant.reply_size import ReplyLimits, cap_findings
 
 
@@ -67,7 +68,8 @@ def test_a_50_kb_case_of_many_codes_gives_a_reply_under_100_kb(knowledge) -> Non
     raw = ("From: coder@clinic.example\r\nTo: bot@x.example\r\nSubject: many codes\r\n"
            "Message-ID: <many@clinic.example>\r\n\r\n" + "\r\n".join(lines) + "\r\n").encode()
     settings = ConsultSettings(bot_address="bot@x.example", allowed_senders=("clinic.example",))
-    outcome = consult(raw, book=book, index=index, settings=settings, today=date(2026, 1, 5))
+    outcome = consult(raw, book=book, index=index, settings=settings, today=date(2026, 1, 5),
+                      now=datetime(2026, 1, 5, 9, 0, tzinfo=UTC), message_ids=numbered_ids("x.example"))
     assert isinstance(outcome, Answer) and len(outcome.findings.codes) > 100
     size = len(outcome.reply.as_bytes())
     assert size < 100_000, size             # 2.9 MB before the cap
