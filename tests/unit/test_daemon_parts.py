@@ -356,11 +356,12 @@ def test_a_long_pass_does_not_make_the_scheduler_warn_on_every_poll(caplog: pyte
 
     closed = SimpleNamespace(close=lambda: None)
     fake = SimpleNamespace(imap=SimpleNamespace(poll_interval=0.2, folder="INBOX", host="h", port=1, idle=False),
-                           watch=watch, busy=threading.Lock(), inbox=closed, knowledge=closed)
+                           mailbox="INBOX", watch=watch, busy=threading.Lock(), inbox=closed, knowledge=closed,
+                           drop_watch=lambda: None)
     from consultant.service import StopSignal
 
     stop = StopSignal()
-    thread = threading.Thread(target=run_daemon, args=(fake, stop))
+    thread = threading.Thread(target=run_daemon, args=([fake], stop))
     thread.start()
     time.sleep(1.5)
     stop.set()
