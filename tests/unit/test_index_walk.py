@@ -54,6 +54,9 @@ INDEX = """<?xml version="1.0" encoding="utf-8"?>
   </mainTerm>
 </letter>
 <letter><title>F</title>
+  <mainTerm><title>Fracture, pathological<nemod>(pathologic)</nemod></title><seeAlso>Fracture, traumatic</seeAlso>
+    <term level="1"><title>femur</title><code>M84.45-</code></term>
+  </mainTerm>
   <mainTerm><title>Fracture, traumatic</title><code>T14.8</code>
     <term level="1"><title>femur, femoral</title><code>S72.9-</code></term>
   </mainTerm>
@@ -92,6 +95,14 @@ INDEX = """<?xml version="1.0" encoding="utf-8"?>
   <mainTerm><title>Pneumonia<nemod>(acute) (double) (septic)</nemod></title><code>J18.9</code>
     <seeAlso>Pneumonia, by organism</seeAlso>
     <term level="1"><title>aspiration</title><code>J69.0</code></term>
+  </mainTerm>
+  <mainTerm><title>Pain</title><code>R52</code>
+    <term level="1"><title>foot</title><see>Pain, limb, lower</see></term>
+    <term level="1"><title>limb</title><code>M79.609</code>
+      <term level="2"><title>lower</title><code>M79.606</code>
+        <term level="3"><title>foot</title><code>M79.67-</code></term>
+      </term>
+    </term>
   </mainTerm>
 </letter>
 </ICD10CM.index>
@@ -359,3 +370,17 @@ def test_a_subterm_without_code_is_not_given_the_main_terms_default(walker: Inde
     assert codes("ischemia", walker) == ["I99.8"]                 # nothing more said: the default
     assert "I99.8" not in codes("intestinal ischemia", walker)    # the Index splits it further
     assert codes("acute intestinal ischemia", walker)[0].startswith("K55.0")
+
+
+def test_see_pointer_target_is_walked_on_with_the_words_of_the_pointing_term(walker: IndexWalker) -> None:
+    # 'Pain, foot - see Pain, limb, lower': under 'lower' the coder finds 'foot' again
+    got = first("foot pain", walker)
+    assert got.code == "M79.673", got.reason
+    assert "see Pain, limb, lower -> Pain -> limb -> lower -> foot" in got.reason
+
+
+def test_a_qualified_main_term_not_said_yields_to_the_one_with_the_default_code(walker: IndexWalker) -> None:
+    # 'Fracture, pathological' and 'Fracture, traumatic' both start from 'fracture'; the words
+    # say neither: the main term the Index gives a default code to (traumatic) is the reading
+    assert codes("femur fracture", walker)[0].startswith("S72.9")
+    assert codes("pathological fracture of femur", walker)[0].startswith("M84.45")

@@ -19,7 +19,7 @@ import logging
 import re
 import sqlite3
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
@@ -180,12 +180,25 @@ def _walks(walker: IndexWalker, said: frozenset[str], text: str) -> list[Walk]:
     for mid in main_terms(walker.tree, said):
         got = walk(walker.tree, mid, said)
         if got is not None and got.code:
-            out.append(got)
+            out.append(replace(got, guessed=_guessed(walker.tree.nodes[mid], said)))
     tables_found = _table_walks(walker, said, text)
     sites = frozenset().union(*(w.used for w in tables_found if w.table == NEOPLASM)) - {"metastasis", "secondary"}
     if sites:   # 'metastatic carcinoma of the liver': the liver is the secondary site, not a primary
         out = [w for w in out if not (w.code and w.code.startswith("C") and w.used & sites)]
     return out + tables_found
+
+
+def _guessed(main: IndexNode, said: frozenset[str]) -> int:
+    """How many words of a main term's title the phrase does not say, weighed against the
+    term's plain form: 'Fracture, pathological' and 'Fracture, traumatic' both start from
+    'femur fracture', but only the main term that carries the Index's default code (the
+    plain 'Fracture' a coder opens, here 'traumatic' with T14.8) is read without its
+    qualifier; a qualified main term with no code of its own is a guess of one more word."""
+    forms = frozenset().union(*main.variants) if main.variants else frozenset()
+    qualifier = main.req - forms - said
+    if not qualifier:
+        return 0
+    return 2 * len(qualifier) - (1 if main.code else 0)
 
 
 def _reason(w: Walk, code: str, notes: list[str]) -> str:
@@ -255,12 +268,12 @@ def _short(walker: IndexWalker, segment: str, words: list[tuple[str, int, int]],
         total = sum(walker.tree.weight(t) for t in said) or 1.0
         for w in _walks(walker, said, segment):
             cover = min(sum(walker.tree.weight(t) for t in w.used & said) / total, 1.0)
-            ranked.append((-cover, w.pointers, -w.depth, len(w.steps), w))
-    ranked.sort(key=lambda r: r[:4])
+            ranked.append((-cover, w.guessed, w.pointers, -w.depth, len(w.steps), w))
+    ranked.sort(key=lambda r: r[:5])
     out: list[Suggestion] = []
     seen: set[str] = set()
     span = (offset + words[0][1], offset + words[-1][2])
-    for neg_cover, _, _, _, w in ranked:
+    for neg_cover, _, _, _, _, w in ranked:
         cover = -neg_cover
         # every word explained: the Index term beats any title fragment; else it competes
         score = 1.0 if cover > 0.999 else 0.6 + 0.4 * cover

@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass
 
 from consultant.analysis.index_walk.tree import IN_WORD, MAIN, NEOPLASM, IndexNode, IndexTree
+from consultant.kb import terms as kt
 
 MAX_POINTERS = 3           # 'see' chains followed at most this deep (the Index has no loops, a bad file might)
 OPTIONAL_SHARE = 0.3       # a non-essential modifier said counts this much of its weight
@@ -50,6 +51,7 @@ class Walk:
     table: str = MAIN               # 'neoplasm' / 'drug' when a table cell gave the code
     note: str = ""                  # 'default code of the main term', 'see Hypertension, heart' ...
     core: frozenset[str] = frozenset()   # the tokens of required words only (no modifier): the span
+    guessed: int = 0                # words of the main term's title the phrase does not say ('pathological')
 
     def path(self) -> str:
         return " -> ".join(self.steps)
@@ -134,18 +136,18 @@ def walk(tree: IndexTree, start: int, said: frozenset[str], *, used: frozenset[s
     if end.code:
         found = Walk(end.code, steps, used, score, depth, end.manif, core=core)
         if end.see_also and pointers < MAX_POINTERS:
-            further = pointer(tree, end.see_also, said, used=used, steps=(*steps, f"see also {end.see_also}"),
-                              depth=depth, pointers=pointers + 1)
+            further = pointer(tree, end.see_also, said, used=_released(used, end, end.see_also),
+                              steps=(*steps, f"see also {end.see_also}"), depth=depth, pointers=pointers + 1)
             if further is not None and further.code and further.depth > depth:
                 return further
         return found
     for ref in (end.see, end.see_also):
         if ref and pointers < MAX_POINTERS:
             label = "see" if ref == end.see else "see also"
-            followed = pointer(tree, ref, said, used=used, steps=(*steps, f"{label} {ref}"),
+            followed = pointer(tree, ref, said, used=_released(used, end, ref), steps=(*steps, f"{label} {ref}"),
                                depth=depth, pointers=pointers + 1)
             if followed is not None:
-                return Walk(followed.code, followed.steps, followed.used, score + followed.score, followed.depth,
+                return Walk(followed.code, followed.steps, used | followed.used, score + followed.score, followed.depth,
                             followed.manif, followed.table, followed.note, core | followed.core)
     if end.see:
         return None   # a pointer the words cannot follow: no code rather than a guess
@@ -167,6 +169,16 @@ def walk(tree: IndexTree, start: int, said: frozenset[str], *, used: frozenset[s
             if followed is not None:
                 return followed
     return None
+
+
+def _released(used: frozenset[str], end: IndexNode, ref: str) -> frozenset[str]:
+    """The words spent on the term that bears a pointer, given back to the walk at its target
+    when the pointer does not name them: 'Pain, foot - see Pain, limb, lower' goes on to
+    'lower -> foot' (the coder reads the target's sub-terms with the same words); the main
+    term's own words stay spent."""
+    if end.parent is None:
+        return used
+    return used - (end.req - frozenset(kt.tokens(ref)))
 
 
 def pointer(tree: IndexTree, ref: str, said: frozenset[str], *, used: frozenset[str] = frozenset(),
