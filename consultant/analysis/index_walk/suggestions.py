@@ -262,7 +262,7 @@ def _short(walker: IndexWalker, segment: str, words: list[tuple[str, int, int]],
     if bracket is not None:
         pieces += [[w for w in words if bracket.start() < w[1] < bracket.end()],
                    [w for w in words if not bracket.start() < w[1] < bracket.end()]]
-    ranked: list[tuple[float, int, int, int, Walk]] = []
+    ranked: list[tuple[float, int, int, int, int, Walk]] = []
     for piece in pieces:
         said = frozenset(t for t, _, _ in piece)
         total = sum(walker.tree.weight(t) for t in said) or 1.0
