@@ -384,3 +384,12 @@ def test_a_qualified_main_term_not_said_yields_to_the_one_with_the_default_code(
     # say neither: the main term the Index gives a default code to (traumatic) is the reading
     assert codes("femur fracture", walker)[0].startswith("S72.9")
     assert codes("pathological fracture of femur", walker)[0].startswith("M84.45")
+
+
+def test_running_text_a_subterm_belongs_to_its_own_phrase(walker: IndexWalker) -> None:
+    # a type or a site said in another phrase of the sentence is not the term's sub-term ...
+    assert not any(c.startswith("K55.0") for c in codes("There was intestinal ischemia, and acute renal failure.",
+                                                        walker, short=False))
+    assert codes("There was acute intestinal ischemia.", walker, short=False)[0].startswith("K55.0")
+    # ... but the 'with' convention links two conditions wherever the sentence names them
+    assert "E11.22" in codes("She has type 2 diabetes, chronic kidney disease and gout.", walker, short=False)

@@ -51,6 +51,7 @@ NOT_ALONE = frozenset("""contact gas positive negative pathology fold defect plu
 presentation rise spindle injection finding change sign effect reaction absence loss status lesion complication
 problem anesthesia blood granulation trauma cold bleeder exposure""".split())
 BRACKET = re.compile(r"\(([^()]+)\)")
+CLAUSE_BREAK = re.compile(r"[,;:()\[\]]|\b(?:and|or|but|versus|who|which|that)\b", re.I)   # between two words: they are in different phrases
 METASTASIS = re.compile(r"\bmetasta\w*", re.I)
 FROM_SITE = re.compile(r"\bmetasta\w*\s+(?:\w+\s+){0,6}?from\s+(?:an?\s+|the\s+|a\s+primary\s+)?", re.I)
 
@@ -290,21 +291,23 @@ def _running(walker: IndexWalker, segment: str, words: list[tuple[str, int, int]
              offset: int) -> list[Suggestion]:
     tree = walker.tree
     candidates: list[tuple[float, int, Walk, list[int]]] = []
-    tried: set[tuple[int, int]] = set()
+    tried: set[tuple[int, int, int]] = set()
     unsited = {c for _, c in tree.nodes[tree.mains[NEOPLASM][0]].cells} if tree.mains.get(NEOPLASM) else set()
     for i, (token, wa, wb) in enumerate(words):
         if ("index", token) not in tree.by_token or token in GENERIC or not _trigger(segment[wa:wb]):
             continue
         lo, hi = max(0, i - WINDOW), min(len(words), i + WINDOW + 1)
         window = words[lo:hi]
-        said = frozenset(t for t, _, _ in window)
+        a, b = _clause(segment, words, i, lo, hi)
+        said = frozenset(t for t, _, _ in words[a:b])
+        linked = frozenset(t for t, _, _ in window) - said
         for mid in tree.by_token[("index", token)]:
-            if (mid, lo) in tried or mid in tree.sites:
+            if (mid, lo, a) in tried or mid in tree.sites:
                 continue
-            tried.add((mid, lo))
+            tried.add((mid, lo, a))
             if not any(form <= said for form in tree.nodes[mid].variants):
                 continue
-            got = walk(tree, mid, said)
+            got = walk(tree, mid, said, linked=linked)
             if got is None or not got.code or got.code.startswith("Z") or got.pointers > MAX_RUNNING_POINTERS:
                 continue
             if got.depth < MIN_RUNNING_DEPTH and not _condition_alone(tree, tree.nodes[mid], got):
@@ -332,6 +335,19 @@ def _running(walker: IndexWalker, segment: str, words: list[tuple[str, int, int]
             candidates.append((got.score + 100.0, i, got, used))
     candidates.sort(key=lambda c: (-c[0], -c[2].depth))
     return _excludes1(walker, _accepted(walker, segment, words, candidates, on, offset))
+
+
+def _clause(segment: str, words: list[tuple[str, int, int]], i: int, lo: int, hi: int) -> tuple[int, int]:
+    """The words (from, to) of the clause of word `i` inside the window lo..hi: up to a comma,
+    semicolon, colon or bracket ('hypertension, type 2 diabetes, transient ischemic attack':
+    'transient' is no sub-term of the hypertension)."""
+    a = i
+    while a > lo and not CLAUSE_BREAK.search(segment[words[a - 1][2]:words[a][1]]):
+        a -= 1
+    b = i
+    while b + 1 < hi and not CLAUSE_BREAK.search(segment[words[b][2]:words[b + 1][1]]):
+        b += 1
+    return a, b + 1
 
 
 def _accepted(walker: IndexWalker, segment: str, words: list[tuple[str, int, int]],

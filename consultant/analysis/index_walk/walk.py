@@ -94,24 +94,32 @@ def _options(tree: IndexTree, nid: int, plain_in: bool = False) -> list[tuple[In
     return out
 
 
-def _best_child(tree: IndexTree, nid: int, free: frozenset[str]) -> tuple[IndexNode, tuple[IndexNode, ...], float] | None:
+def _best_child(tree: IndexTree, nid: int, free: frozenset[str], linked: frozenset[str] = frozenset()
+                ) -> tuple[IndexNode, tuple[IndexNode, ...], float] | None:
+    """The sub-term the words support best; `linked`: words further off (another clause of the
+    sentence) that only a term under a connector may use (the 'with' convention links two
+    conditions wherever they are written; a site or a type belongs to its own phrase)."""
     best: tuple[IndexNode, tuple[IndexNode, ...], float] | None = None
     for node, steps in _options(tree, nid, IN_WORD in free):
-        if not node.req or not node.req <= free:
+        avail = free | linked if linked and len(steps) > 1 else free
+        if not node.req or not node.req <= avail:
             continue
         if "NEC" in node.title and node.req <= GENERIC:
             continue   # 'specified disease NEC' is for a named condition the Index does not list
         if IN_WORD not in free and PLACE_IN.search(node.title):
             continue   # 'Urine, blood in' needs the words to say 'in', not 'blood and urine cultures'
-        score = _weight(tree, node.req) + OPTIONAL_SHARE * _weight(tree, node.opt & free)
+        score = _weight(tree, node.req) + OPTIONAL_SHARE * _weight(tree, node.opt & avail)
         if best is None or score > best[2] + 1e-9:
             best = (node, steps, score)
     return best
 
 
 def walk(tree: IndexTree, start: int, said: frozenset[str], *, used: frozenset[str] = frozenset(),
-         steps: tuple[str, ...] = (), depth: int = 0, pointers: int = 0) -> Walk | None:
-    """Walk down from `start` (a main term or a sub-term reached by a pointer)."""
+         steps: tuple[str, ...] = (), depth: int = 0, pointers: int = 0,
+         linked: frozenset[str] = frozenset()) -> Walk | None:
+    """Walk down from `start` (a main term or a sub-term reached by a pointer). `said`: the
+    words of the main term's own phrase; `linked`: more words of the sentence, reached only
+    through a connector ('with', 'due to'), after which the walk may use them all."""
     node = tree.nodes[start]
     core = node.req & said
     if not steps:
@@ -121,10 +129,12 @@ def walk(tree: IndexTree, start: int, said: frozenset[str], *, used: frozenset[s
     score = 0.0
     while True:
         free = said - used
-        best = _best_child(tree, trail[-1].id, free)
+        best = _best_child(tree, trail[-1].id, free, linked - used)
         if best is None:
             break
         child, via, gained = best
+        if len(via) > 1 and linked:   # through a connector: the linked condition's words are in play
+            said, linked = said | linked, frozenset()
         trail.append(child)
         steps = (*steps, *(s.title for s in via))
         used = used | child.req | (child.opt & said)
@@ -137,7 +147,8 @@ def walk(tree: IndexTree, start: int, said: frozenset[str], *, used: frozenset[s
         found = Walk(end.code, steps, used, score, depth, end.manif, core=core)
         if end.see_also and pointers < MAX_POINTERS:
             further = pointer(tree, end.see_also, said, used=_released(used, end, end.see_also),
-                              steps=(*steps, f"see also {end.see_also}"), depth=depth, pointers=pointers + 1)
+                              steps=(*steps, f"see also {end.see_also}"), depth=depth, pointers=pointers + 1,
+                              linked=linked)
             if further is not None and further.code and further.depth > depth:
                 return further
         return found
@@ -145,7 +156,7 @@ def walk(tree: IndexTree, start: int, said: frozenset[str], *, used: frozenset[s
         if ref and pointers < MAX_POINTERS:
             label = "see" if ref == end.see else "see also"
             followed = pointer(tree, ref, said, used=_released(used, end, ref), steps=(*steps, f"{label} {ref}"),
-                               depth=depth, pointers=pointers + 1)
+                               depth=depth, pointers=pointers + 1, linked=linked)
             if followed is not None:
                 return Walk(followed.code, followed.steps, used | followed.used, score + followed.score, followed.depth,
                             followed.manif, followed.table, followed.note, core | followed.core)
@@ -182,7 +193,8 @@ def _released(used: frozenset[str], end: IndexNode, ref: str) -> frozenset[str]:
 
 
 def pointer(tree: IndexTree, ref: str, said: frozenset[str], *, used: frozenset[str] = frozenset(),
-            steps: tuple[str, ...] = (), depth: int = 0, pointers: int = 1) -> Walk | None:
+            steps: tuple[str, ...] = (), depth: int = 0, pointers: int = 1,
+            linked: frozenset[str] = frozenset()) -> Walk | None:
     """Follow 'see X, y, z': main term X, its sub-terms y and z as printed, then on by the words.
     'see condition' (a site term) leads nowhere; 'see Neoplasm, ...' goes to the Neoplasm table."""
     text = ref.strip()
@@ -208,7 +220,7 @@ def pointer(tree: IndexTree, ref: str, said: frozenset[str], *, used: frozenset[
             here.append(tree.nodes[at].title)
         main = tree.nodes[mid]
         got = walk(tree, at, said, used=used | (main.req & said) | (main.opt & said),
-                   steps=(*steps, *here), depth=depth, pointers=pointers)
+                   steps=(*steps, *here), depth=depth, pointers=pointers, linked=linked)
         if got is not None:
             return got
     return None
