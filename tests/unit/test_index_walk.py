@@ -88,6 +88,9 @@ INDEX = """<?xml version="1.0" encoding="utf-8"?>
 <letter><title>K</title>
   <mainTerm><title>Kidney</title><seeAlso>condition</seeAlso></mainTerm>
 </letter>
+<letter><title>L</title>
+  <mainTerm><title>Lymphadenopathy</title><code>R59.1</code></mainTerm>
+</letter>
 <letter><title>N</title>
   <mainTerm><title>Neoplasm, neoplastic</title><see>Table of Neoplasms</see></mainTerm>
 </letter>
@@ -96,6 +99,7 @@ INDEX = """<?xml version="1.0" encoding="utf-8"?>
     <seeAlso>Pneumonia, by organism</seeAlso>
     <term level="1"><title>aspiration</title><code>J69.0</code></term>
   </mainTerm>
+  <mainTerm><title>Painful</title><code>R52</code></mainTerm>
   <mainTerm><title>Pain</title><code>R52</code>
     <term level="1"><title>foot</title><see>Pain, limb, lower</see></term>
     <term level="1"><title>limb</title><code>M79.609</code>
@@ -393,3 +397,9 @@ def test_running_text_a_subterm_belongs_to_its_own_phrase(walker: IndexWalker) -
     assert codes("There was acute intestinal ischemia.", walker, short=False)[0].startswith("K55.0")
     # ... but the 'with' convention links two conditions wherever the sentence names them
     assert "E11.22" in codes("She has type 2 diabetes, chronic kidney disease and gout.", walker, short=False)
+
+
+def test_running_text_a_lone_noun_is_a_condition_a_lone_adjective_is_not(walker: IndexWalker) -> None:
+    # '-pathy', '-megaly', '-ity', '-ing' end nouns that name a condition, not adjectives
+    assert "R59.1" in codes("The neck examination showed lymphadenopathy.", walker, short=False)
+    assert "R52" not in codes("The knee was painful.", walker, short=False)
