@@ -400,6 +400,6 @@ def test_running_text_a_subterm_belongs_to_its_own_phrase(walker: IndexWalker) -
 
 
 def test_running_text_a_lone_noun_is_a_condition_a_lone_adjective_is_not(walker: IndexWalker) -> None:
-    # '-pathy', '-megaly', '-ity', '-ing' end nouns that name a condition, not adjectives
+    # '-y' and '-ing' end the nouns of conditions ('lymphadenopathy', 'epilepsy', 'vomiting')
     assert "R59.1" in codes("The neck examination showed lymphadenopathy.", walker, short=False)
     assert "R52" not in codes("The knee was painful.", walker, short=False)

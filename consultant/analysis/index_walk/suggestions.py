@@ -43,10 +43,10 @@ MIN_RUNNING_DEPTH = 1      # running text: sub-terms matched below its main term
 FORMS = {"metastase": "metastasis", "metastatic": "metastasis", "metastasize": "metastasis",
          "metastasized": "metastasis"}
 # An adjective alone ('painful', 'enlarged', 'irregular') describes; the condition is its noun.
-ADJECTIVE = re.compile(r"(?:ed|ful|ive|ic|ous|al|ar|ant|ent|ing|ible|able|less|y)$")
-# ... but these endings make nouns that name a condition ('lymphadenopathy', 'hepatomegaly',
-# 'obesity', 'vomiting'), and a word of one syllable is no derived adjective ('scar').
-NOUN = re.compile(r"(?:pathy|megaly|ity|trophy|ing|^\w{1,4})$")
+# Not '-y' or '-ing': those end the nouns of most conditions the Index lists alone
+# ('epilepsy', 'lymphadenopathy', 'obesity', 'vomiting'); a word of four letters is no derived
+# adjective ('scar').
+ADJECTIVE = re.compile(r"^(?=\w{5,}$)\w*(?:ed|ful|ive|ic|ous|al|ar|ant|ent|ible|able|less)$")
 # Everyday words the Index lists as main terms that name no condition in running text by
 # themselves (a report's 'gas', 'contact', 'positive', 'fold' ...): they start a walk only with
 # a sub-term said ('contact with ...', 'positive culture ...').
@@ -417,8 +417,7 @@ def _condition_alone(tree: IndexTree, main: IndexNode, got: Walk) -> bool:
     if len(form) >= 2:
         return got.score >= tree.rare
     word = next(iter(form), "")
-    if not word or word in GENERIC or word in NOT_ALONE or (
-            ADJECTIVE.search(word) and not NOUN.search(word)):
+    if not word or word in GENERIC or word in NOT_ALONE or ADJECTIVE.search(word):
         return False
     return got.score >= tree.rare
 
