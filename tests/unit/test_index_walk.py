@@ -91,6 +91,9 @@ INDEX = """<?xml version="1.0" encoding="utf-8"?>
 <letter><title>L</title>
   <mainTerm><title>Lymphadenopathy</title><code>R59.1</code></mainTerm>
 </letter>
+<letter><title>M</title>
+  <mainTerm><title>May</title><code>D72.0</code></mainTerm>
+</letter>
 <letter><title>N</title>
   <mainTerm><title>Neoplasm, neoplastic</title><see>Table of Neoplasms</see></mainTerm>
 </letter>
@@ -298,6 +301,7 @@ def test_running_text_one_code_per_condition(walker: IndexWalker) -> None:
 
 def test_running_text_a_month_or_a_site_starts_nothing(walker: IndexWalker) -> None:
     assert codes("Seen in May for a kidney check.", walker, short=False) == []
+    assert codes("The rash may recur.", walker, short=False) == []   # 'May' (-Hegglin) is a main term too
 
 
 # -- the product says when there is no Index ----------------------------------------------------

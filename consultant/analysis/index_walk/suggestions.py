@@ -401,7 +401,7 @@ def _excludes1(walker: IndexWalker, found: list[Suggestion]) -> list[Suggestion]
 def _trigger(written: str) -> bool:
     """Whether a written word may start a walk in running text: not one or two letters, not a
     month ('May'), not capitals the abbreviations do not know ('PRES' in a Spanish report)."""
-    if len(written) <= 2 or written.lower() in MONTHS:
+    if len(written) <= 2 or written.lower() in MONTHS or written.lower() == "may":   # the month, the verb
         return False
     return not (written.isupper() and written.lower() not in ABBREVIATIONS)
 
