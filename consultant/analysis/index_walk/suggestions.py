@@ -342,7 +342,7 @@ def _running(walker: IndexWalker, segment: str, words: list[tuple[str, int, int]
 
 def _clause(segment: str, words: list[tuple[str, int, int]], i: int, lo: int, hi: int) -> tuple[int, int]:
     """The words (from, to) of the clause of word `i` inside the window lo..hi: up to a comma,
-    semicolon, colon or bracket ('hypertension, type 2 diabetes, transient ischemic attack':
+    semicolon, colon, bracket, 'and', 'or', 'which' ... ('hypertension, type 2 diabetes, transient ischemic attack':
     'transient' is no sub-term of the hypertension)."""
     a = i
     while a > lo and not CLAUSE_BREAK.search(segment[words[a - 1][2]:words[a][1]]):
