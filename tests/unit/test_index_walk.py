@@ -54,6 +54,9 @@ INDEX = """<?xml version="1.0" encoding="utf-8"?>
   </mainTerm>
 </letter>
 <letter><title>F</title>
+  <mainTerm><title>Fracture, pathological<nemod>(pathologic)</nemod></title><seeAlso>Fracture, traumatic</seeAlso>
+    <term level="1"><title>femur</title><code>M84.45-</code></term>
+  </mainTerm>
   <mainTerm><title>Fracture, traumatic</title><code>T14.8</code>
     <term level="1"><title>femur, femoral</title><code>S72.9-</code></term>
   </mainTerm>
@@ -85,6 +88,12 @@ INDEX = """<?xml version="1.0" encoding="utf-8"?>
 <letter><title>K</title>
   <mainTerm><title>Kidney</title><seeAlso>condition</seeAlso></mainTerm>
 </letter>
+<letter><title>L</title>
+  <mainTerm><title>Lymphadenopathy</title><code>R59.1</code></mainTerm>
+</letter>
+<letter><title>M</title>
+  <mainTerm><title>May</title><code>D72.0</code></mainTerm>
+</letter>
 <letter><title>N</title>
   <mainTerm><title>Neoplasm, neoplastic</title><see>Table of Neoplasms</see></mainTerm>
 </letter>
@@ -92,6 +101,15 @@ INDEX = """<?xml version="1.0" encoding="utf-8"?>
   <mainTerm><title>Pneumonia<nemod>(acute) (double) (septic)</nemod></title><code>J18.9</code>
     <seeAlso>Pneumonia, by organism</seeAlso>
     <term level="1"><title>aspiration</title><code>J69.0</code></term>
+  </mainTerm>
+  <mainTerm><title>Painful</title><code>R52</code></mainTerm>
+  <mainTerm><title>Pain</title><code>R52</code>
+    <term level="1"><title>foot</title><see>Pain, limb, lower</see></term>
+    <term level="1"><title>limb</title><code>M79.609</code>
+      <term level="2"><title>lower</title><code>M79.606</code>
+        <term level="3"><title>foot</title><code>M79.67-</code></term>
+      </term>
+    </term>
   </mainTerm>
 </letter>
 </ICD10CM.index>
@@ -283,6 +301,7 @@ def test_running_text_one_code_per_condition(walker: IndexWalker) -> None:
 
 def test_running_text_a_month_or_a_site_starts_nothing(walker: IndexWalker) -> None:
     assert codes("Seen in May for a kidney check.", walker, short=False) == []
+    assert codes("The rash may recur.", walker, short=False) == []   # 'May' (-Hegglin) is a main term too
 
 
 # -- the product says when there is no Index ----------------------------------------------------
@@ -359,3 +378,32 @@ def test_a_subterm_without_code_is_not_given_the_main_terms_default(walker: Inde
     assert codes("ischemia", walker) == ["I99.8"]                 # nothing more said: the default
     assert "I99.8" not in codes("intestinal ischemia", walker)    # the Index splits it further
     assert codes("acute intestinal ischemia", walker)[0].startswith("K55.0")
+
+
+def test_see_pointer_target_is_walked_on_with_the_words_of_the_pointing_term(walker: IndexWalker) -> None:
+    # 'Pain, foot - see Pain, limb, lower': under 'lower' the coder finds 'foot' again
+    got = first("foot pain", walker)
+    assert got.code == "M79.673", got.reason
+    assert "see Pain, limb, lower -> Pain -> limb -> lower -> foot" in got.reason
+
+
+def test_a_qualified_main_term_not_said_yields_to_the_one_with_the_default_code(walker: IndexWalker) -> None:
+    # 'Fracture, pathological' and 'Fracture, traumatic' both start from 'fracture'; the words
+    # say neither: the main term the Index gives a default code to (traumatic) is the reading
+    assert codes("femur fracture", walker)[0].startswith("S72.9")
+    assert codes("pathological fracture of femur", walker)[0].startswith("M84.45")
+
+
+def test_running_text_a_subterm_belongs_to_its_own_phrase(walker: IndexWalker) -> None:
+    # a type or a site said in another phrase of the sentence is not the term's sub-term ...
+    assert not any(c.startswith("K55.0") for c in codes("There was intestinal ischemia, and acute renal failure.",
+                                                        walker, short=False))
+    assert codes("There was acute intestinal ischemia.", walker, short=False)[0].startswith("K55.0")
+    # ... but the 'with' convention links two conditions wherever the sentence names them
+    assert "E11.22" in codes("She has type 2 diabetes, chronic kidney disease and gout.", walker, short=False)
+
+
+def test_running_text_a_lone_noun_is_a_condition_a_lone_adjective_is_not(walker: IndexWalker) -> None:
+    # '-y' and '-ing' end the nouns of conditions ('lymphadenopathy', 'epilepsy', 'vomiting')
+    assert "R59.1" in codes("The neck examination showed lymphadenopathy.", walker, short=False)
+    assert "R52" not in codes("The knee was painful.", walker, short=False)

@@ -19,7 +19,7 @@ import logging
 import re
 import sqlite3
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
@@ -43,7 +43,10 @@ MIN_RUNNING_DEPTH = 1      # running text: sub-terms matched below its main term
 FORMS = {"metastase": "metastasis", "metastatic": "metastasis", "metastasize": "metastasis",
          "metastasized": "metastasis"}
 # An adjective alone ('painful', 'enlarged', 'irregular') describes; the condition is its noun.
-ADJECTIVE = re.compile(r"(?:ed|ful|ive|ic|ous|al|ar|ant|ent|ing|ible|able|less|y)$")
+# Not '-y' or '-ing': those end the nouns of most conditions the Index lists alone
+# ('epilepsy', 'lymphadenopathy', 'obesity', 'vomiting'); a word of four letters is no derived
+# adjective ('scar').
+ADJECTIVE = re.compile(r"^(?=\w{5,}$)\w*(?:ed|ful|ive|ic|ous|al|ar|ant|ent|ible|able|less)$")
 # Everyday words the Index lists as main terms that name no condition in running text by
 # themselves (a report's 'gas', 'contact', 'positive', 'fold' ...): they start a walk only with
 # a sub-term said ('contact with ...', 'positive culture ...').
@@ -51,6 +54,7 @@ NOT_ALONE = frozenset("""contact gas positive negative pathology fold defect plu
 presentation rise spindle injection finding change sign effect reaction absence loss status lesion complication
 problem anesthesia blood granulation trauma cold bleeder exposure""".split())
 BRACKET = re.compile(r"\(([^()]+)\)")
+CLAUSE_BREAK = re.compile(r"[,;:()\[\]]|\b(?:and|or|but|versus|who|which|that)\b", re.I)   # between two words: they are in different phrases
 METASTASIS = re.compile(r"\bmetasta\w*", re.I)
 FROM_SITE = re.compile(r"\bmetasta\w*\s+(?:\w+\s+){0,6}?from\s+(?:an?\s+|the\s+|a\s+primary\s+)?", re.I)
 
@@ -180,12 +184,25 @@ def _walks(walker: IndexWalker, said: frozenset[str], text: str) -> list[Walk]:
     for mid in main_terms(walker.tree, said):
         got = walk(walker.tree, mid, said)
         if got is not None and got.code:
-            out.append(got)
+            out.append(replace(got, guessed=_guessed(walker.tree.nodes[mid], said)))
     tables_found = _table_walks(walker, said, text)
     sites = frozenset().union(*(w.used for w in tables_found if w.table == NEOPLASM)) - {"metastasis", "secondary"}
     if sites:   # 'metastatic carcinoma of the liver': the liver is the secondary site, not a primary
         out = [w for w in out if not (w.code and w.code.startswith("C") and w.used & sites)]
     return out + tables_found
+
+
+def _guessed(main: IndexNode, said: frozenset[str]) -> int:
+    """How many words of a main term's title the phrase does not say, weighed against the
+    term's plain form: 'Fracture, pathological' and 'Fracture, traumatic' both start from
+    'femur fracture', but only the main term that carries the Index's default code (the
+    plain 'Fracture' a coder opens, here 'traumatic' with T14.8) is read without its
+    qualifier; a qualified main term with no code of its own is a guess of one more word."""
+    forms = frozenset().union(*main.variants) if main.variants else frozenset()
+    qualifier = main.req - forms - said
+    if not qualifier:
+        return 0
+    return 2 * len(qualifier) - (1 if main.code else 0)
 
 
 def _reason(w: Walk, code: str, notes: list[str]) -> str:
@@ -249,18 +266,18 @@ def _short(walker: IndexWalker, segment: str, words: list[tuple[str, int, int]],
     if bracket is not None:
         pieces += [[w for w in words if bracket.start() < w[1] < bracket.end()],
                    [w for w in words if not bracket.start() < w[1] < bracket.end()]]
-    ranked: list[tuple[float, int, int, int, Walk]] = []
+    ranked: list[tuple[float, int, int, int, int, Walk]] = []
     for piece in pieces:
         said = frozenset(t for t, _, _ in piece)
         total = sum(walker.tree.weight(t) for t in said) or 1.0
         for w in _walks(walker, said, segment):
             cover = min(sum(walker.tree.weight(t) for t in w.used & said) / total, 1.0)
-            ranked.append((-cover, w.pointers, -w.depth, len(w.steps), w))
-    ranked.sort(key=lambda r: r[:4])
+            ranked.append((-cover, w.guessed, w.pointers, -w.depth, len(w.steps), w))
+    ranked.sort(key=lambda r: r[:5])
     out: list[Suggestion] = []
     seen: set[str] = set()
     span = (offset + words[0][1], offset + words[-1][2])
-    for neg_cover, _, _, _, w in ranked:
+    for neg_cover, _, _, _, _, w in ranked:
         cover = -neg_cover
         # every word explained: the Index term beats any title fragment; else it competes
         score = 1.0 if cover > 0.999 else 0.6 + 0.4 * cover
@@ -277,21 +294,23 @@ def _running(walker: IndexWalker, segment: str, words: list[tuple[str, int, int]
              offset: int) -> list[Suggestion]:
     tree = walker.tree
     candidates: list[tuple[float, int, Walk, list[int]]] = []
-    tried: set[tuple[int, int]] = set()
+    tried: set[tuple[int, int, int]] = set()
     unsited = {c for _, c in tree.nodes[tree.mains[NEOPLASM][0]].cells} if tree.mains.get(NEOPLASM) else set()
     for i, (token, wa, wb) in enumerate(words):
         if ("index", token) not in tree.by_token or token in GENERIC or not _trigger(segment[wa:wb]):
             continue
         lo, hi = max(0, i - WINDOW), min(len(words), i + WINDOW + 1)
         window = words[lo:hi]
-        said = frozenset(t for t, _, _ in window)
+        a, b = _clause(segment, words, i, lo, hi)
+        said = frozenset(t for t, _, _ in words[a:b])
+        linked = frozenset(t for t, _, _ in window) - said
         for mid in tree.by_token[("index", token)]:
-            if (mid, lo) in tried or mid in tree.sites:
+            if (mid, lo, a) in tried or mid in tree.sites:
                 continue
-            tried.add((mid, lo))
+            tried.add((mid, lo, a))
             if not any(form <= said for form in tree.nodes[mid].variants):
                 continue
-            got = walk(tree, mid, said)
+            got = walk(tree, mid, said, linked=linked)
             if got is None or not got.code or got.code.startswith("Z") or got.pointers > MAX_RUNNING_POINTERS:
                 continue
             if got.depth < MIN_RUNNING_DEPTH and not _condition_alone(tree, tree.nodes[mid], got):
@@ -319,6 +338,19 @@ def _running(walker: IndexWalker, segment: str, words: list[tuple[str, int, int]
             candidates.append((got.score + 100.0, i, got, used))
     candidates.sort(key=lambda c: (-c[0], -c[2].depth))
     return _excludes1(walker, _accepted(walker, segment, words, candidates, on, offset))
+
+
+def _clause(segment: str, words: list[tuple[str, int, int]], i: int, lo: int, hi: int) -> tuple[int, int]:
+    """The words (from, to) of the clause of word `i` inside the window lo..hi: up to a comma,
+    semicolon, colon, bracket, 'and', 'or', 'which' ... ('hypertension, type 2 diabetes, transient ischemic attack':
+    'transient' is no sub-term of the hypertension)."""
+    a = i
+    while a > lo and not CLAUSE_BREAK.search(segment[words[a - 1][2]:words[a][1]]):
+        a -= 1
+    b = i
+    while b + 1 < hi and not CLAUSE_BREAK.search(segment[words[b][2]:words[b + 1][1]]):
+        b += 1
+    return a, b + 1
 
 
 def _accepted(walker: IndexWalker, segment: str, words: list[tuple[str, int, int]],
@@ -369,7 +401,7 @@ def _excludes1(walker: IndexWalker, found: list[Suggestion]) -> list[Suggestion]
 def _trigger(written: str) -> bool:
     """Whether a written word may start a walk in running text: not one or two letters, not a
     month ('May'), not capitals the abbreviations do not know ('PRES' in a Spanish report)."""
-    if len(written) <= 2 or written.lower() in MONTHS:
+    if len(written) <= 2 or written.lower() in MONTHS or written.lower() == "may":   # the month, the verb
         return False
     return not (written.isupper() and written.lower() not in ABBREVIATIONS)
 

@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass
 
 from consultant.analysis.index_walk.tree import IN_WORD, MAIN, NEOPLASM, IndexNode, IndexTree
+from consultant.kb import terms as kt
 
 MAX_POINTERS = 3           # 'see' chains followed at most this deep (the Index has no loops, a bad file might)
 OPTIONAL_SHARE = 0.3       # a non-essential modifier said counts this much of its weight
@@ -50,6 +51,7 @@ class Walk:
     table: str = MAIN               # 'neoplasm' / 'drug' when a table cell gave the code
     note: str = ""                  # 'default code of the main term', 'see Hypertension, heart' ...
     core: frozenset[str] = frozenset()   # the tokens of required words only (no modifier): the span
+    guessed: int = 0                # words of the main term's title the phrase does not say ('pathological')
 
     def path(self) -> str:
         return " -> ".join(self.steps)
@@ -92,24 +94,32 @@ def _options(tree: IndexTree, nid: int, plain_in: bool = False) -> list[tuple[In
     return out
 
 
-def _best_child(tree: IndexTree, nid: int, free: frozenset[str]) -> tuple[IndexNode, tuple[IndexNode, ...], float] | None:
+def _best_child(tree: IndexTree, nid: int, free: frozenset[str], linked: frozenset[str] = frozenset()
+                ) -> tuple[IndexNode, tuple[IndexNode, ...], float] | None:
+    """The sub-term the words support best; `linked`: words further off (another clause of the
+    sentence) that only a term under a connector may use (the 'with' convention links two
+    conditions wherever they are written; a site or a type belongs to its own phrase)."""
     best: tuple[IndexNode, tuple[IndexNode, ...], float] | None = None
     for node, steps in _options(tree, nid, IN_WORD in free):
-        if not node.req or not node.req <= free:
+        avail = free | linked if linked and len(steps) > 1 else free
+        if not node.req or not node.req <= avail:
             continue
         if "NEC" in node.title and node.req <= GENERIC:
             continue   # 'specified disease NEC' is for a named condition the Index does not list
         if IN_WORD not in free and PLACE_IN.search(node.title):
             continue   # 'Urine, blood in' needs the words to say 'in', not 'blood and urine cultures'
-        score = _weight(tree, node.req) + OPTIONAL_SHARE * _weight(tree, node.opt & free)
+        score = _weight(tree, node.req) + OPTIONAL_SHARE * _weight(tree, node.opt & avail)
         if best is None or score > best[2] + 1e-9:
             best = (node, steps, score)
     return best
 
 
 def walk(tree: IndexTree, start: int, said: frozenset[str], *, used: frozenset[str] = frozenset(),
-         steps: tuple[str, ...] = (), depth: int = 0, pointers: int = 0) -> Walk | None:
-    """Walk down from `start` (a main term or a sub-term reached by a pointer)."""
+         steps: tuple[str, ...] = (), depth: int = 0, pointers: int = 0,
+         linked: frozenset[str] = frozenset()) -> Walk | None:
+    """Walk down from `start` (a main term or a sub-term reached by a pointer). `said`: the
+    words of the main term's own phrase; `linked`: more words of the sentence, reached only
+    through a connector ('with', 'due to'), after which the walk may use them all."""
     node = tree.nodes[start]
     core = node.req & said
     if not steps:
@@ -119,10 +129,12 @@ def walk(tree: IndexTree, start: int, said: frozenset[str], *, used: frozenset[s
     score = 0.0
     while True:
         free = said - used
-        best = _best_child(tree, trail[-1].id, free)
+        best = _best_child(tree, trail[-1].id, free, linked - used)
         if best is None:
             break
         child, via, gained = best
+        if len(via) > 1 and linked:   # through a connector: the linked condition's words are in play
+            said, linked = said | linked, frozenset()
         trail.append(child)
         steps = (*steps, *(s.title for s in via))
         used = used | child.req | (child.opt & said)
@@ -134,18 +146,19 @@ def walk(tree: IndexTree, start: int, said: frozenset[str], *, used: frozenset[s
     if end.code:
         found = Walk(end.code, steps, used, score, depth, end.manif, core=core)
         if end.see_also and pointers < MAX_POINTERS:
-            further = pointer(tree, end.see_also, said, used=used, steps=(*steps, f"see also {end.see_also}"),
-                              depth=depth, pointers=pointers + 1)
+            further = pointer(tree, end.see_also, said, used=_released(used, end, end.see_also),
+                              steps=(*steps, f"see also {end.see_also}"), depth=depth, pointers=pointers + 1,
+                              linked=linked)
             if further is not None and further.code and further.depth > depth:
                 return further
         return found
     for ref in (end.see, end.see_also):
         if ref and pointers < MAX_POINTERS:
             label = "see" if ref == end.see else "see also"
-            followed = pointer(tree, ref, said, used=used, steps=(*steps, f"{label} {ref}"),
-                               depth=depth, pointers=pointers + 1)
+            followed = pointer(tree, ref, said, used=_released(used, end, ref), steps=(*steps, f"{label} {ref}"),
+                               depth=depth, pointers=pointers + 1, linked=linked)
             if followed is not None:
-                return Walk(followed.code, followed.steps, followed.used, score + followed.score, followed.depth,
+                return Walk(followed.code, followed.steps, used | followed.used, score + followed.score, followed.depth,
                             followed.manif, followed.table, followed.note, core | followed.core)
     if end.see:
         return None   # a pointer the words cannot follow: no code rather than a guess
@@ -169,8 +182,19 @@ def walk(tree: IndexTree, start: int, said: frozenset[str], *, used: frozenset[s
     return None
 
 
+def _released(used: frozenset[str], end: IndexNode, ref: str) -> frozenset[str]:
+    """The words spent on the term that bears a pointer, given back to the walk at its target
+    when the pointer does not name them: 'Pain, foot - see Pain, limb, lower' goes on to
+    'lower -> foot' (the coder reads the target's sub-terms with the same words); the main
+    term's own words stay spent."""
+    if end.parent is None:
+        return used
+    return used - (end.req - frozenset(kt.tokens(ref)))
+
+
 def pointer(tree: IndexTree, ref: str, said: frozenset[str], *, used: frozenset[str] = frozenset(),
-            steps: tuple[str, ...] = (), depth: int = 0, pointers: int = 1) -> Walk | None:
+            steps: tuple[str, ...] = (), depth: int = 0, pointers: int = 1,
+            linked: frozenset[str] = frozenset()) -> Walk | None:
     """Follow 'see X, y, z': main term X, its sub-terms y and z as printed, then on by the words.
     'see condition' (a site term) leads nowhere; 'see Neoplasm, ...' goes to the Neoplasm table."""
     text = ref.strip()
@@ -196,7 +220,7 @@ def pointer(tree: IndexTree, ref: str, said: frozenset[str], *, used: frozenset[
             here.append(tree.nodes[at].title)
         main = tree.nodes[mid]
         got = walk(tree, at, said, used=used | (main.req & said) | (main.opt & said),
-                   steps=(*steps, *here), depth=depth, pointers=pointers)
+                   steps=(*steps, *here), depth=depth, pointers=pointers, linked=linked)
         if got is not None:
             return got
     return None
