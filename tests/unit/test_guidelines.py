@@ -551,6 +551,31 @@ def test_diagnostic_exam_is_not_a_screening(full_book) -> None:  # type: ignore[
     assert encounters.screening_first(make_case(full_book, text, named=("K62.5",))) == Ruling()
 
 
+@pytest.mark.parametrize(
+    "text",
+    ["Well visit, 4 yo: MMR and varicella vaccines given by the MA",
+     "Office visit for a tetanus booster shot after the clinic's reminder letter",
+     "Nurse-only visit: Shingrix dose 2 in the left deltoid"],
+)
+def test_a_vaccine_given_is_an_encounter_for_immunization(full_book, text) -> None:  # type: ignore[no-untyped-def]
+    r = encounters.immunization_encounter(make_case(full_book, text))
+    assert added(r) == {"Z23"}
+    assert "I.C.21.c.2" in r.add[0].reason
+
+
+def test_vaccine_product_codes_named_are_read_from_the_codes_not_record_numbers(full_book) -> None:  # type: ignore[no-untyped-def]
+    case = make_case(full_book, "Acct 90715-3 seen for HTN, I10")
+    assert encounters.immunization_encounter(case) == Ruling()
+    verdicts = (CodeVerdict("CPT", "90715", "valid", None, None, ""),)
+    named = GuidelineCase("billed 90715 and 90471 today", ON, verdicts, (), full_book, ON)
+    assert added(encounters.immunization_encounter(named)) == {"Z23"}
+
+
+def test_a_vaccine_declined_is_no_immunization_encounter(full_book) -> None:  # type: ignore[no-untyped-def]
+    text = "Mother declined the influenza vaccine again; asthma check, J45.20"
+    assert encounters.immunization_encounter(make_case(full_book, text, named=("J45.20",))) == Ruling()
+
+
 # -- what the rules must leave alone (phrases from long case histories) --------------------------
 
 

@@ -40,7 +40,7 @@ from consultant.analysis.guidelines.combination import (
     heart_failure_type,
     hypertension_combination,
 )
-from consultant.analysis.guidelines.encounters import screening_first
+from consultant.analysis.guidelines.encounters import immunization_encounter, screening_first
 from consultant.analysis.guidelines.injury import (
     laterality_from_words,
     no_aftercare_for_injury,
@@ -117,6 +117,7 @@ RULES: tuple[Rule, ...] = (
     oxygen_dependence,
     ulcer_depth,
     screening_first,
+    immunization_encounter,
 )
 
 _SEVERITY_ORDER = {ERROR: 0, WARNING: 1, INFO: 2}

@@ -367,6 +367,26 @@ SCREENING_SITES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\blow[- ]dose\s+CT\b|\bLDCT\b|\blung\s+cancer\s+screening\b", _I), "Z12.2"),
 )
 
+# Encounters for vaccination (OGCR I.C.21.c.2): Z23, whatever the vaccine; a routine exam's
+# Z00.- stays first when the vaccine was given at it. Vaccine words, vaccine brand names from the
+# procedure data, or the administration / vaccine product codes (CPT 90460-90474, 90476-90759;
+# HCPCS G0008-G0010) show a vaccine was given.
+VACCINATION = re.compile(
+    r"\bvaccin\w*|\bimmuni[sz]\w*|\binoculat\w*|\b(?:flu|pneumo\w*|covid|booster)\s+shots?\b|"
+    r"\b(?:shingrix|boostrix|adacel|fluad|fluzone|flublok|flucelvax|prevnar|pneumovax|vaxneuvance|"
+    r"capvaxive|gardasil|pentacel|pediarix|vaxelis|kinrix|quadracel|proquad|varivax|havrix|vaqta|"
+    r"engerix|recombivax|heplisav|arexvy|abrysvo|comirnaty|spikevax)\b",
+    _I,
+)
+# The codes themselves are read from the codes the mail names (never from a record number).
+VACCINE_CODES = re.compile(r"^(?:9046[01]|9047[1-4]|904(?:7[6-9]|[89]\d)|90[5-6]\d\d|907[0-5]\d|G00(?:08|09|10))$")
+VACCINE_NOT_GIVEN = re.compile(
+    r"\b(?:declin\w*|refus\w*|deferred|not\s+given|no\s+(?:vaccin\w*|immuni[sz]\w*)|"
+    r"contraindicat\w*|postpon\w*)\b",
+    _I,
+)
+IMMUNIZATION = "Z23"
+
 # Positive regional lymph nodes (OGCR I.C.2; Neoplasm Table, lymph node, secondary): the
 # node region by the primary's site.
 POSITIVE_NODES = re.compile(
