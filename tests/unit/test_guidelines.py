@@ -13,6 +13,7 @@ from consultant.analysis.guidelines import (
     GuidelineCase,
     Ruling,
     apply_guidelines,
+    breast,
     combination,
     encounters,
     injury,
@@ -574,6 +575,67 @@ def test_vaccine_product_codes_named_are_read_from_the_codes_not_record_numbers(
 def test_a_vaccine_declined_is_no_immunization_encounter(full_book) -> None:  # type: ignore[no-untyped-def]
     text = "Mother declined the influenza vaccine again; asthma check, J45.20"
     assert encounters.immunization_encounter(make_case(full_book, text, named=("J45.20",))) == Ruling()
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("Pt with infiltrating ductal carcinoma of the right breast, upper-inner quadrant, cycle 2", "C50.211"),
+        ("R breast ca at the 10 o'clock position, port placed today", "C50.411"),
+        ("left breast ILC, 7:00, lumpectomy scheduled", "C50.312"),
+        ("64 yo M with carcinoma of the left breast, subareolar", "C50.122"),
+        ("breast cancer, side not stated in the referral", "C50.919"),
+    ],
+)
+def test_breast_malignancy_is_coded_by_quadrant_side_and_sex(full_book, text, code) -> None:  # type: ignore[no-untyped-def]
+    r = breast.breast_site_and_side(make_case(full_book, text))
+    assert added(r) == {code}
+    assert "Neoplasm Table" in r.add[0].reason
+
+
+def test_breast_lump_title_read_from_cancer_words_is_withdrawn(full_book) -> None:  # type: ignore[no-untyped-def]
+    text = "Dx: lt breast IDC, UOQ - C1D1 docetaxel"
+    case = make_case(full_book, text, suggested=(("N63.22", "lt breast IDC, UOQ"),))
+    r = breast.breast_site_and_side(case)
+    assert added(r) == {"C50.412"} and "N63.22" in r.drop
+
+
+def test_unspecified_breast_site_written_is_flagged_when_the_note_has_it(full_book) -> None:  # type: ignore[no-untyped-def]
+    text = "C50.911 billed; op note: right breast carcinoma at the upper outer quadrant"
+    r = breast.breast_site_and_side(make_case(full_book, text, named=("C50.911",)))
+    assert added(r) == {"C50.411"}
+    assert flagged(r) == {"C50.911"} and "do not use C50.911" in r.issues[0].message
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["screening mammogram, breast cancer in her sister", "r/o breast ca, diagnostic mammo",
+     "left breast DCIS, lumpectomy", "history of right breast cancer 2015"],
+)
+def test_no_current_breast_cancer_is_left_alone(full_book, text) -> None:  # type: ignore[no-untyped-def]
+    assert breast.breast_site_and_side(make_case(full_book, text)).add == ()
+
+
+@pytest.mark.parametrize(
+    ("text", "codes"),
+    [
+        ("right breast carcinoma; estrogen receptor positive, PR negative, HER-2/neu negative",
+         {"Z17.0", "Z17.22", "Z17.32"}),
+        ("L breast ca, ER/PR neg, HER2 pos", {"Z17.1", "Z17.22", "Z17.31"}),
+        ("breast cancer, hormone receptor positive, HER2-negative", {"Z17.411"}),
+        ("triple-negative carcinoma of the left breast", {"Z17.421"}),
+    ],
+)
+def test_receptor_status_is_read_with_its_sign(full_book, text, codes) -> None:  # type: ignore[no-untyped-def]
+    wrong = [("Z17.31", "HER")] if "HER" in text else []
+    r = breast.receptor_status(make_case(full_book, text, suggested=wrong))
+    assert added(r) == codes
+    if wrong and "Z17.31" not in codes:
+        assert "Z17.31" in r.drop
+
+
+def test_er_without_a_cancer_is_the_emergency_room(full_book) -> None:  # type: ignore[no-untyped-def]
+    assert breast.receptor_status(make_case(full_book, "seen in the ER - chest pain, ER+ triage")) == Ruling()
 
 
 # -- what the rules must leave alone (phrases from long case histories) --------------------------

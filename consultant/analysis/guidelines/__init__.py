@@ -27,6 +27,7 @@ from consultant.analysis.findings import (
     Issue,
     Suggestion,
 )
+from consultant.analysis.guidelines.breast import breast_site_and_side, receptor_status
 from consultant.analysis.guidelines.case import (
     GuidelineBook,
     GuidelineCase,
@@ -85,6 +86,8 @@ Rule = Callable[[GuidelineCase], Ruling]
 # Order matters only where a rule reads another's additions (a trimester is checked on the
 # pregnancy codes the rules before it added).
 RULES: tuple[Rule, ...] = (
+    breast_site_and_side,
+    receptor_status,
     history_of_neoplasm,
     metastasis_not_primary,
     positive_nodes_secondary,

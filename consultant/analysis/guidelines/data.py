@@ -387,6 +387,77 @@ VACCINE_NOT_GIVEN = re.compile(
 )
 IMMUNIZATION = "Z23"
 
+# Breast malignancy (ICD-10-CM Neoplasm Table, C50.-: site digit, then 1 female / 2 male, then
+# 1 right / 2 left / 9 unspecified side). A breast word and a malignancy word close together.
+_BREAST_MALIGNANT = (
+    r"(?:\bca\b|\bcancer\b|\bcarcinoma\b|\badenocarcinoma\b|\bmalignan\w+|(?-i:\bIDC\b|\bILC\b|\bTNBC\b)|"
+    r"\bductal\s+carcinoma|\blobular\s+carcinoma)"
+)
+BREAST_CANCER = re.compile(
+    rf"\bbreast\b[^.\n]{{0,40}}?{_BREAST_MALIGNANT}|{_BREAST_MALIGNANT}[^.\n]{{0,25}}?\b(?:of\s+(?:the\s+)?)?"
+    r"(?:(?:left|right|lt|rt|L|R)\s+)?breast\b",
+    _I,
+)
+IN_SITU = re.compile(r"\bin\s+situ\b|\bDCIS\b|\bLCIS\b", _I)
+# Words before the mention that make it no current cancer of this patient (a history, a
+# relative's, a query or a screening): left to the history rule or to the physician.
+NOT_CURRENT_CANCER = re.compile(
+    r"\b(?:h/o|hx|history|personal|family|FHx?|mother|sister|aunt|grandmother|daughter|r/o|rule\s+out|"
+    r"suspicious|suspected|possible|probable|concern|screen\w*|risk|BRCA|negative\s+for|no\s+evidence)\b",
+    _I,
+)
+NOT_CURRENT_AFTER = re.compile(r"\W{0,3}(?:screen\w*|risk|prevention|awareness|gene\w*|survivor|history)\b", _I)
+BREAST_RIGHT = re.compile(r"\bright\b|\brt\b|(?-i:\bR\b)", _I)
+BREAST_LEFT = re.compile(r"\bleft\b|\blt\b|(?-i:\bL\b)", _I)
+BREAST_BOTH = re.compile(r"\bbilateral\b|\bbilat\b|\bboth\s+breasts\b|\bb/l\b", _I)
+BREAST_SITES: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"\bupper[- ]outer\b|(?-i:\bUOQ\b)", _I), "4"),
+    (re.compile(r"\bupper[- ]inner\b|(?-i:\bUIQ\b)", _I), "2"),
+    (re.compile(r"\blower[- ]outer\b|(?-i:\bLOQ\b)", _I), "5"),
+    (re.compile(r"\blower[- ]inner\b|(?-i:\bLIQ\b)", _I), "3"),
+    (re.compile(r"\baxillary\s+tail\b|\btail\s+of\s+spence\b", _I), "6"),
+    (re.compile(r"\bcentral\s+portion\b|\bsubareolar\b|\bretroareolar\b", _I), "1"),
+    (re.compile(r"\bnipple\b|\bareola\b", _I), "0"),
+    (re.compile(r"\boverlapping\b", _I), "8"),
+)
+BREAST_CLOCK = re.compile(r"\b(1[0-2]|[1-9])(?::[0-5]\d)?\s*(?:o'?\s*clock|o['’]clock|:00)\b", _I)
+# Clock face as the examiner faces the patient: upper outer is 9-12 on the right breast and 12-3
+# on the left. A position on a quadrant line (12, 3, 6, 9) is no single quadrant.
+BREAST_CLOCK_QUADRANT: dict[str, dict[int, str]] = {
+    "right": {10: "4", 11: "4", 1: "2", 2: "2", 4: "3", 5: "3", 7: "5", 8: "5"},
+    "left": {1: "4", 2: "4", 10: "2", 11: "2", 4: "5", 5: "5", 7: "3", 8: "3"},
+}
+MALE_PATIENT = re.compile(
+    r"\bmale\b(?!\s+pattern)|\bman\b|\bgentleman\b|\bMr\.?\s|\bhe\b|\bhis\b|\b\d{1,3}\s*(?:yo\s*|y/o\s*|-year-old\s*)?(?-i:M)\b",
+    _I,
+)
+UNSPECIFIED_BREAST = re.compile(r"^C50\.(?:9\d\d|\d\d9)$")
+BREAST_WITHDRAWN = ("N63", "C50", "C80", "D05", "D48.6", "D49.3", "R92")
+# Receptor status (Tabular Z17: one code for each receptor documented; Z17.4- only for a
+# combined status). 'ER/PR+' is both; a sign or positive/negative right after the receptor.
+_SIGN = r"(?:\s*(?:[-:]\s*)?(?P<word>pos(?:itive)?|neg(?:ative)?)\b|\s*\(?(?P<sign>[+\-−])(?![\w+]))"
+RECEPTOR_STATUS: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = (
+    (re.compile(rf"(?-i:\bER)\s*(?:/|and|&|,)\s*(?-i:PR)\b{_SIGN}", _I), ("ER", "PR")),
+    (re.compile(rf"(?-i:\bER)\b(?!\s*/\s*PR){_SIGN}", _I), ("ER",)),
+    (re.compile(rf"\bestrogen\s+receptor(?:\s+status)?{_SIGN}", _I), ("ER",)),
+    (re.compile(rf"(?<!ER/)(?-i:\bPR)\b{_SIGN}", _I), ("PR",)),
+    (re.compile(rf"\bprogesterone\s+receptor(?:\s+status)?{_SIGN}", _I), ("PR",)),
+    (re.compile(rf"\bHER[- ]?2(?:\s*/\s*neu)?{_SIGN}", _I), ("HER2",)),
+)
+RECEPTOR_CODES: dict[tuple[str, str], str] = {
+    ("ER", "+"): "Z17.0", ("ER", "-"): "Z17.1",
+    ("PR", "+"): "Z17.21", ("PR", "-"): "Z17.22",
+    ("HER2", "+"): "Z17.31", ("HER2", "-"): "Z17.32",
+}
+RECEPTOR_COMBINED = re.compile(
+    r"(?P<triple>\btriple[- ]negative\b|(?-i:\bTNBC\b))|"
+    r"(?P<hr>(?-i:\bHR)\b|\bhormone\s+receptor)\s*(?:[-:]\s*)?(?P<hr_sign>\+|pos(?:itive)?\b|neg(?:ative)?\b|-(?=[\s,;/)]|$))",
+    _I,
+)
+RECEPTOR_COMBINED_CODES: dict[tuple[str, str], str] = {
+    ("+", "+"): "Z17.410", ("+", "-"): "Z17.411", ("-", "+"): "Z17.420", ("-", "-"): "Z17.421",
+}
+
 # Positive regional lymph nodes (OGCR I.C.2; Neoplasm Table, lymph node, secondary): the
 # node region by the primary's site.
 POSITIVE_NODES = re.compile(
