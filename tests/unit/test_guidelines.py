@@ -21,6 +21,7 @@ from consultant.analysis.guidelines import (
     pregnancy,
     sepsis,
     specificity,
+    wounds,
 )
 from consultant.analysis.guidelines.case import parts_of
 from consultant.codes.mention import ICD10CM
@@ -636,6 +637,31 @@ def test_receptor_status_is_read_with_its_sign(full_book, text, codes) -> None: 
 
 def test_er_without_a_cancer_is_the_emergency_room(full_book) -> None:  # type: ignore[no-untyped-def]
     assert breast.receptor_status(make_case(full_book, "seen in the ER - chest pain, ER+ triage")) == Ruling()
+
+
+def test_each_repaired_wound_is_a_laceration_code_by_site_and_side(full_book) -> None:  # type: ignore[no-untyped-def]
+    text = ("Urgent care, dog-free fall on gravel. Lacerations repaired:\n"
+            "a) left upper arm 5 cm, intermediate closure with 3-0 Vicryl\n"
+            "b) chin 1 cm, Dermabond\n"
+            "c) right knee 4 cm, simple sutures; no foreign body seen")
+    assert added(wounds.laceration_by_site(make_case(full_book, text))) == {"S41.112A", "S01.81XA", "S81.011A"}
+
+
+def test_a_repair_code_named_is_enough_to_read_the_wound_list(full_book) -> None:  # type: ignore[no-untyped-def]
+    verdicts = (CodeVerdict("CPT", "12002", "valid", None, None, ""),)
+    text = "Billed 12002.\n1) R foot, 3 cm, nylon\n2) R ankle 2.5 cm, nylon"
+    case = GuidelineCase(text, ON, verdicts, (), full_book, ON)
+    assert added(wounds.laceration_by_site(case)) == {"S91.311A", "S91.011A"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Knee arthroscopy, portals closed with nylon",                       # no laceration
+     "laceration of the R index finger with nail bed repair, 2 cm",       # the digit decides
+     "lac R forearm 3 cm with glass foreign body removed, sutured"],      # foreign body
+)
+def test_lacerations_the_rule_must_not_guess(full_book, text) -> None:  # type: ignore[no-untyped-def]
+    assert wounds.laceration_by_site(make_case(full_book, text)) == Ruling()
 
 
 # -- what the rules must leave alone (phrases from long case histories) --------------------------

@@ -24,6 +24,8 @@ def test_sugar_tong_splint_and_lac_without_a_site_suggest_nothing() -> None:
     assert read_in_context(text, [sug(text, "sugar", "E11.9")]) == ()
     lac = "Lac repaired with 4-0 nylon"
     assert read_in_context(lac, [sug(lac, "Lac", "S01.319A")]) == ()
+    word = "Laceration, repaired in layers; site in the attached note"
+    assert read_in_context(word, [sug(word, "Laceration", "S01.319A")]) == ()
 
 
 def test_anatomy_or_procedure_words_alone_are_no_finding() -> None:

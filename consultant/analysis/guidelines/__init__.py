@@ -78,6 +78,7 @@ from consultant.analysis.guidelines.specificity import (
     tobacco_current_not_history,
     ulcer_depth,
 )
+from consultant.analysis.guidelines.wounds import laceration_by_site
 
 __all__ = ["RULES", "GuidelineCase", "Rule", "Ruling", "apply_guidelines", "run_rules"]
 
@@ -93,6 +94,7 @@ RULES: tuple[Rule, ...] = (
     positive_nodes_secondary,
     secondary_needs_primary,
     treatment_of_secondary_first,
+    laceration_by_site,
     laterality_from_words,
     seventh_by_encounter,
     no_aftercare_for_injury,

@@ -458,6 +458,42 @@ RECEPTOR_COMBINED_CODES: dict[tuple[str, str], str] = {
     ("+", "+"): "Z17.410", ("+", "-"): "Z17.411", ("-", "+"): "Z17.420", ("-", "-"): "Z17.421",
 }
 
+# Lacerations repaired (ICD-10-CM Index: Laceration, by site -> 'without foreign body' unless a
+# foreign body is documented; OGCR I.C.19.a: 7th character A while the wound is actively
+# treated). Each site: its words, then the (right, left, unspecified side) codes, or one code for a
+# site without sides. Fingers and toes are left out: nail involvement and which digit decide.
+LACERATION_CONTEXT = re.compile(r"\blacs?\b|\blacerat\w*", _I)
+REPAIR_CODES = re.compile(r"^1(?:20\d\d|3[01]\d\d)$")        # CPT repair (closure) 12001-13160
+WOUND_CLOSED = re.compile(
+    r"\b\d+(?:\.\d+)?\s*cm\b|\bsutur\w*|\bstaple\w*|\bnylon\b|\bvicryl\b|\bprolene\b|\bmonocryl\b|"
+    r"\bethilon\b|\bdermabond\b|\bsteri[- ]?strips?\b|\bclos(?:ure|ed)\b|\brepair\w*|\blacs?\b|\blacerat\w*",
+    _I,
+)
+FOREIGN_BODY = re.compile(r"(?<!no\s)(?<!without\s)(?<!w/o\s)\b(?:FB|foreign\s+body)\b(?!\s*(?:removed\s+)?(?:not|none|neg))", _I)
+NO_LACERATION = re.compile(r"\bno\s+(?:\w+\s+)?lacerat\w*|\babrasion\w*\s+only\b", _I)
+DIGIT_SITE = re.compile(r"\bfinger\w*|\bthumb\w*|\btoe\w*|\bdigit\w*|\bnail\w*", _I)
+LACERATION_SITES: tuple[tuple[re.Pattern[str], tuple[str, str, str] | str], ...] = (
+    (re.compile(r"\bscalp\b", _I), "S01.01XA"),
+    (re.compile(r"\bfore\s?head\b|\bchin\b|\bjaw\b|\bbrow\b(?!\s*line)|\bface\b|\bfacial\b|\btemple\b", _I), "S01.81XA"),
+    (re.compile(r"\beye\s?lid\b|\beyebrow\b|\bperiorbital\b|\bperiocular\b", _I), ("S01.111A", "S01.112A", "S01.119A")),
+    (re.compile(r"\bcheek\b", _I), ("S01.411A", "S01.412A", "S01.419A")),
+    (re.compile(r"\bear\b|\bauricle\b|\bpinna\b", _I), ("S01.311A", "S01.312A", "S01.319A")),
+    (re.compile(r"\bnose\b|\bnasal\b", _I), "S01.21XA"),
+    (re.compile(r"\blip\b", _I), "S01.511A"),
+    (re.compile(r"\bneck\b", _I), "S11.81XA"),
+    (re.compile(r"\bforearm\b", _I), ("S51.811A", "S51.812A", "S51.819A")),
+    (re.compile(r"\belbow\b", _I), ("S51.011A", "S51.012A", "S51.019A")),
+    (re.compile(r"\bshoulder\b", _I), ("S41.011A", "S41.012A", "S41.019A")),
+    (re.compile(r"\bupper\s+arm\b|\barm\b", _I), ("S41.111A", "S41.112A", "S41.119A")),
+    (re.compile(r"\bwrist\b", _I), ("S61.511A", "S61.512A", "S61.519A")),
+    (re.compile(r"\bhand\b|\bpalm\b", _I), ("S61.411A", "S61.412A", "S61.419A")),
+    (re.compile(r"\bthigh\b", _I), ("S71.111A", "S71.112A", "S71.119A")),
+    (re.compile(r"\bknee\b", _I), ("S81.011A", "S81.012A", "S81.019A")),
+    (re.compile(r"\bshin\b|\bcalf\b|\blower\s+leg\b|\bleg\b", _I), ("S81.811A", "S81.812A", "S81.819A")),
+    (re.compile(r"\bankle\b", _I), ("S91.011A", "S91.012A", "S91.019A")),
+    (re.compile(r"\bfoot\b|\bheel\b|\bsole\b", _I), ("S91.311A", "S91.312A", "S91.319A")),
+)
+
 # Positive regional lymph nodes (OGCR I.C.2; Neoplasm Table, lymph node, secondary): the
 # node region by the primary's site.
 POSITIVE_NODES = re.compile(
