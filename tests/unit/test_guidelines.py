@@ -15,6 +15,7 @@ from consultant.analysis.guidelines import (
     apply_guidelines,
     breast,
     combination,
+    digestive,
     encounters,
     injury,
     neoplasm,
@@ -662,6 +663,51 @@ def test_a_repair_code_named_is_enough_to_read_the_wound_list(full_book) -> None
 )
 def test_lacerations_the_rule_must_not_guess(full_book, text) -> None:  # type: ignore[no-untyped-def]
     assert wounds.laceration_by_site(make_case(full_book, text)) == Ruling()
+
+
+@pytest.mark.parametrize(
+    ("text", "vague", "code"),
+    [
+        ("Palpable mass in the right breast; on exam it sits in the lower inner quadrant", "N63.10", "N63.14"),
+        ("breast lump, left, at 4 o'clock, 8 mm", "N63.20", "N63.23"),
+        ("R breast lump in the axillary tail, imaging ordered", "N63.10", "N63.31"),
+    ],
+)
+def test_breast_lump_takes_the_quadrant_the_note_documents(full_book, text, vague, code) -> None:  # type: ignore[no-untyped-def]
+    phrase = "mass in the right breast" if "mass" in text else ("breast lump" if "breast lump" in text else "lump")
+    r = breast.breast_lump_quadrant(make_case(full_book, text, suggested=((vague, phrase),)))
+    assert added(r) == {code} and vague in r.drop
+
+
+def test_breast_lump_without_a_quadrant_is_left_alone(full_book) -> None:  # type: ignore[no-untyped-def]
+    text = "new lump L breast, no further exam documented"
+    assert breast.breast_lump_quadrant(make_case(full_book, text, suggested=(("N63.20", "lump L breast"),))) == Ruling()
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("Surgeon's dx: acute appendicitis, focal peritonitis, not perforated, no gangrene", "K35.30"),
+        ("Ruptured appendicitis with diffuse peritonitis, no abscess found", "K35.201"),
+        ("acute appendicitis, gangrenous tip, localized peritonitis, no perforation", "K35.31"),
+        ("acute appendicitis with localised peritonitis, perforated, periappendiceal abscess drained", "K35.33"),
+    ],
+)
+def test_appendicitis_with_peritonitis_is_one_combination_code(full_book, text, code) -> None:  # type: ignore[no-untyped-def]
+    case = make_case(full_book, text, suggested=(("K65.0", "peritonitis"), ("K35.80", "appendicitis")))
+    r = digestive.appendicitis_combination(case)
+    assert added(r) == {code}
+    assert {"K65.0", "K35.80"} <= set(r.drop)
+
+
+def test_appendicitis_named_with_a_separate_peritonitis_code_is_flagged(full_book) -> None:  # type: ignore[no-untyped-def]
+    text = "Dx K35.80 + K65.9 - acute appendicitis with localized peritonitis, no perforation or gangrene"
+    r = digestive.appendicitis_combination(make_case(full_book, text, named=("K35.80", "K65.9")))
+    assert added(r) == {"K35.30"} and flagged(r) == {"K35.80", "K65.9"}
+
+
+def test_appendicitis_without_peritonitis_is_left_to_the_tables(full_book) -> None:  # type: ignore[no-untyped-def]
+    assert digestive.appendicitis_combination(make_case(full_book, "acute appendicitis, no peritonitis")) == Ruling()
 
 
 # -- what the rules must leave alone (phrases from long case histories) --------------------------

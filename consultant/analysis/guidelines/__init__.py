@@ -27,7 +27,11 @@ from consultant.analysis.findings import (
     Issue,
     Suggestion,
 )
-from consultant.analysis.guidelines.breast import breast_site_and_side, receptor_status
+from consultant.analysis.guidelines.breast import (
+    breast_lump_quadrant,
+    breast_site_and_side,
+    receptor_status,
+)
 from consultant.analysis.guidelines.case import (
     GuidelineBook,
     GuidelineCase,
@@ -41,6 +45,7 @@ from consultant.analysis.guidelines.combination import (
     heart_failure_type,
     hypertension_combination,
 )
+from consultant.analysis.guidelines.digestive import appendicitis_combination
 from consultant.analysis.guidelines.encounters import immunization_encounter, screening_first
 from consultant.analysis.guidelines.injury import (
     laterality_from_words,
@@ -88,6 +93,7 @@ Rule = Callable[[GuidelineCase], Ruling]
 # pregnancy codes the rules before it added).
 RULES: tuple[Rule, ...] = (
     breast_site_and_side,
+    breast_lump_quadrant,
     receptor_status,
     history_of_neoplasm,
     metastasis_not_primary,
@@ -115,6 +121,7 @@ RULES: tuple[Rule, ...] = (
     ckd_stage,
     diabetes_combination,
     diabetes_drugs,
+    appendicitis_combination,
     respiratory_failure_type,
     asthma_severity,
     copd_infection_and_exacerbation,

@@ -186,4 +186,56 @@ def receptor_status(case: GuidelineCase) -> Ruling:
     return Ruling(add=tuple(add), drop=tuple(dict.fromkeys(drop)))
 
 
-__all__ = ["breast_site_and_side", "receptor_status"]
+
+
+def _lump_code(side: str, site: str) -> str | None:
+    """N63.- for a breast lump by side and the C50 site digit read from the words."""
+    r = "1" if side == "right" else "2"
+    if site == "6":
+        return f"N63.3{r}"
+    if site == "1":
+        return f"N63.4{r}"
+    quadrant = data.LUMP_QUADRANT.get(site)
+    return f"N63.{r}{quadrant}" if quadrant else None
+
+
+def breast_lump_quadrant(case: GuidelineCase) -> Ruling:
+    """A breast lump suggested without its quadrant is coded to the quadrant (or axillary tail,
+    subareolar) and side the note documents (N63.-; OGCR I.B.18: no unspecified code when the
+    record says more)."""
+    add: list[Suggestion] = []
+    drop: list[str] = []
+    for part in case.parts():
+        vague = [
+            s for s in case.suggestions
+            if s.code in data.LUMP_UNSPECIFIED and s.status == "current"
+            and part.start <= s.span[0] < part.end
+        ]
+        if not vague or _mentions(part):
+            continue
+        s = vague[0]
+        side = {"N63.10": "right", "N63.20": "left"}.get(s.code) or _side(part.text)
+        site = _quadrant(part.text, side)
+        if side is None or site is None:
+            continue
+        code = _lump_code(side, site[0])
+        if code is None or code in part.named:
+            continue
+        if code in part.suggested:
+            drop += [v.code for v in vague]
+            continue
+        new = suggestion(
+            case, code,
+            f"the note documents where the lump is ('{site[1]}', {side} breast): {code}, not an "
+            "unspecified quadrant (OGCR I.B.18)",
+            s.span, score=max(s.score, 0.85),
+        )
+        if new is not None:
+            add.append(new)
+            drop += [v.code for v in vague]
+    if not (add or drop):
+        return NOTHING
+    return Ruling(add=tuple(add), drop=tuple(dict.fromkeys(drop)))
+
+
+__all__ = ["breast_lump_quadrant", "breast_site_and_side", "receptor_status"]

@@ -431,6 +431,9 @@ MALE_PATIENT = re.compile(
     r"\bmale\b(?!\s+pattern)|\bman\b|\bgentleman\b|\bMr\.?\s|\bhe\b|\bhis\b|\b\d{1,3}\s*(?:yo\s*|y/o\s*|-year-old\s*)?(?-i:M)\b",
     _I,
 )
+# Breast lump (N63.-) by the C50 site digit read from the words: quadrant digit of N63.1-/N63.2-.
+LUMP_QUADRANT: dict[str, str] = {"4": "1", "2": "2", "5": "3", "3": "4", "8": "5"}
+LUMP_UNSPECIFIED = ("N63.0", "N63.10", "N63.20")
 UNSPECIFIED_BREAST = re.compile(r"^C50\.(?:9\d\d|\d\d9)$")
 BREAST_WITHDRAWN = ("N63", "C50", "C80", "D05", "D48.6", "D49.3", "R92")
 # Receptor status (Tabular Z17: one code for each receptor documented; Z17.4- only for a
@@ -493,6 +496,22 @@ LACERATION_SITES: tuple[tuple[re.Pattern[str], tuple[str, str, str] | str], ...]
     (re.compile(r"\bankle\b", _I), ("S91.011A", "S91.012A", "S91.019A")),
     (re.compile(r"\bfoot\b|\bheel\b|\bsole\b", _I), ("S91.311A", "S91.312A", "S91.319A")),
 )
+
+# Acute appendicitis combination codes (OGCR I.B.9; Tabular K35): peritonitis spread,
+# perforation, gangrene, abscess read from the words; 'no perforation/gangrene/abscess' rules out.
+APPENDICITIS = re.compile(r"\b(?:acute\s+|perforated\s+|gangrenous\s+|suppurative\s+|ruptured\s+)?appendicitis\b", _I)
+PERITONITIS = re.compile(
+    r"(?:(?P<localized>\blocali[sz]ed|\blocal|\bfocal|\bperiappendiceal|\bRLQ)|"
+    r"(?P<generalized>\bgenerali[sz]ed|\bdiffuse|\bfour[- ]quadrant|\bpan-?))?\s*peritonitis\b",
+    _I,
+)
+PERFORATION = re.compile(r"\bperforat\w*|\brupture\w*|\bburst\b", _I)
+GANGRENE = re.compile(r"\bgangren\w*|\bnecrot\w*", _I)
+ABSCESS = re.compile(r"\babscess\w*|\bphlegmon\b", _I)
+APPENDIX_NEGATED = re.compile(r"\bno\b|\bnot\b|\bwithout\b|\bw/o\b|\bnon-?|\bnegative\s+for\b|\bdenies\b", _I)
+APPENDIX_NEGATION_REACH = 40
+# Codes the combination replaces: appendicitis NOS and a separate peritonitis code.
+APPENDIX_SEPARATE = ("K35", "K37", "K65.")
 
 # Positive regional lymph nodes (OGCR I.C.2; Neoplasm Table, lymph node, secondary): the
 # node region by the primary's site.
