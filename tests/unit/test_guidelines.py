@@ -18,6 +18,7 @@ from consultant.analysis.guidelines import (
     digestive,
     encounters,
     injury,
+    knee,
     neoplasm,
     pregnancy,
     sepsis,
@@ -708,6 +709,30 @@ def test_appendicitis_named_with_a_separate_peritonitis_code_is_flagged(full_boo
 
 def test_appendicitis_without_peritonitis_is_left_to_the_tables(full_book) -> None:  # type: ignore[no-untyped-def]
     assert digestive.appendicitis_combination(make_case(full_book, "acute appendicitis, no peritonitis")) == Ruling()
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("Left knee arthroscopy after a skiing fall: flap tear of the medial meniscus trimmed", "S83.242A"),
+        ("R knee: bucket handle tear, lateral meniscus, reduced and repaired", "S83.251A"),
+        ("right knee, complex tear of the medial meniscus from a fall last week", "S83.231A"),
+        ("L knee: chronic degenerative tear, anterior horn of the lateral meniscus", "M23.242"),
+        ("left knee - medial meniscus, posterior horn degenerative tear, no trauma", "M23.222"),
+    ],
+)
+def test_meniscus_tear_by_meniscus_type_knee_and_cause(full_book, text, code) -> None:  # type: ignore[no-untyped-def]
+    assert added(knee.meniscus_tear_type(make_case(full_book, text))) == {code}
+
+
+def test_meniscus_tear_named_with_the_wrong_type_is_flagged(full_book) -> None:  # type: ignore[no-untyped-def]
+    text = "Right knee scope: complex tear of the lateral meniscus. Dx S83.281A"
+    r = knee.meniscus_tear_type(make_case(full_book, text, named=("S83.281A",)))
+    assert added(r) == {"S83.271A"} and flagged(r) == {"S83.281A"}
+
+
+def test_meniscus_tear_without_a_knee_side_or_type_is_left_alone(full_book) -> None:  # type: ignore[no-untyped-def]
+    assert knee.meniscus_tear_type(make_case(full_book, "medial meniscus tear, MRI ordered")) == Ruling()
 
 
 # -- what the rules must leave alone (phrases from long case histories) --------------------------

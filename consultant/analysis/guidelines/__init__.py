@@ -52,6 +52,7 @@ from consultant.analysis.guidelines.injury import (
     no_aftercare_for_injury,
     seventh_by_encounter,
 )
+from consultant.analysis.guidelines.knee import meniscus_tear_type
 from consultant.analysis.guidelines.neoplasm import (
     history_of_neoplasm,
     metastasis_not_primary,
@@ -101,6 +102,7 @@ RULES: tuple[Rule, ...] = (
     secondary_needs_primary,
     treatment_of_secondary_first,
     laceration_by_site,
+    meniscus_tear_type,
     laterality_from_words,
     seventh_by_encounter,
     no_aftercare_for_injury,

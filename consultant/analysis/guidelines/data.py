@@ -513,6 +513,22 @@ APPENDIX_NEGATION_REACH = 40
 # Codes the combination replaces: appendicitis NOS and a separate peritonitis code.
 APPENDIX_SEPARATE = ("K35", "K37", "K65.")
 
+# Meniscus tears (Index: Tear, meniscus; S83.2- current injury by type, M23.2- old tear by horn).
+KNEE_SIDE = re.compile(
+    r"(?:\b(?P<a>right|left|rt|lt)\b|(?-i:\b(?P<a2>R|L)\b))[\s-]*knee\b|\bknee\s*[,(:-]?\s*(?P<b>right|left|rt|lt)\b",
+    _I,
+)
+MENISCUS = re.compile(r"(?P<medial>\bmedial\b|(?-i:\bMM\b))|(?P<lateral>\blateral\b|(?-i:\bLM\b))", _I)
+TEAR = re.compile(r"\btear\w*|\btorn\b", _I)
+TEAR_TYPES: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"\bbucket[- ]?handle\b", _I), "bucket-handle"),
+    (re.compile(r"\bperipheral\b", _I), "peripheral"),
+    (re.compile(r"\bcomplex\b", _I), "complex"),
+    (re.compile(r"\bradial\b|\bflap\b|\bhorizontal\b|\boblique\b|\bparrot[- ]?beak\b|\blongitudinal\b|\bvertical\b|\broot\b", _I), "other"),
+)
+DEGENERATIVE = re.compile(r"\bdegenerat\w*|\bchronic\b|\bold\s+tear|\battritional\b|\bno\s+(?:injury|trauma)\b", _I)
+HORN = re.compile(r"\bposterior\s+horn\b|\banterior\s+horn\b|(?-i:\bPH\b|\bAH\b)", _I)
+
 # Positive regional lymph nodes (OGCR I.C.2; Neoplasm Table, lymph node, secondary): the
 # node region by the primary's site.
 POSITIVE_NODES = re.compile(
