@@ -17,11 +17,13 @@ from consultant.analysis.findings import ERROR, WARNING, Findings, Issue
 class ReplyLimits:
     """How much one reply lists (each about 3-4 lines of text, twice that in HTML)."""
 
-    codes: int = 25
+    codes: int = 18
     suggestions: int = 15
-    issues: int = 25
+    issues: int = 12
     gaps: int = 10
     notes: int = 10
+    answers: int = 8             # direct answers to questions at the top
+    check_codes: int = 12        # codes named by one "not checked" line
 
 
 def _issue_order(issue: Issue, kept: set[str]) -> tuple[int, int]:
@@ -51,6 +53,11 @@ def cap_findings(findings: Findings, limits: ReplyLimits = ReplyLimits()) -> Fin
     n_issues = cut(findings.issues, limits.issues, "edit findings")
     n_gaps = cut(findings.gaps, limits.gaps, "questions")
     n_notes = cut(findings.notes, limits.notes, "reading notes")
+    n_answers = cut(findings.answers, limits.answers, "answers to questions")
+    long_checks = [c for c in findings.checks if len(c.codes) > limits.check_codes]
+    if long_checks:
+        left.append(f"{sum(len(c.codes) - limits.check_codes for c in long_checks)} codes of the 'not "
+                    "checked' list")
     if not left:
         return findings
     codes = findings.codes[:n_codes]
@@ -65,5 +72,7 @@ def cap_findings(findings: Findings, limits: ReplyLimits = ReplyLimits()) -> Fin
         suggestions=findings.suggestions[:n_sugg],
         issues=issues,
         gaps=findings.gaps[:n_gaps],
+        answers=findings.answers[:n_answers],
+        checks=tuple(replace(c, codes=c.codes[:limits.check_codes]) for c in findings.checks),
         notes=(*findings.notes[:n_notes], note),
     )

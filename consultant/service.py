@@ -43,7 +43,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -68,11 +68,13 @@ from consultant.mail.outbox import Outbox
 from consultant.state import RESERVE_BYTES, Ledger
 
 __all__ = ["Consultant", "Knowledge", "PassReport", "StopSignal", "_redacted_traceback", "_where",
-           "build_consultant", "open_knowledge", "run_daemon"]
+           "build_consultant", "build_consultants", "mailbox_key", "open_knowledge", "run_daemon"]
 
 log = logging.getLogger(__name__)
 
 FETCH_CHUNK = 50
+WATCH_LEASE = 20.0        # seconds a watcher's lease lasts; renewed every WATCH_CHECK seconds,
+WATCH_CHECK = 5.0         # so a standby instance takes a dead watcher's mailbox within ~25 s
 
 KnowledgeFactory = Callable[[Path], tuple[Any, Any]]
 
@@ -170,6 +172,13 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+def mailbox_key(config: Config) -> str:
+    """The ledger's name of a watched folder: the folder itself for the single-mailbox file (as
+    before), 'NAME/FOLDER' for a [[mailbox]] (two accounts may both watch INBOX)."""
+    assert config.imap is not None
+    return config.imap.folder if config.name == "default" else f"{config.name}/{config.imap.folder}"
+
+
 class Consultant:
     """Everything one mailbox needs: intake, dispatch and filing over the same edges, which
     are passed in. `stream=False` queues every new message before sending any (the old order;
@@ -177,7 +186,8 @@ class Consultant:
 
     def __init__(self, config: Config, ledger: Ledger, inbox: Inbox, outbox: Outbox, knowledge: Knowledge, *,
                  consult: ConsultFn | None = None, clock: Callable[[], datetime] = _utc_now,
-                 checkpoint: Callable[[str], None] | None = None, stream: bool = True) -> None:
+                 checkpoint: Callable[[str], None] | None = None, stream: bool = True,
+                 analysis_lock: threading.Lock | None = None) -> None:
         if config.imap is None or config.smtp is None:
             raise ConfigError("imap" if config.imap is None else "smtp",
                               "the daemon needs both [imap] and [smtp] sections")
@@ -195,15 +205,21 @@ class Consultant:
         self.stream = stream
         self.settings = config.consult_settings()
         self.bot_address = config.bot_address
+        self.mailbox = mailbox_key(config)
         self.dispatch = Dispatch(ledger, outbox, failed_folder=self.imap.failed_folder,
                                  bot_address=self.bot_address,
                                  escalation_address=config.consult.escalation_address,
-                                 message_id_domain=self.settings.message_id_domain, checkpoint=self.checkpoint)
-        self.filing = Filing(ledger, inbox, self.imap, checkpoint=self.checkpoint)
+                                 message_id_domain=self.settings.message_id_domain, checkpoint=self.checkpoint,
+                                 mailbox=self.mailbox)
+        self.filing = Filing(ledger, inbox, self.imap, checkpoint=self.checkpoint, mailbox=self.mailbox)
         self.intake = Intake(config, ledger, inbox, knowledge, consult=consult, clock=clock,
-                             checkpoint=self.checkpoint, on_file_fault=self.filing.note_fault)
+                             checkpoint=self.checkpoint, on_file_fault=self.filing.note_fault,
+                             analysis_lock=analysis_lock)
         self.volume_full_since: float | None = None      # wall time the state volume was found full
         self.busy = threading.Lock()                      # held while a scheduler run works
+        self.holding = False                              # this process watches the mailbox (lease held)
+        self._standing_by: str | None = None              # the other watcher, while this one stands by
+        self._heartbeat: threading.Thread | None = None
 
     @property
     def _consult(self) -> ConsultFn:
@@ -232,7 +248,7 @@ class Consultant:
                 log.debug("state volume full: new mail waits; queued replies are sent")
         if take:
             try:
-                start = self.ledger.start_after(sel.folder, sel.uidvalidity)
+                start = self.ledger.start_after(self.mailbox, sel.uidvalidity)
                 self._take_new(sel, start, report, stop)
             except StateVolumeFull as e:
                 self._volume_full(e, report)
@@ -242,17 +258,17 @@ class Consultant:
         self._send(report)
         self._file(report, stop)
         try:
-            self.ledger.touch_poll(sel.folder)
+            self.ledger.touch_poll(self.mailbox)
         except StateVolumeFull as e:
             self._volume_full(e, report)
         report.more = self.inbox.new_mail_signalled()
         report.ms = (time.perf_counter() - t0) * 1000
         if not (report.seen or report.sent or report.filed or report.deferred):
-            log.debug("pass %s: nothing new above UID %d (UIDVALIDITY %d)%s", sel.folder, start, sel.uidvalidity,
+            log.debug("pass %s: nothing new above UID %d (UIDVALIDITY %d)%s", self.mailbox, start, sel.uidvalidity,
                       "; the server announced new mail meanwhile" if report.more else "")
         else:
             log.info("pass %s: seen=%d answered=%d skipped=%d failed=%d busy=%d sent=%d deferred=%d "
-                     "filed=%d%s in %.0f ms", sel.folder, report.seen, report.answered, report.skipped,
+                     "filed=%d%s in %.0f ms", self.mailbox, report.seen, report.answered, report.skipped,
                      report.failed, report.busy, report.sent, report.deferred, report.filed,
                      " (new work paused: state volume full)" if report.paused else "", report.ms)
         return report
@@ -269,7 +285,7 @@ class Consultant:
                         cut = True
                         break
                     report.seen += 1
-                    settled = self.intake.handle(sel.folder, sel.uidvalidity, env, report)
+                    settled = self.intake.handle(self.mailbox, sel.uidvalidity, env, report)
                     blocked = blocked or not settled
                     if not blocked:
                         settled_upto = env.uid
@@ -278,13 +294,13 @@ class Consultant:
                 if cut:
                     break
                 if settled_upto > start:
-                    self.ledger.advance(sel.folder, sel.uidvalidity, settled_upto)
+                    self.ledger.advance(self.mailbox, sel.uidvalidity, settled_upto)
             if uids and not blocked and not cut:
                 settled_upto = max(settled_upto, uids[-1])   # UIDs expunged before the fetch count as done
         finally:
             if settled_upto > start:
                 try:
-                    self.ledger.advance(sel.folder, sel.uidvalidity, settled_upto)
+                    self.ledger.advance(self.mailbox, sel.uidvalidity, settled_upto)
                 except StateVolumeFull:
                     pass           # the next pass starts lower and the ledger de-duplicates
 
@@ -344,12 +360,69 @@ class Consultant:
         while (report.seen or report.more) and not report.paused and not stop.is_set():
             report = self.process_pass(stop)
 
+    # ------------------------------------------------------------------ one watcher per mailbox
+    def take_watch(self, stop: StopSignal, until: float) -> bool:
+        """Hold the mailbox's watcher lease (see Ledger.hold_watch), or stand by until `until`,
+        asking again every WATCH_CHECK seconds: when the watcher dies, this instance takes the
+        mailbox within about WATCH_LEASE seconds and resumes from the ledger."""
+        while not stop.is_set():
+            try:
+                if self.ledger.hold_watch(self.mailbox, WATCH_LEASE):
+                    if self._standing_by is not None:
+                        log.warning("mailbox %s: taking over from %s", self.mailbox, self._standing_by)
+                        self._standing_by = None
+                    self.holding = True
+                    self._start_heartbeat(stop)
+                    return True
+                owner = self.ledger.watchers().get(self.mailbox, ("another instance", 0.0))[0]
+            except StateError as e:          # cannot tell (e.g. a full volume): watch; claims de-duplicate
+                log.debug("watcher lease of %s not checked: %s", self.mailbox, e)
+                self.holding = True
+                return True
+            if self._standing_by != owner:
+                log.info("mailbox %s is watched by %s: standing by", self.mailbox, owner)
+                self._standing_by = owner
+            remaining = until - time.monotonic()
+            if remaining <= 0:
+                return False
+            stop.wait(min(WATCH_CHECK, remaining))
+        return False
+
+    def _start_heartbeat(self, stop: StopSignal) -> None:
+        if self._heartbeat is not None and self._heartbeat.is_alive():
+            return
+
+        def beat() -> None:
+            while not stop.wait(WATCH_CHECK) and self.holding:
+                try:
+                    if not self.ledger.hold_watch(self.mailbox, WATCH_LEASE):
+                        log.warning("mailbox %s: another instance took the watch (this one stalled past "
+                                    "its lease); standing by", self.mailbox)
+                        self.holding = False
+                except StateError as e:
+                    log.debug("watcher lease of %s not renewed: %s", self.mailbox, e)
+
+        self._heartbeat = threading.Thread(target=beat, name=f"watch-lease:{self.mailbox}", daemon=True)
+        self._heartbeat.start()
+
+    def drop_watch(self) -> None:
+        """At a clean stop: hand the mailbox to a standby instance at once."""
+        if self.holding:
+            self.holding = False
+            try:
+                self.ledger.drop_watch(self.mailbox)
+            except StateError as e:
+                log.debug("watcher lease of %s not dropped: %s", self.mailbox, e)
+
     def watch(self, stop: StopSignal, until: float) -> None:
-        """One scheduler run: connect, pass, then IDLE-and-pass until `until` (time.monotonic()).
+        """One scheduler run: hold the mailbox's watcher lease (or stand by), connect, pass,
+        then IDLE-and-pass until `until` (time.monotonic()).
 
         Without IDLE it returns after the pass (the scheduler polls). A dropped connection is
         re-opened with exponential backoff within the run; a refused login waits for the next run.
         """
+        if not self.take_watch(stop, until):
+            return
         failures = 0
         while not stop.is_set() and time.monotonic() < until:
             try:
@@ -379,12 +452,12 @@ class Consultant:
                 return
 
     def _idle_until(self, stop: StopSignal, until: float) -> None:
-        while not stop.is_set():
+        while not stop.is_set() and self.holding:
             now = time.monotonic()
             if now >= until:
                 return
             wait = min(self.imap.idle_renew, until - now)
-            due = self.ledger.next_outbox_due()
+            due = self.ledger.next_outbox_due(self.mailbox)
             if due is not None:
                 wait = min(wait, max(0.05, due - self.ledger.clock()))
             responses = self.inbox.idle_wait(wait, stop.fd)
@@ -415,11 +488,52 @@ def build_consultant(config: Config, *, knowledge_factory: KnowledgeFactory = op
                       checkpoint=checkpoint, stream=stream)
 
 
-def run_daemon(consultant: Consultant, stop: StopSignal) -> None:
-    """Run until `stop` is set: one BackgroundScheduler, one job for the mailbox."""
+def build_consultants(config: Config, *, knowledge_factory: KnowledgeFactory = open_knowledge,
+                      imap_connect: Any = None, smtp_connect: Any = None,
+                      consult: ConsultFn | None = None, clock: Callable[[], datetime] = _utc_now,
+                      wall: Callable[[], float] = time.time) -> list[Consultant]:
+    """One Consultant per mailbox the file serves ([[mailbox]] entries, or the file itself),
+    sharing one ledger and one knowledge base."""
+    served = config.served()
+    first = build_consultant(served[0], knowledge_factory=knowledge_factory, imap_connect=imap_connect,
+                             smtp_connect=smtp_connect, consult=consult, clock=clock, wall=wall)
+    out = [first]
+    for cfg in served[1:]:
+        if cfg.imap is None or cfg.smtp is None:
+            raise ConfigError(f"mailbox {cfg.name!r}: " + ("imap" if cfg.imap is None else "smtp"),
+                              "each mailbox needs an IMAP account and an SMTP server (its own or inherited)")
+        out.append(Consultant(cfg, first.ledger, Inbox(cfg.imap, imap_connect), Outbox(cfg.smtp, smtp_connect),
+                              first.knowledge, consult=consult, clock=clock,
+                              analysis_lock=first.intake.analysis_lock))
+    return out
+
+
+def run_daemon(consultants: Consultant | Sequence[Consultant], stop: StopSignal) -> None:
+    """Run until `stop` is set: one BackgroundScheduler, one job per mailbox."""
     from apscheduler.executors.pool import ThreadPoolExecutor
     from apscheduler.schedulers.background import BackgroundScheduler
 
+    served = [consultants] if isinstance(consultants, Consultant) else list(consultants)
+    # two workers a mailbox: a second run of a job only ever meets the guard and returns
+    scheduler = BackgroundScheduler(executors={"default": ThreadPoolExecutor(max_workers=2 * len(served))},
+                                    timezone=UTC)
+    for consultant in served:
+        _add_job(scheduler, consultant, stop)
+    scheduler.start()
+    try:
+        while not stop.wait(1.0):
+            pass
+    finally:
+        log.info("stopping: waiting for the running passes to finish")
+        scheduler.shutdown(wait=True)
+        for consultant in served:
+            consultant.drop_watch()
+            consultant.inbox.close()
+        served[0].knowledge.close()
+        log.info("stopped")
+
+
+def _add_job(scheduler: Any, consultant: Consultant, stop: StopSignal) -> None:
     interval = consultant.imap.poll_interval
     margin = min(0.25, interval / 10)
 
@@ -439,21 +553,8 @@ def run_daemon(consultant: Consultant, stop: StopSignal) -> None:
         finally:
             consultant.busy.release()
 
-    # two workers and two instances: the second only ever meets the guard and returns
-    scheduler = BackgroundScheduler(executors={"default": ThreadPoolExecutor(max_workers=2)},
-                                    timezone=UTC)
-    scheduler.add_job(job, "interval", seconds=interval, id=f"mailbox:{consultant.imap.folder}",
+    scheduler.add_job(job, "interval", seconds=interval, id=f"mailbox:{consultant.mailbox}",
                       next_run_time=datetime.now(UTC), max_instances=2, coalesce=True,
                       misfire_grace_time=max(1, int(interval)))
-    log.info("watching %s on %s:%d (poll every %g s, IDLE %s)", consultant.imap.folder, consultant.imap.host,
+    log.info("watching %s on %s:%d (poll every %g s, IDLE %s)", consultant.mailbox, consultant.imap.host,
              consultant.imap.port, interval, "on" if consultant.imap.idle else "off")
-    scheduler.start()
-    try:
-        while not stop.wait(1.0):
-            pass
-    finally:
-        log.info("stopping: waiting for the running pass to finish")
-        scheduler.shutdown(wait=True)
-        consultant.inbox.close()
-        consultant.knowledge.close()
-        log.info("stopped")

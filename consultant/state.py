@@ -50,7 +50,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Self
 
@@ -224,6 +224,11 @@ class Summary:
     file_bytes: int = 0                 # size of the state file
     free_bytes: int = 0                 # of which free pages (given back by incremental vacuum)
     auto_vacuum: str = "none"           # "incremental" once converted
+    by_mailbox: dict[str, dict[str, int]] = field(default_factory=dict)   # mailbox -> status -> count
+    watchers: dict[str, tuple[str, float]] = field(default_factory=dict)  # mailbox -> (host:pid, lease end)
+
+
+_OF_MAILBOX = " AND case_message_id IN (SELECT message_id FROM message WHERE mailbox = ?)"
 
 
 def is_volume_full(e: BaseException) -> bool:
@@ -695,13 +700,17 @@ class Ledger:
             with self._tx() as c:
                 c.executemany("UPDATE outbox SET lease_until = NULL WHERE id = ?", [(i,) for i in dead])
 
-    def due_outbox(self, limit: int = 50) -> list[OutboxRow]:
+    def due_outbox(self, limit: int = 50, mailbox: str | None = None) -> list[OutboxRow]:
+        """Queued mails due now (of one mailbox's cases when `mailbox` is given: each mailbox
+        sends through its own SMTP account)."""
         self._free_dead_leases()
         now = self.clock()
         rows = self._query(
             "SELECT id, case_message_id, message_id, kind, mail_from, recipients, raw, attempts FROM outbox "
             "WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt <= ? "
-            "AND (lease_until IS NULL OR lease_until < ?) ORDER BY next_attempt, id LIMIT ?", (now, now, limit))
+            "AND (lease_until IS NULL OR lease_until < ?)" + _OF_MAILBOX * (mailbox is not None)
+            + " ORDER BY next_attempt, id LIMIT ?",
+            (now, now, *((mailbox,) if mailbox is not None else ()), limit))
         return [OutboxRow(r[0], r[1], r[2], r[3], r[4], tuple(json.loads(r[5])), r[6], r[7]) for r in rows]
 
     def outbox_for(self, case_message_id: str) -> list[OutboxRow]:
@@ -711,10 +720,11 @@ class Ledger:
         return [OutboxRow(r[0], r[1], r[2], r[3], r[4], tuple(json.loads(r[5])), r[6], r[7], r[8] > 0, r[8] < 0)
                 for r in rows]
 
-    def next_outbox_due(self) -> float | None:
+    def next_outbox_due(self, mailbox: str | None = None) -> float | None:
         self._free_dead_leases()
         rows = self._query("SELECT MIN(MAX(next_attempt, COALESCE(lease_until, 0))) FROM outbox "
-                           "WHERE sent_at IS NULL AND failed_at IS NULL")
+                           "WHERE sent_at IS NULL AND failed_at IS NULL" + _OF_MAILBOX * (mailbox is not None),
+                           (mailbox,) if mailbox is not None else ())
         due: float | None = rows[0][0]
         return due
 
@@ -766,8 +776,10 @@ class Ledger:
     # ------------------------------------------------------------------ reporting, retention
     def summary(self) -> Summary:
         counts = dict.fromkeys(STATUSES, 0)
-        for status, n in self._query("SELECT status, COUNT(*) FROM message GROUP BY status"):
-            counts[status] = n
+        by_mailbox: dict[str, dict[str, int]] = {}
+        for mailbox, status, n in self._query("SELECT mailbox, status, COUNT(*) FROM message GROUP BY mailbox, status"):
+            counts[status] += n
+            by_mailbox.setdefault(mailbox, dict.fromkeys(STATUSES, 0))[status] = n
         polls = {m: p for m, p in self._query("SELECT mailbox, last_poll FROM cursor")}
         pending, oldest = self._query(
             "SELECT COUNT(*), MIN(created_at) FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL")[0]
@@ -775,7 +787,8 @@ class Ledger:
         full = self._query("SELECT since FROM health WHERE key = 'volume_full'")
         file_bytes, free_bytes, vacuum = self._storage()
         return Summary(counts, polls, pending, oldest, failed, volume_full_since=full[0][0] if full else None,
-                       file_bytes=file_bytes, free_bytes=free_bytes, auto_vacuum=vacuum)
+                       file_bytes=file_bytes, free_bytes=free_bytes, auto_vacuum=vacuum,
+                       by_mailbox=by_mailbox, watchers=self.watchers())
 
     def _storage(self) -> tuple[int, int, str]:
         """(bytes of the state file, of which free, the auto-vacuum mode) for `status`."""

@@ -23,7 +23,7 @@ from consultant.kb.currency import kb_out_of_date, print_currency
 from consultant.ledgers import open_ledger
 from consultant.mail.inbox import Inbox
 from consultant.mail.outbox import Outbox
-from consultant.service import StopSignal, build_consultant, run_daemon
+from consultant.service import StopSignal, build_consultants, run_daemon
 from consultant.state import STATUSES, Summary
 
 log = logging.getLogger(__name__)
@@ -39,8 +39,9 @@ def _needs_servers(config: Config) -> None:
 def run(args: argparse.Namespace) -> int:
     """The daemon: runs until SIGTERM or Ctrl-C, then finishes the running pass and exits 0."""
     config = load_config(args.config)
-    _needs_servers(config)
-    consultant = build_consultant(config)
+    for cfg in config.served():
+        _needs_servers(cfg)
+    consultants = build_consultants(config)
     stop = StopSignal()
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
@@ -50,9 +51,9 @@ def run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     try:
-        run_daemon(consultant, stop)
+        run_daemon(consultants, stop)
     finally:
-        consultant.ledger.close()
+        consultants[0].ledger.close()
         stop.close()
     return 0
 
@@ -60,27 +61,27 @@ def run(args: argparse.Namespace) -> int:
 def once(args: argparse.Namespace) -> int:
     """One pass (fetch, answer, send, file), for cron; exit 3 if the mailbox is unreachable."""
     config = load_config(args.config)
-    _needs_servers(config)
-    consultant = build_consultant(config)
+    for cfg in config.served():
+        _needs_servers(cfg)
+    consultants = build_consultants(config)
     try:
-        report = consultant.process_pass()
+        for consultant in consultants:
+            try:
+                report = consultant.process_pass()
+            finally:
+                consultant.inbox.close()
+            print(("" if len(consultants) == 1 else f"{consultant.mailbox}: ")
+                  + f"seen {report.seen}, answered {report.answered}, skipped {report.skipped}, "
+                  f"failed {report.failed}, sent {report.sent}, deferred {report.deferred}, "
+                  f"filed {report.filed} ({report.ms:.0f} ms)")
     finally:
-        consultant.inbox.close()
-        consultant.knowledge.close()
-        consultant.ledger.close()
-    print(f"seen {report.seen}, answered {report.answered}, skipped {report.skipped}, failed {report.failed}, "
-          f"sent {report.sent}, deferred {report.deferred}, filed {report.filed} ({report.ms:.0f} ms)")
+        consultants[0].knowledge.close()
+        consultants[0].ledger.close()
     return 0
 
 
-def check_config(args: argparse.Namespace) -> int:
-    """Validate the file (exit 2 when invalid) and try both servers (exit 3 when one fails)."""
-    config = load_config(args.config)
-    print(f"configuration: {config.source or 'built-in defaults'}: valid")
-    from consultant.mail.authentication import check_config_lines  # who may ask (issue 9)
-    print("\n".join(check_config_lines(config.consult.require_authentication, config.consult.authserv_id,
-                                        config.consult.allowed_senders)))
-    _needs_servers(config)
+def _check_servers(config: Config) -> bool:
+    """Log in to one mailbox's IMAP account and greet its SMTP server; print what was found."""
     assert config.imap is not None and config.smtp is not None
     ok = True
     inbox = Inbox(config.imap)
@@ -113,6 +114,24 @@ def check_config(args: argparse.Namespace) -> int:
     except (DeliveryError, ConfigError) as e:
         ok = False
         print(f"smtp: FAILED: {e}")
+    return ok
+
+
+def check_config(args: argparse.Namespace) -> int:
+    """Validate the file (exit 2 when invalid) and try both servers (exit 3 when one fails)."""
+    config = load_config(args.config)
+    print(f"configuration: {config.source or 'built-in defaults'}: valid")
+    from consultant.mail.authentication import check_config_lines  # who may ask (issue 9)
+    print("\n".join(check_config_lines(config.consult.require_authentication, config.consult.authserv_id,
+                                        config.consult.allowed_senders)))
+    served = config.served()
+    for cfg in served:
+        _needs_servers(cfg)
+    ok = True
+    for cfg in served:
+        if len(served) > 1:
+            print(f"mailbox {cfg.name}:")
+        ok = _check_servers(cfg) and ok
     try:
         from consultant.kb.store import CodeBook
 
@@ -136,7 +155,7 @@ def status(args: argparse.Namespace) -> int:
     now = time.time()
     counts = summary.counts if summary else dict.fromkeys(STATUSES, 0)
     data: dict[str, Any] = {
-        "state": str(config.state.path),
+        "state": str(config.state.path) if config.state.url is None else str(config.state.url),
         "last_poll": {m: _iso(p) for m, p in summary.last_poll.items()} if summary else {},
         "seconds_since_last_poll": {m: (round(now - p, 1) if p else None) for m, p in summary.last_poll.items()}
         if summary else {},
@@ -147,6 +166,12 @@ def status(args: argparse.Namespace) -> int:
         "outbox_refused": summary.failed_outbox if summary else 0,
         "kb_out_of_date": kb_out_of_date(config.kb.path),
         **_state_health(config.state.path, summary),
+        "mailboxes": {
+            m: {"counts": c, "watcher": (summary.watchers.get(m) or (None, None))[0],
+                "watcher_lease_seconds_left": round(summary.watchers[m][1] - now, 1)
+                if m in summary.watchers else None}
+            for m, c in sorted(summary.by_mailbox.items())
+        } if summary else {},
     }
     if getattr(args, "json", False):
         json.dump(data, sys.stdout, indent=2)
@@ -157,8 +182,12 @@ def status(args: argparse.Namespace) -> int:
         print(f"no state yet at {config.state.path} (the daemon has not run)")
         return 0
     for mailbox, when in data["last_poll"].items():
-        print(f"last poll of {mailbox}: {when or 'never'}")
+        watcher = data["mailboxes"].get(mailbox, {}).get("watcher")
+        print(f"last poll of {mailbox}: {when or 'never'}" + (f"; watched by {watcher}" if watcher else ""))
     print("messages: " + ", ".join(f"{s} {n}" for s, n in counts.items()))
+    if len(data["mailboxes"]) > 1:
+        for mailbox, info in data["mailboxes"].items():
+            print(f"  {mailbox}: " + ", ".join(f"{s} {n}" for s, n in info["counts"].items() if n))
     age = data["outbox_oldest_age_seconds"]
     print(f"outbox: {data['outbox_pending']} waiting" + (f", oldest {age:.0f} s" if age is not None else "")
           + f"; {data['outbox_refused']} refused by the server")

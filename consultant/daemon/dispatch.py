@@ -37,8 +37,9 @@ class Dispatch:
 
     def __init__(self, ledger: Ledger, outbox: MailSender, *, failed_folder: str, bot_address: str,
                  escalation_address: str | None, message_id_domain: str,
-                 checkpoint: Callable[[str], None]) -> None:
+                 checkpoint: Callable[[str], None], mailbox: str | None = None) -> None:
         self.ledger = ledger
+        self.mailbox = mailbox          # only this mailbox's cases (each has its own SMTP account)
         self.outbox = outbox
         self.failed_folder = failed_folder
         self.bot_address = bot_address
@@ -55,7 +56,7 @@ class Dispatch:
         self._record_unrecorded()
         sent = 0
         tried: set[int] = set()
-        while rows := [r for r in self.ledger.due_outbox() if r.id not in tried]:
+        while rows := [r for r in self.ledger.due_outbox(mailbox=self.mailbox) if r.id not in tried]:
             for row in rows:
                 tried.add(row.id)
                 sent += self.send_one(row, report)

@@ -43,10 +43,11 @@ class Filing:
     """File every decided, sent message of the watched folder (`file_decided`)."""
 
     def __init__(self, ledger: Ledger, inbox: FilingMailbox, imap: ImapConfig, *,
-                 checkpoint: Callable[[str], None]) -> None:
+                 checkpoint: Callable[[str], None], mailbox: str | None = None) -> None:
         self.ledger = ledger
         self.inbox = inbox
         self.imap = imap
+        self.mailbox = mailbox or imap.folder    # the ledger's name of the watched folder
         self.checkpoint = checkpoint
         self._fault: str | None = None                   # the refusal while filing fails
 
@@ -59,7 +60,7 @@ class Filing:
         for row in self.ledger.unfiled():
             if stop is not None and stop():
                 break
-            if row.mailbox != self.imap.folder:
+            if row.mailbox != self.mailbox:
                 continue
             if not self.ledger.claim_filing(row.message_id):
                 log.debug("%s: filed or being filed by another process", row.message_id)

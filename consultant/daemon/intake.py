@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+import threading
 import time
 from collections.abc import Callable
 from datetime import date, datetime
@@ -48,7 +49,8 @@ class Intake:
 
     def __init__(self, config: Config, ledger: Ledger, inbox: IntakeMailbox, knowledge: KnowledgeSource, *,
                  consult: ConsultFn, clock: Callable[[], datetime],
-                 checkpoint: Callable[[str], None], on_file_fault: Callable[[CommandRefused], None]) -> None:
+                 checkpoint: Callable[[str], None], on_file_fault: Callable[[CommandRefused], None],
+                 analysis_lock: threading.Lock | None = None) -> None:
         assert config.imap is not None
         self.config = config
         self.imap = config.imap
@@ -60,6 +62,9 @@ class Intake:
         self.checkpoint = checkpoint
         self.on_file_fault = on_file_fault
         self.settings = config.consult_settings()
+        # the knowledge base's connection and caches are shared by every mailbox of the process:
+        # one analysis at a time (the GIL allows no more anyway)
+        self.analysis_lock = analysis_lock or threading.Lock()
         self.bot_address = config.bot_address
 
     def handle(self, folder: str, uidvalidity: int, env: Envelope, report: PassReport) -> bool:
@@ -136,10 +141,11 @@ class Intake:
 
         thread_codes = self.ledger.codes_for_thread(thread_ids(env.header or raw))
         try:
-            book, index = self.knowledge.current()
-            outcome = self.consult(raw, book=book, index=index, settings=self.settings,
-                                   today=_local_today(self.clock), thread_codes=thread_codes, now=self.clock(),
-                                   message_ids=stamps.message_ids(self.settings.message_id_domain))
+            with self.analysis_lock:
+                book, index = self.knowledge.current()
+                outcome = self.consult(raw, book=book, index=index, settings=self.settings,
+                                       today=_local_today(self.clock), thread_codes=thread_codes, now=self.clock(),
+                                       message_ids=stamps.message_ids(self.settings.message_id_domain))
         except Exception as e:  # noqa: BLE001 - a bug or an unusable KB must not lose the mail: a human gets it
             # never the exception's text: it may quote the case (see where)
             reason = f"internal error: {where(e)}"

@@ -1,5 +1,5 @@
 """No endless exchange with a robot that sends no RFC 3834 headers (issue 9), end to end through
-SMTP -> LMTP -> Dovecot on both sides. The coder's mailbox holds a "Thanks, received" robot:
+SMTP -> LMTP -> Dovecot on both sides. The coder's mailbox holds an acknowledgement robot ("Ticket N opened"; a bare thank-you is not answered at all):
 it answers every mail from the bot in the thread, as a person would (Re: subject, In-Reply-To,
 References, no Auto-Submitted), and its text repeats the codes of the reply. With every rate
 limit off the loop stops at max_replies_per_thread, and the stop is logged once."""
@@ -80,7 +80,10 @@ class ThanksRobot:
         else:
             thanks["In-Reply-To"] = str(original["Message-ID"])
             thanks["References"] = f"{original.get('References', '')} {original['Message-ID']}".strip()
-            thanks.set_content(f"Thanks, received (message {len(self.sent) + 1}). Codes noted: {', '.join(codes)}.\n")
+            # an acknowledgement robot that does not say "thanks" (a thank-you alone gets no reply
+            # at all): the loop must still stop, by the thread limit, whatever the rate limit
+            thanks.set_content(f"Ticket {len(self.sent) + 1} opened for your message. Codes noted: "
+                               f"{', '.join(codes)}.\n")
         with smtplib.SMTP(LOOPBACK, self.smtp_port) as smtp:
             smtp.send_message(thanks)
         self.sent.append(str(thanks["Message-ID"]))
@@ -123,7 +126,7 @@ def test_thanks_received_robot_stops_at_the_thread_limit(dovecot, bot, tmp_path,
                     more = (f"From: {CODER}\r\nTo: {bot}\r\nSubject: Re: colostomy with resection\r\n"
                             f"Message-ID: <robot-more-{rate}-{n}@clinic.example>\r\nIn-Reply-To: {robot.sent[-1]}\r\n"
                             f"References: <robot-loop-1@clinic.example> {robot.sent[-1]}\r\n\r\n"
-                            f"Thanks, received again ({n}). Codes noted: 44320, 44140.\r\n")
+                            f"Ticket {n} updated. Codes noted: 44320, 44140.\r\n")
                     smtp.sendmail(CODER, [bot], more.encode())
             deadline = time.monotonic() + 20
             while not all((r := bot_.ledger.message(f"<robot-more-{rate}-{n}@clinic.example>")) is not None

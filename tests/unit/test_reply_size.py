@@ -4,6 +4,7 @@ counts what it left out; a normal case is untouched."""
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 import sqlite3
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -75,3 +76,15 @@ def test_a_50_kb_case_of_many_codes_gives_a_reply_under_100_kb(knowledge) -> Non
     assert size < 100_000, size             # 2.9 MB before the cap
     text = outcome.reply.get_body(("plain",)).get_content()
     assert "This reply was shortened:" in text and f"of {len(outcome.findings.codes)} codes" in text
+
+
+def test_answers_and_not_checked_lists_are_capped_too() -> None:
+    from consultant.analysis.findings import CheckRecord, DirectAnswer
+
+    answers = tuple(DirectAnswer("validity", f"is {i} valid?", "Yes.", codes=(str(i),)) for i in range(40))
+    checks = (CheckRecord("ncci_ptp", "bundling (NCCI PTP)", False, reason="no table",
+                          codes=tuple(f"C{i}" for i in range(300))),)
+    f = replace(findings(3), answers=answers, checks=checks)
+    capped = cap_findings(f, ReplyLimits(answers=5, check_codes=10))
+    assert len(capped.answers) == 5 and len(capped.checks[0].codes) == 10
+    assert "35 of 40 answers" in capped.notes[-1] and "290 codes of the 'not checked' list" in capped.notes[-1]
