@@ -127,3 +127,10 @@ def test_vaccines_named_by_brand_are_answered_not_read_as_the_disease(full_book,
     assert "Z23" in suggested
     assert not any(c.startswith(("J10", "J11", "J18")) for c in suggested)
     assert not out.findings.escalate
+
+
+def test_a_word_of_timing_alone_names_no_procedure(full_book, index) -> None:  # type: ignore[no-untyped-def]
+    body = "R shoulder MRI shows a full-thickness rotator cuff tear; repair is planned and scheduled for 12/02/26."
+    out = run(raw_mail(body), full_book, index)
+    assert isinstance(out, Answer)
+    assert not any(s.phrase.lower() in ("planned", "scheduled") for s in out.findings.suggestions)
