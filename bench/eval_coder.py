@@ -45,7 +45,7 @@ import tempfile
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +70,20 @@ def _plain_text(reply: Any) -> str:
     return ""
 
 
+def _stamps() -> dict[str, Any]:
+    """The clock and Message-ID factory `consult` takes since they were passed in (none for a
+    release older than that)."""
+    import inspect
+
+    from consultant.pipeline import consult
+
+    if "message_ids" not in inspect.signature(consult).parameters:
+        return {}
+    from consultant.mail.stamps import numbered_ids
+
+    return {"now": datetime(2026, 12, 1, 9, 0, tzinfo=UTC), "message_ids": numbered_ids("eval.example")}
+
+
 def run_cases(kb: Path, cases: Path) -> dict[str, dict[str, Any]]:
     """Every case through `consultant.pipeline.consult` as importable now (ours, or the
     baseline when PYTHONPATH points at it): reply text, escalation, skip reason."""
@@ -78,6 +92,7 @@ def run_cases(kb: Path, cases: Path) -> dict[str, dict[str, Any]]:
     from consultant.pipeline import ConsultSettings, Skip, consult
 
     settings = ConsultSettings(bot_address=BOT, escalation_address=HUMAN)
+    stamps = _stamps()
     book = CodeBook.open(kb)
     index = SuggestIndex.load(book)
     out: dict[str, dict[str, Any]] = {}
@@ -85,7 +100,8 @@ def run_cases(kb: Path, cases: Path) -> dict[str, dict[str, Any]]:
         for path in sorted((cases / "cases").glob("*.eml")):
             raw = path.read_bytes()
             started = time.perf_counter()
-            outcome = consult(raw, book=book, index=index, settings=settings, today=_today_of(raw))
+            outcome = consult(raw, book=book, index=index, settings=settings, today=_today_of(raw),
+                              **stamps)
             ms = (time.perf_counter() - started) * 1000
             if isinstance(outcome, Skip):
                 out[path.stem] = {"reply": False, "text": "", "escalate": False,

@@ -333,7 +333,8 @@ def analyze(
 
     reasons = [e.reason for e in meant]
     reasons += [r for r in escalation_reasons(text) if not meant or _distinct(r, meant)]
-    confident = any(s.score >= CONFIDENT_SCORE for s in suggestions)
+    # A procedure family that read the note into billable lines answers with confidence too.
+    confident = any(s.score >= CONFIDENT_SCORE for s in suggestions) or bool(procedures.lines)
     if not merged and not confident:
         reasons.insert(
             0,

@@ -13,13 +13,17 @@ from consultant.analysis.guidelines import (
     GuidelineCase,
     Ruling,
     apply_guidelines,
+    breast,
     combination,
+    digestive,
     encounters,
     injury,
+    knee,
     neoplasm,
     pregnancy,
     sepsis,
     specificity,
+    wounds,
 )
 from consultant.analysis.guidelines.case import parts_of
 from consultant.codes.mention import ICD10CM
@@ -549,6 +553,186 @@ def test_screening_code_first_then_the_finding(full_book, text, finding, z) -> N
 def test_diagnostic_exam_is_not_a_screening(full_book) -> None:  # type: ignore[no-untyped-def]
     text = "diagnostic colonoscopy for rectal bleeding, not screening: K62.5"
     assert encounters.screening_first(make_case(full_book, text, named=("K62.5",))) == Ruling()
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Well visit, 4 yo: MMR and varicella vaccines given by the MA",
+     "Office visit for a tetanus booster shot after the clinic's reminder letter",
+     "Nurse-only visit: Shingrix dose 2 in the left deltoid"],
+)
+def test_a_vaccine_given_is_an_encounter_for_immunization(full_book, text) -> None:  # type: ignore[no-untyped-def]
+    r = encounters.immunization_encounter(make_case(full_book, text))
+    assert added(r) == {"Z23"}
+    assert "I.C.21.c.2" in r.add[0].reason
+
+
+def test_vaccine_product_codes_named_are_read_from_the_codes_not_record_numbers(full_book) -> None:  # type: ignore[no-untyped-def]
+    case = make_case(full_book, "Acct 90715-3 seen for HTN, I10")
+    assert encounters.immunization_encounter(case) == Ruling()
+    verdicts = (CodeVerdict("CPT", "90715", "valid", None, None, ""),)
+    named = GuidelineCase("billed 90715 and 90471 today", ON, verdicts, (), full_book, ON)
+    assert added(encounters.immunization_encounter(named)) == {"Z23"}
+
+
+def test_a_vaccine_declined_is_no_immunization_encounter(full_book) -> None:  # type: ignore[no-untyped-def]
+    text = "Mother declined the influenza vaccine again; asthma check, J45.20"
+    assert encounters.immunization_encounter(make_case(full_book, text, named=("J45.20",))) == Ruling()
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("Pt with infiltrating ductal carcinoma of the right breast, upper-inner quadrant, cycle 2", "C50.211"),
+        ("R breast ca at the 10 o'clock position, port placed today", "C50.411"),
+        ("left breast ILC, 7:00, lumpectomy scheduled", "C50.312"),
+        ("64 yo M with carcinoma of the left breast, subareolar", "C50.122"),
+        ("breast cancer, side not stated in the referral", "C50.919"),
+    ],
+)
+def test_breast_malignancy_is_coded_by_quadrant_side_and_sex(full_book, text, code) -> None:  # type: ignore[no-untyped-def]
+    r = breast.breast_site_and_side(make_case(full_book, text))
+    assert added(r) == {code}
+    assert "Neoplasm Table" in r.add[0].reason
+
+
+def test_breast_lump_title_read_from_cancer_words_is_withdrawn(full_book) -> None:  # type: ignore[no-untyped-def]
+    text = "Dx: lt breast IDC, UOQ - C1D1 docetaxel"
+    case = make_case(full_book, text, suggested=(("N63.22", "lt breast IDC, UOQ"),))
+    r = breast.breast_site_and_side(case)
+    assert added(r) == {"C50.412"} and "N63.22" in r.drop
+
+
+def test_unspecified_breast_site_written_is_flagged_when_the_note_has_it(full_book) -> None:  # type: ignore[no-untyped-def]
+    text = "C50.911 billed; op note: right breast carcinoma at the upper outer quadrant"
+    r = breast.breast_site_and_side(make_case(full_book, text, named=("C50.911",)))
+    assert added(r) == {"C50.411"}
+    assert flagged(r) == {"C50.911"} and "do not use C50.911" in r.issues[0].message
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["screening mammogram, breast cancer in her sister", "r/o breast ca, diagnostic mammo",
+     "left breast DCIS, lumpectomy", "history of right breast cancer 2015"],
+)
+def test_no_current_breast_cancer_is_left_alone(full_book, text) -> None:  # type: ignore[no-untyped-def]
+    assert breast.breast_site_and_side(make_case(full_book, text)).add == ()
+
+
+@pytest.mark.parametrize(
+    ("text", "codes"),
+    [
+        ("right breast carcinoma; estrogen receptor positive, PR negative, HER-2/neu negative",
+         {"Z17.0", "Z17.22", "Z17.32"}),
+        ("L breast ca, ER/PR neg, HER2 pos", {"Z17.1", "Z17.22", "Z17.31"}),
+        ("breast cancer, hormone receptor positive, HER2-negative", {"Z17.411"}),
+        ("triple-negative carcinoma of the left breast", {"Z17.421"}),
+    ],
+)
+def test_receptor_status_is_read_with_its_sign(full_book, text, codes) -> None:  # type: ignore[no-untyped-def]
+    wrong = [("Z17.31", "HER")] if "HER" in text else []
+    r = breast.receptor_status(make_case(full_book, text, suggested=wrong))
+    assert added(r) == codes
+    if wrong and "Z17.31" not in codes:
+        assert "Z17.31" in r.drop
+
+
+def test_er_without_a_cancer_is_the_emergency_room(full_book) -> None:  # type: ignore[no-untyped-def]
+    assert breast.receptor_status(make_case(full_book, "seen in the ER - chest pain, ER+ triage")) == Ruling()
+
+
+def test_each_repaired_wound_is_a_laceration_code_by_site_and_side(full_book) -> None:  # type: ignore[no-untyped-def]
+    text = ("Urgent care, dog-free fall on gravel. Lacerations repaired:\n"
+            "a) left upper arm 5 cm, intermediate closure with 3-0 Vicryl\n"
+            "b) chin 1 cm, Dermabond\n"
+            "c) right knee 4 cm, simple sutures; no foreign body seen")
+    assert added(wounds.laceration_by_site(make_case(full_book, text))) == {"S41.112A", "S01.81XA", "S81.011A"}
+
+
+def test_a_repair_code_named_is_enough_to_read_the_wound_list(full_book) -> None:  # type: ignore[no-untyped-def]
+    verdicts = (CodeVerdict("CPT", "12002", "valid", None, None, ""),)
+    text = "Billed 12002.\n1) R foot, 3 cm, nylon\n2) R ankle 2.5 cm, nylon"
+    case = GuidelineCase(text, ON, verdicts, (), full_book, ON)
+    assert added(wounds.laceration_by_site(case)) == {"S91.311A", "S91.011A"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Knee arthroscopy, portals closed with nylon",                       # no laceration
+     "laceration of the R index finger with nail bed repair, 2 cm",       # the digit decides
+     "lac R forearm 3 cm with glass foreign body removed, sutured"],      # foreign body
+)
+def test_lacerations_the_rule_must_not_guess(full_book, text) -> None:  # type: ignore[no-untyped-def]
+    assert wounds.laceration_by_site(make_case(full_book, text)) == Ruling()
+
+
+@pytest.mark.parametrize(
+    ("text", "vague", "code"),
+    [
+        ("Palpable mass in the right breast; on exam it sits in the lower inner quadrant", "N63.10", "N63.14"),
+        ("breast lump, left, at 4 o'clock, 8 mm", "N63.20", "N63.23"),
+        ("R breast lump in the axillary tail, imaging ordered", "N63.10", "N63.31"),
+    ],
+)
+def test_breast_lump_takes_the_quadrant_the_note_documents(full_book, text, vague, code) -> None:  # type: ignore[no-untyped-def]
+    phrase = "mass in the right breast" if "mass" in text else ("breast lump" if "breast lump" in text else "lump")
+    r = breast.breast_lump_quadrant(make_case(full_book, text, suggested=((vague, phrase),)))
+    assert added(r) == {code} and vague in r.drop
+
+
+def test_breast_lump_without_a_quadrant_is_left_alone(full_book) -> None:  # type: ignore[no-untyped-def]
+    text = "new lump L breast, no further exam documented"
+    assert breast.breast_lump_quadrant(make_case(full_book, text, suggested=(("N63.20", "lump L breast"),))) == Ruling()
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("Surgeon's dx: acute appendicitis, focal peritonitis, not perforated, no gangrene", "K35.30"),
+        ("Ruptured appendicitis with diffuse peritonitis, no abscess found", "K35.201"),
+        ("acute appendicitis, gangrenous tip, localized peritonitis, no perforation", "K35.31"),
+        ("acute appendicitis with localised peritonitis, perforated, periappendiceal abscess drained", "K35.33"),
+    ],
+)
+def test_appendicitis_with_peritonitis_is_one_combination_code(full_book, text, code) -> None:  # type: ignore[no-untyped-def]
+    case = make_case(full_book, text, suggested=(("K65.0", "peritonitis"), ("K35.80", "appendicitis")))
+    r = digestive.appendicitis_combination(case)
+    assert added(r) == {code}
+    assert {"K65.0", "K35.80"} <= set(r.drop)
+
+
+def test_appendicitis_named_with_a_separate_peritonitis_code_is_flagged(full_book) -> None:  # type: ignore[no-untyped-def]
+    text = "Dx K35.80 + K65.9 - acute appendicitis with localized peritonitis, no perforation or gangrene"
+    r = digestive.appendicitis_combination(make_case(full_book, text, named=("K35.80", "K65.9")))
+    assert added(r) == {"K35.30"} and flagged(r) == {"K35.80", "K65.9"}
+
+
+def test_appendicitis_without_peritonitis_is_left_to_the_tables(full_book) -> None:  # type: ignore[no-untyped-def]
+    assert digestive.appendicitis_combination(make_case(full_book, "acute appendicitis, no peritonitis")) == Ruling()
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("Left knee arthroscopy after a skiing fall: flap tear of the medial meniscus trimmed", "S83.242A"),
+        ("R knee: bucket handle tear, lateral meniscus, reduced and repaired", "S83.251A"),
+        ("right knee, complex tear of the medial meniscus from a fall last week", "S83.231A"),
+        ("L knee: chronic degenerative tear, anterior horn of the lateral meniscus", "M23.242"),
+        ("left knee - medial meniscus, posterior horn degenerative tear, no trauma", "M23.222"),
+    ],
+)
+def test_meniscus_tear_by_meniscus_type_knee_and_cause(full_book, text, code) -> None:  # type: ignore[no-untyped-def]
+    assert added(knee.meniscus_tear_type(make_case(full_book, text))) == {code}
+
+
+def test_meniscus_tear_named_with_the_wrong_type_is_flagged(full_book) -> None:  # type: ignore[no-untyped-def]
+    text = "Right knee scope: complex tear of the lateral meniscus. Dx S83.281A"
+    r = knee.meniscus_tear_type(make_case(full_book, text, named=("S83.281A",)))
+    assert added(r) == {"S83.271A"} and flagged(r) == {"S83.281A"}
+
+
+def test_meniscus_tear_without_a_knee_side_or_type_is_left_alone(full_book) -> None:  # type: ignore[no-untyped-def]
+    assert knee.meniscus_tear_type(make_case(full_book, "medial meniscus tear, MRI ordered")) == Ruling()
 
 
 # -- what the rules must leave alone (phrases from long case histories) --------------------------

@@ -116,3 +116,21 @@ def test_the_same_mail_gives_the_same_reply_bytes(full_book, index) -> None:  # 
                     today=date(2026, 11, 24), now=datetime(2026, 11, 25, 9, 0, tzinfo=UTC),
                     message_ids=numbered_ids("bot.example", "other"))
     assert isinstance(later, Answer) and later.reply.as_bytes() != first.reply.as_bytes()
+
+
+def test_vaccines_named_by_brand_are_answered_not_read_as_the_disease(full_book, index) -> None:  # type: ignore[no-untyped-def]
+    body = ("Nurse visit 11/20/26, 67 yo Medicare patient: high-dose flu shot (Fluzone) and "
+            "Prevnar 20 given in the deltoids. Which admin codes and dx?")
+    out = run(raw_mail(body), full_book, index)
+    assert isinstance(out, Answer)
+    suggested = {s.code for s in out.findings.suggestions}
+    assert "Z23" in suggested
+    assert not any(c.startswith(("J10", "J11", "J18")) for c in suggested)
+    assert not out.findings.escalate
+
+
+def test_a_word_of_timing_alone_names_no_procedure(full_book, index) -> None:  # type: ignore[no-untyped-def]
+    body = "R shoulder MRI shows a full-thickness rotator cuff tear; repair is planned and scheduled for 12/02/26."
+    out = run(raw_mail(body), full_book, index)
+    assert isinstance(out, Answer)
+    assert not any(s.phrase.lower() in ("planned", "scheduled") for s in out.findings.suggestions)

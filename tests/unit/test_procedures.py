@@ -349,3 +349,29 @@ def test_codes_not_to_bill_become_warnings_for_the_problem_list() -> None:
     issues = procedure_issues(review)
     assert [(i.severity, i.codes) for i in issues] == [(WARNING, ("44140", "44320"))]
     assert "do not use 44140 + 44320" in issues[0].message
+
+
+def test_a_vaccine_named_only_by_brand_starts_the_vaccine_review() -> None:
+    text = "Nurse visit, 68 yo on Medicare: Fluzone High-Dose and Pneumovax 23 given, which admin codes?"
+    assert set(billed(text)) >= {"G0008", "G0009"}
+
+
+def test_office_chemo_initial_service_is_the_primary_reason_not_the_first_given() -> None:
+    text = ("Office infusion suite: 0900 granisetron 1 mg IV push, then 0910-1010 docetaxel 130 mg "
+            "IV over 60 min. Billed 96374 and 96413.")
+    review = run(text)
+    why = " ".join(ln.why for ln in review.lines if ln.code == "96413")
+    assert "primary reason for the encounter" in why
+    fix = [c for c in review.corrections if c.codes == ("96374",)]
+    assert fix and "primary reason for the encounter" in fix[0].why
+
+
+@pytest.mark.parametrize("text", [
+    "L knee scope: partial medial and partial lateral meniscectomy. Coded 29881-LT x2.",
+    "Arthroscopy, left knee, with meniscectomy of the lateral and medial menisci (29881-LT, 29881-59-LT)",
+    "Left knee arthroscopy: PMM + PLM, chondral shaving of the trochlea",
+])
+def test_both_menisci_in_one_knee_says_both(text: str) -> None:
+    review = run(text)
+    line = next(ln for ln in review.lines if ln.code == "29880")
+    assert "both menisci" in line.why

@@ -490,3 +490,27 @@ def test_no_side_asked_of_an_earlier_surgery() -> None:
     now = "Open R inguinal hernia repair today, 49505"
     assert laterality_answers(now, extract_codes(now), Flags(), DOS)[0].answer.startswith(
         "Add the side: 49505-RT")
+
+
+def test_25_on_the_visit_of_a_major_surgery_is_answered_with_57_unasked() -> None:
+    from consultant.analysis.questions.major_visit import major_visit_answers
+
+    text = ("New pt seen for displaced R ankle bimalleolar fx, reduced and splinted today. "
+            "Billed 99204-25, 27810-RT.")
+    mentions = extract_codes(text)
+    assert major_visit_answers(mentions, None, DOS) == ()  # 27810: no family, no fee schedule: silent
+    text = "Walk-in, closed reduction of a distal radius fracture today. Billed 99203-25 and 25605-LT."
+    (a,) = major_visit_answers(extract_codes(text), None, DOS)
+    assert "99203-57" in a.answer and "90-day global" in a.answer
+    minor = "I&D of a back abscess and a separate HTN follow-up. Billed 99213-25, 10060."
+    assert major_visit_answers(extract_codes(minor), None, DOS) == ()
+
+
+def test_medicare_drug_units_remind_jw_jz_once_and_not_when_waste_is_said() -> None:
+    from consultant.analysis.questions.units import waste_answer
+
+    text = "Medicare Part B infusion clinic: rituximab 700 mg J9312 x70, ondansetron J2405 x4"
+    (a,) = waste_answer(text, ["J9312", "J2405"])
+    assert "JZ" in a.answer and "JW" in a.answer and a.codes == ("J9312", "J2405")
+    assert waste_answer("Medicare: J9312 x70, 30 mg wasted and documented", ["J9312"]) == ()
+    assert waste_answer("Commercial plan: J9312 x70", ["J9312"]) == ()

@@ -24,6 +24,8 @@ def test_sugar_tong_splint_and_lac_without_a_site_suggest_nothing() -> None:
     assert read_in_context(text, [sug(text, "sugar", "E11.9")]) == ()
     lac = "Lac repaired with 4-0 nylon"
     assert read_in_context(lac, [sug(lac, "Lac", "S01.319A")]) == ()
+    word = "Laceration, repaired in layers; site in the attached note"
+    assert read_in_context(word, [sug(word, "Laceration", "S01.319A")]) == ()
 
 
 def test_anatomy_or_procedure_words_alone_are_no_finding() -> None:
@@ -62,3 +64,12 @@ def test_a_code_written_after_rule_out_is_flagged_in_outpatient_only() -> None:
     issues = uncertain_codes(text, extract_codes(text))
     assert [i.codes for i in issues] == [("C34.90",)] and "IV.H" in issues[0].source
     assert uncertain_codes(text, extract_codes(text), setting="inpatient") == ()
+
+
+def test_a_disease_named_as_the_vaccine_given_is_no_diagnosis() -> None:
+    shot = "Gave the influenza shot and a booster against hepatitis B at today's visit"
+    assert read_in_context(shot, [sug(shot, "influenza", "J11.1")]) == ()
+    against = "immunized against pertussis today (Tdap)"
+    assert read_in_context(against, [sug(against, "pertussis", "A37.90")]) == ()
+    sick = "Febrile, influenza A swab positive; vaccines up to date"
+    assert [s.code for s in read_in_context(sick, [sug(sick, "influenza A", "J10.1")])] == ["J10.1"]

@@ -282,7 +282,7 @@ release version change changes new old general specific special simple single do
 closed end ending start started view review record records name names free high low large small
 long short good bad well poor main major minor total partial normal abnormal finding findings
 procedure procedures encounter encounters visit visits condition
-conditions complaint complaints history care plan planning management follow followup
+conditions complaint complaints history care plan planning planned scheduled management follow followup
 communication growth attack attacks pre post prominent
 dissection compression soft hemorrhagic mental
 head neck face arm leg hand foot back chest eye ear nose knee hip shoulder body skin

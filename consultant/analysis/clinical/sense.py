@@ -37,10 +37,29 @@ _WORD = re.compile(r"[A-Za-z][A-Za-z\-]*")
 
 @dataclass(frozen=True)
 class Sense:
+    """A word's other meaning: read when `context` occurs around the phrase, or when the words
+    right before it end with `before` or the words right after it start with `after` (a
+    'flu shot', a 'vaccine against pneumonia')."""
+
     word: re.Pattern[str]
-    context: re.Pattern[str]
+    context: re.Pattern[str] | None
     means: str
     source: str
+    before: re.Pattern[str] | None = None
+    after: re.Pattern[str] | None = None
+
+    def reads(self, text: str, start: int, end: int) -> bool:
+        """The words around text[start:end] give this sense."""
+        around = text[max(0, start - REACH) : start] + " " + text[end : end + REACH]
+        return bool(
+            (self.context is not None and self.context.search(around))
+            or (self.before is not None and self.before.search(text[max(0, start - REACH) : start]))
+            or (self.after is not None and self.after.match(text[end : end + REACH]))
+        )
+
+
+def _pattern(raw: dict[str, str], key: str) -> re.Pattern[str] | None:
+    return re.compile(raw[key], re.IGNORECASE) if key in raw else None
 
 
 @lru_cache(maxsize=1)
@@ -48,8 +67,8 @@ def _data() -> tuple[tuple[Sense, ...], frozenset[str]]:
     with open(DATA, "rb") as f:
         raw = tomllib.load(f)
     senses = tuple(
-        Sense(re.compile(s["word"], re.IGNORECASE), re.compile(s["context"], re.IGNORECASE),
-              s["means"], s["source"])
+        Sense(re.compile(s["word"], re.IGNORECASE), _pattern(s, "context"), s["means"], s["source"],
+              _pattern(s, "before"), _pattern(s, "after"))
         for s in raw["sense"]
     )
     return senses, frozenset(w.lower() for w in raw["not_a_finding"]["words"])
@@ -59,9 +78,8 @@ def other_sense(text: str, s: Suggestion) -> str | None:
     """What the suggestion's phrase means here instead, when the words around it say so."""
     senses, _ = _data()
     start, end = s.span
-    around = text[max(0, start - REACH) : start] + " " + text[end : end + REACH]
     for sense in senses:
-        if sense.word.search(s.phrase) and sense.context.search(around):
+        if sense.word.search(s.phrase) and sense.reads(text, start, end):
             return sense.means
     return None
 

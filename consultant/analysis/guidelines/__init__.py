@@ -27,6 +27,11 @@ from consultant.analysis.findings import (
     Issue,
     Suggestion,
 )
+from consultant.analysis.guidelines.breast import (
+    breast_lump_quadrant,
+    breast_site_and_side,
+    receptor_status,
+)
 from consultant.analysis.guidelines.case import (
     GuidelineBook,
     GuidelineCase,
@@ -40,12 +45,14 @@ from consultant.analysis.guidelines.combination import (
     heart_failure_type,
     hypertension_combination,
 )
-from consultant.analysis.guidelines.encounters import screening_first
+from consultant.analysis.guidelines.digestive import appendicitis_combination
+from consultant.analysis.guidelines.encounters import immunization_encounter, screening_first
 from consultant.analysis.guidelines.injury import (
     laterality_from_words,
     no_aftercare_for_injury,
     seventh_by_encounter,
 )
+from consultant.analysis.guidelines.knee import meniscus_tear_type
 from consultant.analysis.guidelines.neoplasm import (
     history_of_neoplasm,
     metastasis_not_primary,
@@ -77,6 +84,7 @@ from consultant.analysis.guidelines.specificity import (
     tobacco_current_not_history,
     ulcer_depth,
 )
+from consultant.analysis.guidelines.wounds import laceration_by_site
 
 __all__ = ["RULES", "GuidelineCase", "Rule", "Ruling", "apply_guidelines", "run_rules"]
 
@@ -85,11 +93,16 @@ Rule = Callable[[GuidelineCase], Ruling]
 # Order matters only where a rule reads another's additions (a trimester is checked on the
 # pregnancy codes the rules before it added).
 RULES: tuple[Rule, ...] = (
+    breast_site_and_side,
+    breast_lump_quadrant,
+    receptor_status,
     history_of_neoplasm,
     metastasis_not_primary,
     positive_nodes_secondary,
     secondary_needs_primary,
     treatment_of_secondary_first,
+    laceration_by_site,
+    meniscus_tear_type,
     laterality_from_words,
     seventh_by_encounter,
     no_aftercare_for_injury,
@@ -110,6 +123,7 @@ RULES: tuple[Rule, ...] = (
     ckd_stage,
     diabetes_combination,
     diabetes_drugs,
+    appendicitis_combination,
     respiratory_failure_type,
     asthma_severity,
     copd_infection_and_exacerbation,
@@ -117,6 +131,7 @@ RULES: tuple[Rule, ...] = (
     oxygen_dependence,
     ulcer_depth,
     screening_first,
+    immunization_encounter,
 )
 
 _SEVERITY_ORDER = {ERROR: 0, WARNING: 1, INFO: 2}

@@ -367,6 +367,168 @@ SCREENING_SITES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\blow[- ]dose\s+CT\b|\bLDCT\b|\blung\s+cancer\s+screening\b", _I), "Z12.2"),
 )
 
+# Encounters for vaccination (OGCR I.C.21.c.2): Z23, whatever the vaccine; a routine exam's
+# Z00.- stays first when the vaccine was given at it. Vaccine words, vaccine brand names from the
+# procedure data, or the administration / vaccine product codes (CPT 90460-90474, 90476-90759;
+# HCPCS G0008-G0010) show a vaccine was given.
+VACCINATION = re.compile(
+    r"\bvaccin\w*|\bimmuni[sz]\w*|\binoculat\w*|\b(?:flu|pneumo\w*|covid|booster)\s+shots?\b|"
+    r"\b(?:shingrix|boostrix|adacel|fluad|fluzone|flublok|flucelvax|prevnar|pneumovax|vaxneuvance|"
+    r"capvaxive|gardasil|pentacel|pediarix|vaxelis|kinrix|quadracel|proquad|varivax|havrix|vaqta|"
+    r"engerix|recombivax|heplisav|arexvy|abrysvo|comirnaty|spikevax)\b",
+    _I,
+)
+# The codes themselves are read from the codes the mail names (never from a record number).
+VACCINE_CODES = re.compile(r"^(?:9046[01]|9047[1-4]|904(?:7[6-9]|[89]\d)|90[5-6]\d\d|907[0-5]\d|G00(?:08|09|10))$")
+VACCINE_NOT_GIVEN = re.compile(
+    r"\b(?:declin\w*|refus\w*|deferred|not\s+given|no\s+(?:vaccin\w*|immuni[sz]\w*)|"
+    r"contraindicat\w*|postpon\w*)\b",
+    _I,
+)
+IMMUNIZATION = "Z23"
+
+# Breast malignancy (ICD-10-CM Neoplasm Table, C50.-: site digit, then 1 female / 2 male, then
+# 1 right / 2 left / 9 unspecified side). A breast word and a malignancy word close together.
+_BREAST_MALIGNANT = (
+    r"(?:\bca\b|\bcancer\b|\bcarcinoma\b|\badenocarcinoma\b|\bmalignan\w+|(?-i:\bIDC\b|\bILC\b|\bTNBC\b)|"
+    r"\bductal\s+carcinoma|\blobular\s+carcinoma)"
+)
+BREAST_CANCER = re.compile(
+    rf"\bbreast\b[^.\n]{{0,40}}?{_BREAST_MALIGNANT}|{_BREAST_MALIGNANT}[^.\n]{{0,25}}?\b(?:of\s+(?:the\s+)?)?"
+    r"(?:(?:left|right|lt|rt|L|R)\s+)?breast\b",
+    _I,
+)
+IN_SITU = re.compile(r"\bin\s+situ\b|\bDCIS\b|\bLCIS\b", _I)
+# Words before the mention that make it no current cancer of this patient (a history, a
+# relative's, a query or a screening): left to the history rule or to the physician.
+NOT_CURRENT_CANCER = re.compile(
+    r"\b(?:h/o|hx|history|personal|family|FHx?|mother|sister|aunt|grandmother|daughter|r/o|rule\s+out|"
+    r"suspicious|suspected|possible|probable|concern|screen\w*|risk|BRCA|negative\s+for|no\s+evidence)\b",
+    _I,
+)
+NOT_CURRENT_AFTER = re.compile(r"\W{0,3}(?:screen\w*|risk|prevention|awareness|gene\w*|survivor|history)\b", _I)
+BREAST_RIGHT = re.compile(r"\bright\b|\brt\b|(?-i:\bR\b)", _I)
+BREAST_LEFT = re.compile(r"\bleft\b|\blt\b|(?-i:\bL\b)", _I)
+BREAST_BOTH = re.compile(r"\bbilateral\b|\bbilat\b|\bboth\s+breasts\b|\bb/l\b", _I)
+BREAST_SITES: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"\bupper[- ]outer\b|(?-i:\bUOQ\b)", _I), "4"),
+    (re.compile(r"\bupper[- ]inner\b|(?-i:\bUIQ\b)", _I), "2"),
+    (re.compile(r"\blower[- ]outer\b|(?-i:\bLOQ\b)", _I), "5"),
+    (re.compile(r"\blower[- ]inner\b|(?-i:\bLIQ\b)", _I), "3"),
+    (re.compile(r"\baxillary\s+tail\b|\btail\s+of\s+spence\b", _I), "6"),
+    (re.compile(r"\bcentral\s+portion\b|\bsubareolar\b|\bretroareolar\b", _I), "1"),
+    (re.compile(r"\bnipple\b|\bareola\b", _I), "0"),
+    (re.compile(r"\boverlapping\b", _I), "8"),
+)
+BREAST_CLOCK = re.compile(r"\b(1[0-2]|[1-9])(?::[0-5]\d)?\s*(?:o'?\s*clock|o['’]clock|:00)\b", _I)
+# Clock face as the examiner faces the patient: upper outer is 9-12 on the right breast and 12-3
+# on the left. A position on a quadrant line (12, 3, 6, 9) is no single quadrant.
+BREAST_CLOCK_QUADRANT: dict[str, dict[int, str]] = {
+    "right": {10: "4", 11: "4", 1: "2", 2: "2", 4: "3", 5: "3", 7: "5", 8: "5"},
+    "left": {1: "4", 2: "4", 10: "2", 11: "2", 4: "5", 5: "5", 7: "3", 8: "3"},
+}
+MALE_PATIENT = re.compile(
+    r"\bmale\b(?!\s+pattern)|\bman\b|\bgentleman\b|\bMr\.?\s|\bhe\b|\bhis\b|\b\d{1,3}\s*(?:yo\s*|y/o\s*|-year-old\s*)?(?-i:M)\b",
+    _I,
+)
+# Breast lump (N63.-) by the C50 site digit read from the words: quadrant digit of N63.1-/N63.2-.
+LUMP_QUADRANT: dict[str, str] = {"4": "1", "2": "2", "5": "3", "3": "4", "8": "5"}
+LUMP_UNSPECIFIED = ("N63.0", "N63.10", "N63.20")
+UNSPECIFIED_BREAST = re.compile(r"^C50\.(?:9\d\d|\d\d9)$")
+BREAST_WITHDRAWN = ("N63", "C50", "C80", "D05", "D48.6", "D49.3", "R92")
+# Receptor status (Tabular Z17: one code for each receptor documented; Z17.4- only for a
+# combined status). 'ER/PR+' is both; a sign or positive/negative right after the receptor.
+_SIGN = r"(?:\s*(?:[-:]\s*)?(?P<word>pos(?:itive)?|neg(?:ative)?)\b|\s*\(?(?P<sign>[+\-−])(?![\w+]))"
+RECEPTOR_STATUS: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = (
+    (re.compile(rf"(?-i:\bER)\s*(?:/|and|&|,)\s*(?-i:PR)\b{_SIGN}", _I), ("ER", "PR")),
+    (re.compile(rf"(?-i:\bER)\b(?!\s*/\s*PR){_SIGN}", _I), ("ER",)),
+    (re.compile(rf"\bestrogen\s+receptor(?:\s+status)?{_SIGN}", _I), ("ER",)),
+    (re.compile(rf"(?<!ER/)(?-i:\bPR)\b{_SIGN}", _I), ("PR",)),
+    (re.compile(rf"\bprogesterone\s+receptor(?:\s+status)?{_SIGN}", _I), ("PR",)),
+    (re.compile(rf"\bHER[- ]?2(?:\s*/\s*neu)?{_SIGN}", _I), ("HER2",)),
+)
+RECEPTOR_CODES: dict[tuple[str, str], str] = {
+    ("ER", "+"): "Z17.0", ("ER", "-"): "Z17.1",
+    ("PR", "+"): "Z17.21", ("PR", "-"): "Z17.22",
+    ("HER2", "+"): "Z17.31", ("HER2", "-"): "Z17.32",
+}
+RECEPTOR_COMBINED = re.compile(
+    r"(?P<triple>\btriple[- ]negative\b|(?-i:\bTNBC\b))|"
+    r"(?P<hr>(?-i:\bHR)\b|\bhormone\s+receptor)\s*(?:[-:]\s*)?(?P<hr_sign>\+|pos(?:itive)?\b|neg(?:ative)?\b|-(?=[\s,;/)]|$))",
+    _I,
+)
+RECEPTOR_COMBINED_CODES: dict[tuple[str, str], str] = {
+    ("+", "+"): "Z17.410", ("+", "-"): "Z17.411", ("-", "+"): "Z17.420", ("-", "-"): "Z17.421",
+}
+
+# Lacerations repaired (ICD-10-CM Index: Laceration, by site -> 'without foreign body' unless a
+# foreign body is documented; OGCR I.C.19.a: 7th character A while the wound is actively
+# treated). Each site: its words, then the (right, left, unspecified side) codes, or one code for a
+# site without sides. Fingers and toes are left out: nail involvement and which digit decide.
+LACERATION_CONTEXT = re.compile(r"\blacs?\b|\blacerat\w*", _I)
+REPAIR_CODES = re.compile(r"^1(?:20\d\d|3[01]\d\d)$")        # CPT repair (closure) 12001-13160
+WOUND_CLOSED = re.compile(
+    r"\b\d+(?:\.\d+)?\s*cm\b|\bsutur\w*|\bstaple\w*|\bnylon\b|\bvicryl\b|\bprolene\b|\bmonocryl\b|"
+    r"\bethilon\b|\bdermabond\b|\bsteri[- ]?strips?\b|\bclos(?:ure|ed)\b|\brepair\w*|\blacs?\b|\blacerat\w*",
+    _I,
+)
+FOREIGN_BODY = re.compile(r"(?<!no\s)(?<!without\s)(?<!w/o\s)\b(?:FB|foreign\s+body)\b(?!\s*(?:removed\s+)?(?:not|none|neg))", _I)
+NO_LACERATION = re.compile(r"\bno\s+(?:\w+\s+)?lacerat\w*|\babrasion\w*\s+only\b", _I)
+DIGIT_SITE = re.compile(r"\bfinger\w*|\bthumb\w*|\btoe\w*|\bdigit\w*|\bnail\w*", _I)
+LACERATION_SITES: tuple[tuple[re.Pattern[str], tuple[str, str, str] | str], ...] = (
+    (re.compile(r"\bscalp\b", _I), "S01.01XA"),
+    (re.compile(r"\bfore\s?head\b|\bchin\b|\bjaw\b|\bbrow\b(?!\s*line)|\bface\b|\bfacial\b|\btemple\b", _I), "S01.81XA"),
+    (re.compile(r"\beye\s?lid\b|\beyebrow\b|\bperiorbital\b|\bperiocular\b", _I), ("S01.111A", "S01.112A", "S01.119A")),
+    (re.compile(r"\bcheek\b", _I), ("S01.411A", "S01.412A", "S01.419A")),
+    (re.compile(r"\bear\b|\bauricle\b|\bpinna\b", _I), ("S01.311A", "S01.312A", "S01.319A")),
+    (re.compile(r"\bnose\b|\bnasal\b", _I), "S01.21XA"),
+    (re.compile(r"\blip\b", _I), "S01.511A"),
+    (re.compile(r"\bneck\b", _I), "S11.81XA"),
+    (re.compile(r"\bforearm\b", _I), ("S51.811A", "S51.812A", "S51.819A")),
+    (re.compile(r"\belbow\b", _I), ("S51.011A", "S51.012A", "S51.019A")),
+    (re.compile(r"\bshoulder\b", _I), ("S41.011A", "S41.012A", "S41.019A")),
+    (re.compile(r"\bupper\s+arm\b|\barm\b", _I), ("S41.111A", "S41.112A", "S41.119A")),
+    (re.compile(r"\bwrist\b", _I), ("S61.511A", "S61.512A", "S61.519A")),
+    (re.compile(r"\bhand\b|\bpalm\b", _I), ("S61.411A", "S61.412A", "S61.419A")),
+    (re.compile(r"\bthigh\b", _I), ("S71.111A", "S71.112A", "S71.119A")),
+    (re.compile(r"\bknee\b", _I), ("S81.011A", "S81.012A", "S81.019A")),
+    (re.compile(r"\bshin\b|\bcalf\b|\blower\s+leg\b|\bleg\b", _I), ("S81.811A", "S81.812A", "S81.819A")),
+    (re.compile(r"\bankle\b", _I), ("S91.011A", "S91.012A", "S91.019A")),
+    (re.compile(r"\bfoot\b|\bheel\b|\bsole\b", _I), ("S91.311A", "S91.312A", "S91.319A")),
+)
+
+# Acute appendicitis combination codes (OGCR I.B.9; Tabular K35): peritonitis spread,
+# perforation, gangrene, abscess read from the words; 'no perforation/gangrene/abscess' rules out.
+APPENDICITIS = re.compile(r"\b(?:acute\s+|perforated\s+|gangrenous\s+|suppurative\s+|ruptured\s+)?appendicitis\b", _I)
+PERITONITIS = re.compile(
+    r"(?:(?P<localized>\blocali[sz]ed|\blocal|\bfocal|\bperiappendiceal|\bRLQ)|"
+    r"(?P<generalized>\bgenerali[sz]ed|\bdiffuse|\bfour[- ]quadrant|\bpan-?))?\s*peritonitis\b",
+    _I,
+)
+PERFORATION = re.compile(r"\bperforat\w*|\brupture\w*|\bburst\b", _I)
+GANGRENE = re.compile(r"\bgangren\w*|\bnecrot\w*", _I)
+ABSCESS = re.compile(r"\babscess\w*|\bphlegmon\b", _I)
+APPENDIX_NEGATED = re.compile(r"\bno\b|\bnot\b|\bwithout\b|\bw/o\b|\bnon-?|\bnegative\s+for\b|\bdenies\b", _I)
+APPENDIX_NEGATION_REACH = 40
+# Codes the combination replaces: appendicitis NOS and a separate peritonitis code.
+APPENDIX_SEPARATE = ("K35", "K37", "K65.")
+
+# Meniscus tears (Index: Tear, meniscus; S83.2- current injury by type, M23.2- old tear by horn).
+KNEE_SIDE = re.compile(
+    r"(?:\b(?P<a>right|left|rt|lt)\b|(?-i:\b(?P<a2>R|L)\b))[\s-]*knee\b|\bknee\s*[,(:-]?\s*(?P<b>right|left|rt|lt)\b",
+    _I,
+)
+MENISCUS = re.compile(r"(?P<medial>\bmedial\b|(?-i:\bMM\b))|(?P<lateral>\blateral\b|(?-i:\bLM\b))", _I)
+TEAR = re.compile(r"\btear\w*|\btorn\b", _I)
+TEAR_TYPES: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"\bbucket[- ]?handle\b", _I), "bucket-handle"),
+    (re.compile(r"\bperipheral\b", _I), "peripheral"),
+    (re.compile(r"\bcomplex\b", _I), "complex"),
+    (re.compile(r"\bradial\b|\bflap\b|\bhorizontal\b|\boblique\b|\bparrot[- ]?beak\b|\blongitudinal\b|\bvertical\b|\broot\b", _I), "other"),
+)
+DEGENERATIVE = re.compile(r"\bdegenerat\w*|\bchronic\b|\bold\s+tear|\battritional\b|\bno\s+(?:injury|trauma)\b", _I)
+HORN = re.compile(r"\bposterior\s+horn\b|\banterior\s+horn\b|(?-i:\bPH\b|\bAH\b)", _I)
+
 # Positive regional lymph nodes (OGCR I.C.2; Neoplasm Table, lymph node, secondary): the
 # node region by the primary's site.
 POSITIVE_NODES = re.compile(

@@ -26,6 +26,7 @@ from consultant.analysis.questions.escalation import Escalation, escalations, re
 from consultant.analysis.questions.global_period import global_answers
 from consultant.analysis.questions.included import included_answers
 from consultant.analysis.questions.laterality import laterality_answers
+from consultant.analysis.questions.major_visit import major_visit_answers
 from consultant.analysis.questions.modifiers import modifier_answers
 from consultant.analysis.questions.repairs import repair_answers
 from consultant.analysis.questions.screening import screening_answers
@@ -51,6 +52,9 @@ def answer_questions(
     """Every direct answer, in the order: bundling, add-on, validity, units, modifiers, global period."""
     mue_loaded = any(c.name == "mue" and c.ran for c in checks)
     included = included_answers(mentions, book, on)
+    modifiers = modifier_answers(text, mentions, book, on)
+    if not any("57" in a.question for a in modifiers):
+        modifiers += major_visit_answers(mentions, book, on)
     return (
         included
         + bundling_answers(text, mentions, issues, checks, [a.codes for a in included])
@@ -66,7 +70,7 @@ def answer_questions(
         + em_time_answers(text, mentions)
         + words_answers(text, suggestions)
         + conversion_answers(text, mentions)
-        + modifier_answers(text, mentions, book, on)
+        + modifiers
         + laterality_answers(text, mentions, book, on)
         + global_answers(text, mentions, book, on)
     )

@@ -183,7 +183,30 @@ def units_answers(
             answer += " MUE not checked: no MUE table is loaded."
         out.append(DirectAnswer("units", f"how many units of {m.code}?", answer,
                                 SOURCE + f"; descriptor from {entry.dataset}", (m.code,)))
-    return tuple(out)
+    return tuple(out) + waste_answer(text, [a.codes[0] for a in out if a.settled])
+
+
+MEDICARE = re.compile(r"\bmedicare\b|\bpart\s+b\b", re.IGNORECASE)
+WASTE_SAID = re.compile(r"\bJ[WZ]\b|\bwast\w*|\bdiscard\w*", re.IGNORECASE)
+WASTE_SOURCE = ("CMS Medicare Claims Processing Manual ch. 17 sec. 40 (discarded drugs and "
+                "biologicals: JW for the amount discarded, JZ when none is, on single-dose "
+                "containers; JZ required since July 2023), paraphrased")
+
+
+def waste_answer(text: str, drugs: Sequence[str]) -> tuple[DirectAnswer, ...]:
+    """For Medicare, drugs from single-dose containers carry JW (the discarded amount, its own
+    line) or JZ (nothing discarded); said once when the mail counts drug units for Medicare
+    and does not speak of waste."""
+    if not drugs or not MEDICARE.search(text) or WASTE_SAID.search(text):
+        return ()
+    codes = ", ".join(dict.fromkeys(drugs))
+    return (DirectAnswer(
+        "units", "JW or JZ on the drug lines?",
+        f"For Medicare, each drug from a single-dose vial or package ({codes}, if so) takes "
+        "modifier JZ when nothing was discarded, or JW on a separate line for the units "
+        "discarded; drugs from multi-dose vials take neither.",
+        WASTE_SOURCE, tuple(dict.fromkeys(drugs)),
+    ),)
 
 
 class HistoryBook(UnitsBook, Protocol):
