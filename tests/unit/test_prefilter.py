@@ -1,0 +1,57 @@
+"""The regex prefilter skips a search only when the pattern cannot match."""
+
+from __future__ import annotations
+
+import re
+
+from consultant.analysis import prefilter
+from consultant.analysis.questions.bundling import SENTENCE
+
+PATTERNS = [
+    re.compile(r"\bca\b|\bcancer\w*|\bcarcinoma\w*", re.IGNORECASE),
+    re.compile(r"(lesion|nevus|\bBCC\b)[^.;]{0,40}excis\w+", re.IGNORECASE),
+    re.compile(r"(?:back|return\w*)\s+to\s+(?:the\s+)?(?:(?-i:OR)|operating\s+room)", re.IGNORECASE),
+    re.compile(r"(?<![\w.])(?:history|h/o)(?=\s)\s+of", re.IGNORECASE),
+    re.compile(r"sepsis"),
+    re.compile(r"(?:ab)+c|x{2,}"),
+]
+TEXTS = [
+    "", "History of breast CA, s/p lumpectomy.", "nevus excised", "returned to the OR",
+    "Returned to the or", "h/o  sepsis", "Sepsis", "ababc", "xx", "ca", "H/O\tof",
+    "Ca\u017fe", "BA\u017fK",  # the long s matches s under IGNORECASE
+    "Returned to the operating room", "lesion; excised", "lesion was excised",
+]
+
+
+def test_required_words_are_read_from_the_pattern() -> None:
+    assert prefilter.required_words(PATTERNS[0]) == ("ca",)
+    assert prefilter.required_words(PATTERNS[1]) == ("excis",)  # the longest word every match has
+    assert set(prefilter.required_words(re.compile(r"(lesion|nevus|\bBCC\b)\s")) or ()) == {"lesion", "nevus", "bcc"}
+    assert prefilter.required_words(re.compile(r"\d{5}|->")) is None  # one branch needs no word
+
+
+def test_a_skipped_search_is_one_that_finds_nothing() -> None:
+    for pattern in PATTERNS:
+        for text in TEXTS:
+            found = pattern.search(text)
+            assert prefilter.search(pattern, text) == found or (
+                found and prefilter.search(pattern, text).span() == found.span())  # type: ignore[union-attr]
+            assert [m.span() for m in prefilter.finditer(pattern, text)] == [
+                m.span() for m in pattern.finditer(text)]
+            if found:
+                assert prefilter.may_match(pattern, text)
+
+
+def test_a_character_that_folds_onto_ascii_forces_the_search() -> None:
+    pattern = re.compile(r"\bsepsis\b", re.IGNORECASE)
+    text = "\u017fepsis"  # LATIN SMALL LETTER LONG S: re matches it to s, str.lower() does not
+    assert pattern.search(text)
+    assert prefilter.may_match(pattern, text)
+    assert not prefilter.may_match(pattern, "no such word here")
+
+
+def test_question_sentences_are_the_plain_patterns_matches() -> None:
+    plain = re.compile(r"[^.?!\n]*\?")
+    for text in ["Can I bill 11042 with 97597? Thanks. Or 20610?? ok", "a. b? c", "?", "x\ny?z.w?",
+                 "no question here.", "Is 99213-25 ok?\nDx: I10. Why? Because."]:
+        assert [m.span() for m in SENTENCE.finditer(text)] == [m.span() for m in plain.finditer(text)]
