@@ -28,49 +28,55 @@ sre_parse: Any = importlib.import_module("re._parser")
 _ZERO_WIDTH = (sre.AT, sre.ASSERT, sre.ASSERT_NOT)
 
 
-def _best(candidates: list[frozenset[str]]) -> frozenset[str] | None:
+# A word a match needs: its text, and whether the pattern reads it ignoring case (then it is
+# lower-cased and looked for in the lower-cased text, else looked for as written).
+Word = tuple[str, bool]
+
+
+def _best(candidates: list[frozenset[Word]]) -> frozenset[Word] | None:
     """Of several sets each necessary, the one whose shortest word is longest (fewest ties)."""
     if not candidates:
         return None
-    return max(candidates, key=lambda s: (min(map(len, s)), -len(s)))
+    return max(candidates, key=lambda s: (min(len(w) for w, _ in s), -len(s)))
 
 
-def _sequence(items: Any) -> frozenset[str] | None:
+def _sequence(items: Any, fold: bool) -> frozenset[Word] | None:
     """Words one of which every match of this sequence of parse items contains, or None."""
-    candidates: list[frozenset[str]] = []
+    candidates: list[frozenset[Word]] = []
     run: list[str] = []
 
     def close() -> None:
         if run:
-            candidates.append(frozenset(("".join(run),)))
+            candidates.append(frozenset((("".join(run), fold),)))
             run.clear()
 
     for op, av in items:
         if op is sre.LITERAL and av < 128:
-            run.append(chr(av).lower())
+            run.append(chr(av).lower() if fold else chr(av))
             continue
         if op in _ZERO_WIDTH:
             continue  # consumes nothing: the literals around it stay adjacent
         close()
-        inner: frozenset[str] | None = None
+        inner: frozenset[Word] | None = None
         if op is sre.SUBPATTERN:
-            inner = _sequence(av[-1])
+            _, add, drop, body = av
+            inner = _sequence(body, bool((fold or add & re.IGNORECASE) and not drop & re.IGNORECASE))
         elif op is sre.BRANCH:
-            inner = _branch(av[1])
+            inner = _branch(av[1], fold)
         elif op in (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT) and av[0] >= 1:
-            inner = _sequence(av[2])
+            inner = _sequence(av[2], fold)
         elif op is sre.ATOMIC_GROUP:
-            inner = _sequence(av)
+            inner = _sequence(av, fold)
         if inner:
             candidates.append(inner)
     close()
     return _best(candidates)
 
 
-def _branch(alternatives: Any) -> frozenset[str] | None:
-    words: set[str] = set()
+def _branch(alternatives: Any, fold: bool) -> frozenset[Word] | None:
+    words: set[Word] = set()
     for alternative in alternatives:
-        need = _sequence(alternative)
+        need = _sequence(alternative, fold)
         if not need:
             return None  # one alternative needs no word: no filter
         words |= need
@@ -78,15 +84,25 @@ def _branch(alternatives: Any) -> frozenset[str] | None:
 
 
 @cache
-def required_words(pattern: re.Pattern[str]) -> tuple[str, ...] | None:
-    """Lower-case words one of which is in the text of every match of `pattern` (None when
-    the pattern needs no word, e.g. `\\d{5}`)."""
+def _needs(pattern: re.Pattern[str]) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+    """(words read ignoring case, lower-cased; words read as written), one of which every
+    match contains; None when the pattern needs no word."""
     try:
         tree = sre_parse.parse(pattern.pattern, pattern.flags)
     except (re.error, TypeError, RecursionError):
         return None
-    need = _sequence(tree)
-    return tuple(sorted(need, key=len, reverse=True)) if need else None
+    need = _sequence(tree, bool(tree.state.flags & re.IGNORECASE))
+    if not need:
+        return None
+    by_length = sorted(need, key=lambda w: (-len(w[0]), w[0]))
+    return tuple(w for w, fold in by_length if fold), tuple(w for w, fold in by_length if not fold)
+
+
+def required_words(pattern: re.Pattern[str]) -> tuple[str, ...] | None:
+    """Words one of which is in the text of every match of `pattern`, longest first (lower-cased
+    when the pattern ignores case there); None when the pattern needs no word, e.g. `\\d{5}`."""
+    need = _needs(pattern)
+    return None if need is None else tuple(sorted(need[0] + need[1], key=lambda w: (-len(w), w)))
 
 
 def _folds_to_ascii(ch: str) -> bool:
@@ -104,11 +120,16 @@ def lowered(text: str) -> str | None:
 
 def may_match(pattern: re.Pattern[str], text: str) -> bool:
     """False only when `pattern` cannot match anywhere in `text`."""
-    words = required_words(pattern)
-    if words is None:
+    need = _needs(pattern)
+    if need is None:
         return True
+    folded, exact = need
+    if any(w in text for w in exact):
+        return True
+    if not folded:
+        return False
     low = lowered(text)
-    return low is None or any(w in low for w in words)
+    return low is None or any(w in low for w in folded)
 
 
 def search(pattern: re.Pattern[str], text: str, pos: int = 0,

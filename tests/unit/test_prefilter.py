@@ -26,7 +26,7 @@ TEXTS = [
 def test_required_words_are_read_from_the_pattern() -> None:
     assert prefilter.required_words(PATTERNS[0]) == ("ca",)
     assert prefilter.required_words(PATTERNS[1]) == ("excis",)  # the longest word every match has
-    assert set(prefilter.required_words(re.compile(r"(lesion|nevus|\bBCC\b)\s")) or ()) == {"lesion", "nevus", "bcc"}
+    assert set(prefilter.required_words(re.compile(r"(lesion|nevus|\bBCC\b)\s", re.IGNORECASE)) or ()) == {"lesion", "nevus", "bcc"}
     assert prefilter.required_words(re.compile(r"\d{5}|->")) is None  # one branch needs no word
 
 
@@ -55,3 +55,12 @@ def test_question_sentences_are_the_plain_patterns_matches() -> None:
     for text in ["Can I bill 11042 with 97597? Thanks. Or 20610?? ok", "a. b? c", "?", "x\ny?z.w?",
                  "no question here.", "Is 99213-25 ok?\nDx: I10. Why? Because."]:
         assert [m.span() for m in SENTENCE.finditer(text)] == [m.span() for m in plain.finditer(text)]
+
+
+def test_a_word_read_with_its_case_is_looked_for_with_its_case() -> None:
+    pattern = re.compile(r"\bED\b|emergency\s+room", re.IGNORECASE)
+    local = re.compile(r"(?-i:\bED\b)|(?i:\bER\b)", re.IGNORECASE)
+    assert prefilter.required_words(pattern) == ("emergency", "ed")
+    assert not prefilter.may_match(local, "he was admitted and discharged")
+    assert prefilter.may_match(local, "seen in the ED") and prefilter.may_match(local, "seen in the er")
+    assert not prefilter.may_match(re.compile(r"\bLAR\b"), "a particular case")
