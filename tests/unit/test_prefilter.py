@@ -64,3 +64,25 @@ def test_a_word_read_with_its_case_is_looked_for_with_its_case() -> None:
     assert not prefilter.may_match(local, "he was admitted and discharged")
     assert prefilter.may_match(local, "seen in the ED") and prefilter.may_match(local, "seen in the er")
     assert not prefilter.may_match(re.compile(r"\bLAR\b"), "a particular case")
+
+
+def test_searches_begun_late_find_what_a_search_from_the_start_finds() -> None:
+    import random
+
+    patterns = PATTERNS + [
+        re.compile(r"(?:again|repeat\w*)[\s\S]{0,20}(?:same|one)", re.IGNORECASE),
+        re.compile(r"(?<!no )\b(?:\w+\s+){0,2}fracture", re.IGNORECASE),
+        re.compile(r"\bN[1-3]\b|\b\d+\s*/\s*\d+\s*nodes?", re.IGNORECASE),
+        re.compile(r"^case\b|x\d?y", re.IGNORECASE | re.MULTILINE),
+    ]
+    vocab = ["again", "same", "one", "no", "fracture", "Fracture", "N2", "3/4", "nodes", "case",
+             "x1y", "xy", "repeated", " ", " ", "\n", ".", "ca", "cancer", "OR", "or", "ſ"]
+    rng = random.Random(5)
+    for _ in range(400):
+        text = "".join(rng.choice(vocab) + rng.choice(["", " "]) for _ in range(rng.randint(0, 30)))
+        for pattern in patterns:
+            assert [m.span() for m in prefilter.finditer(pattern, text)] == [
+                m.span() for m in pattern.finditer(text)], (pattern.pattern, text)
+            for pos in (0, 3, 17):
+                a, b = prefilter.search(pattern, text, pos), pattern.search(text, pos)
+                assert (a and a.span()) == (b and b.span()), (pattern.pattern, text, pos)
