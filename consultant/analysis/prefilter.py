@@ -145,10 +145,22 @@ def lowered(text: str) -> str | None:
     return text.lower()
 
 
+_MET: set[re.Pattern[str]] = set()
+
+
+def _read(pattern: re.Pattern[str]) -> tuple[tuple[str, ...], tuple[str, ...], int | None, bool] | None:
+    """`_needs`, from a pattern's second search on: the first answer after start runs the plain
+    regexes rather than parse a few hundred of them (the time to ready stays as it was)."""
+    if pattern not in _MET:
+        _MET.add(pattern)
+        return None
+    return _needs(pattern)
+
+
 def _start(pattern: re.Pattern[str], text: str, pos: int) -> int | None:
     """Where a search for `pattern` from `pos` may begin: no match starts before the first of
     its words less its lead; None when none of its words is in the text from `pos` on."""
-    need = _needs(pattern)
+    need = _read(pattern)
     if need is None:
         return pos
     folded, exact, lead, _ = need
@@ -179,7 +191,7 @@ def search(pattern: re.Pattern[str], text: str, pos: int = 0,
 
 def finditer(pattern: re.Pattern[str], text: str) -> Iterator[re.Match[str]]:
     """`pattern.finditer(text)`, each search begun where a match can begin."""
-    need = _needs(pattern)
+    need = _read(pattern)
     if need is None:
         return pattern.finditer(text)
     if not need[3]:  # a pattern that can match empty: filter only
