@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import re
 
+from consultant.analysis import prefilter
+
 # -- CKD stage ------------------------------------------------------------------------------
 _STAGE = re.compile(
     r"\b(?:ckd|chronic kidney disease|chronic renal (?:disease|failure|insufficiency))\b[^.;]{0,25}?"
@@ -290,7 +292,7 @@ def long_term_drugs(text: str) -> list[tuple[str, str, int, int]]:
     # ASCII text lower-cased keeps its length, and the case-sensitive patterns run ~3x faster
     hay, patterns = (text.lower(), _LOWER_DRUGS) if text.isascii() else (text, LONG_TERM_DRUGS)
     for pattern, code in patterns:
-        for m in pattern.finditer(hay):
+        for m in prefilter.finditer(pattern, hay):
             if long_term(_sentence_around(text, m.start(), m.end())):
                 if all(code != c for c, *_ in out):
                     out.append((code, text[m.start():m.end()], m.start(), m.end()))

@@ -13,8 +13,10 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 from typing import Protocol
 
+from consultant.analysis import prefilter
 from consultant.analysis.findings import CodeVerdict, DocumentationGap, Issue, Suggestion
 from consultant.codes.mention import ICD10CM
 from consultant.kb.records import CodeEntry, Release, SeventhCharacter
@@ -54,6 +56,7 @@ _PART_START = re.compile(
 )
 
 
+@lru_cache(maxsize=16)
 def parts_of(text: str) -> tuple[tuple[int, int], ...]:
     """Spans of the parts of a mail that speak of separate patients or questions (the whole
     text when it has none), so one patient's facts are not applied to another's codes.
@@ -95,7 +98,25 @@ class Part:
         return tuple(c for c in self.codes if c.startswith(prefixes))
 
     def says(self, pattern: re.Pattern[str]) -> re.Match[str] | None:
-        return pattern.search(self.text)
+        return prefilter.search(pattern, self.text)
+
+
+@lru_cache(maxsize=16)
+def _parts(
+    text: str, named_icd: tuple[str, ...], suggested: tuple[tuple[str, int], ...]
+) -> tuple[Part, ...]:
+    """`GuidelineCase.parts`, computed once per case (every rule asks for them)."""
+    spans = parts_of(text)
+    shown = {c for c in named_icd if code_pattern(c).search(text)}
+    out = []
+    for n, (a, b) in enumerate(spans):
+        named = tuple(
+            c for c in named_icd
+            if code_pattern(c).search(text, a, b) or (n == 0 and c not in shown)
+        )
+        sugg = tuple(code for code, start in suggested if a <= start < b)
+        out.append(Part(a, b, text[a:b], named, sugg))
+    return tuple(out)
 
 
 @dataclass(frozen=True)
@@ -120,21 +141,11 @@ class GuidelineCase:
     def parts(self) -> tuple[Part, ...]:
         """The mail's parts, each with the codes written (or suggested) in it; a named code
         the text does not show (a quoted thread) belongs to the first part."""
-        spans = parts_of(self.text)
-        shown = {c for c in self.named_icd if code_pattern(c).search(self.text)}
-        out = []
-        for n, (a, b) in enumerate(spans):
-            named = tuple(
-                c for c in self.named_icd
-                if code_pattern(c).search(self.text, a, b) or (n == 0 and c not in shown)
-            )
-            sugg = tuple(
-                s.code
-                for s in self.suggestions
-                if s.system == ICD10CM and s.status == "current" and a <= s.span[0] < b
-            )
-            out.append(Part(a, b, self.text[a:b], named, sugg))
-        return tuple(out)
+        suggested = tuple(
+            (s.code, s.span[0])
+            for s in self.suggestions if s.system == ICD10CM and s.status == "current"
+        )
+        return _parts(self.text, self.named_icd, suggested)
 
     def title(self, code: str) -> str | None:
         """The official title of an ICD-10-CM code, or None when the tables do not hold it."""

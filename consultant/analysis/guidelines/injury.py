@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from consultant.analysis import prefilter
 from consultant.analysis.findings import INFO, WARNING, Issue, Suggestion
 from consultant.analysis.guidelines import data
 from consultant.analysis.guidelines.case import (
@@ -45,10 +46,10 @@ _REACH = 100  # a stage word counts only this close to an injury word or a writt
 def _stage(part: Part) -> tuple[str, re.Match[str]] | None:
     """What the visit is for, from a stage word said of the injury (near an injury word or an
     injury code), so a 'follow-up' elsewhere in a long note does not move the 7th character."""
-    anchors = [m.start() for m in data.INJURY_WORDS.finditer(part.text)]
+    anchors = [m.start() for m in prefilter.finditer(data.INJURY_WORDS, part.text)]
     anchors += [m.start() for m in re.finditer(r"\b[ST]\d{2}\.?[0-9A-Z]{1,4}", part.text)]
     for name, pattern in data.ENCOUNTER_STAGES:
-        for m in pattern.finditer(part.text):
+        for m in prefilter.finditer(pattern, part.text):
             if _NEGATED.search(part.text[max(0, m.start() - 16) : m.start()]):
                 continue  # 'without sequelae', 'no delayed union'
             if any(abs(a - m.start()) <= _REACH for a in anchors):

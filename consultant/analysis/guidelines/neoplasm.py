@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+from consultant.analysis import prefilter
 from consultant.analysis.findings import INFO, WARNING, Issue, Suggestion
 from consultant.analysis.guidelines import data
 from consultant.analysis.guidelines.case import (
@@ -56,9 +57,9 @@ def _cancer_suggestion(case: GuidelineCase, code: str) -> bool:
 def _near_cancer(part: Part, pattern: re.Pattern[str]) -> re.Match[str] | None:
     """The first match said of a cancer ('R mastectomy' near 'breast ca'), not of a hernia's
     'no recurrence' or 'steri strips removed'."""
-    anchors = [m.start() for m in data.CANCER_WORDS.finditer(part.text)]
+    anchors = [m.start() for m in prefilter.finditer(data.CANCER_WORDS, part.text)]
     anchors += [m.start() for m in re.finditer(r"\bC\d{2}(?:\.\w{1,4})?\b", part.text)]
-    for m in pattern.finditer(part.text):
+    for m in prefilter.finditer(pattern, part.text):
         if any(abs(a - m.start()) <= _CANCER_REACH for a in anchors):
             return m
     return None

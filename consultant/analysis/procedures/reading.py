@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
+from consultant.analysis import prefilter
 from consultant.analysis.procedures.families import FactSpec, MeasureSpec
 from consultant.analysis.procedures.model import Evidence
 
@@ -50,7 +52,7 @@ def find_positive(patterns: tuple[re.Pattern[str], ...], text: str) -> re.Match[
     """The first match of any pattern that is not negated."""
     best: re.Match[str] | None = None
     for p in patterns:
-        for m in p.finditer(text):
+        for m in prefilter.finditer(p, text):
             if not negated(text, m.start()):
                 if best is None or m.start() < best.start():
                     best = m
@@ -84,7 +86,7 @@ def read_measure(spec: MeasureSpec, text: str) -> Measured | None:
     patterns go from the surest wording, 'defect 6 x 4 cm', to the loosest)."""
     for p in spec.patterns:
         best: Measured | None = None
-        for m in p.finditer(text):
+        for m in prefilter.finditer(p, text):
             value = measure_value(spec, m)
             if value is None:
                 continue
@@ -216,6 +218,7 @@ CODER_WORDS = re.compile(
 )
 
 
+@lru_cache(maxsize=16)
 def patient_part(text: str) -> str:
     """The note without the coder's own coding: each line up to the first billing word or code
     (blanked, so positions stay)."""

@@ -19,7 +19,9 @@ PAIR_WORDS = re.compile(
 )
 BILL_VERB = re.compile(r"\b(?:bill\w*|code\w*|report\w*|charge\w*|use|submit\w*|claim)\b|\bbundl\w*|"
                        r"\bseparately\b|\btogether\b", re.IGNORECASE)
-SENTENCE = re.compile(r"[^.?!\n]*\?")
+# A question sentence; it starts only after a sentence end (or at the start): the matches of
+# the plain `[^.?!\n]*\?`, without trying every position of every sentence.
+SENTENCE = re.compile(r"(?:\A|(?<=[.?!\n]))[^.?!\n]*\?")
 DISTINCT_SITE = re.compile(
     r"separate\s+(?:site|incision|lesion|organ|wound|area|ulcer)|different\s+(?:site|incision|lesion|"
     r"organ|wound|area|anatomic\w*|side|limb|ulcer)|other\s+(?:side|limb|knee|leg|arm|foot)|"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from consultant.analysis import prefilter
 from consultant.analysis.findings import WARNING, Issue
 from consultant.codes.mention import Mention
 
@@ -106,7 +107,8 @@ RULES: tuple[tuple[str, re.Pattern[str], str], ...] = (
 
 def escalations(text: str) -> tuple[Escalation, ...]:
     """What in the mail a person must decide, with the reason and the guideline, in rule order."""
-    return tuple(Escalation(kind, reason) for kind, pattern, reason in RULES if pattern.search(text))
+    return tuple(Escalation(kind, reason) for kind, pattern, reason in RULES
+                 if prefilter.search(pattern, text))
 
 
 def request_issues(text: str, mentions: tuple[Mention, ...] | list[Mention],

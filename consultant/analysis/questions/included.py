@@ -27,7 +27,7 @@ class TitleBook(Protocol):
 class Inclusion:
     name: str
     part: tuple[str, ...]
-    whole: tuple[str, ...]
+    whole: frozenset[str]           # looked up once per code named: a set, not a scan
     whole_title: re.Pattern[str] | None
     rule: str
     source: str
@@ -51,7 +51,7 @@ def inclusions() -> tuple[Inclusion, ...]:
         raw = tomllib.load(f)
     return tuple(
         Inclusion(
-            r["name"], _expand(r["part"]), _expand(r.get("whole", []) + r.get("whole_ranges", [])),
+            r["name"], _expand(r["part"]), frozenset(_expand(r.get("whole", []) + r.get("whole_ranges", []))),
             re.compile(r["whole_title"], re.IGNORECASE) if r.get("whole_title") else None,
             r["rule"], r["source"], r.get("lead", "No"),
         )

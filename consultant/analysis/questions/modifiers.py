@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Protocol
 
+from consultant.analysis import prefilter
 from consultant.analysis.findings import DirectAnswer
 from consultant.analysis.questions.common import PROCEDURES, is_em, nearest_code
 from consultant.analysis.questions.rules import ModifierRule, modifier_rules
@@ -83,10 +84,12 @@ def modifier_answers(
     out: list[DirectAnswer] = []
     fired: dict[str, tuple[ModifierRule, list[re.Match[str]]]] = {}
     for rule in modifier_rules():
-        hits = list(rule.situation.finditer(text))
         named_it = rule.code in named or any(r in named for r in rule.rivals)
         relevant = named_it or (asks and not rule.named_only)
-        if hits and relevant:
+        if not relevant:
+            continue  # the situation's words are read only for a rule that applies
+        hits = list(prefilter.finditer(rule.situation, text))
+        if hits:
             fired[rule.code] = (rule, hits)
     visit = any(is_em(m.code) for m in mentions) or re.search(
         r"\bE/?M\b|\bvisit\b|\bconsult\w*|\bH&P\b", text, re.IGNORECASE)

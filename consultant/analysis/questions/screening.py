@@ -8,6 +8,7 @@ import tomllib
 from functools import lru_cache
 from typing import Any
 
+from consultant.analysis import prefilter
 from consultant.analysis.findings import DirectAnswer
 from consultant.analysis.questions.rules import DATA
 
@@ -41,7 +42,7 @@ def screening_answers(text: str) -> tuple[DirectAnswer, ...]:
     out: list[DirectAnswer] = []
     seen: set[str] = set()
     for part in scenarios(text):
-        if not (r["_colonoscopy"].search(part) and r["_screening"].search(part)):
+        if not (prefilter.search(r["_colonoscopy"], part) and prefilter.search(r["_screening"], part)):
             continue
         if has_symptom(part, r["_symptoms"]):
             kind, rule, source = "diagnostic", r["diagnostic_rule"], r["diagnostic_source"]

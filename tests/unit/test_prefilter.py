@@ -1,0 +1,103 @@
+"""The regex prefilter skips a search only when the pattern cannot match."""
+
+from __future__ import annotations
+
+import re
+
+from consultant.analysis import prefilter
+from consultant.analysis.questions.bundling import SENTENCE
+
+PATTERNS = [
+    re.compile(r"\bca\b|\bcancer\w*|\bcarcinoma\w*", re.IGNORECASE),
+    re.compile(r"(lesion|nevus|\bBCC\b)[^.;]{0,40}excis\w+", re.IGNORECASE),
+    re.compile(r"(?:back|return\w*)\s+to\s+(?:the\s+)?(?:(?-i:OR)|operating\s+room)", re.IGNORECASE),
+    re.compile(r"(?<![\w.])(?:history|h/o)(?=\s)\s+of", re.IGNORECASE),
+    re.compile(r"sepsis"),
+    re.compile(r"(?:ab)+c|x{2,}"),
+]
+TEXTS = [
+    "", "History of breast CA, s/p lumpectomy.", "nevus excised", "returned to the OR",
+    "Returned to the or", "h/o  sepsis", "Sepsis", "ababc", "xx", "ca", "H/O\tof",
+    "Ca\u017fe", "BA\u017fK",  # the long s matches s under IGNORECASE
+    "Returned to the operating room", "lesion; excised", "lesion was excised",
+]
+
+
+def test_required_words_are_read_from_the_pattern() -> None:
+    assert prefilter.required_words(PATTERNS[0]) == ("ca",)
+    assert prefilter.required_words(PATTERNS[1]) == ("excis",)  # the longest word every match has
+    assert set(prefilter.required_words(re.compile(r"(lesion|nevus|\bBCC\b)\s", re.IGNORECASE)) or ()) == {"lesion", "nevus", "bcc"}
+    assert prefilter.required_words(re.compile(r"\d{5}|->")) is None  # one branch needs no word
+
+
+def test_a_skipped_search_is_one_that_finds_nothing() -> None:
+    for pattern in PATTERNS:
+        for text in TEXTS:
+            found = pattern.search(text)
+            assert prefilter.search(pattern, text) == found or (
+                found and prefilter.search(pattern, text).span() == found.span())  # type: ignore[union-attr]
+            assert [m.span() for m in prefilter.finditer(pattern, text)] == [
+                m.span() for m in pattern.finditer(text)]
+            if found:
+                assert prefilter.may_match(pattern, text)
+
+
+def warm(*patterns: re.Pattern[str]) -> None:
+    """A pattern is read from its second search on (the first runs plain, for the ready time)."""
+    for pattern in patterns:
+        prefilter.may_match(pattern, "")
+
+
+def test_a_pattern_is_filtered_from_its_second_search_on() -> None:
+    pattern = re.compile(r"\bfirst\s+use\b")
+    assert prefilter.may_match(pattern, "nothing")       # first search: plain
+    assert not prefilter.may_match(pattern, "nothing")   # then read
+
+
+def test_a_character_that_folds_onto_ascii_forces_the_search() -> None:
+    pattern = re.compile(r"\bsepsis\b", re.IGNORECASE)
+    warm(pattern)
+    text = "\u017fepsis"  # LATIN SMALL LETTER LONG S: re matches it to s, str.lower() does not
+    assert pattern.search(text)
+    assert prefilter.may_match(pattern, text)
+    assert not prefilter.may_match(pattern, "no such word here")
+
+
+def test_question_sentences_are_the_plain_patterns_matches() -> None:
+    plain = re.compile(r"[^.?!\n]*\?")
+    for text in ["Can I bill 11042 with 97597? Thanks. Or 20610?? ok", "a. b? c", "?", "x\ny?z.w?",
+                 "no question here.", "Is 99213-25 ok?\nDx: I10. Why? Because."]:
+        assert [m.span() for m in SENTENCE.finditer(text)] == [m.span() for m in plain.finditer(text)]
+
+
+def test_a_word_read_with_its_case_is_looked_for_with_its_case() -> None:
+    pattern = re.compile(r"\bED\b|emergency\s+room", re.IGNORECASE)
+    local = re.compile(r"(?-i:\bED\b)|(?i:\bER\b)", re.IGNORECASE)
+    lar = re.compile(r"\bLAR\b")
+    warm(local, lar)
+    assert prefilter.required_words(pattern) == ("emergency", "ed")
+    assert not prefilter.may_match(local, "he was admitted and discharged")
+    assert prefilter.may_match(local, "seen in the ED") and prefilter.may_match(local, "seen in the er")
+    assert not prefilter.may_match(lar, "a particular case")
+
+
+def test_searches_begun_late_find_what_a_search_from_the_start_finds() -> None:
+    import random
+
+    patterns = PATTERNS + [
+        re.compile(r"(?:again|repeat\w*)[\s\S]{0,20}(?:same|one)", re.IGNORECASE),
+        re.compile(r"(?<!no )\b(?:\w+\s+){0,2}fracture", re.IGNORECASE),
+        re.compile(r"\bN[1-3]\b|\b\d+\s*/\s*\d+\s*nodes?", re.IGNORECASE),
+        re.compile(r"^case\b|x\d?y", re.IGNORECASE | re.MULTILINE),
+    ]
+    vocab = ["again", "same", "one", "no", "fracture", "Fracture", "N2", "3/4", "nodes", "case",
+             "x1y", "xy", "repeated", " ", " ", "\n", ".", "ca", "cancer", "OR", "or", "ſ"]
+    rng = random.Random(5)
+    for _ in range(400):
+        text = "".join(rng.choice(vocab) + rng.choice(["", " "]) for _ in range(rng.randint(0, 30)))
+        for pattern in patterns:
+            assert [m.span() for m in prefilter.finditer(pattern, text)] == [
+                m.span() for m in pattern.finditer(text)], (pattern.pattern, text)
+            for pos in (0, 3, 17):
+                a, b = prefilter.search(pattern, text, pos), pattern.search(text, pos)
+                assert (a and a.span()) == (b and b.span()), (pattern.pattern, text, pos)
