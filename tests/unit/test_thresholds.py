@@ -42,7 +42,7 @@ PINS = [
     ("MIN_CASE_COVER 0.7", "down", "codiesp-dev:S0004-06142005000900016-1", None, "F43.0"),
     ("MIN_CASE_COVER 0.7", "up", "coder:esc-04-dx-shopping", "E55.9", None),
     ("MIN_PROCEDURE_SCORE 0.66", "down", "coder:addon-01", None, "J2405"),
-    ("MIN_PROCEDURE_SCORE 0.66", "up", "coder:mod-01-78-79", "31600", None),
+    ("MIN_PROCEDURE_SCORE 0.66", "up", "codiesp-dev:S0378-48352005000900005-1", "49000", None),
     ("MIN_PROCEDURE_COVER 0.5", "up", "coder:wd-01-debridement", "97597", None),
     ("SETTING_FACTOR 0.6", "down", "nlm-c_11148-consumer", "P80.0", None),
     ("SETTING_FACTOR 0.6", "up", "nlm-c_8955-consumer", "G04.30", "P91.819"),
