@@ -138,6 +138,7 @@ class StateConfig:
     keep_bodies: bool = False
     url: str | None = None               # postgresql://user@host/db: a ledger shared by hosts
     password_env: str | None = None      # the variable holding the database password (never in the file)
+    share_analysis: bool = False         # the watcher queues what it reads; every instance's worker analyses
 
     def target(self, env: Mapping[str, str] | None = None) -> str | Path:
         """What the ledger opens: the PostgreSQL URL (its password put in from the environment)
@@ -524,7 +525,8 @@ def _state(data: Mapping[str, Any], base: Path) -> StateConfig:
     out = StateConfig(path=t.path("path", base / "var/state.sqlite") or Path(),
                       retention_days=t.whole("retention_days", 90, minimum=1),
                       keep_bodies=t.flag("keep_bodies", False),
-                      url=url, password_env=t.env_name("password_env"))
+                      url=url, password_env=t.env_name("password_env"),
+                      share_analysis=t.flag("share_analysis", url is not None))
     t.finish()
     return out
 

@@ -75,6 +75,9 @@ log = logging.getLogger(__name__)
 FETCH_CHUNK = 50
 WATCH_LEASE = 20.0        # seconds a watcher's lease lasts; renewed every WATCH_CHECK seconds,
 WATCH_CHECK = 5.0         # so a standby instance takes a dead watcher's mailbox within ~25 s
+WORK_AHEAD = 4            # shared analysis: the watcher reads this many messages ahead of its own work
+WORK_POLL = 0.25          # seconds a standby instance waits when the shared work queue is empty
+FILE_SOON = 2.0           # shared analysis: the watcher passes this often while others' answers await filing
 
 KnowledgeFactory = Callable[[Path], tuple[Any, Any]]
 
@@ -214,7 +217,7 @@ class Consultant:
         self.filing = Filing(ledger, inbox, self.imap, checkpoint=self.checkpoint, mailbox=self.mailbox)
         self.intake = Intake(config, ledger, inbox, knowledge, consult=consult, clock=clock,
                              checkpoint=self.checkpoint, on_file_fault=self.filing.note_fault,
-                             analysis_lock=analysis_lock)
+                             analysis_lock=analysis_lock, share=config.state.share_analysis)
         self.volume_full_since: float | None = None      # wall time the state volume was found full
         self.busy = threading.Lock()                      # held while a scheduler run works
         self.holding = False                              # this process watches the mailbox (lease held)
@@ -250,6 +253,7 @@ class Consultant:
             try:
                 start = self.ledger.start_after(self.mailbox, sel.uidvalidity)
                 self._take_new(sel, start, report, stop)
+                self._work_queue(report, stop)
             except StateVolumeFull as e:
                 self._volume_full(e, report)
             else:
@@ -263,12 +267,13 @@ class Consultant:
             self._volume_full(e, report)
         report.more = self.inbox.new_mail_signalled()
         report.ms = (time.perf_counter() - t0) * 1000
-        if not (report.seen or report.sent or report.filed or report.deferred):
+        if not (report.seen or report.sent or report.filed or report.deferred or report.answered):
             log.debug("pass %s: nothing new above UID %d (UIDVALIDITY %d)%s", self.mailbox, start, sel.uidvalidity,
                       "; the server announced new mail meanwhile" if report.more else "")
         else:
-            log.info("pass %s: seen=%d answered=%d skipped=%d failed=%d busy=%d sent=%d deferred=%d "
-                     "filed=%d%s in %.0f ms", self.mailbox, report.seen, report.answered, report.skipped,
+            log.info("pass %s: seen=%d%s answered=%d skipped=%d failed=%d busy=%d sent=%d deferred=%d "
+                     "filed=%d%s in %.0f ms", self.mailbox, report.seen,
+                     f" queued={report.queued}" if self.intake.share else "", report.answered, report.skipped,
                      report.failed, report.busy, report.sent, report.deferred, report.filed,
                      " (new work paused: state volume full)" if report.paused else "", report.ms)
         return report
@@ -289,6 +294,8 @@ class Consultant:
                     blocked = blocked or not settled
                     if not blocked:
                         settled_upto = env.uid
+                    if self.intake.share:        # read ahead of the workers, work too
+                        self._work_queue(report, stop, leave=WORK_AHEAD)
                     if self.stream:
                         self._send(report)
                 if cut:
@@ -303,6 +310,36 @@ class Consultant:
                     self.ledger.advance(self.mailbox, sel.uidvalidity, settled_upto)
                 except StateVolumeFull:
                     pass           # the next pass starts lower and the ledger de-duplicates
+
+    def _work_queue(self, report: PassReport, stop: StopSignal | None, leave: int = 0) -> None:
+        """Answer queued messages of this mailbox (shared analysis; other instances take them too)
+        until at most `leave` wait; each reply is sent at once. Also run when sharing is off, so
+        that mail queued before a configuration change is answered."""
+        while not (stop is not None and stop.is_set()):
+            if leave and self.ledger.queued_work(self.mailbox) <= leave:
+                return
+            if not self.intake.work_one(self.mailbox, report):
+                return
+            if self.stream:
+                self._send(report)
+
+    def _help(self, stop: StopSignal, seconds: float) -> None:
+        """Standing by (another instance watches the mailbox): answer the mail it queues, for
+        `seconds`. Replies are sent from here (outbox leases keep each one sent once); the
+        watcher files them."""
+        end = time.monotonic() + seconds
+        while not stop.is_set() and (left := end - time.monotonic()) > 0:
+            worked = False
+            if self.intake.share:
+                report = PassReport()
+                try:
+                    worked = self.intake.work_one(self.mailbox, report)
+                    if worked:
+                        self._send(report)
+                except StateError as e:          # e.g. the database restarting: wait, try again
+                    log.debug("shared work of %s not taken: %s", self.mailbox, e)
+            if not worked:
+                stop.wait(min(WORK_POLL if self.intake.share else left, left))
 
     def _send(self, report: PassReport) -> None:
         try:
@@ -385,7 +422,7 @@ class Consultant:
             remaining = until - time.monotonic()
             if remaining <= 0:
                 return False
-            stop.wait(min(WATCH_CHECK, remaining))
+            self._help(stop, min(WATCH_CHECK, remaining))
         return False
 
     def _start_heartbeat(self, stop: StopSignal) -> None:
@@ -460,6 +497,8 @@ class Consultant:
             due = self.ledger.next_outbox_due(self.mailbox)
             if due is not None:
                 wait = min(wait, max(0.05, due - self.ledger.clock()))
+            if self.intake.share and self.ledger.open_work(self.mailbox):
+                wait = min(wait, FILE_SOON)      # others answer what it read: file (and help) soon
             responses = self.inbox.idle_wait(wait, stop.fd)
             log.debug("IDLE ended after up to %.1f s with %d server responses", wait, len(responses))
             if stop.is_set():

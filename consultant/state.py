@@ -62,8 +62,9 @@ log = logging.getLogger(__name__)
 CLAIMED, ANSWERED, SKIPPED, FAILED, WAITING, ESCALATED = (
     "claimed", "answered", "skipped", "failed", "waiting", "escalated")
 STATUSES = (CLAIMED, ANSWERED, SKIPPED, FAILED, WAITING, ESCALATED)
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 FILING_LEASE_SECONDS = 120.0
+WORK_LEASE_SECONDS = 120.0       # an analysis taken by a worker that stops answering is taken again
 RESERVE_BYTES = 4 * 1024 * 1024     # kept free next to the state file for sending when the volume fills
 BALLAST_ROWS, BALLAST_ROW_BYTES = 8, 32 * 1024   # pages kept inside the file for the same reason
 _BALLAST = "CREATE TABLE IF NOT EXISTS ballast (id INTEGER PRIMARY KEY, pad BLOB NOT NULL)"
@@ -157,6 +158,15 @@ CREATE TABLE IF NOT EXISTS exchange_stop (
     scope  TEXT PRIMARY KEY,
     at     REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS work (
+    message_id   TEXT PRIMARY KEY,
+    mailbox      TEXT NOT NULL,
+    raw          BLOB NOT NULL,
+    queued_at    REAL NOT NULL,
+    taker        TEXT,
+    taken_until  REAL
+);
+CREATE INDEX IF NOT EXISTS work_mailbox ON work (mailbox, queued_at);
 PRAGMA user_version = {SCHEMA_VERSION};
 """
 
@@ -226,6 +236,17 @@ class Summary:
     auto_vacuum: str = "none"           # "incremental" once converted
     by_mailbox: dict[str, dict[str, int]] = field(default_factory=dict)   # mailbox -> status -> count
     watchers: dict[str, tuple[str, float]] = field(default_factory=dict)  # mailbox -> (host:pid, lease end)
+    queued_work: dict[str, int] = field(default_factory=dict)  # mailbox -> messages waiting for a worker
+
+
+@dataclass(frozen=True)
+class Work:
+    """A claimed, fetched message left for any instance to analyse (`Ledger.take_work`)."""
+
+    message_id: str
+    mailbox: str
+    uid: int
+    raw: bytes
 
 
 _OF_MAILBOX = " AND case_message_id IN (SELECT message_id FROM message WHERE mailbox = ?)"
@@ -290,7 +311,7 @@ class Ledger:
             self._conn.execute("PRAGMA busy_timeout=30000")
             self._conn.execute("PRAGMA secure_delete=ON")     # freed pages are zeroed, not left behind
             version = self._conn.execute("PRAGMA user_version").fetchone()[0]
-            if version not in (0, 1, 2, 3, SCHEMA_VERSION):
+            if version not in (0, 1, 2, 3, 4, SCHEMA_VERSION):
                 raise StateError(f"state database {self.path} has schema version {version}, this "
                                  f"program writes {SCHEMA_VERSION}: move it aside and restart")
             if version == 1:
@@ -458,11 +479,14 @@ class Ledger:
 
     def record_outcome(self, message_id: str, *, status: str, reason: str | None = None,
                        codes: Iterable[str] = (), raw: bytes | None = None, sender: str | None = None,
-                       destination: str | None = None, outgoing: Sequence[Outgoing] = ()) -> None:
+                       destination: str | None = None, outgoing: Sequence[Outgoing] = (),
+                       taken: bool = False) -> bool:
         """Record the decision and queue its mails, in ONE transaction, before anything is sent.
 
         With mails queued the status is stored as `waiting` until they are sent; `status` is
-        then what it becomes (answered or escalated).
+        then what it becomes (answered or escalated). `taken`: the message came from the shared
+        work queue; nothing is recorded (False) unless this process still holds it there, so a
+        worker that stalled past its lease never queues a second reply.
         """
         if status not in STATUSES:
             raise ValueError(f"unknown status {status!r}")
@@ -470,6 +494,9 @@ class Ledger:
         final = status
         stored = WAITING if outgoing else status
         with self._tx() as c:
+            if taken and c.execute("DELETE FROM work WHERE message_id = ? AND taker = ?",
+                                   (message_id, self.owner)).rowcount != 1:
+                return False
             c.execute(
                 "UPDATE message SET status = ?, final_status = ?, reason = ?, codes = ?, body_hash = ?, "
                 "body = ?, sender_key = ?, destination = ?, updated_at = ? WHERE message_id = ?",
@@ -486,6 +513,48 @@ class Ledger:
                      mail.raw, now, now))
             if sender and outgoing:
                 c.execute("INSERT INTO sender_event (sender_key, at) VALUES (?, ?)", (sender_key(sender), now))
+        return True
+
+    # ------------------------------------------------------------------ shared analysis
+    def queue_work(self, message_id: str, mailbox: str, raw: bytes) -> None:
+        """Leave a claimed, fetched message for whichever instance's worker is free: the watcher
+        of a mailbox only reads it, so several instances answer one mailbox's mail together."""
+        with self._tx() as c:
+            c.execute("INSERT INTO work (message_id, mailbox, raw, queued_at) VALUES (?, ?, ?, ?) "
+                      "ON CONFLICT(message_id) DO NOTHING", (message_id, mailbox, raw, self.clock()))
+
+    def take_work(self, mailbox: str, seconds: float = WORK_LEASE_SECONDS) -> Work | None:
+        """The oldest queued message of `mailbox` nobody holds (or whose holder's lease ran out
+        or died on this host), now held by this process for `seconds`; None when there is none."""
+        now = self.clock()
+        with self._tx() as c:
+            rows = c.execute("SELECT message_id, taker, taken_until FROM work WHERE mailbox = ? "
+                             "ORDER BY queued_at LIMIT 64", (mailbox,)).fetchall()
+            free = next((r[0] for r in rows if r[1] is None or r[2] < now
+                         or (r[1] != self.owner and not _owner_alive(r[1]))), None)
+            if free is None:
+                return None
+            c.execute("UPDATE work SET taker = ?, taken_until = ? WHERE message_id = ?",
+                      (self.owner, now + seconds, free))
+            raw, uid = c.execute("SELECT w.raw, COALESCE(m.uid, 0) FROM work w LEFT JOIN message m "
+                                 "ON m.message_id = w.message_id WHERE w.message_id = ?", (free,)).fetchone()
+        return Work(free, mailbox, int(uid), bytes(raw))
+
+    def give_back_work(self, message_id: str) -> None:
+        """A worker could not finish (e.g. a full volume): another takes the message at once."""
+        with self._tx() as c:
+            c.execute("UPDATE work SET taker = NULL, taken_until = NULL WHERE message_id = ? AND taker = ?",
+                      (message_id, self.owner))
+
+    def queued_work(self, mailbox: str) -> int:
+        """Messages of `mailbox` waiting for (or being analysed by) a worker."""
+        return int(self._query("SELECT COUNT(*) FROM work WHERE mailbox = ?", (mailbox,))[0][0])
+
+    def open_work(self, mailbox: str) -> int:
+        """Messages of `mailbox` read but not yet filed: queued, being answered, or answered by
+        some instance and waiting for the watcher to file them."""
+        return int(self._query("SELECT COUNT(*) FROM message WHERE mailbox = ? AND filed_at IS NULL",
+                               (mailbox,))[0][0])
 
     def queue(self, case_message_id: str, mail: Outgoing) -> None:
         """Queue one more mail for a case (e.g. a notice to a human); sent like any reply."""
@@ -788,7 +857,8 @@ class Ledger:
         file_bytes, free_bytes, vacuum = self._storage()
         return Summary(counts, polls, pending, oldest, failed, volume_full_since=full[0][0] if full else None,
                        file_bytes=file_bytes, free_bytes=free_bytes, auto_vacuum=vacuum,
-                       by_mailbox=by_mailbox, watchers=self.watchers())
+                       by_mailbox=by_mailbox, watchers=self.watchers(),
+                       queued_work={m: n for m, n in self._query("SELECT mailbox, COUNT(*) FROM work GROUP BY mailbox")})
 
     def _storage(self) -> tuple[int, int, str]:
         """(bytes of the state file, of which free, the auto-vacuum mode) for `status`."""

@@ -168,6 +168,7 @@ def status(args: argparse.Namespace) -> int:
         **_state_health(config.state.path, summary),
         "mailboxes": {
             m: {"counts": c, "watcher": (summary.watchers.get(m) or (None, None))[0],
+                "queued_for_analysis": summary.queued_work.get(m, 0),
                 "watcher_lease_seconds_left": round(summary.watchers[m][1] - now, 1)
                 if m in summary.watchers else None}
             for m, c in sorted(summary.by_mailbox.items())
@@ -185,6 +186,10 @@ def status(args: argparse.Namespace) -> int:
         watcher = data["mailboxes"].get(mailbox, {}).get("watcher")
         print(f"last poll of {mailbox}: {when or 'never'}" + (f"; watched by {watcher}" if watcher else ""))
     print("messages: " + ", ".join(f"{s} {n}" for s, n in counts.items()))
+    queued = {m: info["queued_for_analysis"] for m, info in data["mailboxes"].items() if info["queued_for_analysis"]}
+    if queued:
+        print("read and waiting for a worker (shared analysis): "
+              + ", ".join(f"{m} {n}" for m, n in queued.items()))
     if len(data["mailboxes"]) > 1:
         for mailbox, info in data["mailboxes"].items():
             print(f"  {mailbox}: " + ", ".join(f"{s} {n}" for s, n in info["counts"].items() if n))

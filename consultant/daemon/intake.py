@@ -50,7 +50,7 @@ class Intake:
     def __init__(self, config: Config, ledger: Ledger, inbox: IntakeMailbox, knowledge: KnowledgeSource, *,
                  consult: ConsultFn, clock: Callable[[], datetime],
                  checkpoint: Callable[[str], None], on_file_fault: Callable[[CommandRefused], None],
-                 analysis_lock: threading.Lock | None = None) -> None:
+                 analysis_lock: threading.Lock | None = None, share: bool = False) -> None:
         assert config.imap is not None
         self.config = config
         self.imap = config.imap
@@ -66,6 +66,7 @@ class Intake:
         # one analysis at a time (the GIL allows no more anyway)
         self.analysis_lock = analysis_lock or threading.Lock()
         self.bot_address = config.bot_address
+        self.share = share       # queue what is read for any instance's worker (see work_one)
 
     def handle(self, folder: str, uidvalidity: int, env: Envelope, report: PassReport) -> bool:
         """One message; returns False when it is not settled (another process holds it).
@@ -120,7 +121,12 @@ class Intake:
             return True
         log.debug("%s UID %d %s: fetched %d bytes", folder, env.uid, message_id, len(raw))
         try:
-            self.decide(message_id, folder, env, raw, report, t0)
+            if self.share:
+                self.ledger.queue_work(message_id, folder, raw)
+                report.queued += 1
+                log.debug("%s UID %d %s: queued for the first free worker", folder, env.uid, message_id)
+            else:
+                self.decide(message_id, folder, env.uid, env.header, raw, report, t0)
         except BaseException:
             self._give_back(message_id)
             raise
@@ -134,12 +140,37 @@ class Intake:
         except Exception as e:  # noqa: BLE001 - the claim's lease expires anyway (same owner takes it back)
             log.debug("claim of %s not released: %s", message_id, type(e).__name__)
 
-    def decide(self, message_id: str, folder: str, env: Envelope, raw: bytes, report: PassReport,
-               t0: float) -> None:
-        """Analyse the fetched message and record the outcome (with its mails queued)."""
+    def work_one(self, mailbox: str, report: PassReport) -> bool:
+        """Take one message of `mailbox` from the shared work queue (whichever instance queued
+        it) and answer it; False when none is waiting. A worker that dies or stalls leaves it to
+        the next one once its lease runs out; see Ledger.take_work."""
+        work = self.ledger.take_work(mailbox)
+        if work is None:
+            return False
+        try:
+            self.decide(work.message_id, mailbox, work.uid, None, work.raw, report, time.perf_counter(), taken=True)
+        except BaseException:
+            try:
+                self.ledger.give_back_work(work.message_id)
+            except Exception as e:  # noqa: BLE001 - its lease runs out anyway
+                log.debug("work %s not given back: %s", work.message_id, type(e).__name__)
+            raise
+        return True
+
+    def decide(self, message_id: str, folder: str, uid: int, header: bytes | None, raw: bytes,
+               report: PassReport, t0: float, *, taken: bool = False) -> None:
+        """Analyse the fetched message and record the outcome (with its mails queued).
+        `taken`: it came from the shared work queue (recorded only while still held there)."""
         from consultant.pipeline import Skip
 
-        thread_codes = self.ledger.codes_for_thread(thread_ids(env.header or raw))
+        def record(**outcome: Any) -> bool:
+            if self.ledger.record_outcome(message_id, taken=taken, **outcome):
+                return True
+            log.warning("%s UID %d %s: another worker took this message over (this one was too slow); "
+                        "its answer is the one kept", folder, uid, message_id)
+            return False
+
+        thread_codes = self.ledger.codes_for_thread(thread_ids(header or raw))
         try:
             with self.analysis_lock:
                 book, index = self.knowledge.current()
@@ -149,19 +180,20 @@ class Intake:
         except Exception as e:  # noqa: BLE001 - a bug or an unusable KB must not lose the mail: a human gets it
             # never the exception's text: it may quote the case (see where)
             reason = f"internal error: {where(e)}"
-            self.ledger.record_outcome(message_id, status=FAILED, reason=reason,
-                                       raw=raw, destination=self.imap.failed_folder)
+            if not record(status=FAILED, reason=reason, raw=raw, destination=self.imap.failed_folder):
+                return
             report.failed += 1
-            log_outcome(folder, env.uid, message_id, FAILED, t0, reason=reason, level=logging.ERROR,
+            log_outcome(folder, uid, message_id, FAILED, t0, reason=reason, level=logging.ERROR,
                         note=f" for a human in {self.imap.failed_folder}")
             log.debug("traceback of the internal error:\n%s", redacted_traceback(e))
             return
         if isinstance(outcome, Skip):
-            self.ledger.record_outcome(message_id, status=SKIPPED, reason=outcome.reason, raw=raw,
-                                       destination=self.imap.processed_folder)
+            if not record(status=SKIPPED, reason=outcome.reason, raw=raw,
+                          destination=self.imap.processed_folder):
+                return
             report.skipped += 1
             report.reasons.append(outcome.reason)
-            log_outcome(folder, env.uid, message_id, SKIPPED, t0, reason=outcome.reason)
+            log_outcome(folder, uid, message_id, SKIPPED, t0, reason=outcome.reason)
             return
         sender = outcome.case.sender
         # rate limits and loop stops (issue 9): counted and recorded in one ledger transaction
@@ -169,11 +201,11 @@ class Intake:
             exchange_for_answer(outcome.case, outcome.reply, self.settings.message_id_domain),
             self.config.consult.exchange_limits())
         if stop is not None:
-            self.ledger.record_outcome(message_id, status=SKIPPED, reason=stop.reason, raw=raw,
-                                       destination=self.imap.failed_folder)
+            if not record(status=SKIPPED, reason=stop.reason, raw=raw, destination=self.imap.failed_folder):
+                return
             report.skipped += 1
             report.reasons.append(stop.reason)
-            log_outcome(folder, env.uid, message_id, SKIPPED, t0, reason=stop.reason,
+            log_outcome(folder, uid, message_id, SKIPPED, t0, reason=stop.reason,
                         level=logging.WARNING if stop.first else logging.DEBUG,
                         note=f" for a human in {self.imap.failed_folder}"
                         + ("" if stop.first else " (stop logged before)"))
@@ -186,17 +218,18 @@ class Intake:
                 outgoing.append(outgoing_mail(outcome.escalation, "escalation", self.bot_address))
         except Exception as e:  # noqa: BLE001 - a mail that cannot be written must not stall the mailbox
             reason = f"internal error: {where(e)}"
-            self.ledger.record_outcome(message_id, status=FAILED, reason=reason, raw=raw,
-                                       destination=self.imap.failed_folder)
+            if not record(status=FAILED, reason=reason, raw=raw, destination=self.imap.failed_folder):
+                return
             report.failed += 1
-            log_outcome(folder, env.uid, message_id, FAILED, t0, reason=reason, level=logging.ERROR,
+            log_outcome(folder, uid, message_id, FAILED, t0, reason=reason, level=logging.ERROR,
                         note=f" for a human in {self.imap.failed_folder}")
             return
         status = ESCALATED if outcome.escalation is not None else ANSWERED
-        self.ledger.record_outcome(message_id, status=status, codes=codes, raw=raw, sender=sender,
-                                   destination=self.imap.processed_folder, outgoing=outgoing)
+        if not record(status=status, codes=codes, raw=raw, sender=sender,
+                      destination=self.imap.processed_folder, outgoing=outgoing):
+            return
         report.answered += 1
-        log_outcome(folder, env.uid, message_id, status, t0, codes=len(dict.fromkeys(codes)),
+        log_outcome(folder, uid, message_id, status, t0, codes=len(dict.fromkeys(codes)),
                     note=f" reply {outgoing[0].message_id} queued")
         self.checkpoint("recorded")
 

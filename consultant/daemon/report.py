@@ -22,6 +22,7 @@ class PassReport:
     skipped: int = 0
     failed: int = 0
     busy: int = 0
+    queued: int = 0              # read and left in the shared work queue (share_analysis)
     sent: int = 0
     deferred: int = 0
     filed: int = 0

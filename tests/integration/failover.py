@@ -8,6 +8,7 @@ Shared by `tests/integration/test_failover.py` (small, in CI) and `bench/scale.p
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -28,6 +29,7 @@ class FailoverReport(CrashReport):
     instances: int = 2
     killed: str = ""
     failover_seconds: float | None = None      # from the SIGKILL to the next reply sent
+    takeover_seconds: float | None = None      # from the SIGKILL until another instance watches the mailbox
     extra_sent_copies: int = 0
     logs: list[Path] = field(default_factory=list)
 
@@ -35,7 +37,19 @@ class FailoverReport(CrashReport):
         head = (f"{self.instances} instances, {self.cases} cases, SIGKILL of {self.killed or 'none'}; "
                 f"failover {self.failover_seconds:.1f} s" if self.failover_seconds is not None else
                 f"{self.instances} instances, {self.cases} cases, SIGKILL of {self.killed or 'none'}")
-        return [head, *super().lines()[1:2], f"Sent copies beyond one per case: {self.extra_sent_copies}"]
+        by = ", ".join(f"{p.parent.name} {n}" for p, n in zip(self.logs, decided_per_instance(self.logs)))
+        takeover = (f"; the mailbox watched again after {self.takeover_seconds:.1f} s"
+                    if self.takeover_seconds is not None else "")
+        return [head + takeover, *super().lines()[1:2], f"Sent copies beyond one per case: {self.extra_sent_copies}",
+                f"cases decided per instance (shared analysis): {by}"]
+
+
+_DECIDED = re.compile(r"UID \d+ <[^>]+>: (?:answered|escalated|skipped|failed) \(")
+
+
+def decided_per_instance(logs: list[Path]) -> list[int]:
+    """How many cases each instance's log says it decided (the one outcome line per message)."""
+    return [len(_DECIDED.findall(p.read_text(errors="replace"))) if p.exists() else 0 for p in logs]
 
 
 def _start(config: Path, log_path: Path) -> subprocess.Popen[bytes]:
@@ -109,8 +123,11 @@ def run_failover(dovecot: Dovecot, bot: str, smtp: SmtpSink, work: Path, kb_path
             killed_at, before = time.monotonic(), len(smtp.messages)
             report.killed = victim
             while time.monotonic() - killed_at < timeout:
-                if len(smtp.messages) > before:
+                if report.failover_seconds is None and len(smtp.messages) > before:
                     report.failover_seconds = time.monotonic() - killed_at
+                if report.takeover_seconds is None and watcher_owner(pg_url) not in (None, owner):
+                    report.takeover_seconds = time.monotonic() - killed_at
+                if report.failover_seconds is not None and report.takeover_seconds is not None:
                     break
                 if filed_count(pg_url) >= cases:
                     break

@@ -405,3 +405,45 @@ def test_message_without_message_id_answered_once(dovecot, bot, smtp, mailbox, b
     time.sleep(0.3)
     assert len(smtp.messages) == 1
     assert mailbox.messages("INBOX") == [] and len(mailbox.messages("Processed")) == 2
+
+
+def test_shared_analysis_on_one_host_queues_then_answers_each_once(dovecot, bot, smtp, mailbox, make_config,  # type: ignore[no-untyped-def]
+                                                                   knowledge_factory, consult_fn) -> None:
+    """share_analysis with the SQLite file: the watcher queues what it reads and answers its own
+    queue in the same pass; mail left queued (e.g. the setting turned off, or its worker gone)
+    is answered by the next pass whatever the setting."""
+    from dataclasses import replace
+
+    from crashrun import case
+
+    from consultant.state import Ledger
+
+    base = make_config()
+    shared = replace(base, state=replace(base.state, share_analysis=True))
+    for i in range(3):
+        dovecot.deliver(case(i, "share"), rcpt=bot)
+    first = build_consultant(shared, knowledge_factory=knowledge_factory, consult=consult_fn)
+    try:
+        report = first.process_pass()
+        assert (report.queued, report.answered, report.sent, report.filed) == (3, 3, 3, 3)
+        assert first.ledger.queued_work(first.mailbox) == 0
+        dovecot.deliver(case(3, "share"), rcpt=bot)
+        first.intake.work_one = lambda *a: False      # type: ignore[method-assign]  # no worker takes it
+        report = first.process_pass()
+        assert (report.queued, report.answered, report.sent) == (1, 0, 0)
+        assert first.ledger.queued_work(first.mailbox) == 1
+    finally:
+        first.inbox.close()
+        first.ledger.close()
+    second = build_consultant(base, knowledge_factory=knowledge_factory, consult=consult_fn)   # sharing off
+    try:
+        report = second.process_pass()
+        assert (report.queued, report.answered, report.sent, report.filed) == (0, 1, 1, 1)
+    finally:
+        second.inbox.close()
+        second.ledger.close()
+    got = smtp.wait_for(4)
+    assert sorted(m.message["In-Reply-To"] for m in got) == sorted(
+        [f"<share-{i}@clinic.example>" for i in range(4)])
+    with Ledger(base.state.path) as led:
+        assert led.summary().queued_work == {} and led.unfiled() == []

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from failover import run_failover
+from failover import decided_per_instance, run_failover
 
 
 def test_sigkill_of_the_watcher_loses_nothing_and_answers_once(dovecot: Any, bot: str, smtp: Any, tmp_path: Path,
@@ -19,6 +19,20 @@ def test_sigkill_of_the_watcher_loses_nothing_and_answers_once(dovecot: Any, bot
     assert report.not_filed == [] and report.inbox_left == 0 and report.processed == 200, summary
     assert report.extra_sent_copies == 0, summary
     assert report.failover_seconds is not None and report.failover_seconds < 30, summary
+    assert report.takeover_seconds is not None and report.takeover_seconds < 30, summary
+
+
+def test_two_instances_share_the_analysis_of_one_mailbox(dovecot: Any, bot: str, smtp: Any, tmp_path: Path,
+                                                         kb_path: Path, pg: Any) -> None:
+    """With a PostgreSQL ledger the watcher queues what it reads and both instances answer it:
+    each case decided by exactly one of them, both doing a share, nothing answered twice."""
+    report = run_failover(dovecot, bot, smtp, tmp_path, kb_path, pg.new_database(), cases=80, tag="share")
+    summary = "\n".join(report.lines())
+    print(summary)
+    assert report.lost == [] and report.answered_cases == 80 and report.duplicates == 0, summary
+    assert report.not_filed == [] and report.inbox_left == 0 and report.extra_sent_copies == 0, summary
+    decided = decided_per_instance(report.logs)
+    assert sum(decided) == 80 and min(decided) >= 8, summary
 
 
 def test_postgresql_restarted_mid_run_the_daemon_waits_and_recovers(dovecot: Any, bot: str, smtp: Any,

@@ -42,6 +42,8 @@ SAME_BEHAVIOUR = [
     "test_a_dead_watcher_on_this_host_is_replaced_at_once",
     "test_filing_is_claimed_once_between_processes",
     "test_recipients_are_dropped_once_sent_and_by_purge",
+    "test_shared_work_is_taken_once_and_answered_once",
+    "test_work_given_back_or_left_by_a_dead_worker_is_taken_at_once",
 ]
 
 

@@ -268,6 +268,12 @@ def test_state_url_selects_postgresql_with_the_password_from_the_environment(tmp
         state('url = "postgresql://bot:secret@db.example/cc"\n')
     with pytest.raises(ConfigError, match="state.url.*postgresql://"):
         state('url = "mysql://bot@db.example/cc"\n')
+    # shared analysis: on with a shared ledger, off with the file; either can be chosen
+    assert s.share_analysis and not state("").share_analysis
+    assert not state('url = "postgresql://bot@db/cc"\nshare_analysis = false\n').share_analysis
+    assert state("share_analysis = true\n").share_analysis
+    with pytest.raises(ConfigError, match="state.share_analysis"):
+        state('share_analysis = "yes"\n')
 
 
 MAILBOXES = """

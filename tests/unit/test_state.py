@@ -251,7 +251,7 @@ def test_schema_1_database_is_migrated(db: Path) -> None:
         (row,) = led.due_outbox()
         assert led.lease_outbox(row.id) == "new" and led.outbox_for("<c@x>")[0].copied is False
     conn = sqlite3.connect(db)
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 5
     conn.close()
 
 
@@ -286,6 +286,51 @@ def test_a_dead_watcher_on_this_host_is_replaced_at_once(db: Path, clock: Clock)
     dead = Ledger(db, clock=clock, owner=f"{socket.gethostname()}:{2**22 + 777}")   # no such pid
     assert dead.hold_watch("INBOX", 300)
     assert Ledger(db, clock=clock).hold_watch("INBOX", 300)
+
+
+def test_shared_work_is_taken_once_and_answered_once(db: Path, clock: Clock) -> None:
+    """The watcher queues what it read; two workers never take the same message, and a worker
+    that stalled past its lease records nothing once another took the message over."""
+    watcher = Ledger(db, clock=clock, owner="host-a.invalid:1")
+    a = Ledger(db, clock=clock, owner="host-a.invalid:1")
+    b = Ledger(db, clock=clock, owner="host-b.invalid:2")
+    for i in (1, 2):
+        assert watcher.claim(f"<w{i}@x>", "billing/INBOX", 7, i).action == "new"
+        watcher.queue_work(f"<w{i}@x>", "billing/INBOX", b"case %d" % i)
+    watcher.queue_work("<w1@x>", "billing/INBOX", b"case 1")            # read twice: queued once
+    assert watcher.queued_work("billing/INBOX") == 2 and watcher.queued_work("cardio/INBOX") == 0
+    first, second = a.take_work("billing/INBOX", 60), b.take_work("billing/INBOX", 60)
+    assert first is not None and second is not None
+    assert {first.message_id, second.message_id} == {"<w1@x>", "<w2@x>"}
+    assert (first.uid, first.raw) == (1, b"case 1") and a.take_work("billing/INBOX", 60) is None
+    reply = Outgoing("<r1@bot>", "reply", "bot@x", ("c@x",), b"r")
+    assert a.record_outcome(first.message_id, status=ANSWERED, outgoing=[reply], taken=True)
+    assert a.queued_work("billing/INBOX") == 1 and a.message(first.message_id).status == WAITING  # type: ignore[union-attr]
+    clock.t += 61                                    # b stalled past its lease: a takes the message over
+    again = a.take_work("billing/INBOX", 60)
+    assert again is not None and again.message_id == second.message_id
+    late = Outgoing("<r2-late@bot>", "reply", "bot@x", ("c@x",), b"late")
+    assert not b.record_outcome(second.message_id, status=ANSWERED, outgoing=[late], taken=True)
+    assert b.outbox_for(second.message_id) == [] and b.message(second.message_id).status == "claimed"  # type: ignore[union-attr]
+    assert a.record_outcome(second.message_id, status=SKIPPED, reason="not a case", taken=True)
+    assert a.queued_work("billing/INBOX") == 0 and a.summary().queued_work == {}
+
+
+def test_work_given_back_or_left_by_a_dead_worker_is_taken_at_once(db: Path, clock: Clock) -> None:
+    watcher = Ledger(db, clock=clock, owner="host-a.invalid:1")
+    for i in (1, 2):
+        watcher.claim(f"<g{i}@x>", "INBOX", 7, i)
+        watcher.queue_work(f"<g{i}@x>", "INBOX", b"x")
+    dead = Ledger(db, clock=clock, owner=f"{socket.gethostname()}:{2**22 + 778}")   # no such pid
+    worker = Ledger(db, clock=clock, owner="host-b.invalid:2")
+    taken = dead.take_work("INBOX", 600)
+    assert taken is not None and taken.message_id == "<g1@x>"
+    assert watcher.summary().queued_work == {"INBOX": 2}
+    got = worker.take_work("INBOX", 600)
+    assert got is not None and got.message_id == "<g1@x>"         # its holder died on this host
+    worker.give_back_work(got.message_id)
+    again = watcher.take_work("INBOX", 600)
+    assert again is not None and again.message_id == "<g1@x>"    # given back: the oldest first again
 
 
 # ---------------------------------------------------------------------- disk full, size, privacy
