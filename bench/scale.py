@@ -28,7 +28,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests" / "integration"))
 
 from crashrun import CrashReport, _check, case
-from failover import filed_count, instance_config, run_failover
+from failover import decided_per_instance, filed_count, instance_config, run_failover
 from mailservers import Dovecot, SmtpSink
 from pgserver import PgCluster
 from support import BOT_PASSWORD, PASSWORD_ENV, Mailbox, config_data, to_toml
@@ -58,7 +58,8 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="consultant-scale."))
     bad = False
     print(f"{args.cases} cases waiting in the mailbox, then the daemons start; {os.cpu_count()} cores")
-    print(f"{'ledger':<12} {'processes':>9} {'seconds':>8} {'emails/s':>9} {'CPU s/reply':>12}  result")
+    print(f"{'ledger':<12} {'processes':>9} {'seconds':>8} {'emails/s':>9} {'CPU s/reply':>12}  result; "
+          "cases decided by each process")
     try:
         # baseline first: the embedded default, one process, the SQLite ledger
         rows = []
@@ -119,9 +120,11 @@ def main() -> int:
             ok = report.ok and report.answered_cases == args.cases and extra == 0
             bad |= not ok
             rows.append((label, n, seconds, args.cases / seconds, cpu / args.cases))
+            decided = decided_per_instance([run_dir / f"daemon-{k}.log" for k in range(len(configs))])
             print(f"{label:<12} {n:>9} {seconds:>8.1f} {args.cases / seconds:>9.1f} {cpu / args.cases:>12.3f}  "
                   + ("ok" if ok else f"BAD: lost {len(report.lost)}, duplicates {report.duplicates}, "
-                     f"not filed {len(report.not_filed)}, extra Sent copies {extra}"), flush=True)
+                     f"not filed {len(report.not_filed)}, extra Sent copies {extra}")
+                  + "; " + " / ".join(map(str, decided)), flush=True)
         if not args.no_failover:
             smtp = SmtpSink().start()
             try:
