@@ -931,3 +931,39 @@ def test_analyze_applies_the_guidelines(full_book) -> None:  # type: ignore[no-u
     f = analyze(text, full_book, SuggestIndex.load(full_book), today=ON)
     assert "O24.414" in {s.code for s in f.suggestions}
     assert any(i.kind == "guideline" and i.codes[0] == "Z79.4" for i in f.issues)
+
+
+# -- signs and symptoms (OGCR I.B.4, I.B.5) ---------------------------------------------------
+
+from consultant.analysis.guidelines.symptoms import symptom_of_definitive  # noqa: E402
+
+
+@pytest.mark.parametrize(("text", "named", "suggested", "gone"), [
+    ("Cough and fever for 3 days, dx acute bronchitis J20.9.", ("J20.9",),
+     (("R05.9", "Cough"), ("R50.9", "fever")), {"R05.9", "R50.9"}),
+    ("RLQ abdominal pain with vomiting: acute appendicitis.", (),
+     (("R10.31", "RLQ abdominal pain"), ("R11.10", "vomiting"), ("K35.80", "acute appendicitis")),
+     {"R10.31", "R11.10"}),
+    ("Chest pain, troponin up: NSTEMI I21.4.", ("I21.4",), (("R07.9", "Chest pain"),), {"R07.9"}),
+])
+def test_symptoms_of_an_established_diagnosis_are_withdrawn(full_book, text, named, suggested,  # type: ignore[no-untyped-def]
+                                                            gone) -> None:
+    r = symptom_of_definitive(make_case(full_book, text, named=named, suggested=suggested))
+    assert set(r.drop) == gone and not r.issues
+
+
+@pytest.mark.parametrize(("text", "named", "suggested"), [
+    ("Cough for 3 weeks, chest X-ray clear, no diagnosis yet.", (), (("R05.9", "Cough"),)),        # I.B.4
+    ("Fever. Also known type 2 diabetes E11.9.", ("E11.9",), (("R50.9", "Fever"),)),             # unrelated
+    ("Pt 1: cough\nPt 2: acute bronchitis J20.9\n", ("J20.9",), (("R05.9", "cough"),)),  # other patient
+])
+def test_a_symptom_without_its_diagnosis_stays(full_book, text, named, suggested) -> None:  # type: ignore[no-untyped-def]
+    r = symptom_of_definitive(make_case(full_book, text, named=named, suggested=suggested))
+    assert r.drop == () and r.issues == ()
+
+
+def test_a_symptom_the_sender_wrote_beside_its_diagnosis_is_flagged_not_removed(full_book) -> None:  # type: ignore[no-untyped-def]
+    text = "Dx: J18.9 pneumonia, R05.9 cough, R50.9 fever."
+    r = symptom_of_definitive(make_case(full_book, text, named=("J18.9", "R05.9", "R50.9")))
+    assert r.drop == () and {i.codes for i in r.issues} == {("R05.9", "J18.9"), ("R50.9", "J18.9")}
+    assert all(i.severity == INFO and "I.B.5" in i.source for i in r.issues)

@@ -126,6 +126,41 @@ def test_global_period_answer_says_the_days_could_not_be_checked() -> None:
     assert "99024" in a.answer and "no fee-schedule release is loaded" in a.answer
 
 
+class GlobalBook:
+    """Fee-schedule global days: a 90-day surgery, a drug (XXX), nothing else."""
+
+    DAYS = {"27447": "090", "J1745": "XXX", "11042": "000"}
+
+    def payment(self, code: str, on: date, modifier: str = "") -> object | None:
+        from types import SimpleNamespace
+
+        return SimpleNamespace(global_days=self.DAYS[code]) if code in self.DAYS else None
+
+
+@pytest.mark.parametrize("text, days", [
+    ("27447 on 10/28/2026. Office visit 11/17/2026 for a new problem, cough. Can we bill 99213?", "20 days"),
+    ("Pt had 27447 last month; seen 35 days later for knee pain. Is 99213 billable?", "35 days"),
+    ("27447 on 10/01/2026, J1745 given 10/05/2026; follow-up 12/15/2026 - may we bill 99214 separately?",
+     "75 days"),
+])
+def test_a_visit_after_a_surgery_asked_about_gets_the_global_answer(text: str, days: str) -> None:
+    """No word 'global' in the mail: a visit code, a surgery, how long after it and a billing
+    question are enough (the global period decides the answer)."""
+    (a,) = global_answers(text, extract_codes(text), GlobalBook(), DOS)
+    assert "27447 has a 90-day global" in a.answer and days in a.answer and "inside its 90-day" in a.answer
+    assert "J1745" not in a.answer and a.codes == ("27447",)          # a drug has no global period
+    assert ("modifier 24 and the diagnosis" in a.answer) == ("new problem" in text)
+
+
+@pytest.mark.parametrize("text", [
+    "27447 on 10/28/2026, 99213 on 11/17/2026 for a cough.",                   # no question asked
+    "Can we bill 99213 today for the cough? She had 27447 years ago.",          # no interval said
+    "27447 on 10/28/2026 and 11042 on 11/17/2026: can we bill both?",           # no visit code
+])
+def test_no_global_answer_without_a_visit_a_surgery_an_interval_and_a_question(text: str) -> None:
+    assert global_answers(text, extract_codes(text), GlobalBook(), DOS) == ()
+
+
 # -- escalation by meaning: paraphrases written for these tests (not from the eval set) ----
 
 @pytest.mark.parametrize("text, kind", [

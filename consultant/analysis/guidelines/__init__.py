@@ -84,6 +84,7 @@ from consultant.analysis.guidelines.specificity import (
     tobacco_current_not_history,
     ulcer_depth,
 )
+from consultant.analysis.guidelines.symptoms import symptom_of_definitive
 from consultant.analysis.guidelines.wounds import laceration_by_site
 
 __all__ = ["RULES", "GuidelineCase", "Rule", "Ruling", "apply_guidelines", "run_rules"]
@@ -132,6 +133,7 @@ RULES: tuple[Rule, ...] = (
     ulcer_depth,
     screening_first,
     immunization_encounter,
+    symptom_of_definitive,      # last: it reads the diagnoses every rule before it added
 )
 
 _SEVERITY_ORDER = {ERROR: 0, WARNING: 1, INFO: 2}

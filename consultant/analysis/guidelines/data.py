@@ -552,3 +552,44 @@ PREECLAMPSIA = re.compile(r"\bpre-?eclampsia\b|\bPEC\b|\bpre-?eclamptic\b|\bHELL
 SEVERE_PREECLAMPSIA = re.compile(r"\bsevere\s+(?:features|pre-?eclampsia)|\bpre-?eclampsia\s+with\s+severe\b|\bsPEC\b", _I)
 HELLP = re.compile(r"\bHELLP\b", _I)
 CHRONIC_HTN = re.compile(r"\bchronic\s+(?:HTN|hypertension)\b|\bpre-?existing\s+(?:essential\s+)?(?:HTN|hypertension)\b|\bessential\s+(?:HTN|hypertension)\b|\bcHTN\b", _I)
+
+# -- signs and symptoms (OGCR I.B.4, I.B.5) ---------------------------------------------------
+
+# A symptom code (R00-R99 prefix) -> the ICD-10-CM code prefixes of definitive diagnoses the
+# symptom is routinely part of: with such a diagnosis established in the same part of the mail,
+# the symptom is not coded separately (OGCR I.B.5); without one, the symptom is the code
+# (I.B.4). Deliberately narrow: only pairings a coder would call routine for the disease.
+SYMPTOM_OF: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
+    # cough, breathing abnormalities, abnormal sputum: respiratory disease, heart failure for dyspnea
+    (("R05", "R06.2", "R09.3"), ("J", "U07.1", "A15", "A37")),
+    (("R06.0",), ("J", "U07.1", "A15", "I50")),
+    # fever: infections
+    (("R50",), ("A", "B", "J0", "J1", "J20", "J21", "J22", "J36", "J39.0", "J85", "J86", "N10",
+                "N30.0", "N39.0", "K35", "K65", "K81.0", "L02", "L03", "M00", "M86.0", "M86.1",
+                "G00", "G03", "G04", "I33", "U07.1", "T81.4")),
+    # abdominal and pelvic pain: the abdominal conditions that present with it
+    (("R10",), ("K25", "K26", "K27", "K29", "K35", "K36", "K37", "K56", "K57", "K80", "K81", "K85",
+                "N10", "N20", "N21", "N23", "O00")),
+    # nausea and vomiting
+    (("R11",), ("K29", "K35", "K56", "K80", "K81", "K85", "A08", "A09", "O21")),
+    # diarrhoea
+    (("R19.7",), ("A0", "K50", "K51", "K52")),
+    # chest pain: acute coronary syndromes and angina
+    (("R07.89", "R07.9", "R07.2"), ("I20", "I21", "I22", "I24")),
+    # headache: migraine and other headache syndromes
+    (("R51",), ("G43", "G44")),
+    # painful or frequent urination, urgency: cystitis and urinary infection
+    (("R30.0", "R35", "R39.15"), ("N30", "N34", "N39.0")),
+    # blood in the urine: stones
+    (("R31",), ("N20", "N21")),
+    # jaundice: biliary obstruction, hepatitis, liver disease
+    (("R17",), ("K80", "K83.0", "K83.1", "B15", "B16", "B17", "B19", "K70", "K71", "K72", "K74")),
+    # raised blood sugar: diabetes
+    (("R73",), ("E08", "E09", "E10", "E11", "E13", "O24")),
+    # rash: the exanthems and dermatitis that are the rash
+    (("R21",), ("B01", "B02", "B05", "B06", "B08", "B09", "L20", "L21", "L23", "L24", "L25", "L30")),
+    # seizure: epilepsy
+    (("R56.9",), ("G40",)),
+    # dizziness: vestibular disorders
+    (("R42",), ("H81",)),
+)
