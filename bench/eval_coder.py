@@ -147,10 +147,9 @@ def checkout(ref: str, into: Path) -> Path:
 def build_kb(folder: Path) -> Path:
     """The default install's knowledge base (`consultant kb build`), in `folder`."""
     from consultant.kb.build import build_kb as build
-    from consultant.kb.build import default_icd10cm_xml
 
     out = folder / "kb.sqlite"
-    build(out, [("icd10cm_tabular", default_icd10cm_xml())])
+    build(out)        # no sources: the tabular release plus data/official, as `consultant kb build`
     return out
 
 

@@ -11,6 +11,7 @@ and template syntax inside the data is never evaluated.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -32,6 +33,7 @@ from consultant.analysis.findings import (
     WARNING,
     CodeVerdict,
     Findings,
+    Issue,
     Suggestion,
 )
 from consultant.analysis.procedures.view import procedure_view
@@ -194,7 +196,22 @@ def summary_line(f: Findings, forwarded: bool = True) -> str:
     return line[0].upper() + line[1:]
 
 
-def _code_row(v: CodeVerdict) -> dict[str, Any]:
+def _flagged(issues: Sequence[Issue]) -> dict[str, str]:
+    """Code -> the worst problem naming it ('error' or 'warning'), for the code list."""
+    out: dict[str, str] = {}
+    for i in issues:
+        if i.severity in (ERROR, WARNING):
+            for code in i.codes:
+                if out.get(code) != ERROR:
+                    out[code] = i.severity
+    return out
+
+
+def _code_row(v: CodeVerdict, flagged: Mapping[str, str] | None = None) -> dict[str, Any]:
+    status_words = STATUS_WORDS.get(v.status, v.status.replace("_", " "))
+    problem = (flagged or {}).get(v.code)
+    if problem is not None:      # never a bare 'valid' next to a code the problems above reject
+        status_words += f"; but see the {'error' if problem == ERROR else 'warning'} on it above"
     return {
         "code": v.code,
         # the code line as the sender wrote it: code, modifiers, units ('73110-RT x 1')
@@ -203,8 +220,8 @@ def _code_row(v: CodeVerdict) -> dict[str, Any]:
         + (f" x {v.units}" if v.units is not None else ""),
         "system": SYSTEM_NAMES.get(v.system, v.system),
         "status": v.status,
-        "status_words": STATUS_WORDS.get(v.status, v.status.replace("_", " ")),
-        "ok": v.status == VALID,
+        "status_words": status_words,
+        "ok": v.status == VALID and problem is None,
         "title": v.title or "",
         "plain": v.plain if v.plain and v.plain != v.title else "",
         "modifiers": [
@@ -257,6 +274,7 @@ def date_source_words(source: str) -> str:
 
 def view_model(f: Findings, subject: str, forwarded: bool = True) -> dict[str, Any]:
     """Plain values for the templates; all wording decisions that are not layout live here."""
+    flagged = _flagged(f.issues)
     return {
         "subject": subject,
         "summary": summary_line(f, forwarded),
@@ -276,7 +294,7 @@ def view_model(f: Findings, subject: str, forwarded: bool = True) -> dict[str, A
             for i in f.issues
             if i.severity not in (ERROR, WARNING)
         ],
-        "codes": [_code_row(v) for v in f.codes],
+        "codes": [_code_row(v, flagged) for v in f.codes],
         "procedures": procedure_view(f.procedures),
         "suggestions": [_suggestion_row(s) for s in f.suggestions],
         "gaps": [

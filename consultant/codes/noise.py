@@ -179,7 +179,7 @@ def _record_label_before(text: str, start: int) -> bool:
     core = seg[seg.rfind("\n") + 1 :]
     hashed = False
     for _ in range(4):  # peel separators and digit groups: 'Fax: 312 555 ' -> 'Fax'
-        bare = core.rstrip(_SEPARATORS)
+        bare = core.rstrip(_SEPARATORS + "-")   # "MRN 0045-99223": a hyphen joins the groups
         hashed = hashed or "#" in core[len(bare) :]
         if bare is core or bare == core:
             break

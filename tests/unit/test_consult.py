@@ -206,7 +206,7 @@ def test_suggestions_drop_mentioned_codes_and_their_headings_and_are_capped(
     fakes, small_book
 ) -> None:  # type: ignore[no-untyped-def]
     fakes["mentions"] = (m(ICD10CM, "K56.69", 0), m(CPT, "44140", 10))
-    many = tuple(s(f"R{n:02d}.9", 0.9 - n / 100) for n in range(40))
+    many = tuple(s(f"L{n:02d}.9", 0.9 - n / 100) for n in range(40))   # no symptom codes (OGCR I.B.5 rule)
     fakes["result"] = FakeResult(
         suggestions=(
             s("K56.69", 0.99),

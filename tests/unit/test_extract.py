@@ -294,7 +294,7 @@ def test_units(text: str, code: str, units: int | None) -> None:
         # record numbers
         "MRN 00483921", "MRN: 48392", "Acct # 44320", "Acct#44320", "Claim # 99213",
         "Member ID: 99213", "NPI 1234567890", "DOB 01/02/1960", "Policy 44140", "#44320",
-        "Invoice no. 44320",
+        "Invoice no. 44320", "MRN 0045-99223", "Acct 12-44140-7", "Claim 2024-99213-01",
         # money
         "$12,345.00", "$12345", "12345 dollars", "USD 12345", "charges 12345.00",
         # times

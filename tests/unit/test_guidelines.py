@@ -967,3 +967,24 @@ def test_a_symptom_the_sender_wrote_beside_its_diagnosis_is_flagged_not_removed(
     r = symptom_of_definitive(make_case(full_book, text, named=("J18.9", "R05.9", "R50.9")))
     assert r.drop == () and {i.codes for i in r.issues} == {("R05.9", "J18.9"), ("R50.9", "J18.9")}
     assert all(i.severity == INFO and "I.B.5" in i.source for i in r.issues)
+
+
+def test_answers_and_notes_name_the_code_a_guideline_replaced() -> None:
+    """'list A41.9 before R65.21' answered before the sepsis rule said 'use A41.51' names A41.51,
+    and says it replaced the written code; the rule's own note keeps the written code."""
+    from consultant.analysis.findings import DirectAnswer, Issue
+    from consultant.analysis.guidelines import _answers_with_replacements, _issues_with_replacements
+
+    rule = Issue(WARNING, "guideline", ("A41.9", "A41.51"),
+                 "A41.9 is sepsis of an unspecified organism, but the organism is documented: use A41.51.", "OGCR")
+    note = Issue(WARNING, "code_first", ("R65.21", "A41.9"), "R65.21: list A41.9 before R65.21.", "Tabular")
+    other = Issue(WARNING, "code_first", ("R65.21", "A41.91"), "list A41.91 first", "Tabular")
+    answer = DirectAnswer("sequencing", "which diagnosis goes first?", "List A41.9 before R65.21.", "", ("A41.9",))
+    (a,) = _answers_with_replacements((answer,), (rule,), {"A41.9", "R65.21"})
+    assert a.answer.startswith("List A41.51 before R65.21.") and "not A41.9 as written" in a.answer
+    assert a.codes == ("A41.51",)
+    kept_rule, swapped, untouched = _issues_with_replacements((rule, note, other), {"A41.9", "R65.21"})
+    assert kept_rule == rule and untouched == other
+    assert swapped.message.startswith("R65.21: list A41.51 before R65.21.") and swapped.codes == ("R65.21", "A41.51")
+    # a replacement of a code the sender did not write changes nothing
+    assert _answers_with_replacements((answer,), (rule,), {"R65.21"}) == (answer,)

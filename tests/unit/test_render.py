@@ -396,3 +396,13 @@ def test_wrap_matches_textwrap_without_breaking_words(
         or first.rstrip()
     )
     assert wrap(text, width, first, rest) == expected
+
+
+def test_a_valid_code_a_problem_names_points_to_it_in_the_code_list() -> None:
+    """The code list never says a bare 'valid' beside a code the problems above reject."""
+    text = render_reply(findings(), subject="Re: case").text
+    codes = section(text, "CODES IN YOUR MESSAGE")
+    line = {c: next(ln for ln in codes.splitlines() if ln.strip().startswith(c)) for c in ("99213", "20610")}
+    assert "see the" not in line["99213"]                    # no problem names 99213
+    assert "valid on the date of service; but see the error" in " ".join(
+        codes[codes.index("20610"):].split()[:14])

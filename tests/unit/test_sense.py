@@ -73,3 +73,16 @@ def test_a_disease_named_as_the_vaccine_given_is_no_diagnosis() -> None:
     assert read_in_context(against, [sug(against, "pertussis", "A37.90")]) == ()
     sick = "Febrile, influenza A swab positive; vaccines up to date"
     assert [s.code for s in read_in_context(sick, [sug(sick, "influenza A", "J10.1")])] == ["J10.1"]
+
+
+def test_fracture_callus_an_im_nail_and_a_codes_character_are_no_skin_or_personality_findings() -> None:
+    xray = "6 wk recheck, x-ray shows bridging callus at the fracture"
+    assert read_in_context(xray, [sug(xray, "callus", "L84")]) == ()
+    foot = "Thick plantar callus under the 2nd metatarsal head, pared today"
+    assert [s.code for s in read_in_context(foot, [sug(foot, "callus", "L84")])] == ["L84"]
+    im = "Tibial shaft fx fixed with an IM nail in June"
+    assert read_in_context(im, [sug(im, "nail", "L60.9")]) == ()
+    toe = "Ingrown nail of the great toe, medial border, painful"
+    assert [s.code for s in read_in_context(toe, [sug(toe, "nail", "L60.9")])] == ["L60.9"]
+    coding = "Which 7th characters do these take?"
+    assert read_in_context(coding, [sug(coding, "characters", "F60.9")]) == ()

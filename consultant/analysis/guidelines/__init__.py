@@ -22,6 +22,7 @@ from consultant.analysis.findings import (
     ERROR,
     INFO,
     WARNING,
+    DirectAnswer,
     DocumentationGap,
     Findings,
     Issue,
@@ -210,6 +211,58 @@ def apply_guidelines(
     return replace(
         findings,
         suggestions=tuple(new) + tuple(kept),
-        issues=tuple(issues),
+        issues=_issues_with_replacements(issues, set(case.named_icd)),
         gaps=gaps,
+        answers=_answers_with_replacements(findings.answers, ruling.issues, set(case.named_icd)),
     )
+
+
+def _replacements(issues: Sequence[Issue], named: set[str]) -> dict[str, str]:
+    """Written code -> the code a guideline issue says to use instead ('... use A41.51')."""
+    return {
+        i.codes[0]: i.codes[1] for i in issues
+        if i.severity in (ERROR, WARNING) and len(i.codes) == 2 and i.codes[0] in named
+        and f"use {i.codes[1]}" in i.message
+    }
+
+
+def _swapped(text: str, swaps: dict[str, str]) -> str:
+    """`text` naming each replacement where it named the written code, saying so once."""
+    for old, new in swaps.items():
+        pattern = re.compile(rf"(?<![\w.]){re.escape(old)}(?![\w.])")
+        if pattern.search(text):
+            text = pattern.sub(new, text) + f" ({new}, not {old} as written: see the note on {old}.)"
+    return text
+
+
+def _answers_with_replacements(
+    answers: Sequence[DirectAnswer], issues: Sequence[Issue], named: set[str]
+) -> tuple[DirectAnswer, ...]:
+    """A direct answer written before the rules ran ('list A41.9 before R65.21') names the code
+    the rules then replaced ('use A41.51'): the answer names the replacement, so the top of the
+    reply never endorses the code the problems below reject."""
+    swaps = _replacements(issues, named)
+    if not swaps:
+        return tuple(answers)
+    return tuple(
+        replace(a, answer=_swapped(a.answer, swaps), codes=tuple(swaps.get(c, c) for c in a.codes))
+        if any(c in a.answer for c in swaps) else a
+        for a in answers
+    )
+
+
+def _issues_with_replacements(issues: Sequence[Issue], named: set[str]) -> tuple[Issue, ...]:
+    """The same for the other problems (a 'code first' note naming the replaced code); the
+    issue that asks for the replacement keeps the written code."""
+    swaps = _replacements(issues, named)
+    if not swaps:
+        return tuple(issues)
+    out = []
+    for i in issues:
+        source = len(i.codes) == 2 and swaps.get(i.codes[0]) == i.codes[1]
+        if source or not any(c in swaps for c in i.codes):
+            out.append(i)
+        else:
+            out.append(replace(i, message=_swapped(i.message, swaps),
+                               codes=tuple(swaps.get(c, c) for c in i.codes)))
+    return tuple(out)
