@@ -375,3 +375,13 @@ def test_both_menisci_in_one_knee_says_both(text: str) -> None:
     review = run(text)
     line = next(ln for ln in review.lines if ln.code == "29880")
     assert "both menisci" in line.why
+
+
+def test_a_replaced_code_gives_the_reason_for_its_replacement() -> None:
+    """90471 on a Medicare flu shot is replaced by G0008 because Medicare has its own codes,
+    not for the children's counselling rule the family's general note for 90471 states."""
+    review = run("Medicare pt 72 yo, nurse visit: flu vaccine (Fluad) given. Billed 90653 and 90471.")
+    (fix,) = [c for c in review.corrections if c.codes == ("90471",)]
+    assert "G0008" in fix.use and "Medicare's own codes" in fix.why and "age 18" not in fix.why
+    child = run("4 yo, Dr counselled mom on each vaccine: Vaxelis given. Billed 90697, 90471.")
+    assert any("age 18" in c.why for c in child.corrections if c.codes == ("90471",))

@@ -100,8 +100,10 @@ def _same_group(family: Family, code: str, chosen: Mapping[str, ProcedureLine]) 
     return ()
 
 
-def _why_not(family: Family, code: str, chosen: Sequence[ProcedureLine]) -> str:
-    note = family.note(code)
+def _why_not(family: Family, code: str, chosen: Sequence[ProcedureLine], use: Sequence[str] = ()) -> str:
+    """Why a written code is not the code here: the family's note for the code and what replaces
+    it ('90471>G0008': Medicare's own codes), else its note for the code, else the facts."""
+    note = next((n for c in use if (n := family.note(f"{code}>{c}"))), None) or family.note(code)
     if note:
         return note
     main = chosen[0]
@@ -148,7 +150,7 @@ def _corrections(
         if code not in handled:
             kind = INCLUDED if code in addons else REPLACED
             use = _same_group(family, code, chosen) or main
-            out.append(Correction(kind, (code,), use, _why_not(family, code, lines), family.source, family.id))
+            out.append(Correction(kind, (code,), use, _why_not(family, code, lines, use), family.source, family.id))
             handled.add(code)
     for code, line in chosen.items():
         said = [m for m in named if m.code == code]
