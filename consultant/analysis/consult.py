@@ -319,11 +319,14 @@ def analyze(
     suggestions = read_in_context(text, suggestions, setting=setting, named_codes=len(merged))
 
     procedures = review_procedures(text, mentions, on=dos, book=book)
+    # a code the procedure review corrects (deleted, replaced, included) gets that correction, not
+    # also a 'not verified' warning: whether it exists is not what decides it
+    corrected = {c for fix in procedures.corrections for c in fix.codes}
     meant = questions.escalations(text)
     issues = _unique_issues(
         tuple(result.issues)
         + check_edits(verdicts, suggestions, mentions, text, book, dos)
-        + unverified_issues(verdicts)
+        + unverified_issues(tuple(v for v in verdicts if v.code not in corrected))
         + questions.request_issues(text, merged, meant)
         + uncertain_codes(text, mentions, setting=setting)
         + procedure_issues(procedures)

@@ -52,3 +52,15 @@ def test_rule_out_in_an_answer_is_not_coded_as_established(full_book, index) -> 
     text = "Office visit, cough for 3 weeks, r/o pneumonia, CXR ordered. What dx codes?"
     f = analyze(text, full_book, index, today=TODAY)
     assert all(s.status != "current" for s in f.suggestions if s.code.startswith("J18"))
+
+
+def test_a_corrected_code_gets_its_correction_not_also_not_verified(full_book, index) -> None:  # type: ignore[no-untyped-def]
+    """49560 (deleted in 2023) is said to be deleted, with what replaces it; a 'not verified'
+    warning beside it would contradict that. A CPT code nobody corrects keeps the warning."""
+    text = ("Open repair of an initial incisional hernia, 4 cm defect, reducible, mesh placed. "
+            "Billed 49560 and 49568; also 64999 for a nerve block. DOS 10/02/2026")
+    f = analyze(text, full_book, index, today=TODAY)
+    not_verified = {i.codes[0] for i in f.issues if i.kind == "not_verified"}
+    corrected = {c for fix in f.procedures.corrections for c in fix.codes}
+    assert {"49560", "49568"} <= corrected and not ({"49560", "49568"} & not_verified)
+    assert "64999" in not_verified
