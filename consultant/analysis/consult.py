@@ -33,6 +33,7 @@ from consultant.analysis.findings import (
     NOT_IN_KB,
     UNKNOWN,
     WARNING,
+    DirectAnswer,
     DocumentationGap,
     Findings,
     Issue,
@@ -42,6 +43,7 @@ from consultant.analysis.guidelines import apply_guidelines
 from consultant.analysis.lookup import judge
 from consultant.analysis.ports import KnowledgeBase, SuggestionIndex
 from consultant.analysis.procedures import review_procedures
+from consultant.analysis.procedures.model import INCLUDED, REPLACED, ProcedureReview
 from consultant.analysis.procedures.view import procedure_issues
 from consultant.codes.dates import find_date_of_service
 from consultant.codes.extract import extract_codes
@@ -290,6 +292,27 @@ def _unique_issues(issues: Sequence[Issue]) -> tuple[Issue, ...]:
     return tuple(sorted(out, key=lambda i: _SEVERITY_ORDER.get(i.severity, 3)))
 
 
+def _with_procedure_review(answers: Sequence[DirectAnswer], review: ProcedureReview) -> tuple[DirectAnswer, ...]:
+    """'Can I bill 44320 with 44140?' when the procedure review of the note replaces the pair
+    (a Hartmann is 44143) or finds one part of the other: that is the answer, first; what the
+    PTP check could or could not say follows."""
+    out = []
+    for a in answers:
+        fix = next((f for f in review.corrections if a.kind == "bundling" and f.kind in (REPLACED, INCLUDED)
+                    and len(a.codes) >= 2 and set(a.codes) <= set(f.codes) | set(f.use)
+                    and set(a.codes) & set(f.codes)), None)
+        if fix is None:
+            out.append(a)
+            continue
+        said = " + ".join(fix.codes)
+        first = (f"No: for this note, {said} as written is billed as {' or '.join(fix.use)}: {fix.why}."
+                 if fix.kind == REPLACED else
+                 f"No: {said} is part of {' or '.join(fix.use)} in the same session, not billed apart: {fix.why}.")
+        out.append(replace(a, answer=f"{first} On the NCCI edit itself: {a.answer}", basis=f"{fix.source}; {a.basis}".strip("; "),
+                           settled=True))
+    return tuple(out)
+
+
 def analyze(
     text: str,
     book: KnowledgeBase,
@@ -332,7 +355,8 @@ def analyze(
         + procedure_issues(procedures)
     )
     checks = coverage(verdicts, book, dos)
-    answers = questions.answer_questions(text, mentions, verdicts, issues, checks, book, dos, suggestions)
+    answers = _with_procedure_review(
+        questions.answer_questions(text, mentions, verdicts, issues, checks, book, dos, suggestions), procedures)
 
     reasons = [e.reason for e in meant]
     reasons += [r for r in escalation_reasons(text) if not meant or _distinct(r, meant)]

@@ -64,3 +64,14 @@ def test_a_corrected_code_gets_its_correction_not_also_not_verified(full_book, i
     corrected = {c for fix in f.procedures.corrections for c in fix.codes}
     assert {"49560", "49568"} <= corrected and not ({"49560", "49568"} & not_verified)
     assert "64999" in not_verified
+
+
+def test_can_i_bill_the_pair_is_answered_by_the_procedure_review_when_it_replaces_it(full_book, index) -> None:  # type: ignore[no-untyped-def]
+    """A Hartmann written as 44140 + 44320: the answer at the top is 'No: 44143', not only what
+    the (missing) PTP table could have said; the colostomy is not also listed as billable."""
+    text = ("DOS 11/12/2026. Perforated sigmoid diverticulitis, Hartmann procedure: sigmoid resection, "
+            "end colostomy, rectal stump closed. Can I bill 44320 with 44140?")
+    f = analyze(text, full_book, index, today=TODAY)
+    (a,) = [x for x in f.answers if x.kind == "bundling"]
+    assert a.answer.startswith("No: for this note, 44140 + 44320") and "44143" in a.answer and a.settled
+    assert [ln.code for ln in f.procedures.lines] == ["44143"]
