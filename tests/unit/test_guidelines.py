@@ -3,6 +3,7 @@ written the way other coders write, against the real ICD-10-CM tables (`full_boo
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -988,3 +989,34 @@ def test_answers_and_notes_name_the_code_a_guideline_replaced() -> None:
     assert swapped.message.startswith("R65.21: list A41.51 before R65.21.") and swapped.codes == ("R65.21", "A41.51")
     # a replacement of a code the sender did not write changes nothing
     assert _answers_with_replacements((answer,), (rule,), {"R65.21"}) == (answer,)
+
+
+def test_knee_pain_beside_knee_osteoarthritis_is_withdrawn(full_book) -> None:  # type: ignore[no-untyped-def]
+    text = "R knee pain, OA R knee on xray: M17.11. Steroid injection given."
+    r = symptom_of_definitive(make_case(full_book, text, named=("M17.11",),
+                                        suggested=(("M25.561", "R knee pain"),)))
+    assert r.drop == ("M25.561",)
+    hip = "R knee pain; OA of the L hip M16.12 known."
+    assert symptom_of_definitive(make_case(full_book, hip, named=("M16.12",),
+                                           suggested=(("M25.561", "R knee pain"),))).drop == ()
+
+
+def test_an_unspecified_code_beside_the_specific_code_written_for_it_is_withdrawn(full_book) -> None:  # type: ignore[no-untyped-def]
+    from consultant.analysis.guidelines.symptoms import unspecified_beside_specific
+
+    def named_case(text: str, named: tuple[str, ...], suggested: tuple[tuple[str, str, str], ...]) -> GuidelineCase:
+        case = make_case(full_book, text, named=named)
+        verdicts = tuple(replace(v, title=full_book.entry(ICD10CM, v.code, ON).title) for v in case.verdicts)
+        sugg = tuple(Suggestion(ICD10CM, c, title, 0.8, (text.index(p), text.index(p) + len(p)), p, "words")
+                     for c, title, p in suggested)
+        return replace(case, verdicts=verdicts, suggestions=sugg)
+
+    oa = named_case("OA R knee, coded M17.11.", ("M17.11",),
+                    (("M19.90", "Unspecified osteoarthritis, unspecified site", "OA"),))
+    assert unspecified_beside_specific(oa).drop == ("M19.90",)
+    hf = named_case("Heart failure: chronic diastolic, I50.32.", ("I50.32",),
+                    (("I50.9", "Heart failure, unspecified", "Heart failure"),))
+    assert unspecified_beside_specific(hf).drop == ("I50.9",)
+    other = named_case("Anemia; also CKD 3a N18.31.", ("N18.31",),
+                       (("D64.9", "Anemia, unspecified", "Anemia"),))
+    assert unspecified_beside_specific(other).drop == ()          # another condition: kept

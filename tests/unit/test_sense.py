@@ -86,3 +86,21 @@ def test_fracture_callus_an_im_nail_and_a_codes_character_are_no_skin_or_persona
     assert [s.code for s in read_in_context(toe, [sug(toe, "nail", "L60.9")])] == ["L60.9"]
     coding = "Which 7th characters do these take?"
     assert read_in_context(coding, [sug(coding, "characters", "F60.9")]) == ()
+
+
+def test_a_lab_result_quoted_from_the_chart_suggests_no_lab_code() -> None:
+    from consultant.analysis.clinical.sense import lab_result_only
+
+    def cpt(text: str, phrase: str, code: str) -> Suggestion:
+        start = text.index(phrase)
+        return Suggestion("CPT", code, "t", 0.9, (start, start + len(phrase)), phrase, "matched")
+
+    quoted = "Follow-up of type 2 diabetes, A1c 8.2 last month, metformin increased"
+    assert lab_result_only(quoted, cpt(quoted, "A1c", "83036"))
+    assert read_in_context(quoted, [cpt(quoted, "A1c", "83036")]) == ()
+    done = "POC A1c 8.2 done in office today, metformin increased"
+    assert not lab_result_only(done, cpt(done, "A1c", "83036"))
+    ordered = "A1c ordered for next visit"                              # no value: not a result
+    assert not lab_result_only(ordered, cpt(ordered, "A1c", "83036"))
+    visit = "Pt seen 20 min, plan discussed"                            # not a lab code
+    assert not lab_result_only(visit, cpt(visit, "Pt seen", "99213"))

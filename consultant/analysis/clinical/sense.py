@@ -103,6 +103,31 @@ def codes_only(text: str, named_codes: int) -> bool:
     return named_codes >= 2 and len(words) <= 4 * named_codes + 8
 
 
+# A laboratory result quoted in a note ('A1c 8.2', 'Cr 2.8 (baseline 0.9)', 'troponin 0.04'):
+# the test's value, read from a chart, names no service billed by the sender; the lab code is
+# suggested only when the mail says the test was done or drawn here.
+_RESULT_AFTER = re.compile(r"\s*(?:of|was|is|=|:|at|level)?\s*[<>]?\s*\d", re.IGNORECASE)
+_DONE_HERE = re.compile(
+    r"\b(?:drawn|collected|performed|done|ran|run|point[- ]of[- ]care|POC|in[- ]office|in[- ]house|"
+    r"venipuncture|specimen|ordered|we\s+(?:did|ran|billed?|bill)|billing|billed|bill)\b", re.IGNORECASE)
+LAB_RESULT_RULE = ("a test result quoted in the note is no service billed here; the lab code goes on "
+                   "the claim of whoever ran the test (CPT Pathology and Laboratory guidelines, paraphrased)")
+
+
+def lab_result_only(text: str, s: Suggestion) -> bool:
+    """A laboratory code (80047-89398) suggested from a test named with its value, in a sentence
+    that does not say the test was done or drawn here."""
+    if s.system != "CPT" or not s.code.isdigit() or not 80047 <= int(s.code) <= 89398:
+        return False
+    start, end = s.span
+    if not _RESULT_AFTER.match(text, end):
+        return False
+    a = max(text.rfind(".", 0, start), text.rfind("\n", 0, start)) + 1
+    b_dot, b_nl = text.find(".", end), text.find("\n", end)
+    b = min(x for x in (b_dot, b_nl, len(text)) if x >= 0)
+    return not _DONE_HERE.search(text, a, b)
+
+
 def read_in_context(
     text: str, suggestions: Sequence[Suggestion], *, setting: str = "outpatient", named_codes: int = 0
 ) -> tuple[Suggestion, ...]:
@@ -114,6 +139,8 @@ def read_in_context(
         if other_sense(text, s) is not None:
             continue
         if s.system == ICD and names_no_finding(s.phrase):
+            continue
+        if lab_result_only(text, s):
             continue
         if only_codes and s.score < 0.8:
             continue

@@ -85,7 +85,7 @@ from consultant.analysis.guidelines.specificity import (
     tobacco_current_not_history,
     ulcer_depth,
 )
-from consultant.analysis.guidelines.symptoms import symptom_of_definitive
+from consultant.analysis.guidelines.symptoms import symptom_of_definitive, unspecified_beside_specific
 from consultant.analysis.guidelines.wounds import laceration_by_site
 
 __all__ = ["RULES", "GuidelineCase", "Rule", "Ruling", "apply_guidelines", "run_rules"]
@@ -134,7 +134,8 @@ RULES: tuple[Rule, ...] = (
     ulcer_depth,
     screening_first,
     immunization_encounter,
-    symptom_of_definitive,      # last: it reads the diagnoses every rule before it added
+    symptom_of_definitive,      # last: they read the diagnoses every rule before them added
+    unspecified_beside_specific,
 )
 
 _SEVERITY_ORDER = {ERROR: 0, WARNING: 1, INFO: 2}

@@ -555,7 +555,7 @@ CHRONIC_HTN = re.compile(r"\bchronic\s+(?:HTN|hypertension)\b|\bpre-?existing\s+
 
 # -- signs and symptoms (OGCR I.B.4, I.B.5) ---------------------------------------------------
 
-# A symptom code (R00-R99 prefix) -> the ICD-10-CM code prefixes of definitive diagnoses the
+# A symptom code prefix (R00-R99, and joint or back pain in chapter 13) -> the ICD-10-CM code prefixes of definitive diagnoses the
 # symptom is routinely part of: with such a diagnosis established in the same part of the mail,
 # the symptom is not coded separately (OGCR I.B.5); without one, the symptom is the code
 # (I.B.4). Deliberately narrow: only pairings a coder would call routine for the disease.
@@ -592,4 +592,18 @@ SYMPTOM_OF: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     (("R56.9",), ("G40",)),
     # dizziness: vestibular disorders
     (("R42",), ("H81",)),
+    # joint pain and stiffness: the arthritis of that joint (knee M17, hip M16, others M19, RA)
+    (("M25.56", "M25.66"), ("M17", "M05", "M06")),
+    (("M25.55", "M25.65"), ("M16", "M05", "M06")),
+    (("M25.5", "M25.6"), ("M15", "M19", "M05", "M06")),
+    # back pain: the disc disorder or spondylosis that is its cause
+    (("M54.5", "M54.4", "M54.9"), ("M51", "M47", "M48.0")),
 )
+
+# Title words that name no condition (for 'an unspecified code beside a specific one').
+NOT_CONDITION_WORDS = frozenset({
+    "unspecified", "other", "site", "sites", "type", "organism", "part", "of", "the", "and", "or",
+    "with", "without", "in", "due", "to", "nos", "not", "elsewhere", "classified", "specified",
+    "unilateral", "bilateral", "right", "left", "primary", "secondary", "acute", "chronic",
+    "initial", "encounter", "subsequent", "disorder", "disease", "condition", "a", "an", "on",
+})

@@ -4,16 +4,21 @@ separately; a symptom is the code only while no such diagnosis is made."""
 
 from __future__ import annotations
 
+import re
+
 from consultant.analysis.findings import INFO, Issue
 from consultant.analysis.guidelines import data
 from consultant.analysis.guidelines.case import GuidelineCase, Part, Ruling, issue
+
+_WORDS = re.compile(r"[a-z]+")
 
 
 def _explained_by(symptom: str, part: Part) -> str | None:
     """The definitive diagnosis of this part the symptom is routinely part of, if any."""
     for symptoms, diagnoses in data.SYMPTOM_OF:
         if symptom.startswith(symptoms):
-            return next((c for c in part.codes if not c.startswith(("R", "Z")) and c.startswith(diagnoses)), None)
+            return next((c for c in part.codes
+                         if c != symptom and not c.startswith(("R", "Z")) and c.startswith(diagnoses)), None)
     return None
 
 
@@ -24,8 +29,6 @@ def symptom_of_definitive(case: GuidelineCase) -> Ruling:
     issues: list[Issue] = []
     for part in case.parts():
         for code in part.codes:
-            if not code.startswith("R"):
-                continue
             diagnosis = _explained_by(code, part)
             if diagnosis is None:
                 continue
@@ -38,3 +41,24 @@ def symptom_of_definitive(case: GuidelineCase) -> Ruling:
             else:
                 drop.append(code)
     return Ruling(drop=tuple(dict.fromkeys(drop)), issues=tuple(issues))
+
+
+def _condition_words(title: str) -> frozenset[str]:
+    return frozenset(w for w in _WORDS.findall(title.lower()) if w not in data.NOT_CONDITION_WORDS)
+
+
+def unspecified_beside_specific(case: GuidelineCase) -> Ruling:
+    """An unspecified code suggested from words the sender already coded more specifically in
+    the same part ('OA' -> M19.90 beside a written M17.11; 'anemia' -> D64.9 beside D50.9) is
+    withdrawn: the specific code is the one the documentation supports (OGCR I.B.2-I.B.3:
+    code to the highest specificity documented; the unspecified code adds nothing)."""
+    named_titles = {v.code: v.title or "" for v in case.verdicts}
+    drop: list[str] = []
+    for part in case.parts():
+        for s in case.suggestions:
+            if s.code not in part.suggested or s.code in part.named or "unspecified" not in s.title.lower():
+                continue
+            words = _condition_words(s.title)
+            if words and any(words <= _condition_words(named_titles.get(c, "")) for c in part.named):
+                drop.append(s.code)
+    return Ruling(drop=tuple(dict.fromkeys(drop)))
