@@ -104,3 +104,14 @@ def test_a_lab_result_quoted_from_the_chart_suggests_no_lab_code() -> None:
     assert not lab_result_only(ordered, cpt(ordered, "A1c", "83036"))
     visit = "Pt seen 20 min, plan discussed"                            # not a lab code
     assert not lab_result_only(visit, cpt(visit, "Pt seen", "99213"))
+
+
+def test_a_reports_impression_heading_is_no_ear_impression() -> None:
+    rad = "CT abdomen/pelvis with contrast. Impression: acute appendicitis."
+    s = Suggestion("HCPCS", "V5275", "Ear impression, each", 0.7, (rad.index("Impression"), rad.index("Impression") + 10),
+                   "Impression", "matched")
+    assert read_in_context(rad, [s]) == ()
+    ear = "Hearing aid fitting: ear impression taken of both ears"
+    e = Suggestion("HCPCS", "V5275", "Ear impression, each", 0.7, (ear.index("impression"), ear.index("impression") + 10),
+                   "impression", "matched")
+    assert [x.code for x in read_in_context(ear, [e])] == ["V5275"]
