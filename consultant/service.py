@@ -223,6 +223,7 @@ class Consultant:
         self.holding = False                              # this process watches the mailbox (lease held)
         self._standing_by: str | None = None              # the other watcher, while this one stands by
         self._heartbeat: threading.Thread | None = None
+        self.mailbox_count = 1                            # mailboxes in the file: the fair share counts them
 
     @property
     def _consult(self) -> ConsultFn:
@@ -404,7 +405,7 @@ class Consultant:
         mailbox within about WATCH_LEASE seconds and resumes from the ledger."""
         while not stop.is_set():
             try:
-                if self.ledger.hold_watch(self.mailbox, WATCH_LEASE):
+                if self.ledger.hold_watch(self.mailbox, WATCH_LEASE, limit=self._fair_share()):
                     if self._standing_by is not None:
                         log.warning("mailbox %s: taking over from %s", self.mailbox, self._standing_by)
                         self._standing_by = None
@@ -425,6 +426,23 @@ class Consultant:
             self._help(stop, min(WATCH_CHECK, remaining))
         return False
 
+    def _fair_share(self) -> int | None:
+        """How many mailboxes this instance watches at most while others are alive (all the
+        mailboxes of the file divided among the live instances, rounded up); None for one."""
+        if self.mailbox_count <= 1:
+            return None
+        live = self.ledger.note_instance(WATCH_LEASE)
+        return -(-self.mailbox_count // live)
+
+    def _over_share(self) -> bool:
+        """This instance watches more than its share and this mailbox is one of the extra ones
+        (the last in name order, so that the instance's mailboxes agree which to hand over)."""
+        share = self._fair_share()
+        if share is None:
+            return False
+        held = self.ledger.watched_by_me()
+        return len(held) > share and self.mailbox in held[share:]
+
     def _start_heartbeat(self, stop: StopSignal) -> None:
         if self._heartbeat is not None and self._heartbeat.is_alive():
             return
@@ -436,6 +454,11 @@ class Consultant:
                         log.warning("mailbox %s: another instance took the watch (this one stalled past "
                                     "its lease); standing by", self.mailbox)
                         self.holding = False
+                    elif self._over_share():
+                        log.info("mailbox %s: handed to another instance (this one watches more than its "
+                                 "share of the %d mailboxes); standing by", self.mailbox, self.mailbox_count)
+                        self.holding = False
+                        self.ledger.drop_watch(self.mailbox)
                 except StateError as e:
                     log.debug("watcher lease of %s not renewed: %s", self.mailbox, e)
 
@@ -537,6 +560,7 @@ def build_consultants(config: Config, *, knowledge_factory: KnowledgeFactory = o
     first = build_consultant(served[0], knowledge_factory=knowledge_factory, imap_connect=imap_connect,
                              smtp_connect=smtp_connect, consult=consult, clock=clock, wall=wall)
     out = [first]
+    first.mailbox_count = len(served)
     for cfg in served[1:]:
         if cfg.imap is None or cfg.smtp is None:
             raise ConfigError(f"mailbox {cfg.name!r}: " + ("imap" if cfg.imap is None else "smtp"),
@@ -544,6 +568,7 @@ def build_consultants(config: Config, *, knowledge_factory: KnowledgeFactory = o
         out.append(Consultant(cfg, first.ledger, Inbox(cfg.imap, imap_connect), Outbox(cfg.smtp, smtp_connect),
                               first.knowledge, consult=consult, clock=clock,
                               analysis_lock=first.intake.analysis_lock))
+        out[-1].mailbox_count = len(served)
     return out
 
 

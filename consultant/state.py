@@ -158,6 +158,10 @@ CREATE TABLE IF NOT EXISTS exchange_stop (
     scope  TEXT PRIMARY KEY,
     at     REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS instance (
+    owner       TEXT PRIMARY KEY,
+    seen_until  REAL NOT NULL
+);
 CREATE TABLE IF NOT EXISTS work (
     message_id   TEXT PRIMARY KEY,
     mailbox      TEXT NOT NULL,
@@ -957,16 +961,23 @@ class Ledger:
         return replace(stop, first=first)
 
     # ------------------------------------------------------------------ one watcher per mailbox
-    def hold_watch(self, mailbox: str, seconds: float) -> bool:
+    def hold_watch(self, mailbox: str, seconds: float, limit: int | None = None) -> bool:
         """Take or renew the right to watch `mailbox` for `seconds`. True while this process holds
         it; False while another live process does. A lease that ran out, or whose owner died on
         this host, is taken over — so a standby instance takes a dead one's mailboxes within one
-        lease period, and one mailbox is never watched from two places at once."""
+        lease period, and one mailbox is never watched from two places at once. `limit`: a free
+        mailbox is not taken while this process already watches that many others (its fair share:
+        the rest are left to the other instances)."""
         now = self.clock()
         with self._tx() as c:
             row = c.execute("SELECT owner, lease_until FROM watcher WHERE mailbox = ?", (mailbox,)).fetchone()
             if row is not None and row[0] != self.owner and row[1] >= now and _owner_alive(row[0]):
                 return False
+            if limit is not None and (row is None or row[0] != self.owner):
+                held = c.execute("SELECT COUNT(*) FROM watcher WHERE owner = ? AND lease_until >= ? AND mailbox != ?",
+                                 (self.owner, now, mailbox)).fetchone()[0]
+                if held >= limit:
+                    return False
             if row is None:
                 c.execute("INSERT INTO watcher (mailbox, owner, since, lease_until) VALUES (?, ?, ?, ?)",
                           (mailbox, self.owner, now, now + seconds))
@@ -977,6 +988,23 @@ class Ledger:
                           (self.owner, now, now + seconds, mailbox))
                 log.warning("mailbox %s: taking over from %s (its lease ran out or it died)", mailbox, row[0])
         return True
+
+    def note_instance(self, seconds: float) -> int:
+        """Say this process is alive for `seconds` (a heartbeat); returns how many instances are
+        alive now, this one included (the fair share of mailboxes is counted from it)."""
+        now = self.clock()
+        with self._tx() as c:
+            c.execute("INSERT INTO instance (owner, seen_until) VALUES (?, ?) "
+                      "ON CONFLICT(owner) DO UPDATE SET seen_until = excluded.seen_until", (self.owner, now + seconds))
+            rows = c.execute("SELECT owner FROM instance WHERE seen_until >= ?", (now,)).fetchall()
+            c.execute("DELETE FROM instance WHERE seen_until < ?", (now - 3600,))
+        return max(1, sum(1 for (owner,) in rows if owner == self.owner or _owner_alive(owner)))
+
+    def watched_by_me(self) -> list[str]:
+        """The mailboxes this process holds the lease of, in name order."""
+        now = self.clock()
+        return [m for (m,) in self._query("SELECT mailbox FROM watcher WHERE owner = ? AND lease_until >= ? "
+                                          "ORDER BY mailbox", (self.owner, now))]
 
     def drop_watch(self, mailbox: str) -> None:
         """Give the mailbox up at a clean stop, so a standby instance takes it at once."""

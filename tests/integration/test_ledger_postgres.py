@@ -40,6 +40,7 @@ SAME_BEHAVIOUR = [
     "test_copy_to_sent_started_but_not_recorded_is_known",
     "test_one_watcher_per_mailbox_and_takeover_after_the_lease",
     "test_a_dead_watcher_on_this_host_is_replaced_at_once",
+    "test_free_mailboxes_are_shared_out_by_a_fair_share_limit",
     "test_filing_is_claimed_once_between_processes",
     "test_recipients_are_dropped_once_sent_and_by_purge",
     "test_shared_work_is_taken_once_and_answered_once",

@@ -282,6 +282,21 @@ def test_one_watcher_per_mailbox_and_takeover_after_the_lease(db: Path, clock: C
     assert a.hold_watch("billing/INBOX", 30)
 
 
+def test_free_mailboxes_are_shared_out_by_a_fair_share_limit(db: Path, clock: Clock) -> None:
+    a = Ledger(db, clock=clock, owner="host-a.invalid:1")
+    b = Ledger(db, clock=clock, owner="host-b.invalid:2")
+    assert a.note_instance(20) == 1
+    assert all(a.hold_watch(m, 20, limit=3) for m in ("x/INBOX", "y/INBOX", "z/INBOX"))
+    assert b.note_instance(20) == 2 and a.note_instance(20) == 2
+    assert not b.hold_watch("z/INBOX", 20, limit=2)            # a holds it (limit or not)
+    a.drop_watch("z/INBOX")                                    # a hands over its extra one
+    assert not a.hold_watch("z/INBOX", 20, limit=2)            # a already has its share of two
+    assert b.hold_watch("z/INBOX", 20, limit=2) and a.watched_by_me() == ["x/INBOX", "y/INBOX"]
+    assert a.hold_watch("x/INBOX", 20, limit=1)                # renewing is never refused
+    clock.t += 21                                              # b stopped: it is no longer counted
+    assert a.note_instance(20) == 1 and a.hold_watch("z/INBOX", 20, limit=3)
+
+
 def test_a_dead_watcher_on_this_host_is_replaced_at_once(db: Path, clock: Clock) -> None:
     dead = Ledger(db, clock=clock, owner=f"{socket.gethostname()}:{2**22 + 777}")   # no such pid
     assert dead.hold_watch("INBOX", 300)
