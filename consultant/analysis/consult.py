@@ -24,6 +24,8 @@ from datetime import date
 from typing import Any
 
 from consultant.analysis import questions
+from consultant.analysis.clinical.impression import SOURCE as IMPRESSION_RULE
+from consultant.analysis.clinical.impression import impression_phrases
 from consultant.analysis.clinical.sense import read_in_context, uncertain_codes
 from consultant.analysis.coverage import coverage, unverified_issues
 from consultant.analysis.edits import check_edits, is_em
@@ -313,6 +315,45 @@ def _with_procedure_review(answers: Sequence[DirectAnswer], review: ProcedureRev
     return tuple(out)
 
 
+def _confirmed_by_the_report(text: str, index: SuggestionIndex, on: date, setting: str) -> tuple[Suggestion, ...]:
+    """The best code for each confirmed finding of an interpreted test's conclusion (OGCR IV.K),
+    its span the phrase in the mail."""
+    out: list[Suggestion] = []
+    for phrase in impression_phrases(text):
+        found = index.suggest(phrase, on=on, limit=3, setting=setting).suggestions
+        best = next((s for s in found if s.system == ICD10CM and s.status == "current"
+                     and s.score >= CONFIDENT_SCORE), None)
+        if best is None:
+            continue
+        at = text.find(phrase)
+        out.append(replace(best, span=(at, at + len(phrase)), phrase=phrase,
+                           reason=f"{best.reason}; the conclusion of the interpreted test confirms it: "
+                                  f"{IMPRESSION_RULE}"))
+    return tuple(out)
+
+
+def _with_confirmed(suggestions: Sequence[Suggestion], confirmed: Sequence[Suggestion]) -> tuple[Suggestion, ...]:
+    """The report's confirmed codes first; a suggestion the report settles goes: the same code,
+    or a condition the order called uncertain ('r/o appendicitis') that the conclusion names."""
+    if not confirmed:
+        return tuple(suggestions)
+    words = [set(re.findall(r"[a-z]+", c.phrase.lower())) for c in confirmed]
+    codes = {c.code for c in confirmed}
+    kept = [s for s in suggestions if s.code not in codes and not (
+        s.status == "uncertain" and any(set(re.findall(r"[a-z]+", s.phrase.lower())) <= w for w in words))]
+    return tuple(confirmed) + tuple(kept)
+
+
+def _settled_by_the_report(issue: Issue, confirmed: Sequence[Suggestion]) -> bool:
+    """An 'uncertain diagnosis' warning about words the report's conclusion confirms."""
+    if issue.kind != "uncertain_dx" or not confirmed:
+        return False
+    said = re.search(r'"([^"]+)"', issue.message)
+    return said is not None and any(
+        set(re.findall(r"[a-z]+", said.group(1).lower())) <= set(re.findall(r"[a-z]+", c.phrase.lower()))
+        for c in confirmed)
+
+
 def analyze(
     text: str,
     book: KnowledgeBase,
@@ -337,7 +378,8 @@ def analyze(
     verdicts = tuple(judge(m, text, book, dos) for m in merged)
 
     result: Any = index.suggest(text, on=dos, limit=MAX_SUGGESTIONS * 2, setting=setting)
-    suggestions = _new_suggestions(result.suggestions, mentions, text)
+    confirmed = _confirmed_by_the_report(text, index, dos, setting)
+    suggestions = _new_suggestions(_with_confirmed(result.suggestions, confirmed), mentions, text)
     # words read in their context (analysis/clinical/sense.py): other senses, no finding, r/o
     suggestions = read_in_context(text, suggestions, setting=setting, named_codes=len(merged))
 
@@ -347,7 +389,7 @@ def analyze(
     corrected = {c for fix in procedures.corrections for c in fix.codes}
     meant = questions.escalations(text)
     issues = _unique_issues(
-        tuple(result.issues)
+        tuple(i for i in result.issues if not _settled_by_the_report(i, confirmed))
         + check_edits(verdicts, suggestions, mentions, text, book, dos)
         + unverified_issues(tuple(v for v in verdicts if v.code not in corrected))
         + questions.request_issues(text, merged, meant)
