@@ -242,9 +242,20 @@ def recommended(code: str, kind: str, text: str) -> list[int]:
     return [m.start() for m in pat.finditer(text) if not REJECT.search(_sentence(text, m.start(), spans))]
 
 
+def warning_attached(code: str, text: str) -> bool:
+    """The scoring README's 'an error or warning attached': a problem item that is about the code
+    ('* WARNING S52.531A: ...'), or the code list's line for it pointing to one."""
+    c = re.escape(code)
+    return bool(re.search(rf"^\s*\*\s*(?:WARNING|ERROR)\s+{c}(?![\w.])", text, re.MULTILINE)
+                or re.search(rf"^\s*{c}(?![\w.])[^\n]*:[^\n]*\bbut\s+see\s+the\s+(?:warning|error)\b",
+                             text, re.MULTILINE))
+
+
 def rejected_somewhere(code: str, kind: str, text: str) -> bool:
     pat = code_pattern(code, modifier=(kind == "modifier"))
     spans = _spans(text)
+    if kind != "modifier" and warning_attached(code, text):
+        return True
     for m in pat.finditer(text):
         if REJECT.search(_sentence(text, m.start(), spans)) or REJECT.search(
             _paragraph(text, m.start())
