@@ -44,7 +44,7 @@ from consultant.analysis.findings import (
 from consultant.analysis.guidelines import apply_guidelines
 from consultant.analysis.lookup import judge
 from consultant.analysis.ports import KnowledgeBase, SuggestionIndex
-from consultant.analysis.procedures import review_procedures
+from consultant.analysis.procedures import default_families, review_procedures
 from consultant.analysis.procedures.model import INCLUDED, REPLACED, ProcedureReview
 from consultant.analysis.procedures.view import procedure_issues
 from consultant.codes.dates import find_date_of_service
@@ -254,6 +254,8 @@ def _gaps_for(
     dropped = {s.code for s in offered} - {s.code for s in kept}
     if not dropped:
         return tuple(gaps)
+    # a question about the 7th character names the code without it ('for S63.609?')
+    dropped |= {c[:-1] for c in dropped if len(c.replace(".", "")) == 7}
     named = re.compile(
         r"(?<![\w.])(?:" + "|".join(map(re.escape, sorted(dropped))) + r")(?![\w.])"
     )
@@ -292,6 +294,17 @@ def _unique_issues(issues: Sequence[Issue]) -> tuple[Issue, ...]:
             seen.add(key)
             out.append(i)
     return tuple(sorted(out, key=lambda i: _SEVERITY_ORDER.get(i.severity, 3)))
+
+
+def _not_beside_the_review(suggestions: Sequence[Suggestion], review: ProcedureReview) -> tuple[Suggestion, ...]:
+    """A procedure code suggested from the words of a family the procedure review read the note
+    for ('colonoscopy' -> 45378 beside the review's 45385): the review's lines are the answer for
+    that family, so a word match in it would contradict them."""
+    if not review.families:
+        return tuple(suggestions)
+    families = default_families()
+    covered = {c for f in review.families if f in families for c in families[f].codes}
+    return tuple(s for s in suggestions if s.system == ICD10CM or s.code not in covered)
 
 
 def _with_procedure_review(answers: Sequence[DirectAnswer], review: ProcedureReview) -> tuple[DirectAnswer, ...]:
@@ -384,6 +397,7 @@ def analyze(
     suggestions = read_in_context(text, suggestions, setting=setting, named_codes=len(merged))
 
     procedures = review_procedures(text, mentions, on=dos, book=book)
+    suggestions = _not_beside_the_review(suggestions, procedures)
     # a code the procedure review corrects (deleted, replaced, included) gets that correction, not
     # also a 'not verified' warning: whether it exists is not what decides it
     corrected = {c for fix in procedures.corrections for c in fix.codes}

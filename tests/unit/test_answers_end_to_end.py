@@ -75,3 +75,14 @@ def test_can_i_bill_the_pair_is_answered_by_the_procedure_review_when_it_replace
     (a,) = [x for x in f.answers if x.kind == "bundling"]
     assert a.answer.startswith("No: for this note, 44140 + 44320") and "44143" in a.answer and a.settled
     assert [ln.code for ln in f.procedures.lines] == ["44143"]
+
+
+def test_a_screening_colonoscopy_reply_has_no_word_match_beside_the_review_and_one_modifier_answer(  # type: ignore[no-untyped-def]
+        full_book, index) -> None:
+    text = ("Medicare screening colonoscopy DOS 11/20/2026, polyp found and removed by snare. We coded "
+            "45385, Z12.11, K63.5. Do we need modifier PT?")
+    f = analyze(text, full_book, index, today=TODAY)
+    assert "colonoscopy" in f.procedures.families
+    assert not any(s.code.startswith("453") for s in f.suggestions)      # no 45378 beside the review's 45385
+    assert [a.question for a in f.answers if "modifier" in a.question] == [
+        "screening that became therapeutic: which modifier?"]

@@ -115,3 +115,20 @@ def test_a_reports_impression_heading_is_no_ear_impression() -> None:
     e = Suggestion("HCPCS", "V5275", "Ear impression, each", 0.7, (ear.index("impression"), ear.index("impression") + 10),
                    "impression", "matched")
     assert [x.code for x in read_in_context(ear, [e])] == ["V5275"]
+
+
+def test_an_injury_word_alone_and_the_date_of_service_abbreviation_name_no_code() -> None:
+    text = "ATFL sprain per ortho; screening colonoscopy DOS 11/20/2026"
+    sprain = sug(text, "sprain", "S63.609A")
+    dos = sug(text, "screening colonoscopy DOS", "Z36.88")
+    assert read_in_context(text, [sprain, dos]) == ()
+    sited = "sprained left ankle, first visit"
+    assert [s.code for s in read_in_context(sited, [sug(sited, "sprained left ankle", "S93.402A")])] == ["S93.402A"]
+
+
+def test_first_visit_says_the_initial_encounter() -> None:
+    from consultant.analysis.clinical.rules import seventh_for
+
+    meanings = {"A": "initial encounter", "D": "subsequent encounter", "S": "sequela"}
+    assert seventh_for("sprained left ankle, first visit", meanings) == ("A", True)
+    assert seventh_for("sprained left ankle", meanings) == ("A", False)

@@ -192,7 +192,8 @@ def family_history_code(code: str) -> str | None:
 # -- 7th characters -------------------------------------------------------------------------
 _SUBSEQUENT = re.compile(r"\b(?:subsequent|follow[- ]?up|routine healing|healing|f/u|recheck|cast change)\b", re.IGNORECASE)
 _SEQUELA = re.compile(r"\b(?:sequela|sequelae|late effect)\b", re.IGNORECASE)
-_INITIAL = re.compile(r"\b(?:initial|new|acute|emergency|er visit|ed visit|active treatment)\b", re.IGNORECASE)
+_INITIAL = re.compile(r"\b(?:initial|new|acute|emergency|er visit|ed visit|active treatment|first (?:visit|encounter|evaluation|seen))\b",
+                      re.IGNORECASE)
 _OPEN = re.compile(r"\bopen fracture\b|\bcompound fracture\b", re.IGNORECASE)
 
 

@@ -55,6 +55,10 @@ def answer_questions(
     modifiers = modifier_answers(text, mentions, book, on)
     if not any("57" in a.question for a in modifiers):
         modifiers += major_visit_answers(mentions, book, on)
+    screening = screening_answers(text)
+    if screening and any("modifier" in a.question for a in screening):
+        # the screening answer names the modifier (PT / 33): no generic 'cannot tell' beside it
+        modifiers = tuple(a for a in modifiers if a.settled or a.question != "which modifier?")
     return (
         included
         + bundling_answers(text, mentions, issues, checks, [a.codes for a in included])
@@ -65,7 +69,7 @@ def answer_questions(
         + mue_answers(text, mentions, book, on, mue_loaded)
         + area_answers(text, mentions)
         + repair_answers(text, mentions)
-        + screening_answers(text)
+        + screening
         + sequencing_answers(text, issues)
         + em_time_answers(text, mentions)
         + words_answers(text, suggestions)
