@@ -302,9 +302,16 @@ def _not_beside_the_review(suggestions: Sequence[Suggestion], review: ProcedureR
     that family, so a word match in it would contradict them."""
     if not review.families:
         return tuple(suggestions)
-    families = default_families()
-    covered = {c for f in review.families if f in families for c in families[f].codes}
-    return tuple(s for s in suggestions if s.system == ICD10CM or s.code not in covered)
+    families = [f for name, f in default_families().items() if name in review.families]
+
+    def only_the_family_word(s: Suggestion) -> bool:
+        """The suggestion rests on the word that started the review ('colonoscopy'), not on
+        words of a service the review did not read ('scrapes off slough' -> 97597 stays)."""
+        words = s.phrase.split()
+        return any(s.code in f.codes and len(words) <= 2 and any(t.search(s.phrase) for t in f.trigger)
+                   for f in families)
+
+    return tuple(s for s in suggestions if s.system == ICD10CM or not only_the_family_word(s))
 
 
 def _with_procedure_review(answers: Sequence[DirectAnswer], review: ProcedureReview) -> tuple[DirectAnswer, ...]:
