@@ -132,3 +132,15 @@ def test_first_visit_says_the_initial_encounter() -> None:
     meanings = {"A": "initial encounter", "D": "subsequent encounter", "S": "sequela"}
     assert seventh_for("sprained left ankle, first visit", meanings) == ("A", True)
     assert seventh_for("sprained left ankle", meanings) == ("A", False)
+
+
+def test_a_debridement_notes_words_are_read_as_wound_care() -> None:
+    note = ('Stage 4 pressure injury of the sacrum. "Excisional debridement of necrotic subcut tissue '
+            'down to bleeding bone." Wound cleaned.')
+    junk = [sug(note, "injury", "T14.90XA"), sug(note, "necrotic", "I96"), sug(note, "down", "Q90.9"),
+            sug(note, "bleeding", "R58"), sug(note, "Wound", "T14.8XXA"), sug(note, "subcut tissue", "L98.9")]
+    assert read_in_context(note, junk) == ()
+    bleed = "Rectal bleeding for 2 days, no pain"
+    assert [s.code for s in read_in_context(bleed, [sug(bleed, "bleeding", "K62.5")])] == ["K62.5"]
+    sport = "Sports injury of the knee yesterday"
+    assert [s.code for s in read_in_context(sport, [sug(sport, "injury", "S89.90XA")])] == ["S89.90XA"]
