@@ -98,7 +98,13 @@ class Part:
         return tuple(c for c in self.codes if c.startswith(prefixes))
 
     def says(self, pattern: re.Pattern[str]) -> re.Match[str] | None:
-        return prefilter.search(pattern, self.text)
+        return _says(pattern, self.text)
+
+
+@lru_cache(maxsize=256)
+def _says(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
+    """`Part.says`, kept: several rules ask the same part the same question ('pregnant?')."""
+    return prefilter.search(pattern, text)
 
 
 @lru_cache(maxsize=16)
