@@ -259,7 +259,86 @@ def search(pattern: re.Pattern[str], text: str, pos: int = 0,
     """`pattern.search(text, pos, endpos)`, begun where a match can begin (lookbehinds and
     `\\b` still see the text before it)."""
     start = _start(pattern, text, pos)
-    return None if start is None else pattern.search(text, start, endpos)
+    if start is None:
+        return None
+    heads = _head_positions(pattern, text, start)
+    if heads is None:
+        return pattern.search(text, start, endpos)
+    for at in heads:   # `search` tries every position in turn; only these can begin a match
+        if at >= endpos:
+            break
+        m = pattern.match(text, at, endpos)
+        if m is not None:
+            return m
+    return None
+
+
+def _head_of(state: Any, items: Any, fold: bool) -> frozenset[Word] | None:
+    """The words one of which begins every match of the sequence (its first part that consumes
+    text: a literal run, a group, a branch), or None."""
+    run: list[str] = []
+    for op, av in items:
+        if op is sre.LITERAL and av < 128:
+            run.append(chr(av).lower() if fold else chr(av))
+            continue
+        if run:
+            return frozenset((("".join(run), fold),))
+        if op in _ZERO_WIDTH:
+            continue
+        if op is sre.SUBPATTERN:
+            _, add, drop, body = av
+            return _head_of(state, body, bool((fold or add & re.IGNORECASE) and not drop & re.IGNORECASE))
+        if op is sre.BRANCH:
+            words: set[Word] = set()
+            for alternative in av[1]:
+                head = _head_of(state, alternative, fold)
+                if head is None:
+                    return None
+                words |= head
+            return frozenset(words)
+        if op in (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT) and av[0] >= 1:
+            return _head_of(state, av[2], fold)
+        return None
+    return frozenset((("".join(run), fold),)) if run else None
+
+
+@cache
+def _heads(pattern: re.Pattern[str]) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+    """(words read ignoring case, lower-cased; words read as written) one of which begins every
+    match, or None; read once per pattern."""
+    try:
+        tree = sre_parse.parse(pattern.pattern, pattern.flags)
+        head = _head_of(tree.state, tree, bool(tree.state.flags & re.IGNORECASE))
+    except (re.error, TypeError, RecursionError):
+        return None
+    if not head:
+        return None
+    return tuple(w for w, fold in head if fold), tuple(w for w, fold in head if not fold)
+
+
+_MAX_HEADS = 16   # more places to try than this: one scan of the text is quicker
+
+
+def _head_positions(pattern: re.Pattern[str], text: str, start: int) -> list[int] | None:
+    """Where a match from `start` may begin, ascending, when every match begins with one of a
+    few words that occur only a few times in the text; else None (then the text is scanned)."""
+    heads = _heads(pattern) if pattern in _MET else None
+    if heads is None:
+        return None
+    folded, exact = heads
+    low = lowered(text) if folded else text
+    if low is None or len(low) != len(text):
+        return None
+    found: set[int] = set()
+    for words, where in ((exact, text), (folded, low)):
+        for word in words:
+            at = where.find(word, start)
+            while at >= 0:
+                found.add(at)
+                if len(found) > _MAX_HEADS:
+                    return None
+                at = where.find(word, at + 1)
+    return sorted(found)
 
 
 def finditer(pattern: re.Pattern[str], text: str) -> Iterator[re.Match[str]]:

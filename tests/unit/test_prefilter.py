@@ -120,3 +120,21 @@ def test_every_part_of_a_sequence_is_needed_and_one_alternative_of_a_branch() ->
     assert not prefilter.may_match(pattern, "a hematoma, taken to the OR")      # no 'back' or 'return'
     assert not prefilter.may_match(pattern, "back to the or: bleeding")         # 'OR' read with its case
     assert prefilter.may_match(pattern, "Returned to the OR for a hematoma.")
+
+
+def test_a_search_tries_only_where_a_match_can_begin() -> None:
+    pattern = re.compile(r"\b(?:bump|raise|level\s+up)\b[^.?!\n]{0,40}\b(?:99\d{3}|level\s*\d)|(?-i:ED)\s+visit",
+                         re.IGNORECASE)
+    warm(pattern)
+    folded, exact = prefilter._heads(pattern) or ((), ())
+    assert set(folded) == {"bump", "raise", "level"} and exact == ("ED",)   # every match begins with one
+    texts = ["Can we bump 99213 to 99214?", "raise it. to level 4", "RAISE the level 5 please",
+             "ed visit, then ED visit", "bumped 99213", "level up to level 3 and bump 99215",
+             "a b c " * 40 + "bump to 99214", "raise raise raise raise raise raise raise raise raise raise "
+             "raise raise raise raise raise raise raise raise to level 2"]
+    for text in texts:
+        found = pattern.search(text)
+        got = prefilter.search(pattern, text)
+        assert (got and got.span()) == (found and found.span())
+        assert [m.span() for m in prefilter.finditer(pattern, text)] == [m.span() for m in pattern.finditer(text)]
+    assert prefilter._head_positions(pattern, "Can we bump 99213 to 99214?", 0) == [7]
