@@ -9,6 +9,11 @@ when none of them is in the lower-cased text (a plain substring test, microsecon
 is always the regex's own: the words are a necessary condition, never a replacement, and a text
 with a character that case-folds onto ASCII from outside it (the long s, the dotless i, the
 Kelvin sign) is always searched.
+
+Before a search from the start of a text, the whole of what a match needs is checked too (`gate`):
+every literal run of a sequence (`back ... to ... hematoma`), any one alternative of a branch.
+Most of the slow patterns (a situation of three parts, up to 300 characters apart) find no match
+in most mails, and a few substring tests show it without running them.
 """
 
 from __future__ import annotations
@@ -107,6 +112,70 @@ def _branch(state: Any, alternatives: Any, fold: bool) -> Need | None:
     return frozenset(words), lead
 
 
+# What a match needs of the text, as and/or of words: ("w", word, folded), ("and", parts),
+# ("or", parts); None: nothing (any text may match).
+Gate = tuple[Any, ...] | None
+
+
+def _all_of(parts: list[Gate]) -> Gate:
+    kept = [p for p in parts if p is not None]
+    return None if not kept else kept[0] if len(kept) == 1 else ("and", tuple(kept))
+
+
+def _gate_of(state: Any, items: Any, fold: bool) -> Gate:
+    """Every literal run of the sequence and what each of its parts needs (all of them)."""
+    parts: list[Gate] = []
+    run: list[str] = []
+
+    def close() -> None:
+        if run:
+            parts.append(("w", "".join(run), fold))
+            run.clear()
+
+    for op, av in items:
+        if op is sre.LITERAL and av < 128:
+            run.append(chr(av).lower() if fold else chr(av))
+            continue
+        if op in _ZERO_WIDTH:
+            continue  # consumes nothing: the literals around it stay adjacent
+        close()
+        if op is sre.SUBPATTERN:
+            _, add, drop, body = av
+            parts.append(_gate_of(state, body,
+                                  bool((fold or add & re.IGNORECASE) and not drop & re.IGNORECASE)))
+        elif op is sre.BRANCH:
+            alternatives = [_gate_of(state, alt, fold) for alt in av[1]]
+            if all(a is not None for a in alternatives):
+                parts.append(("or", tuple(alternatives)))
+        elif op in (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT) and av[0] >= 1:
+            parts.append(_gate_of(state, av[2], fold))
+        elif op is sre.ATOMIC_GROUP:
+            parts.append(_gate_of(state, av, fold))
+    close()
+    return _all_of(parts)
+
+
+@cache
+def gate(pattern: re.Pattern[str]) -> Gate:
+    """What every match of `pattern` needs of the text (see `Gate`), read once per pattern."""
+    try:
+        tree = sre_parse.parse(pattern.pattern, pattern.flags)
+        return _gate_of(tree.state, tree, bool(tree.state.flags & re.IGNORECASE))
+    except (re.error, TypeError, RecursionError):
+        return None
+
+
+def _holds(need: Gate, text: str, low: str) -> bool:
+    if need is None:
+        return True
+    kind = need[0]
+    if kind == "w":
+        return need[1] in (low if need[2] else text)
+    if kind == "and":
+        return all(_holds(p, text, low) for p in need[1])
+    return any(_holds(p, text, low) for p in need[1])
+
+
 @cache
 def _needs(pattern: re.Pattern[str]) -> tuple[tuple[str, ...], tuple[str, ...], int | None, bool] | None:
     """(words read ignoring case, lower-cased; words read as written; how far from the
@@ -171,6 +240,10 @@ def _start(pattern: re.Pattern[str], text: str, pos: int) -> int | None:
     found += [i for i in (low.find(w, pos) for w in folded) if i >= 0]
     if not found:
         return None
+    if pos == 0:
+        whole = lowered(text)
+        if whole is not None and not _holds(gate(pattern), text, whole):
+            return None  # the rest of what a match needs is not in the text
     if lead is None or len(low) != len(text):
         return pos
     return max(pos, min(found) - lead)
@@ -186,7 +259,86 @@ def search(pattern: re.Pattern[str], text: str, pos: int = 0,
     """`pattern.search(text, pos, endpos)`, begun where a match can begin (lookbehinds and
     `\\b` still see the text before it)."""
     start = _start(pattern, text, pos)
-    return None if start is None else pattern.search(text, start, endpos)
+    if start is None:
+        return None
+    heads = _head_positions(pattern, text, start)
+    if heads is None:
+        return pattern.search(text, start, endpos)
+    for at in heads:   # `search` tries every position in turn; only these can begin a match
+        if at >= endpos:
+            break
+        m = pattern.match(text, at, endpos)
+        if m is not None:
+            return m
+    return None
+
+
+def _head_of(state: Any, items: Any, fold: bool) -> frozenset[Word] | None:
+    """The words one of which begins every match of the sequence (its first part that consumes
+    text: a literal run, a group, a branch), or None."""
+    run: list[str] = []
+    for op, av in items:
+        if op is sre.LITERAL and av < 128:
+            run.append(chr(av).lower() if fold else chr(av))
+            continue
+        if run:
+            return frozenset((("".join(run), fold),))
+        if op in _ZERO_WIDTH:
+            continue
+        if op is sre.SUBPATTERN:
+            _, add, drop, body = av
+            return _head_of(state, body, bool((fold or add & re.IGNORECASE) and not drop & re.IGNORECASE))
+        if op is sre.BRANCH:
+            words: set[Word] = set()
+            for alternative in av[1]:
+                head = _head_of(state, alternative, fold)
+                if head is None:
+                    return None
+                words |= head
+            return frozenset(words)
+        if op in (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT) and av[0] >= 1:
+            return _head_of(state, av[2], fold)
+        return None
+    return frozenset((("".join(run), fold),)) if run else None
+
+
+@cache
+def _heads(pattern: re.Pattern[str]) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+    """(words read ignoring case, lower-cased; words read as written) one of which begins every
+    match, or None; read once per pattern."""
+    try:
+        tree = sre_parse.parse(pattern.pattern, pattern.flags)
+        head = _head_of(tree.state, tree, bool(tree.state.flags & re.IGNORECASE))
+    except (re.error, TypeError, RecursionError):
+        return None
+    if not head:
+        return None
+    return tuple(w for w, fold in head if fold), tuple(w for w, fold in head if not fold)
+
+
+_MAX_HEADS = 16   # more places to try than this: one scan of the text is quicker
+
+
+def _head_positions(pattern: re.Pattern[str], text: str, start: int) -> list[int] | None:
+    """Where a match from `start` may begin, ascending, when every match begins with one of a
+    few words that occur only a few times in the text; else None (then the text is scanned)."""
+    heads = _heads(pattern) if pattern in _MET else None
+    if heads is None:
+        return None
+    folded, exact = heads
+    low = lowered(text) if folded else text
+    if low is None or len(low) != len(text):
+        return None
+    found: set[int] = set()
+    for words, where in ((exact, text), (folded, low)):
+        for word in words:
+            at = where.find(word, start)
+            while at >= 0:
+                found.add(at)
+                if len(found) > _MAX_HEADS:
+                    return None
+                at = where.find(word, at + 1)
+    return sorted(found)
 
 
 def finditer(pattern: re.Pattern[str], text: str) -> Iterator[re.Match[str]]:

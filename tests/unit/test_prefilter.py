@@ -101,3 +101,40 @@ def test_searches_begun_late_find_what_a_search_from_the_start_finds() -> None:
             for pos in (0, 3, 17):
                 a, b = prefilter.search(pattern, text, pos), pattern.search(text, pos)
                 assert (a and a.span()) == (b and b.span()), (pattern.pattern, text, pos)
+
+
+def test_every_part_of_a_sequence_is_needed_and_one_alternative_of_a_branch() -> None:
+    pattern = re.compile(r"(?:back|return\w*)\s+to\s+(?:the\s+)?(?:(?-i:OR)|operating\s+room)[\s\S]{0,60}"
+                         r"(?:hematoma|bleed\w*)|(?:ab)+c", re.IGNORECASE)
+    warm(pattern)
+    assert prefilter.gate(pattern) is not None
+    texts = ["Returned to the OR for a hematoma.", "returned to the OR, no issues.",
+             "back to the operating room: bleeding", "back to the or: bleeding", "ABABC",
+             "returned to the OR. Hematoma", "a hematoma, taken to the OR", "returned to the OR \u017fomething hematoma"]
+    for text in texts:
+        found = pattern.search(text)
+        got = prefilter.search(pattern, text)
+        assert (got and got.span()) == (found and found.span())
+        assert [m.span() for m in prefilter.finditer(pattern, text)] == [m.span() for m in pattern.finditer(text)]
+    assert prefilter.required_words(pattern) == ("hematoma", "bleed", "ab")    # the words of `_start`
+    assert not prefilter.may_match(pattern, "a hematoma, taken to the OR")      # no 'back' or 'return'
+    assert not prefilter.may_match(pattern, "back to the or: bleeding")         # 'OR' read with its case
+    assert prefilter.may_match(pattern, "Returned to the OR for a hematoma.")
+
+
+def test_a_search_tries_only_where_a_match_can_begin() -> None:
+    pattern = re.compile(r"\b(?:bump|raise|level\s+up)\b[^.?!\n]{0,40}\b(?:99\d{3}|level\s*\d)|(?-i:ED)\s+visit",
+                         re.IGNORECASE)
+    warm(pattern)
+    folded, exact = prefilter._heads(pattern) or ((), ())
+    assert set(folded) == {"bump", "raise", "level"} and exact == ("ED",)   # every match begins with one
+    texts = ["Can we bump 99213 to 99214?", "raise it. to level 4", "RAISE the level 5 please",
+             "ed visit, then ED visit", "bumped 99213", "level up to level 3 and bump 99215",
+             "a b c " * 40 + "bump to 99214", "raise raise raise raise raise raise raise raise raise raise "
+             "raise raise raise raise raise raise raise raise to level 2"]
+    for text in texts:
+        found = pattern.search(text)
+        got = prefilter.search(pattern, text)
+        assert (got and got.span()) == (found and found.span())
+        assert [m.span() for m in prefilter.finditer(pattern, text)] == [m.span() for m in pattern.finditer(text)]
+    assert prefilter._head_positions(pattern, "Can we bump 99213 to 99214?", 0) == [7]

@@ -11,6 +11,7 @@ positive status of every receptor named. Word lists and code maps are in
 
 from __future__ import annotations
 
+from consultant.analysis import prefilter
 from consultant.analysis.findings import WARNING, Issue, Suggestion
 from consultant.analysis.guidelines import data
 from consultant.analysis.guidelines.case import (
@@ -54,7 +55,7 @@ def _mentions(part: Part) -> list[tuple[int, int]]:
     """Spans (in the part) where a current breast malignancy is named: a breast word and a
     malignancy word close together, not in situ, not a history, a relative's or a query."""
     out = []
-    for m in data.BREAST_CANCER.finditer(part.text):
+    for m in prefilter.finditer(data.BREAST_CANCER, part.text):
         line_start = part.text.rfind("\n", 0, m.start()) + 1
         before = part.text[max(line_start, m.start() - 40) : m.start()]
         line_end = part.text.find("\n", m.end())
@@ -126,7 +127,7 @@ def _statuses(text: str) -> tuple[dict[str, str], dict[str, tuple[int, int]], li
     at: dict[str, tuple[int, int]] = {}
     spans: list[tuple[int, int]] = []
     for pattern, receptors in data.RECEPTOR_STATUS:
-        for m in pattern.finditer(text):
+        for m in prefilter.finditer(pattern, text):
             word = m.group("word") or ""
             sign = "+" if word.lower().startswith("pos") or m.group("sign") == "+" else "-"
             for r in receptors:
@@ -143,11 +144,11 @@ def receptor_status(case: GuidelineCase) -> Ruling:
     add: list[Suggestion] = []
     drop: list[str] = []
     for part in case.parts():
-        cancer = part.having("C50", "C56") or data.CANCER_WORDS.search(part.text)
+        cancer = part.having("C50", "C56") or part.says(data.CANCER_WORDS)
         if not cancer:
             continue
         found, at, spans = _statuses(part.text)
-        combined = data.RECEPTOR_COMBINED.search(part.text)
+        combined = part.says(data.RECEPTOR_COMBINED)
         codes: list[tuple[str, str, tuple[int, int]]] = []
         if found.keys() & {"ER", "PR"}:
             codes += [(data.RECEPTOR_CODES[(r, found[r])], f"{r}{found[r]}", at[r]) for r in ("ER", "PR", "HER2") if r in found]

@@ -98,7 +98,13 @@ class Part:
         return tuple(c for c in self.codes if c.startswith(prefixes))
 
     def says(self, pattern: re.Pattern[str]) -> re.Match[str] | None:
-        return prefilter.search(pattern, self.text)
+        return _says(pattern, self.text)
+
+
+@lru_cache(maxsize=256)
+def _says(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
+    """`Part.says`, kept: several rules ask the same part the same question ('pregnant?')."""
+    return prefilter.search(pattern, text)
 
 
 @lru_cache(maxsize=16)
@@ -127,6 +133,9 @@ class GuidelineCase:
     suggestions: tuple[Suggestion, ...]
     book: GuidelineBook
     icd_day: date = field(default=date.min)   # the day the ICD-10-CM tables are read on
+    # ICD-10-CM entries already read for this case (shared by the cases `replace` makes as the
+    # rules run: a rule's suggestion reads its code's title and billability, and so do others)
+    entries: dict[str, CodeEntry | None] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def named_icd(self) -> tuple[str, ...]:
@@ -147,19 +156,24 @@ class GuidelineCase:
         )
         return _parts(self.text, self.named_icd, suggested)
 
-    def title(self, code: str) -> str | None:
-        """The official title of an ICD-10-CM code, or None when the tables do not hold it."""
+    def _entry(self, code: str) -> CodeEntry | None:
+        """The code's entry on `icd_day`, else its newest (read once per case)."""
+        if code in self.entries:
+            return self.entries[code]
         entry = self.book.entry(ICD10CM, code, self.icd_day)
         if entry is None:
             rows = self.book.history(ICD10CM, code)
             entry = rows[-1] if rows else None
+        self.entries[code] = entry
+        return entry
+
+    def title(self, code: str) -> str | None:
+        """The official title of an ICD-10-CM code, or None when the tables do not hold it."""
+        entry = self._entry(code)
         return entry.title if entry is not None else None
 
     def billable(self, code: str) -> bool:
-        entry = self.book.entry(ICD10CM, code, self.icd_day)
-        if entry is None:
-            rows = self.book.history(ICD10CM, code)
-            entry = rows[-1] if rows else None
+        entry = self._entry(code)
         return bool(entry is not None and entry.billable)
 
     def siblings(self, code: str) -> tuple[CodeEntry, ...]:

@@ -92,8 +92,10 @@ def seventh_by_encounter(case: GuidelineCase) -> Ruling:
     # 'Injury of unspecified body region' beside a code that names the region is noise.
     has_site = any(c[:1] == "S" for c in case.named_icd + case.suggested_icd)
     for part in case.parts():
-        found = _stage(part) or _initial(part)
         codes = _injury_codes(part)
+        if not codes and not part.says(data.OPEN_FRACTURE):
+            continue  # nothing to give a 7th character, nor an open fracture to ask about
+        found = _stage(part) or _initial(part)
         if found is None:
             if not codes and part.says(data.OPEN_FRACTURE):
                 _open_question(case, part, add, issues)
@@ -247,12 +249,16 @@ def laterality_from_words(case: GuidelineCase) -> Ruling:
     add: list[Suggestion] = []
     drop: list[str] = []
     for s in case.suggestions:
-        title = (case.title(s.code) or "").lower() if s.status == "current" else ""
-        if not title:
+        if s.status != "current":
             continue
         a, b = s.span
         window = case.text[max(0, a - 100) : b + 12]
         right, left = data.SIDE_RIGHT.search(window), data.SIDE_LEFT.search(window)
+        if bool(right) == bool(left):
+            continue  # no side, or both: the title is not looked up
+        title = (case.title(s.code) or "").lower()
+        if not title:
+            continue
         if right and not left and re.search(r"\bleft\b", title):
             want = "right"
         elif left and not right and re.search(r"\bright\b", title):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from consultant.analysis import prefilter
 from consultant.analysis.findings import WARNING, Issue, Suggestion
 from consultant.analysis.guidelines import data
 from consultant.analysis.guidelines.case import (
@@ -66,7 +67,9 @@ def _meniscus_of(code: str) -> tuple[str, str] | None:
 def _tears(part: Part) -> list[tuple[str, str, int, int]]:
     """Each clause naming a tear, read with the clause beside it when the meniscus is named
     there ('bucket-handle tear, lateral meniscus')."""
-    out = []
+    out: list[tuple[str, str, int, int]] = []
+    if not prefilter.may_match(data.TEAR, part.text):
+        return out  # no clause can name a tear
     clauses = list(_CLAUSE.finditer(part.text))
     for i, c in enumerate(clauses):
         if not data.TEAR.search(c.group(0)):

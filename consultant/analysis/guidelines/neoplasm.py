@@ -78,9 +78,11 @@ def history_of_neoplasm(case: GuidelineCase) -> Ruling:
             c for c in _primary_codes(part)
             if c in part.named or _cancer_suggestion(case, c)
         )
+        if not primaries:
+            continue  # nothing to read the removal of (the searches below are the slow part)
         done = _near_cancer(part, data.COMPLETED_TREATMENT)
         left = _near_cancer(part, data.NO_DISEASE_LEFT)
-        if not primaries or done is None or left is None or part.says(data.ON_TREATMENT):
+        if done is None or left is None or part.says(data.ON_TREATMENT):
             continue
         if part.says(data.PAST_EVENT) is None:
             continue  # the removal is not put in the past: it may be this episode's treatment

@@ -222,14 +222,15 @@ def _review_case(
     order = sorted(fams.values(), key=lambda f: (f.kind != "global", f.kind == "components"))
     for family in order:
         codes_named = {m.code for m in named}
-        active = triggered(family, case) or bool(codes_named & family.codes) or (
+        said = triggered(family, case)   # read once: it is asked again below
+        active = said or bool(codes_named & family.codes) or (
             family.kind == "components" and bool(named)
         )
         side_codes = {i.code for i in family.included} | {d.code for d in family.deleted}
         side_codes |= {c for r in family.replaces for c in r.codes}
         if not active and not codes_named & side_codes:
             continue
-        if family.kind == "choice" and not triggered(family, case):
+        if family.kind == "choice" and not said:
             active = False  # codes named without the note's words: check pairs and deletions only
         got, notes = _family_lines(family, case, named, book, on, fams) if active else (Choice((), (), {}), ())
         if got.gaps and not (codes_named & family.codes or _ASKS_FOR_CODE.search(case)):

@@ -83,7 +83,11 @@ def modifier_answers(
     asks = bool(ASKS_MODIFIER.search(text))
     out: list[DirectAnswer] = []
     fired: dict[str, tuple[ModifierRule, list[re.Match[str]]]] = {}
+    visit = any(is_em(m.code) for m in mentions) or re.search(
+        r"\bE/?M\b|\bvisit\b|\bconsult\w*|\bH&P\b", text, re.IGNORECASE)
     for rule in modifier_rules():
+        if rule.code in _EM_MODIFIERS and not visit:
+            continue  # an E/M modifier without a visit would be dropped below: its words are not read
         named_it = rule.code in named or any(r in named for r in rule.rivals)
         relevant = named_it or (asks and not rule.named_only)
         if not relevant:
@@ -91,11 +95,6 @@ def modifier_answers(
         hits = list(prefilter.finditer(rule.situation, text))
         if hits:
             fired[rule.code] = (rule, hits)
-    visit = any(is_em(m.code) for m in mentions) or re.search(
-        r"\bE/?M\b|\bvisit\b|\bconsult\w*|\bH&P\b", text, re.IGNORECASE)
-    if not visit:
-        for code in _EM_MODIFIERS & set(fired):
-            fired.pop(code)
     if "25" in fired and "57" in fired:
         days = _global_days(mentions, book, on)
         if any(d == "090" for d in days.values()):
