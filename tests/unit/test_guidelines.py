@@ -1020,3 +1020,17 @@ def test_an_unspecified_code_beside_the_specific_code_written_for_it_is_withdraw
     other = named_case("Anemia; also CKD 3a N18.31.", ("N18.31",),
                        (("D64.9", "Anemia, unspecified", "Anemia"),))
     assert unspecified_beside_specific(other).drop == ()          # another condition: kept
+
+
+def test_a_written_code_without_complications_beside_one_with_is_flagged(full_book) -> None:  # type: ignore[no-untyped-def]
+    from consultant.analysis.guidelines.symptoms import unspecified_beside_specific
+
+    def titled(text: str, named: tuple[str, ...]) -> GuidelineCase:
+        case = make_case(full_book, text, named=named)
+        return replace(case, verdicts=tuple(replace(v, title=full_book.entry(ICD10CM, v.code, ON).title)
+                                            for v in case.verdicts))
+
+    r = unspecified_beside_specific(titled("Dx E11.9, E11.65.", ("E11.9", "E11.65")))
+    assert [(i.severity, i.codes) for i in r.issues] == [(WARNING, ("E11.9", "E11.65"))]
+    assert unspecified_beside_specific(titled("Dx E11.65, E11.22.", ("E11.65", "E11.22"))).issues == ()
+    assert unspecified_beside_specific(titled("Dx M79.609, M79.1.", ("M79.609", "M79.1"))).issues == ()

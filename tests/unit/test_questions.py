@@ -549,3 +549,40 @@ def test_medicare_drug_units_remind_jw_jz_once_and_not_when_waste_is_said() -> N
     assert "JZ" in a.answer and "JW" in a.answer and a.codes == ("J9312", "J2405")
     assert waste_answer("Medicare: J9312 x70, 30 mg wasted and documented", ["J9312"]) == ()
     assert waste_answer("Commercial plan: J9312 x70", ["J9312"]) == ()
+
+
+class IcdTitles:
+    TITLES = {"E11.9": "Type 2 diabetes mellitus without complications",
+              "E11.65": "Type 2 diabetes mellitus with hyperglycemia",
+              "E11.22": "Type 2 diabetes mellitus with diabetic chronic kidney disease",
+              "M79.609": "Pain in unspecified limb", "M79.1": "Myalgia",
+              "J45.909": "Unspecified asthma, uncomplicated", "N18.31": "Chronic kidney disease, stage 3a"}
+
+    def entry(self, system: str, code: str, on: date) -> CodeEntry | None:
+        if code not in self.TITLES:
+            return None
+        return CodeEntry(system, code, self.TITLES[code], None, True, None, None, None, None, "icd", "test")
+
+
+@pytest.mark.parametrize(("text", "start"), [
+    ("Can E11.9 and E11.65 go on the same claim?", "No: E11.9"),
+    ("Can I code E11.65 with E11.22?", "Yes"),                       # two complications: both coded
+    ("Can M79.609 and M79.1 be billed together?", "Yes"),            # one category, two conditions
+    ("Can J45.909 and N18.31 go on the same claim?", "Yes"),
+])
+def test_can_two_diagnoses_be_coded_together(text: str, start: str) -> None:
+    from consultant.analysis.questions.diagnosis_pairs import diagnosis_pair_answers
+
+    (a,) = diagnosis_pair_answers(text, extract_codes(text), (), IcdTitles(), DOS)
+    assert a.kind == "diagnosis_pair" and a.answer.startswith(start), a.answer
+
+
+def test_an_excludes1_pair_is_answered_from_the_edit() -> None:
+    from consultant.analysis.questions.diagnosis_pairs import diagnosis_pair_answers
+
+    text = "Can I use E11.9 and E11.22 together?"
+    note = Issue("error", "excludes1", ("E11.9", "E11.22"), "Excludes1 at E11.9: not coded together.", "x")
+    (a,) = diagnosis_pair_answers(text, extract_codes(text), (note,), IcdTitles(), DOS)
+    assert a.answer == "No: Excludes1 at E11.9: not coded together."
+    assert diagnosis_pair_answers("E11.9 and E11.22 on the claim.", extract_codes("E11.9 and E11.22 on the claim."),
+                                  (), IcdTitles(), DOS) == ()        # no question asked

@@ -209,6 +209,8 @@ def apply_guidelines(
     gaps = tuple(
         g for g in findings.gaps if not any(re.search(rf"{re.escape(c)}(?![\w.])", g.question) for c in stems)
     ) + tuple(g for g in ruling.gaps if g.question not in questions)
+    # an edit about a suggestion the rules withdrew ('Z87.891 and F17.200 (suggested)') goes with it
+    issues = [i for i in issues if not ("(suggested)" in i.message and set(i.codes) & withdrawn)]
     return replace(
         findings,
         suggestions=tuple(new) + tuple(kept),

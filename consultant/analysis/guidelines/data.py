@@ -606,4 +606,5 @@ NOT_CONDITION_WORDS = frozenset({
     "with", "without", "in", "due", "to", "nos", "not", "elsewhere", "classified", "specified",
     "unilateral", "bilateral", "right", "left", "primary", "secondary", "acute", "chronic",
     "initial", "encounter", "subsequent", "disorder", "disease", "condition", "a", "an", "on",
+    "complication", "complications", "uncomplicated", "mellitus",
 })

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from consultant.analysis.findings import INFO, Issue
+from consultant.analysis.findings import INFO, WARNING, Issue
 from consultant.analysis.guidelines import data
 from consultant.analysis.guidelines.case import GuidelineCase, Part, Ruling, issue
 
@@ -43,7 +43,9 @@ def symptom_of_definitive(case: GuidelineCase) -> Ruling:
     return Ruling(drop=tuple(dict.fromkeys(drop)), issues=tuple(issues))
 
 
-def _condition_words(title: str) -> frozenset[str]:
+def condition_words(title: str) -> frozenset[str]:
+    """The words of a code title that name the condition ('type 2 diabetes mellitus without
+    complications' -> {'diabetes', ...}), for telling two codes of one condition apart."""
     return frozenset(w for w in _WORDS.findall(title.lower()) if w not in data.NOT_CONDITION_WORDS)
 
 
@@ -54,11 +56,22 @@ def unspecified_beside_specific(case: GuidelineCase) -> Ruling:
     code to the highest specificity documented; the unspecified code adds nothing)."""
     named_titles = {v.code: v.title or "" for v in case.verdicts}
     drop: list[str] = []
+    issues: list[Issue] = []
+    less = re.compile(r"\bwithout complications?\b|\bunspecified\b", re.IGNORECASE)
     for part in case.parts():
+        for a in part.named:                    # both written: the less detailed one is flagged
+            for b in part.named:
+                ta, tb = named_titles.get(a, ""), named_titles.get(b, "")
+                if (a != b and a[:3] == b[:3] and less.search(ta) and tb and not less.search(tb)
+                        and condition_words(ta) and condition_words(ta) <= condition_words(tb)):
+                    issues.append(issue(
+                        WARNING, (a, b),
+                        f"{a} ({ta}) is not coded with {b} ({tb}): both code the same condition and {b} "
+                        f"documents more; code {b} alone", "I.B.3"))
         for s in case.suggestions:
             if s.code not in part.suggested or s.code in part.named or "unspecified" not in s.title.lower():
                 continue
-            words = _condition_words(s.title)
-            if words and any(words <= _condition_words(named_titles.get(c, "")) for c in part.named):
+            words = condition_words(s.title)
+            if words and any(words <= condition_words(named_titles.get(c, "")) for c in part.named):
                 drop.append(s.code)
-    return Ruling(drop=tuple(dict.fromkeys(drop)))
+    return Ruling(drop=tuple(dict.fromkeys(drop)), issues=tuple(issues))

@@ -21,6 +21,7 @@ from consultant.analysis.questions.area import area_answers
 from consultant.analysis.questions.bundling import bundling_answers
 from consultant.analysis.questions.common import asks_nothing
 from consultant.analysis.questions.conversion import conversion_answers
+from consultant.analysis.questions.diagnosis_pairs import diagnosis_pair_answers
 from consultant.analysis.questions.em_time import em_time_answers
 from consultant.analysis.questions.escalation import Escalation, escalations, request_issues
 from consultant.analysis.questions.global_period import global_answers
@@ -62,6 +63,7 @@ def answer_questions(
     return (
         included
         + bundling_answers(text, mentions, issues, checks, [a.codes for a in included])
+        + diagnosis_pair_answers(text, mentions, issues, book, on)
         + addon_answers(text, mentions, issues, book, on)
         + validity_answers(verdicts, on, book)
         + route_answers(text, mentions, book, on)

@@ -1,0 +1,81 @@
+"""Can diagnosis A go on the claim with diagnosis B: the Excludes1 notes between them (from the
+edits), and two codes of one category where one says the condition has no complication or no
+stated detail ('without complications', 'unspecified') and the other codes it more fully."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import date
+from itertools import combinations
+from typing import Protocol
+
+from consultant.analysis.findings import DirectAnswer, Issue
+from consultant.analysis.guidelines.symptoms import condition_words
+from consultant.analysis.questions.bundling import BILL_VERB, PAIR_WORDS
+from consultant.codes.mention import ICD10CM, Mention
+from consultant.kb.records import CodeEntry
+
+SOURCE = ("ICD-10-CM Official Guidelines I.A.12.a (Excludes1: never coded together), I.B.3 (code to "
+          "the highest level of detail documented) and the Tabular titles, paraphrased")
+# a question sentence; a dot inside a code ('E11.65') ends no sentence
+QUESTION = re.compile(r"(?:\A|(?<=[?!\n])|(?<=\.\s))(?:[^.?!\n]|\.(?=\S))*\?")
+SAME_CLAIM = re.compile(r"\bsame\s+(?:claim|encounter|visit|bill)\b|\btogether\b|\bboth\b", re.IGNORECASE)
+LESS = re.compile(r"\bwithout complications?\b|\bunspecified\b|\bnot otherwise specified\b|\bNOS\b", re.IGNORECASE)
+
+
+class TitleBook(Protocol):
+    def entry(self, system: str, code: str, on: date) -> CodeEntry | None: ...
+
+
+def _asked(text: str, mentions: Sequence[Mention]) -> list[tuple[str, str]]:
+    dx = [m for m in mentions if m.system == ICD10CM]
+    pairs: list[tuple[str, str]] = []
+    for q in QUESTION.finditer(text):
+        said = q.group(0)
+        inside = list(dict.fromkeys(m.code for m in dx if q.start() <= m.start < q.end()))
+        if len(inside) >= 2 and BILL_VERB.search(said) and (PAIR_WORDS.search(said) or SAME_CLAIM.search(said)):
+            pairs += list(combinations(inside[:4], 2))
+    return list(dict.fromkeys(pairs))[:3]
+
+
+def _same_condition(ta: str, tb: str) -> bool:
+    """The less detailed title's condition words are all in the other's (E11.9 and E11.65: yes;
+    'pain in unspecified limb' and 'myalgia', one category: no)."""
+    less, more = (ta, tb) if LESS.search(ta) else (tb, ta)
+    words = condition_words(less)
+    return bool(words) and words <= condition_words(more)
+
+
+def _title(book: TitleBook | None, code: str, on: date) -> str:
+    entry = book.entry(ICD10CM, code, on) if book is not None else None
+    return entry.title if entry is not None else ""
+
+
+def diagnosis_pair_answers(text: str, mentions: Sequence[Mention], issues: Sequence[Issue],
+                           book: TitleBook | None, on: date) -> tuple[DirectAnswer, ...]:
+    out: list[DirectAnswer] = []
+    for a, b in _asked(text, mentions):
+        question = f"can {a} and {b} be coded together?"
+        excludes = next((i for i in issues if i.kind == "excludes1" and set(i.codes) == {a, b}), None)
+        ta, tb = _title(book, a, on), _title(book, b, on)
+        if excludes is not None:
+            answer = f"No: {excludes.message}"
+        elif (a[:3] == b[:3] and ta and tb and bool(LESS.search(ta)) != bool(LESS.search(tb))
+              and _same_condition(ta, tb)):
+            less, more = (a, b) if LESS.search(ta) else (b, a)
+            answer = (f"No: {less} ({_title(book, less, on)}) and {more} ({_title(book, more, on)}) code the same "
+                      f"condition, {less} as having no complication or no stated detail; when {more} is "
+                      f"documented, code {more} and not {less}.")
+        elif ta and tb:
+            answer = (f"Yes, as far as the code book goes: neither {a} nor {b} has an Excludes1 note for the "
+                      "other, so both are coded when the documentation supports both, in the order the "
+                      "guidelines set.")
+        else:
+            unknown = ", ".join(c for c, t in ((a, ta), (b, tb)) if not t)
+            out.append(DirectAnswer("diagnosis_pair", question,
+                                    f"Cannot tell, because {unknown} is not in the ICD-10-CM release in force on "
+                                    f"{on.isoformat()}.", SOURCE, (a, b), settled=False))
+            continue
+        out.append(DirectAnswer("diagnosis_pair", question, answer, SOURCE, (a, b)))
+    return tuple(out)
