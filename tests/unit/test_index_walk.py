@@ -91,6 +91,9 @@ INDEX = """<?xml version="1.0" encoding="utf-8"?>
 <letter><title>L</title>
   <mainTerm><title>Lymphadenopathy</title><code>R59.1</code></mainTerm>
 </letter>
+<letter><title>L</title>
+  <mainTerm><title>Leiomyosarcoma</title><seeAlso>Neoplasm, connective tissue, malignant</seeAlso></mainTerm>
+</letter>
 <letter><title>M</title>
   <mainTerm><title>May</title><code>D72.0</code></mainTerm>
 </letter>
@@ -124,6 +127,9 @@ NEOPLASM = """<?xml version="1.0" encoding="utf-8"?>
   <cell col="2">C80.1</cell><cell col="3">C79.9</cell><cell col="4">D09.9</cell><cell col="5">D36.9</cell>
   <cell col="6">D48.9</cell><cell col="7">D49.9</cell>
   <term level="1"><title>colon</title><see>Neoplasm, intestine, large</see></term>
+  <term level="1"><title>connective tissue NEC</title><cell col="2">C49.9</cell><cell col="3">C79.89</cell>
+    <cell col="5">D21.9</cell><cell col="6">D48.1</cell><cell col="7">D49.2</cell>
+    <term level="2"><title>thigh</title><cell col="2">C49.2-</cell><cell col="5">D21.2-</cell></term></term>
   <term level="1"><title>cutaneous</title><see>Neoplasm, skin</see></term>
   <term level="1"><title>intestine, intestinal</title><cell col="2">C26.0</cell><cell col="3">C78.80</cell>
     <term level="2"><title>large</title><cell col="2">C18.9</cell><cell col="3">C78.5</cell>
@@ -133,6 +139,8 @@ NEOPLASM = """<?xml version="1.0" encoding="utf-8"?>
     <cell col="5">D13.4</cell><cell col="6">D37.6</cell><cell col="7">D49.0</cell></term>
   <term level="1"><title>lung</title><cell col="2">C34.9-</cell><cell col="3">C78.0-</cell><cell col="4">D02.2-</cell>
     <cell col="5">D14.3-</cell><cell col="6">D38.1</cell><cell col="7">D49.1</cell></term>
+  <term level="1"><title>uterus, uteri, uterine</title><cell col="2">C55</cell><cell col="3">C79.82</cell>
+    <cell col="5">D26.9</cell></term>
   <term level="1"><title>skin NOS</title><cell col="2">C44.90</cell><cell col="3">C79.2</cell><cell col="4">D04.9</cell>
     <cell col="5">D23.9</cell><cell col="6">D48.5</cell><cell col="7">D49.2</cell></term>
 </mainTerm></letter></ICD10CM.index>
@@ -251,6 +259,21 @@ def test_neoplasm_behaviour_by_site(walker: IndexWalker) -> None:
     assert codes("lung cancer", walker)[0].startswith("C34.9")
     assert codes("benign neoplasm of colon", walker)[0] == "D12.6"     # colon -> see intestine, large
     assert codes("neoplasm of uncertain behavior of liver", walker)[0] == "D37.6"
+
+
+def test_connective_tissue_pointer_gives_way_to_a_site_not_in_its_list(walker: IndexWalker) -> None:
+    # 'Leiomyosarcoma - see also Neoplasm, connective tissue, malignant': the table's note codes
+    # a site that the connective-tissue list does not have to the neoplasm of that site
+    got = first("leiomyosarcoma of the uterus", walker)
+    assert got.code == "C55" and "the site said" in got.reason
+    assert codes("leiomyosarcoma of thigh", walker)[0].startswith("C49.2")   # in the list: kept
+    assert codes("leiomyosarcoma", walker)[0] == "C49.9"                     # no site said
+
+
+def test_a_sub_term_is_said_by_any_of_its_printed_forms(walker: IndexWalker) -> None:
+    # 'myocardium, myocardial' lists two forms of one word, not two words to say
+    assert codes("myocardial infarction", walker)[0] == "I21.9"
+    assert codes("cancer of uteri", walker)[0] == "C55"   # one printed form of the row is enough
 
 
 def test_metastatic_to_and_from(walker: IndexWalker) -> None:

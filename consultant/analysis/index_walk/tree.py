@@ -38,6 +38,7 @@ CONNECTORS = frozenset({"with", "due to", "with or without", "associated with", 
                         "secondary to", "due to or associated with", "complicating", "resulting in",
                         "involving"})
 _PARENS = re.compile(r"\([^()]*\)")
+_NOT_SAID = frozenset({"nec", "nos"})
 
 NodeRow = tuple[int, int | None, str, str, str | None, str | None, str | None, str | None, str | None,
                 str | None, str | None, str, str, str]
@@ -59,7 +60,7 @@ class IndexNode(NamedTuple):
     req: frozenset[str]              # tokens the words must say
     opt: frozenset[str]              # tokens they may say (non-essential modifiers)
     connector: bool                  # 'with', 'in', 'due to' ...
-    variants: tuple[frozenset[str], ...] = ()   # main terms: 'Diabetes, diabetic' -> each form
+    variants: tuple[frozenset[str], ...] = ()   # 'Diabetes, diabetic', 'uterus, uteri' -> each form
 
     def cell(self, key: str) -> str | None:
         return next((c for k, c in self.cells if k == key), None)
@@ -85,13 +86,40 @@ def _in_with(title: str, nemod: str | None) -> bool:
     return title.lower().strip() == "in" and bool(nemod) and ("due to" in (nemod or "") or "with" in (nemod or ""))
 
 
+def sub_term_forms(title: str) -> tuple[frozenset[str], ...]:
+    """The token sets a sub-term is said by when its title lists forms of one word, as the
+    Index prints them ('myocardium, myocardial', 'uterus, uteri, uterine'): any one form,
+    with the title's other comma parts ('ear, middle': 'middle'), is the sub-term said; ()
+    when the title has a single form."""
+    parts = [p.strip() for p in title.split(",") if p.strip()]
+    if len(parts) < 2:
+        return ()
+    first_word = parts[0].split()[0].lower() if parts[0].split() else ""
+    heads = [parts[0]]
+    rest: list[str] = []
+    for part in parts[1:]:
+        if len(part.split()) == 1 and len(first_word) >= 4 and part.lower().startswith(first_word[:4]):
+            heads.append(part)
+        else:
+            rest.append(part)
+    if len(heads) < 2:
+        return ()
+    quals = frozenset(t for p in rest for t in kt.tokens(p) if t not in _NOT_SAID)
+    forms = dict.fromkeys(frozenset(t for t in kt.tokens(h) if t not in _NOT_SAID) | quals for h in heads)
+    return tuple(f for f in forms if f) if len(forms) > 1 else ()
+
+
 def node_of(row: NodeRow) -> IndexNode:
     """The record of one index_node row (tokens were computed at import)."""
     nid, parent, tbl, title, nemod, code, manif, see, see_also, _subcat, cells, req_s, opt_s, forms = row
+    if forms:
+        variants = tuple(frozenset(f.split()) for f in forms.split("|"))
+    else:
+        variants = sub_term_forms(title) if parent is not None and "," in title else ()
     return IndexNode(nid, parent, tbl, title, nemod, code, manif, see, see_also, _cells(cells),
                      frozenset(req_s.split()), frozenset(opt_s.split()),
                      parent is not None and (title.lower().strip() in CONNECTORS or _in_with(title, nemod)),
-                     tuple(frozenset(f.split()) for f in forms.split("|")) if forms else ())
+                     variants)
 
 
 class _Nodes(dict[int, IndexNode]):

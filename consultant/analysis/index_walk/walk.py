@@ -15,7 +15,7 @@ Pure functions over an `IndexTree` and a set of tokens (what the words say):
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from consultant.analysis.index_walk.tree import IN_WORD, MAIN, NEOPLASM, IndexNode, IndexTree
 from consultant.kb import terms as kt
@@ -102,8 +102,14 @@ def _best_child(tree: IndexTree, nid: int, free: frozenset[str], linked: frozens
     best: tuple[IndexNode, tuple[IndexNode, ...], float] | None = None
     for node, steps in _options(tree, nid, IN_WORD in free):
         avail = free | linked if linked and len(steps) > 1 else free
-        if not node.req or not node.req <= avail:
+        if not node.req:
             continue
+        if not node.req <= avail:
+            # 'myocardium, myocardial': one form said is the sub-term said
+            form = next((f for f in node.variants if f <= avail), None) if node.parent is not None else None
+            if form is None:
+                continue
+            node = node._replace(req=form)
         if "NEC" in node.title and node.req <= GENERIC:
             continue   # 'specified disease NEC' is for a named condition the Index does not list
         if IN_WORD not in free and PLACE_IN.search(node.title):
@@ -251,7 +257,15 @@ def neoplasm_pointer(tree: IndexTree, ref: str, said: frozenset[str], *, used: f
         used = used | ({"secondary", "metastasis", "metastatic"} & said)
     behaviour_words = {w for w, _ in BEHAVIOUR} | {"by site", "behavior", "unspecified behavior", "uncertain behavior"}
     sites = [p for p in parts if p.lower() not in behaviour_words and column_of(p, "") == ""]
-    return neoplasm(tree, said, column, used=used, steps=steps, named=sites, depth=depth)
+    got = neoplasm(tree, said, column, used=used, steps=steps, named=sites, depth=depth)
+    if got is not None and sites and not got.core:
+        # the pointer's row had no sub-row the words name: a site said elsewhere in the table is
+        # the neoplasm's site (the table's note on connective tissue: 'for sites that do not
+        # appear in this list, code to neoplasm of that site', e.g. leiomyosarcoma of uterus)
+        direct = neoplasm(tree, said, column, used=used, steps=steps, depth=depth)
+        if direct is not None and direct.core:
+            return replace(direct, note=f"the site said, not '{', '.join(sites)}' (Neoplasm table note)")
+    return got
 
 
 def neoplasm(tree: IndexTree, said: frozenset[str], column: str, *, used: frozenset[str] = frozenset(),
