@@ -148,6 +148,9 @@ class IndexTree:
     sites: frozenset[int] = frozenset()                                      # mains that are sites
     rare: float = 6.0        # the weight of a word in one title in ~20: a main term alone needs this much
     fetch: Callable[[int], list[NodeRow]] | None = None   # parent id -> its sub-term rows
+    # (term id, plain 'in' said) -> its options one level down and their positions by word (walk.py)
+    option_index: dict[tuple[int, bool], tuple[list[tuple[IndexNode, tuple[IndexNode, ...]]], dict[str, list[int]]]] = \
+        field(default_factory=dict)
 
     @classmethod
     def lazy(cls, mains: list[NodeRow], fetch: Callable[[int], list[NodeRow]],

@@ -94,13 +94,34 @@ def _options(tree: IndexTree, nid: int, plain_in: bool = False) -> list[tuple[In
     return out
 
 
+def _said_options(tree: IndexTree, nid: int, plain_in: bool, words: frozenset[str]
+                  ) -> list[tuple[IndexNode, tuple[IndexNode, ...]]]:
+    """`_options` that share a word with `words`, in document order: a term such as 'Disease'
+    has over a thousand sub-terms, and a walk looks at the few the words can reach (the
+    options of a term are indexed by word once, on first use)."""
+    key = (nid, plain_in)
+    cached = tree.option_index.get(key)
+    if cached is None:
+        opts = _options(tree, nid, plain_in)
+        by_word: dict[str, list[int]] = {}
+        for i, (node, _) in enumerate(opts):
+            if node.req:
+                for word in node.req.union(*node.variants):
+                    by_word.setdefault(word, []).append(i)
+        cached = tree.option_index[key] = (opts, by_word)
+    opts, by_word = cached
+    if len(words) == 1:
+        return [opts[i] for i in by_word.get(next(iter(words)), ())]
+    return [opts[i] for i in sorted({i for w in words for i in by_word.get(w, ())})]
+
+
 def _best_child(tree: IndexTree, nid: int, free: frozenset[str], linked: frozenset[str] = frozenset()
                 ) -> tuple[IndexNode, tuple[IndexNode, ...], float] | None:
     """The sub-term the words support best; `linked`: words further off (another clause of the
     sentence) that only a term under a connector may use (the 'with' convention links two
     conditions wherever they are written; a site or a type belongs to its own phrase)."""
     best: tuple[IndexNode, tuple[IndexNode, ...], float] | None = None
-    for node, steps in _options(tree, nid, IN_WORD in free):
+    for node, steps in _said_options(tree, nid, IN_WORD in free, free | linked):
         avail = free | linked if linked and len(steps) > 1 else free
         if not node.req:
             continue
