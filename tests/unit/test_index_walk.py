@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from consultant.analysis.index_walk import IndexWalker, index_suggestions
+from consultant.analysis.index_walk import IndexWalker, fragment_scores, index_suggestions
 from consultant.analysis.index_walk.suggestions import NO_INDEX, index_notice
 from consultant.analysis.index_walk.tables import intent_of
 from consultant.analysis.index_walk.tree import IndexTree
@@ -274,6 +274,16 @@ def test_a_sub_term_is_said_by_any_of_its_printed_forms(walker: IndexWalker) -> 
     # 'myocardium, myocardial' lists two forms of one word, not two words to say
     assert codes("myocardial infarction", walker)[0] == "I21.9"
     assert codes("cancer of uteri", walker)[0] == "C55"   # one printed form of the row is enough
+
+
+def test_an_index_walk_outranks_a_title_fragment_over_the_words_it_explained(walker: IndexWalker) -> None:
+    text = "leiomyosarcoma - pleomorphic"
+    got = first(text, walker)
+    assert got.code == "C49.9" and got.score < 1.0          # 'pleomorphic' is not explained
+    assert text[got.span[0]:got.span[1]] == "leiomyosarcoma"  # the span: the words the walk explained
+    # a title matching 'leiomyosarcoma' alone ranks just below the walk; one over other words keeps its score
+    assert fragment_scores([(got.span, got.score)], [((0, 14), 0.95), ((17, 28), 0.9)]) == [
+        pytest.approx(got.score - 0.001), 0.9]
 
 
 def test_metastatic_to_and_from(walker: IndexWalker) -> None:

@@ -276,17 +276,33 @@ def _short(walker: IndexWalker, segment: str, words: list[tuple[str, int, int]],
     ranked.sort(key=lambda r: r[:5])
     out: list[Suggestion] = []
     seen: set[str] = set()
-    span = (offset + words[0][1], offset + words[-1][2])
+    whole = (offset + words[0][1], offset + words[-1][2])
     for neg_cover, _, _, _, _, w in ranked:
         cover = -neg_cover
         # every word explained: the Index term beats any title fragment; else it competes
         score = 1.0 if cover > 0.999 else 0.6 + 0.4 * cover
+        # the span: the words the walk explained ('Rhabdomyosarcoma' of '... - pleomorphic')
+        explained = [(a, b) for t, a, b in words if t in w.used]
+        span = (offset + explained[0][0], offset + explained[-1][1]) if explained else whole
         for s in _suggestion(walker, w, on, segment, span, segment[words[0][1]:words[-1][2]], score):
             if s.code not in seen:
                 seen.add(s.code)
                 out.append(s)
         if len(out) >= SHORT_LIMIT:
             break
+    return out
+
+
+def fragment_scores(walked: list[tuple[tuple[int, int], float]],
+                    fragments: list[tuple[tuple[int, int], float]]) -> list[float]:
+    """A short phrase's title fragments, re-scored: a fragment over words an Index walk
+    explained ranks just below that walk (the Index term beats a title fragment when both
+    match: 'rhabdomyosarcoma' is the Index's C49.9 before the titles of C49.3 'of thorax',
+    C49.4 'of abdomen' ... that match the same word); other fragments keep their score."""
+    out = []
+    for (a, b), score in fragments:
+        above = [s for (x, y), s in walked if x <= a and b <= y]
+        out.append(min(score, max(above) - 0.001) if above else score)
     return out
 
 
