@@ -61,6 +61,12 @@ INDEX = """<?xml version="1.0" encoding="utf-8"?>
     <term level="1"><title>femur, femoral</title><code>S72.9-</code></term>
   </mainTerm>
 </letter>
+<letter><title>F</title>
+  <mainTerm><title>Fibrillation</title>
+    <term level="1"><title>ventricular</title><code>I49.01</code></term>
+    <term level="1"><title>atrial or auricular</title><code>I48.91</code></term>
+  </mainTerm>
+</letter>
 <letter><title>H</title>
   <mainTerm><title>Hypertension, hypertensive<nemod>(accelerated) (benign) (essential) (malignant)</nemod></title>
     <code>I10</code>
@@ -113,6 +119,11 @@ INDEX = """<?xml version="1.0" encoding="utf-8"?>
         <term level="3"><title>foot</title><code>M79.67-</code></term>
       </term>
     </term>
+  </mainTerm>
+</letter>
+<letter><title>S</title>
+  <mainTerm><title>Sepsis</title><code>A41.9</code>
+    <term level="1"><title>severe</title><code>R65.20</code></term>
   </mainTerm>
 </letter>
 </ICD10CM.index>
@@ -284,6 +295,21 @@ def test_an_index_walk_outranks_a_title_fragment_over_the_words_it_explained(wal
     # a title matching 'leiomyosarcoma' alone ranks just below the walk; one over other words keeps its score
     assert fragment_scores([(got.span, got.score)], [((0, 14), 0.95), ((17, 28), 0.9)]) == [
         pytest.approx(got.score - 0.001), 0.9]
+
+
+def test_words_either_side_of_or_are_alternatives(walker: IndexWalker) -> None:
+    # 'Fibrillation, atrial or auricular': 'atrial' alone says the sub-term
+    got = first("atrial fibrillation", walker)
+    assert got.code == "I48.91" and "atrial or auricular" in got.reason
+
+
+def test_a_path_of_levels_is_read_level_by_level(walker: IndexWalker) -> None:
+    # an ICU problem list's path, broadest first: the condition's own level gives its sub-terms;
+    # a level that starts with a connector is a linked condition, not a word of this one
+    path = codes("cardiovascular|arrhythmias|atrial fibrillation|with rapid ventricular response", walker)
+    assert path[0] == "I48.91" and "I49.01" not in path
+    # a level that names no condition ('|severe') is said of the level before it
+    assert codes("infectious diseases|systemic/other infections|sepsis|severe", walker)[0] == "R65.20"
 
 
 def test_metastatic_to_and_from(walker: IndexWalker) -> None:

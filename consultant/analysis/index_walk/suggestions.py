@@ -54,6 +54,8 @@ NOT_ALONE = frozenset("""contact gas positive negative pathology fold defect plu
 presentation rise spindle injection finding change sign effect reaction absence loss status lesion complication
 problem anesthesia blood granulation trauma cold bleeder exposure""".split())
 BRACKET = re.compile(r"\(([^()]+)\)")
+CONNECTED = re.compile(r"\s*(?:with|without|due to|secondary to|associated with|from)\b", re.I)   # a linked condition
+LEVEL = re.compile(r"\|")   # 'cardiovascular|arrhythmias|atrial fibrillation': a path of levels, broadest first
 CLAUSE_BREAK = re.compile(r"[,;:()\[\]]|\b(?:and|or|but|versus|who|which|that)\b", re.I)   # between two words: they are in different phrases
 METASTASIS = re.compile(r"\bmetasta\w*", re.I)
 FROM_SITE = re.compile(r"\bmetasta\w*\s+(?:\w+\s+){0,6}?from\s+(?:an?\s+|the\s+|a\s+primary\s+)?", re.I)
@@ -179,10 +181,10 @@ def verify(walker: IndexWalker, code: str, on: date | None, text: str = "") -> t
 
 # -- walks for a phrase or a window of running text --------------------------------------------
 
-def _walks(walker: IndexWalker, said: frozenset[str], text: str) -> list[Walk]:
+def _walks(walker: IndexWalker, said: frozenset[str], text: str, linked: frozenset[str] = frozenset()) -> list[Walk]:
     out: list[Walk] = []
     for mid in main_terms(walker.tree, said):
-        got = walk(walker.tree, mid, said)
+        got = walk(walker.tree, mid, said, linked=linked)
         if got is not None and got.code:
             out.append(replace(got, guessed=_guessed(walker.tree.nodes[mid], said)))
     tables_found = _table_walks(walker, said, text)
@@ -258,26 +260,55 @@ def index_suggestions(text: str, walker: IndexWalker, on: date | None, *, short:
         return []
 
 
+def _levels(walker: IndexWalker, segment: str, words: list[tuple[str, int, int]]
+            ) -> list[tuple[list[tuple[str, int, int]], frozenset[str]]]:
+    """A path of levels, broadest first ('pulmonary|respiratory failure|acute respiratory
+    failure', as ICU problem lists write a diagnosis): each level below the first that starts
+    a walk is a phrase of its own, with the levels after it that start none ('|Type II',
+    '|severe') as its words; the rest of the path is reached only through a connector, as a
+    second condition in running text is (guideline I.A.15)."""
+    cuts = [m.start() for m in LEVEL.finditer(segment)]
+    bounds = list(zip([-1, *cuts], [*cuts, len(segment)], strict=True))
+    levels = [[w for w in words if a < w[1] < b] for a, b in bounds][1:]
+    starts = [bool(main_terms(walker.tree, frozenset(t for t, _, _ in level))) for level in levels]
+    out = []
+    for i, level in enumerate(levels):
+        if not level or not starts[i]:
+            continue
+        own = list(level)
+        j = i + 1
+        while j < len(levels) and not starts[j] and not CONNECTED.match(segment, bounds[j + 1][0] + 1):
+            own += levels[j]   # '|severe', '|Type II': said of this level's condition
+            j += 1
+        linked = frozenset(t for later in levels[j:] for t, _, _ in later)
+        out.append((own, linked))
+    return out
+
+
 def _short(walker: IndexWalker, segment: str, words: list[tuple[str, int, int]], on: date | None,
            offset: int) -> list[Suggestion]:
     # 'Nail infection (paronychia)': the words outside and inside a bracket are two names
     bracket = BRACKET.search(segment)
-    pieces = [words]
-    if bracket is not None:
-        pieces += [[w for w in words if bracket.start() < w[1] < bracket.end()],
-                   [w for w in words if not bracket.start() < w[1] < bracket.end()]]
-    ranked: list[tuple[float, int, int, int, int, Walk]] = []
-    for piece in pieces:
+    pieces: list[tuple[list[tuple[str, int, int]], frozenset[str]]] = [(words, frozenset())]
+    if LEVEL.search(segment):
+        pieces = _levels(walker, segment, words) or pieces
+    elif bracket is not None:
+        pieces += [([w for w in words if bracket.start() < w[1] < bracket.end()], frozenset()),
+                   ([w for w in words if not bracket.start() < w[1] < bracket.end()], frozenset())]
+    ranked: list[tuple[float, float, int, int, int, int, Walk]] = []
+    for piece, linked in pieces:
         said = frozenset(t for t, _, _ in piece)
         total = sum(walker.tree.weight(t) for t in said) or 1.0
-        for w in _walks(walker, said, segment):
-            cover = min(sum(walker.tree.weight(t) for t in w.used & said) / total, 1.0)
-            ranked.append((-cover, w.guessed, w.pointers, -w.depth, len(w.steps), w))
-    ranked.sort(key=lambda r: r[:5])
+        for w in _walks(walker, said, segment, linked):
+            weight_said = sum(walker.tree.weight(t) for t in w.used & said)
+            # of two levels explained in full, the one that says more ('acute respiratory failure')
+            ranked.append((-min(weight_said / total, 1.0), -weight_said if len(pieces) > 1 and LEVEL.search(segment)
+                           else 0.0, w.guessed, w.pointers, -w.depth, len(w.steps), w))
+    ranked.sort(key=lambda r: r[:6])
     out: list[Suggestion] = []
     seen: set[str] = set()
     whole = (offset + words[0][1], offset + words[-1][2])
-    for neg_cover, _, _, _, _, w in ranked:
+    for neg_cover, _, _, _, _, _, w in ranked:
         cover = -neg_cover
         # every word explained: the Index term beats any title fragment; else it competes
         score = 1.0 if cover > 0.999 else 0.6 + 0.4 * cover

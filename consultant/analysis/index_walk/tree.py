@@ -86,27 +86,49 @@ def _in_with(title: str, nemod: str | None) -> bool:
     return title.lower().strip() == "in" and bool(nemod) and ("due to" in (nemod or "") or "with" in (nemod or ""))
 
 
+_OR = re.compile(r"(.*?)(\S+) or (\S+)(.*)")
+
+
+def _alternatives(text: str) -> list[str]:
+    """'sweat gland or duct' -> ['sweat gland', 'sweat duct']: the words either side of 'or' are
+    alternatives, the rest is shared (as the Index prints 'atrial or auricular')."""
+    m = _OR.fullmatch(text)
+    if m is None or m.group(2).endswith(","):
+        return [text]
+    return [*_alternatives(m.group(1) + m.group(2) + m.group(4)), *_alternatives(m.group(1) + m.group(3) + m.group(4))]
+
+
 def sub_term_forms(title: str) -> tuple[frozenset[str], ...]:
-    """The token sets a sub-term is said by when its title lists forms of one word, as the
-    Index prints them ('myocardium, myocardial', 'uterus, uteri, uterine'): any one form,
-    with the title's other comma parts ('ear, middle': 'middle'), is the sub-term said; ()
-    when the title has a single form."""
+    """The token sets a sub-term is said by when its title offers alternatives, as the Index
+    prints them: forms of one word ('myocardium, myocardial', 'uterus, uteri, uterine'), with
+    the title's other comma parts ('ear, middle': 'middle'), or words either side of 'or'
+    ('atrial or auricular', 'dermatitis or eczema'): any one of them is the sub-term said;
+    () when the title offers one form only."""
+    if "," not in title and " or " not in title:
+        return ()
     parts = [p.strip() for p in title.split(",") if p.strip()]
-    if len(parts) < 2:
+    if not parts:
         return ()
     first_word = parts[0].split()[0].lower() if parts[0].split() else ""
-    heads = [parts[0]]
-    rest: list[str] = []
+    heads = _alternatives(parts[0])
+    rest: list[list[str]] = []
     for part in parts[1:]:
         if len(part.split()) == 1 and len(first_word) >= 4 and part.lower().startswith(first_word[:4]):
             heads.append(part)
         else:
-            rest.append(part)
-    if len(heads) < 2:
-        return ()
-    quals = frozenset(t for p in rest for t in kt.tokens(p) if t not in _NOT_SAID)
-    forms = dict.fromkeys(frozenset(t for t in kt.tokens(h) if t not in _NOT_SAID) | quals for h in heads)
-    return tuple(f for f in forms if f) if len(forms) > 1 else ()
+            rest.append(_alternatives(part))
+    forms: dict[frozenset[str], None] = {}
+    for head in heads:
+        combos: list[frozenset[str]] = [_said_tokens(head)]
+        for alternatives in rest:
+            combos = [c | _said_tokens(a) for c in combos for a in alternatives]
+        forms.update(dict.fromkeys(combos))
+    found = tuple(f for f in forms if f)
+    return found if len(found) > 1 else ()
+
+
+def _said_tokens(text: str) -> frozenset[str]:
+    return frozenset(t for t in kt.tokens(text) if t not in _NOT_SAID)
 
 
 def node_of(row: NodeRow) -> IndexNode:
@@ -115,7 +137,7 @@ def node_of(row: NodeRow) -> IndexNode:
     if forms:
         variants = tuple(frozenset(f.split()) for f in forms.split("|"))
     else:
-        variants = sub_term_forms(title) if parent is not None and "," in title else ()
+        variants = sub_term_forms(title) if parent is not None else ()
     return IndexNode(nid, parent, tbl, title, nemod, code, manif, see, see_also, _cells(cells),
                      frozenset(req_s.split()), frozenset(opt_s.split()),
                      parent is not None and (title.lower().strip() in CONNECTORS or _in_with(title, nemod)),
