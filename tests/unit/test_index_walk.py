@@ -36,6 +36,7 @@ INDEX = """<?xml version="1.0" encoding="utf-8"?>
 </letter>
 <letter><title>C</title>
   <mainTerm><title>Cancer</title><see>Neoplasm, by site, malignant</see></mainTerm>
+  <mainTerm><title>Cancer<nemod>(o)</nemod></title><code>F45.29</code></mainTerm>
 </letter>
 <letter><title>D</title>
   <mainTerm><title>Diabetes, diabetic<nemod>(mellitus) (sugar)</nemod></title><code>E11.9</code>
@@ -122,6 +123,7 @@ INDEX = """<?xml version="1.0" encoding="utf-8"?>
   </mainTerm>
 </letter>
 <letter><title>S</title>
+  <mainTerm><title>Scales</title><code>R23.4</code></mainTerm>
   <mainTerm><title>Sepsis</title><code>A41.9</code>
     <term level="1"><title>severe</title><code>R65.20</code></term>
   </mainTerm>
@@ -310,6 +312,17 @@ def test_a_path_of_levels_is_read_level_by_level(walker: IndexWalker) -> None:
     assert path[0] == "I48.91" and "I49.01" not in path
     # a level that names no condition ('|severe') is said of the level before it
     assert codes("infectious diseases|systemic/other infections|sepsis|severe", walker)[0] == "R65.20"
+
+
+def test_a_combining_vowel_left_alone_starts_no_walk(walker: IndexWalker) -> None:
+    # a file that lost the word after 'Cancer(o)' (cancerophobia) must not read 'cancer' as a phobia
+    assert "F45.29" not in codes("cancer", walker)
+    assert "F45.29" not in codes("She had breast cancer.", walker, short=False)
+
+
+def test_an_everyday_word_alone_in_running_text_starts_no_walk(walker: IndexWalker) -> None:
+    assert "R23.4" not in codes("Glasgow coma scale of 14 on arrival.", walker, short=False)
+    assert codes("scales", walker)[0] == "R23.4"   # asked about by itself, it is the term
 
 
 def test_metastatic_to_and_from(walker: IndexWalker) -> None:

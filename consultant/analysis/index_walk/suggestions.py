@@ -48,11 +48,13 @@ FORMS = {"metastase": "metastasis", "metastatic": "metastasis", "metastasize": "
 # adjective ('scar').
 ADJECTIVE = re.compile(r"^(?=\w{5,}$)\w*(?:ed|ful|ive|ic|ous|al|ar|ant|ent|ible|able|less)$")
 # Everyday words the Index lists as main terms that name no condition in running text by
-# themselves (a report's 'gas', 'contact', 'positive', 'fold' ...): they start a walk only with
-# a sub-term said ('contact with ...', 'positive culture ...').
+# themselves (a report's 'gas', 'contact', 'positive', 'fold', the Glasgow coma 'scale', 'sinus
+# rhythm', 'consumption' of alcohol, a 'frozen' section ...): they start a walk only with a
+# sub-term said ('contact with ...', 'positive culture ...', 'pilonidal sinus').
 NOT_ALONE = frozenset("""contact gas positive negative pathology fold defect plus analgesia rest pattern situation
 presentation rise spindle injection finding change sign effect reaction absence loss status lesion complication
-problem anesthesia blood granulation trauma cold bleeder exposure""".split())
+problem anesthesia blood granulation trauma cold bleeder exposure reflex scale sensitive sensitivity consumption
+sinus diuresis frozen clot""".split())
 BRACKET = re.compile(r"\(([^()]+)\)")
 CONNECTED = re.compile(r"\s*(?:with|without|due to|secondary to|associated with|from)\b", re.I)   # a linked condition
 LEVEL = re.compile(r"\|")   # 'cardiovascular|arrhythmias|atrial fibrillation': a path of levels, broadest first

@@ -91,11 +91,15 @@ _OR = re.compile(r"(.*?)(\S+) or (\S+)(.*)")
 
 def _alternatives(text: str) -> list[str]:
     """'sweat gland or duct' -> ['sweat gland', 'sweat duct']: the words either side of 'or' are
-    alternatives, the rest is shared (as the Index prints 'atrial or auricular')."""
+    alternatives, the rest is shared (as the Index prints 'atrial or auricular'; 'pre- or
+    postoperative' shares the end of its second word)."""
     m = _OR.fullmatch(text)
     if m is None or m.group(2).endswith(","):
         return [text]
-    return [*_alternatives(m.group(1) + m.group(2) + m.group(4)), *_alternatives(m.group(1) + m.group(3) + m.group(4))]
+    first, second = m.group(2), m.group(3)
+    if first.endswith("-") and "-" in second:
+        first += second.split("-", 1)[1]
+    return [*_alternatives(m.group(1) + first + m.group(4)), *_alternatives(m.group(1) + second + m.group(4))]
 
 
 def sub_term_forms(title: str) -> tuple[frozenset[str], ...]:
@@ -219,6 +223,13 @@ class IndexTree:
             for form in row[13].split("|") if row[13] else ():
                 for t in form.split():
                     by_token[(tbl, t)].append(nid)
+        for (tbl, _), same in by_title.items():
+            # 'Cancer(o)phobia' in a file that lost the words after a non-essential modifier reads
+            # 'Cancer (o)': a combining vowel ends no word, so that term starts no walk
+            for nid in same[1:] if len(same) > 1 else ():
+                if (nodes.rows[nid][4] or "").strip() == "(o)":
+                    for t in (nodes.rows[nid][13] or "").replace("|", " ").split():
+                        by_token[(tbl, t)] = [m for m in by_token[(tbl, t)] if m != nid]
         n = max(len(rows), 1)
         tree.nodes = nodes
         tree.weights = {t: math.log(1 + n / c) for t, c in df.items()}
