@@ -174,8 +174,8 @@ class IndexTree:
     sites: frozenset[int] = frozenset()                                      # mains that are sites
     rare: float = 6.0        # the weight of a word in one title in ~20: a main term alone needs this much
     fetch: Callable[[int], list[NodeRow]] | None = None   # parent id -> its sub-term rows
-    # (term id, plain 'in' said) -> its options one level down and their positions by word (walk.py)
-    option_index: dict[tuple[int, bool], tuple[list[tuple[IndexNode, tuple[IndexNode, ...]]], dict[str, list[int]]]] = \
+    # (term id, plain 'in' said) -> the id paths of its options one level down, their positions by word
+    option_index: dict[tuple[int, bool], tuple[list[tuple[int, ...]], dict[str, list[int]]]] = \
         field(default_factory=dict)
 
     @classmethod
@@ -255,6 +255,32 @@ class IndexTree:
                 got = tuple(r[0] for r in rows)
             self.kids[nid] = got
         return got
+
+    def options_by_word(self, nid: int, plain_in: bool) -> tuple[list[tuple[int, ...]], dict[str, list[int]]]:
+        """The sub-terms one level down (through a connector, and a plain 'in' when said) as id
+        paths, and their positions by each word that can say them; read from the stored tokens,
+        so a term's thousand sub-terms are not all made into records."""
+        key = (nid, plain_in)
+        cached = self.option_index.get(key)
+        if cached is not None:
+            return cached
+        paths: list[tuple[int, ...]] = []
+        for kid in self.children(nid):
+            row = self.nodes.rows[kid]
+            title, nemod = row[3], row[4]
+            low = title.lower().strip()
+            if low in CONNECTORS or _in_with(title, nemod) or (plain_in and low == "in"):
+                paths.extend((kid, g) for g in self.children(kid))
+            else:
+                paths.append((kid,))
+        by_word: dict[str, list[int]] = {}
+        for i, ids in enumerate(paths):
+            row = self.nodes.rows[ids[-1]]
+            # every form of a sub-term ('atrial or auricular') is made of its title's words
+            for word in row[11].split():
+                by_word.setdefault(word, []).append(i)
+        self.option_index[key] = (paths, by_word)
+        return paths, by_word
 
     def path(self, nid: int) -> list[IndexNode]:
         out = []

@@ -81,38 +81,22 @@ def main_terms(tree: IndexTree, said: frozenset[str], tbl: str = MAIN) -> list[i
     return out
 
 
-def _options(tree: IndexTree, nid: int, plain_in: bool = False) -> list[tuple[IndexNode, tuple[IndexNode, ...]]]:
-    """(sub-term, the steps to it) one level down; the terms under a connector count as one
-    level down too (the 'with' convention: both conditions said is enough)."""
-    out: list[tuple[IndexNode, tuple[IndexNode, ...]]] = []
-    for kid in tree.children(nid):
-        node = tree.nodes[kid]
-        if node.connector or (plain_in and node.title.lower().strip() == "in"):
-            out.extend((tree.nodes[g], (node, tree.nodes[g])) for g in tree.children(kid))
-        else:
-            out.append((node, (node,)))
-    return out
-
-
 def _said_options(tree: IndexTree, nid: int, plain_in: bool, words: frozenset[str]
                   ) -> list[tuple[IndexNode, tuple[IndexNode, ...]]]:
-    """`_options` that share a word with `words`, in document order: a term such as 'Disease'
-    has over a thousand sub-terms, and a walk looks at the few the words can reach (the
-    options of a term are indexed by word once, on first use)."""
-    key = (nid, plain_in)
-    cached = tree.option_index.get(key)
-    if cached is None:
-        opts = _options(tree, nid, plain_in)
-        by_word: dict[str, list[int]] = {}
-        for i, (node, _) in enumerate(opts):
-            if node.req:
-                for word in node.req.union(*node.variants):
-                    by_word.setdefault(word, []).append(i)
-        cached = tree.option_index[key] = (opts, by_word)
-    opts, by_word = cached
+    """(sub-term, the steps to it) one level down that share a word with `words`, in document
+    order; the terms under a connector count as one level down too (the 'with' convention:
+    both conditions said is enough). A term such as 'Disease' has over a thousand sub-terms,
+    and a walk looks at the few the words can reach (indexed by word once, on first use)."""
+    paths, by_word = tree.options_by_word(nid, plain_in)
     if len(words) == 1:
-        return [opts[i] for i in by_word.get(next(iter(words)), ())]
-    return [opts[i] for i in sorted({i for w in words for i in by_word.get(w, ())})]
+        picked: list[int] | set[int] = by_word.get(next(iter(words)), [])
+    else:
+        picked = sorted({i for w in words for i in by_word.get(w, ())})
+    out = []
+    for i in picked:
+        steps = tuple(tree.nodes[n] for n in paths[i])
+        out.append((steps[-1], steps))
+    return out
 
 
 def _best_child(tree: IndexTree, nid: int, free: frozenset[str], linked: frozenset[str] = frozenset()
