@@ -325,6 +325,12 @@ def test_an_everyday_word_alone_in_running_text_starts_no_walk(walker: IndexWalk
     assert codes("scales", walker)[0] == "R23.4"   # asked about by itself, it is the term
 
 
+def test_a_lay_word_is_looked_up_in_the_index_s_word_too(walker: IndexWalker) -> None:
+    # 'bowel' is no term of the Index: a coder looks up 'intestine' ('Ischemia, intestine, acute')
+    got = first("acute bowel ischemia", walker)
+    assert got.code.startswith("K55.0") and "-> intestine -> acute" in got.reason
+
+
 def test_metastatic_to_and_from(walker: IndexWalker) -> None:
     assert codes("liver metastases", walker)[0] == "C78.7"
     both = codes("metastatic carcinoma of the liver from the colon", walker)

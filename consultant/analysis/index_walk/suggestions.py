@@ -23,7 +23,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
-from consultant.analysis.clinical.lexicon import ABBREVIATIONS, GENERIC, MONTHS
+from consultant.analysis.clinical.lexicon import ABBREVIATIONS, GENERIC, MONTHS, SYNONYMS
 from consultant.analysis.findings import Suggestion
 from consultant.analysis.index_walk import tables
 from consultant.analysis.index_walk.tree import DRUG, IN_WORD, NEOPLASM, IndexNode, IndexTree
@@ -287,6 +287,23 @@ def _levels(walker: IndexWalker, segment: str, words: list[tuple[str, int, int]]
     return out
 
 
+def _in_index_words(walker: IndexWalker, segment: str) -> str:
+    """The phrase in the words the classification uses ('bowel' -> 'intestine', 'kneecap' ->
+    'patella'), lower case: only a lay word that names no condition of the Index's own (a site
+    or no main term at all); 'carcinoma' or 'flu' is the Index's to read."""
+    pattern = walker._cache.get(("synonyms",))
+    if not isinstance(pattern, re.Pattern):
+        tree = walker.tree
+
+        def lay(key: str) -> bool:   # the Index has no term of that name, or only 'see condition'
+            return all(m in tree.sites for m in tree.by_title.get(("index", key), ()))
+
+        keys = sorted((re.escape(k) for k in SYNONYMS if lay(k)), key=len, reverse=True)
+        pattern = re.compile(r"\b(" + "|".join(keys) + r")\b") if keys else re.compile(r"(?!)")
+        walker._cache[("synonyms",)] = pattern
+    return pattern.sub(lambda m: SYNONYMS[m.group(1)], segment.lower())
+
+
 def _short(walker: IndexWalker, segment: str, words: list[tuple[str, int, int]], on: date | None,
            offset: int) -> list[Suggestion]:
     # 'Nail infection (paronychia)': the words outside and inside a bracket are two names
@@ -297,6 +314,10 @@ def _short(walker: IndexWalker, segment: str, words: list[tuple[str, int, int]],
     elif bracket is not None:
         pieces += [([w for w in words if bracket.start() < w[1] < bracket.end()], frozenset()),
                    ([w for w in words if not bracket.start() < w[1] < bracket.end()], frozenset())]
+    plain = _in_index_words(walker, segment)
+    if plain != segment.lower():
+        # 'small bowel ischemia' is looked up as 'small intestine ischemia' too (the Index's word)
+        pieces.append(([(t, words[0][1], words[-1][2]) for t, _, _ in said_words(plain)], frozenset()))
     ranked: list[tuple[float, float, int, int, int, int, Walk]] = []
     for piece, linked in pieces:
         said = frozenset(t for t, _, _ in piece)
