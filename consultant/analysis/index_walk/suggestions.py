@@ -318,20 +318,21 @@ def _short(walker: IndexWalker, segment: str, words: list[tuple[str, int, int]],
     if plain != segment.lower():
         # 'small bowel ischemia' is looked up as 'small intestine ischemia' too (the Index's word)
         pieces.append(([(t, words[0][1], words[-1][2]) for t, _, _ in said_words(plain)], frozenset()))
-    ranked: list[tuple[float, float, int, int, int, int, Walk]] = []
-    for piece, linked in pieces:
+    ranked: list[tuple[float, float, bool, int, int, int, int, Walk]] = []
+    for n_piece, (piece, linked) in enumerate(pieces):
         said = frozenset(t for t, _, _ in piece)
         total = sum(walker.tree.weight(t) for t in said) or 1.0
+        reread = n_piece == len(pieces) - 1 and plain != segment.lower()   # in the Index's words: on a tie, second
         for w in _walks(walker, said, segment, linked):
             weight_said = sum(walker.tree.weight(t) for t in w.used & said)
             # of two levels explained in full, the one that says more ('acute respiratory failure')
             ranked.append((-min(weight_said / total, 1.0), -weight_said if len(pieces) > 1 and LEVEL.search(segment)
-                           else 0.0, w.guessed, w.pointers, -w.depth, len(w.steps), w))
-    ranked.sort(key=lambda r: r[:6])
+                           else 0.0, reread, w.guessed, w.pointers, -w.depth, len(w.steps), w))
+    ranked.sort(key=lambda r: r[:7])
     out: list[Suggestion] = []
     seen: set[str] = set()
     whole = (offset + words[0][1], offset + words[-1][2])
-    for neg_cover, _, _, _, _, _, w in ranked:
+    for neg_cover, _, _, _, _, _, _, w in ranked:
         cover = -neg_cover
         # every word explained: the Index term beats any title fragment; else it competes
         score = 1.0 if cover > 0.999 else 0.6 + 0.4 * cover
