@@ -26,7 +26,7 @@ from pathlib import Path
 from consultant.analysis.clinical.lexicon import ABBREVIATIONS, GENERIC, MONTHS, SYNONYMS
 from consultant.analysis.findings import Suggestion
 from consultant.analysis.index_walk import tables
-from consultant.analysis.index_walk.tree import DRUG, IN_WORD, MAIN, NEOPLASM, IndexNode, IndexTree
+from consultant.analysis.index_walk.tree import DRUG, IN_WORD, NEOPLASM, IndexNode, IndexTree
 from consultant.analysis.index_walk.walk import Walk, main_terms, neoplasm, walk
 from consultant.kb import terms as kt
 from consultant.kb.records import CodeEntry
@@ -332,7 +332,6 @@ def _short(walker: IndexWalker, segment: str, words: list[tuple[str, int, int]],
     out: list[Suggestion] = []
     seen: set[str] = set()
     whole = (offset + words[0][1], offset + words[-1][2])
-    top: Walk | None = None
     for neg_cover, _, _, _, _, _, _, w in ranked:
         cover = -neg_cover
         # every word explained: the Index term beats any title fragment; else it competes
@@ -344,32 +343,9 @@ def _short(walker: IndexWalker, segment: str, words: list[tuple[str, int, int]],
             if s.code not in seen:
                 seen.add(s.code)
                 out.append(s)
-                top = top or w
         if len(out) >= SHORT_LIMIT:
             break
-    default = _category_default(walker, top, out[0], on, seen) if out and top else None
-    return [*out, default] if default is not None else out
-
-
-CATEGORY_SCORE = 0.9   # of the best walk's score: below it, above most title fragments
-
-
-def _category_default(walker: IndexWalker, walked: Walk, top: Suggestion, on: date | None,
-                      seen: set[str]) -> Suggestion | None:
-    """The unspecified code of the best code's category, as a last alternative when the best
-    walk went down sub-terms ('intestinal ischemia, acute': K55.0-, or K55.9 when the record
-    says no more): unspecified codes are for when the record says no more (guideline I.B.18).
-    Not after a main term's own default (the Index's answer to nothing more said), nor after a
-    cell of the Neoplasm table or the Table of Drugs, whose column is the detail."""
-    if walked.table != MAIN or walked.depth < 1 or "Table of" in top.reason:
-        return None
-    checked = verify(walker, top.code[:3], on)
-    if checked is None or checked[0] in seen or checked[0][:3] != top.code[:3]:
-        return None
-    code, title, _ = checked
-    return Suggestion(ICD, code, title, round(top.score * CATEGORY_SCORE, 3), top.span, top.phrase,
-                      f"the unspecified code of {top.code[:3]}, if the record says no more than these words "
-                      "(guideline I.B.18); verified in the tabular")
+    return out
 
 
 def fragment_scores(walked: list[tuple[tuple[int, int], float]],
