@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from consultant.analysis.index_walk import IndexWalker, fragment_scores, index_suggestions
-from consultant.analysis.index_walk.suggestions import NO_INDEX, index_notice
+from consultant.analysis.index_walk.suggestions import NO_INDEX, index_notice, said_words
 from consultant.analysis.index_walk.tables import intent_of
 from consultant.analysis.index_walk.tree import IndexTree
 from consultant.kb.importers import icd10cm_index as idx
@@ -329,6 +329,12 @@ def test_a_lay_word_is_looked_up_in_the_index_s_word_too(walker: IndexWalker) ->
     # 'bowel' is no term of the Index: a coder looks up 'intestine' ('Ischemia, intestine, acute')
     got = first("acute bowel ischemia", walker)
     assert got.code.startswith("K55.0") and "-> intestine -> acute" in got.reason
+
+
+def test_plurals_in_as_are_read_as_their_singular(walker: IndexWalker) -> None:
+    assert [t for t, _, _ in said_words("lymphomas, hernias, traumas; pancreas")] == [
+        "lymphoma", "hernia", "trauma", "pancreas"]
+    assert "J18.9" in codes("Both lungs showed recurrent pneumonias.", walker, short=False)
 
 
 def test_metastatic_to_and_from(walker: IndexWalker) -> None:

@@ -56,6 +56,7 @@ presentation rise spindle injection finding change sign effect reaction absence 
 problem anesthesia blood granulation trauma cold bleeder exposure reflex scale sensitive sensitivity consumption
 sinus diuresis frozen clot""".split())
 BRACKET = re.compile(r"\(([^()]+)\)")
+PLURAL_AS = re.compile(r"^\w{3,}(?:om|em|um|i)as$")   # 'lymphomas', 'edemas', 'traumas', 'arrhythmias'; not 'pancreas'
 CONNECTED = re.compile(r"\s*(?:with|without|due to|secondary to|associated with|from)\b", re.I)   # a linked condition
 LEVEL = re.compile(r"\|")   # 'cardiovascular|arrhythmias|atrial fibrillation': a path of levels, broadest first
 CLAUSE_BREAK = re.compile(r"[,;:()\[\]]|\b(?:and|or|but|versus|who|which|that)\b", re.I)   # between two words: they are in different phrases
@@ -102,6 +103,8 @@ def said_words(text: str) -> list[tuple[str, int, int]]:
             continue
         token = kt.fold(word)
         if token:
+            if PLURAL_AS.search(token):
+                token = token[:-1]   # 'carcinomas', 'hernias': the token folds keep '-as' plurals
             out.append((FORMS.get(token, token), a, b))
     return out
 
