@@ -39,6 +39,7 @@ INDEX = """<?xml version="1.0" encoding="utf-8"?>
   <mainTerm><title>Cancer<nemod>(o)</nemod></title><code>F45.29</code></mainTerm>
 </letter>
 <letter><title>D</title>
+  <mainTerm><title>Decubitus</title><see>Ulcer, pressure, by site</see></mainTerm>
   <mainTerm><title>Diabetes, diabetic<nemod>(mellitus) (sugar)</nemod></title><code>E11.9</code>
     <term level="1"><title>type 2</title><code>E11.9</code>
       <term level="2"><title>with</title>
@@ -126,6 +127,11 @@ INDEX = """<?xml version="1.0" encoding="utf-8"?>
   <mainTerm><title>Scales</title><code>R23.4</code></mainTerm>
   <mainTerm><title>Sepsis</title><code>A41.9</code>
     <term level="1"><title>severe</title><code>R65.20</code></term>
+  </mainTerm>
+</letter>
+<letter><title>U</title>
+  <mainTerm><title>Ulcer</title>
+    <term level="1"><title>pressure</title><code>L89.90</code></term>
   </mainTerm>
 </letter>
 </ICD10CM.index>
@@ -335,6 +341,13 @@ def test_plurals_in_as_are_read_as_their_singular(walker: IndexWalker) -> None:
     assert [t for t, _, _ in said_words("lymphomas, hernias, traumas; pancreas")] == [
         "lymphoma", "hernia", "trauma", "pancreas"]
     assert "J18.9" in codes("Both lungs showed recurrent pneumonias.", walker, short=False)
+
+
+def test_words_that_name_a_test_start_no_walk(walker: IndexWalker) -> None:
+    assert codes("A lung cancer was found.", walker, short=False)[0].startswith("C34.9")
+    assert codes("Lung cancer markers were normal.", walker, short=False) == []
+    # 'decubitus' alone is a position; said with its ulcer it is the condition's word
+    assert codes("She was examined in lateral decubitus.", walker, short=False) == []
 
 
 def test_metastatic_to_and_from(walker: IndexWalker) -> None:

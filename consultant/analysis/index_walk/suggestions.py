@@ -49,13 +49,14 @@ FORMS = {"metastase": "metastasis", "metastatic": "metastasis", "metastasize": "
 ADJECTIVE = re.compile(r"^(?=\w{5,}$)\w*(?:ed|ful|ive|ic|ous|al|ar|ant|ent|ible|able|less)$")
 # Everyday words the Index lists as main terms that name no condition in running text by
 # themselves (a report's 'gas', 'contact', 'positive', 'fold', the Glasgow coma 'scale', 'sinus
-# rhythm', 'consumption' of alcohol, a 'frozen' section ...): they start a walk only with a
+# rhythm', 'consumption' of alcohol, a 'frozen' section, lateral 'decubitus' ...): they start a walk only with a
 # sub-term said ('contact with ...', 'positive culture ...', 'pilonidal sinus').
 NOT_ALONE = frozenset("""contact gas positive negative pathology fold defect plus analgesia rest pattern situation
 presentation rise spindle injection finding change sign effect reaction absence loss status lesion complication
 problem anesthesia blood granulation trauma cold bleeder exposure reflex scale sensitive sensitivity consumption
-sinus diuresis frozen clot""".split())
+sinus diuresis frozen clot decubitus""".split())
 BRACKET = re.compile(r"\(([^()]+)\)")
+A_TEST = re.compile(r"[\s-]+(?:markers?|antigens?|assays?|titers?|titres?)\b", re.I)   # the words name a test
 PLURAL_AS = re.compile(r"^\w{3,}(?:om|em|um|i)as$")   # 'lymphomas', 'edemas', 'traumas', 'arrhythmias'; not 'pancreas'
 CONNECTED = re.compile(r"\s*(?:with|without|due to|secondary to|associated with|from)\b", re.I)   # a linked condition
 LEVEL = re.compile(r"\|")   # 'cardiovascular|arrhythmias|atrial fibrillation': a path of levels, broadest first
@@ -392,6 +393,8 @@ def _running(walker: IndexWalker, segment: str, words: list[tuple[str, int, int]
             if got.code in unsited or (got.table == NEOPLASM and got.code.startswith("D49")):
                 continue   # 'tumor' with no site, or of unspecified behaviour: the histology decides
             used = [lo + j for j, (t, _, _) in enumerate(window) if t in (got.core or got.used)]
+            if used and A_TEST.match(segment, words[max(used)][2]):
+                continue   # 'tumor markers', 'testicular tumor markers': a test, not the condition
             candidates.append((got.score, i, got, used))
     if tables.intent_of(segment) is not None:
         for i, (token, _, _) in enumerate(words):
