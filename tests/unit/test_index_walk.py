@@ -70,6 +70,7 @@ INDEX = """<?xml version="1.0" encoding="utf-8"?>
   </mainTerm>
 </letter>
 <letter><title>H</title>
+  <mainTerm><title>Hypokalemia</title><code>E87.6</code></mainTerm>
   <mainTerm><title>Hypertension, hypertensive<nemod>(accelerated) (benign) (essential) (malignant)</nemod></title>
     <code>I10</code>
     <term level="1"><title>with</title>
@@ -348,6 +349,11 @@ def test_words_that_name_a_test_start_no_walk(walker: IndexWalker) -> None:
     assert codes("Lung cancer markers were normal.", walker, short=False) == []
     # 'decubitus' alone is a position; said with its ulcer it is the condition's word
     assert codes("She was examined in lateral decubitus.", walker, short=False) == []
+
+
+def test_a_level_stated_is_looked_up_as_the_condition_it_names(walker: IndexWalker) -> None:
+    got = first("Potassium - low", walker)
+    assert got.code == "E87.6" and got.reason.startswith("Index: Hypokalemia")
 
 
 def test_metastatic_to_and_from(walker: IndexWalker) -> None:

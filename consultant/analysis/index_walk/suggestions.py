@@ -23,6 +23,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
+from consultant.analysis.clinical import readings
 from consultant.analysis.clinical.lexicon import ABBREVIATIONS, GENERIC, MONTHS, SYNONYMS
 from consultant.analysis.findings import Suggestion
 from consultant.analysis.index_walk import tables
@@ -56,6 +57,7 @@ presentation rise spindle injection finding change sign effect reaction absence 
 problem anesthesia blood granulation trauma cold bleeder exposure reflex scale sensitive sensitivity consumption
 sinus diuresis frozen clot decubitus""".split())
 BRACKET = re.compile(r"\(([^()]+)\)")
+LOWER_WORD = re.compile(r"[a-z0-9]+")
 A_TEST = re.compile(r"[\s-]+(?:markers?|antigens?|assays?|titers?|titres?)\b", re.I)   # the words name a test
 PLURAL_AS = re.compile(r"^\w{3,}(?:om|em|um|i)as$")   # 'lymphomas', 'edemas', 'traumas', 'arrhythmias'; not 'pancreas'
 CONNECTED = re.compile(r"\s*(?:with|without|due to|secondary to|associated with|from)\b", re.I)   # a linked condition
@@ -318,6 +320,9 @@ def _short(walker: IndexWalker, segment: str, words: list[tuple[str, int, int]],
     elif bracket is not None:
         pieces += [([w for w in words if bracket.start() < w[1] < bracket.end()], frozenset()),
                    ([w for w in words if not bracket.start() < w[1] < bracket.end()], frozenset())]
+    for _, _, term in readings.level_readings(LOWER_WORD.findall(segment.lower())):
+        # 'Phosphate - low' is looked up as the condition the level names ('hypophosphatemia')
+        pieces.append(([(t, words[0][1], words[-1][2]) for t, _, _ in said_words(term)], frozenset()))
     plain = _in_index_words(walker, segment)
     if plain != segment.lower():
         # 'small bowel ischemia' is looked up as 'small intestine ischemia' too (the Index's word)
