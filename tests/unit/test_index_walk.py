@@ -70,6 +70,13 @@ INDEX = """<?xml version="1.0" encoding="utf-8"?>
   </mainTerm>
 </letter>
 <letter><title>H</title>
+  <mainTerm><title>Hernia, hernial</title><code>K46.9</code>
+    <term level="1"><title>inguinal</title><code>K40.90</code>
+      <term level="2"><title>with</title>
+        <term level="3"><title>obstruction</title><code>K40.30</code></term>
+      </term>
+    </term>
+  </mainTerm>
   <mainTerm><title>Hypokalemia</title><code>E87.6</code></mainTerm>
   <mainTerm><title>Hypertension, hypertensive<nemod>(accelerated) (benign) (essential) (malignant)</nemod></title>
     <code>I10</code>
@@ -83,6 +90,9 @@ INDEX = """<?xml version="1.0" encoding="utf-8"?>
   </mainTerm>
 </letter>
 <letter><title>I</title>
+  <mainTerm><title>Incarceration, incarcerated</title>
+    <term level="1"><title>hernia</title><seeAlso>Hernia, by site, with obstruction</seeAlso></term>
+  </mainTerm>
   <mainTerm><title>Infarct, infarction</title>
     <term level="1"><title>myocardium, myocardial<nemod>(acute)</nemod></title><code>I21.9</code></term>
   </mainTerm>
@@ -354,6 +364,12 @@ def test_words_that_name_a_test_start_no_walk(walker: IndexWalker) -> None:
 def test_a_level_stated_is_looked_up_as_the_condition_it_names(walker: IndexWalker) -> None:
     got = first("Potassium - low", walker)
     assert got.code == "E87.6" and got.reason.startswith("Index: Hypokalemia")
+
+
+def test_a_by_site_pointer_takes_the_site_from_the_words_then_the_rest(walker: IndexWalker) -> None:
+    # 'Incarcerated hernia - see also Hernia, by site, with obstruction'
+    got = first("incarcerated inguinal hernia", walker)
+    assert got.code == "K40.30" and "-> inguinal -> with -> obstruction" in got.reason
 
 
 def test_metastatic_to_and_from(walker: IndexWalker) -> None:

@@ -217,6 +217,12 @@ def pointer(tree: IndexTree, ref: str, said: frozenset[str], *, used: frozenset[
     if low.startswith("table of drugs"):
         return None   # a drug needs its intent: `consultant.analysis.index_walk.tables.drug`
     parts = [p.strip() for p in text.split(",") if p.strip()]
+    by_site = next((i for i, p in enumerate(parts) if p.lower() == "by site"), None)
+    if by_site is not None:
+        # 'see Hernia, by site, with obstruction': the site from the words, then the rest as if
+        # said ('incarcerated inguinal hernia' -> Hernia -> inguinal -> with obstruction)
+        said = said | frozenset(t for p in parts[by_site + 1:] for t in kt.tokens(p))
+        parts = parts[:by_site]
     for cut in range(len(parts), 0, -1):
         mid = tree.main_term(MAIN, ", ".join(parts[:cut]))
         if mid is None:
