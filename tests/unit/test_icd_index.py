@@ -142,3 +142,10 @@ def test_bad_files(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("raw", "code"), [("S72.00-", "S72.00"), ("e1122", "E11.22"), ("-", None), ("", None)])
 def test_index_code(raw: str, code: str | None) -> None:
     assert idx.index_code(raw) == code
+
+
+def test_main_term_forms_either_side_of_or() -> None:
+    assert idx.forms_of("Rieger's anomaly or syndrome") == [["rieger", "anomaly"], ["rieger", "syndrome"]]
+    # a prefix and its hyphen share the second word's end: not 'broad' alone ('broad-spectrum')
+    assert idx.forms_of("Broad- or floating-betalipoproteinemia") == [["broad", "betalipoproteinemia"],
+                                                                      ["floating", "betalipoproteinemia"]]

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from consultant.analysis.index_walk import IndexWalker, index_suggestions
-from consultant.analysis.index_walk.suggestions import NO_INDEX, index_notice
+from consultant.analysis.index_walk import IndexWalker, fragment_scores, index_suggestions
+from consultant.analysis.index_walk.suggestions import NO_INDEX, index_notice, said_words
 from consultant.analysis.index_walk.tables import intent_of
 from consultant.analysis.index_walk.tree import IndexTree
 from consultant.kb.importers import icd10cm_index as idx
@@ -36,8 +36,10 @@ INDEX = """<?xml version="1.0" encoding="utf-8"?>
 </letter>
 <letter><title>C</title>
   <mainTerm><title>Cancer</title><see>Neoplasm, by site, malignant</see></mainTerm>
+  <mainTerm><title>Cancer<nemod>(o)</nemod></title><code>F45.29</code></mainTerm>
 </letter>
 <letter><title>D</title>
+  <mainTerm><title>Decubitus</title><see>Ulcer, pressure, by site</see></mainTerm>
   <mainTerm><title>Diabetes, diabetic<nemod>(mellitus) (sugar)</nemod></title><code>E11.9</code>
     <term level="1"><title>type 2</title><code>E11.9</code>
       <term level="2"><title>with</title>
@@ -61,7 +63,21 @@ INDEX = """<?xml version="1.0" encoding="utf-8"?>
     <term level="1"><title>femur, femoral</title><code>S72.9-</code></term>
   </mainTerm>
 </letter>
+<letter><title>F</title>
+  <mainTerm><title>Fibrillation</title>
+    <term level="1"><title>ventricular</title><code>I49.01</code></term>
+    <term level="1"><title>atrial or auricular</title><code>I48.91</code></term>
+  </mainTerm>
+</letter>
 <letter><title>H</title>
+  <mainTerm><title>Hernia, hernial</title><code>K46.9</code>
+    <term level="1"><title>inguinal</title><code>K40.90</code>
+      <term level="2"><title>with</title>
+        <term level="3"><title>obstruction</title><code>K40.30</code></term>
+      </term>
+    </term>
+  </mainTerm>
+  <mainTerm><title>Hypokalemia</title><code>E87.6</code></mainTerm>
   <mainTerm><title>Hypertension, hypertensive<nemod>(accelerated) (benign) (essential) (malignant)</nemod></title>
     <code>I10</code>
     <term level="1"><title>with</title>
@@ -74,6 +90,9 @@ INDEX = """<?xml version="1.0" encoding="utf-8"?>
   </mainTerm>
 </letter>
 <letter><title>I</title>
+  <mainTerm><title>Incarceration, incarcerated</title>
+    <term level="1"><title>hernia</title><seeAlso>Hernia, by site, with obstruction</seeAlso></term>
+  </mainTerm>
   <mainTerm><title>Infarct, infarction</title>
     <term level="1"><title>myocardium, myocardial<nemod>(acute)</nemod></title><code>I21.9</code></term>
   </mainTerm>
@@ -90,6 +109,9 @@ INDEX = """<?xml version="1.0" encoding="utf-8"?>
 </letter>
 <letter><title>L</title>
   <mainTerm><title>Lymphadenopathy</title><code>R59.1</code></mainTerm>
+</letter>
+<letter><title>L</title>
+  <mainTerm><title>Leiomyosarcoma</title><seeAlso>Neoplasm, connective tissue, malignant</seeAlso></mainTerm>
 </letter>
 <letter><title>M</title>
   <mainTerm><title>May</title><code>D72.0</code></mainTerm>
@@ -112,6 +134,17 @@ INDEX = """<?xml version="1.0" encoding="utf-8"?>
     </term>
   </mainTerm>
 </letter>
+<letter><title>S</title>
+  <mainTerm><title>Scales</title><code>R23.4</code></mainTerm>
+  <mainTerm><title>Sepsis</title><code>A41.9</code>
+    <term level="1"><title>severe</title><code>R65.20</code></term>
+  </mainTerm>
+</letter>
+<letter><title>U</title>
+  <mainTerm><title>Ulcer</title>
+    <term level="1"><title>pressure</title><code>L89.90</code></term>
+  </mainTerm>
+</letter>
 </ICD10CM.index>
 """
 
@@ -124,6 +157,9 @@ NEOPLASM = """<?xml version="1.0" encoding="utf-8"?>
   <cell col="2">C80.1</cell><cell col="3">C79.9</cell><cell col="4">D09.9</cell><cell col="5">D36.9</cell>
   <cell col="6">D48.9</cell><cell col="7">D49.9</cell>
   <term level="1"><title>colon</title><see>Neoplasm, intestine, large</see></term>
+  <term level="1"><title>connective tissue NEC</title><cell col="2">C49.9</cell><cell col="3">C79.89</cell>
+    <cell col="5">D21.9</cell><cell col="6">D48.1</cell><cell col="7">D49.2</cell>
+    <term level="2"><title>thigh</title><cell col="2">C49.2-</cell><cell col="5">D21.2-</cell></term></term>
   <term level="1"><title>cutaneous</title><see>Neoplasm, skin</see></term>
   <term level="1"><title>intestine, intestinal</title><cell col="2">C26.0</cell><cell col="3">C78.80</cell>
     <term level="2"><title>large</title><cell col="2">C18.9</cell><cell col="3">C78.5</cell>
@@ -133,6 +169,8 @@ NEOPLASM = """<?xml version="1.0" encoding="utf-8"?>
     <cell col="5">D13.4</cell><cell col="6">D37.6</cell><cell col="7">D49.0</cell></term>
   <term level="1"><title>lung</title><cell col="2">C34.9-</cell><cell col="3">C78.0-</cell><cell col="4">D02.2-</cell>
     <cell col="5">D14.3-</cell><cell col="6">D38.1</cell><cell col="7">D49.1</cell></term>
+  <term level="1"><title>uterus, uteri, uterine</title><cell col="2">C55</cell><cell col="3">C79.82</cell>
+    <cell col="5">D26.9</cell></term>
   <term level="1"><title>skin NOS</title><cell col="2">C44.90</cell><cell col="3">C79.2</cell><cell col="4">D04.9</cell>
     <cell col="5">D23.9</cell><cell col="6">D48.5</cell><cell col="7">D49.2</cell></term>
 </mainTerm></letter></ICD10CM.index>
@@ -251,6 +289,87 @@ def test_neoplasm_behaviour_by_site(walker: IndexWalker) -> None:
     assert codes("lung cancer", walker)[0].startswith("C34.9")
     assert codes("benign neoplasm of colon", walker)[0] == "D12.6"     # colon -> see intestine, large
     assert codes("neoplasm of uncertain behavior of liver", walker)[0] == "D37.6"
+
+
+def test_connective_tissue_pointer_gives_way_to_a_site_not_in_its_list(walker: IndexWalker) -> None:
+    # 'Leiomyosarcoma - see also Neoplasm, connective tissue, malignant': the table's note codes
+    # a site that the connective-tissue list does not have to the neoplasm of that site
+    got = first("leiomyosarcoma of the uterus", walker)
+    assert got.code == "C55" and "the site said" in got.reason
+    assert codes("leiomyosarcoma of thigh", walker)[0].startswith("C49.2")   # in the list: kept
+    assert codes("leiomyosarcoma", walker)[0] == "C49.9"                     # no site said
+
+
+def test_a_sub_term_is_said_by_any_of_its_printed_forms(walker: IndexWalker) -> None:
+    # 'myocardium, myocardial' lists two forms of one word, not two words to say
+    assert codes("myocardial infarction", walker)[0] == "I21.9"
+    assert codes("cancer of uteri", walker)[0] == "C55"   # one printed form of the row is enough
+
+
+def test_an_index_walk_outranks_a_title_fragment_over_the_words_it_explained(walker: IndexWalker) -> None:
+    text = "leiomyosarcoma - pleomorphic"
+    got = first(text, walker)
+    assert got.code == "C49.9" and got.score < 1.0          # 'pleomorphic' is not explained
+    assert text[got.span[0]:got.span[1]] == "leiomyosarcoma"  # the span: the words the walk explained
+    # a title matching 'leiomyosarcoma' alone ranks just below the walk; one over other words keeps its score
+    assert fragment_scores([(got.span, got.score)], [((0, 14), 0.95), ((17, 28), 0.9)]) == [
+        pytest.approx(got.score - 0.001), 0.9]
+
+
+def test_words_either_side_of_or_are_alternatives(walker: IndexWalker) -> None:
+    # 'Fibrillation, atrial or auricular': 'atrial' alone says the sub-term
+    got = first("atrial fibrillation", walker)
+    assert got.code == "I48.91" and "atrial or auricular" in got.reason
+
+
+def test_a_path_of_levels_is_read_level_by_level(walker: IndexWalker) -> None:
+    # an ICU problem list's path, broadest first: the condition's own level gives its sub-terms;
+    # a level that starts with a connector is a linked condition, not a word of this one
+    path = codes("cardiovascular|arrhythmias|atrial fibrillation|with rapid ventricular response", walker)
+    assert path[0] == "I48.91" and "I49.01" not in path
+    # a level that names no condition ('|severe') is said of the level before it
+    assert codes("infectious diseases|systemic/other infections|sepsis|severe", walker)[0] == "R65.20"
+
+
+def test_a_combining_vowel_left_alone_starts_no_walk(walker: IndexWalker) -> None:
+    # a file that lost the word after 'Cancer(o)' (cancerophobia) must not read 'cancer' as a phobia
+    assert "F45.29" not in codes("cancer", walker)
+    assert "F45.29" not in codes("She had breast cancer.", walker, short=False)
+
+
+def test_an_everyday_word_alone_in_running_text_starts_no_walk(walker: IndexWalker) -> None:
+    assert "R23.4" not in codes("Glasgow coma scale of 14 on arrival.", walker, short=False)
+    assert codes("scales", walker)[0] == "R23.4"   # asked about by itself, it is the term
+
+
+def test_a_lay_word_is_looked_up_in_the_index_s_word_too(walker: IndexWalker) -> None:
+    # 'bowel' is no term of the Index: a coder looks up 'intestine' ('Ischemia, intestine, acute')
+    got = first("acute bowel ischemia", walker)
+    assert got.code.startswith("K55.0") and "-> intestine -> acute" in got.reason
+
+
+def test_plurals_in_as_are_read_as_their_singular(walker: IndexWalker) -> None:
+    assert [t for t, _, _ in said_words("lymphomas, hernias, traumas; pancreas")] == [
+        "lymphoma", "hernia", "trauma", "pancreas"]
+    assert "J18.9" in codes("Both lungs showed recurrent pneumonias.", walker, short=False)
+
+
+def test_words_that_name_a_test_start_no_walk(walker: IndexWalker) -> None:
+    assert codes("A lung cancer was found.", walker, short=False)[0].startswith("C34.9")
+    assert codes("Lung cancer markers were normal.", walker, short=False) == []
+    # 'decubitus' alone is a position; said with its ulcer it is the condition's word
+    assert codes("She was examined in lateral decubitus.", walker, short=False) == []
+
+
+def test_a_level_stated_is_looked_up_as_the_condition_it_names(walker: IndexWalker) -> None:
+    got = first("Potassium - low", walker)
+    assert got.code == "E87.6" and got.reason.startswith("Index: Hypokalemia")
+
+
+def test_a_by_site_pointer_takes_the_site_from_the_words_then_the_rest(walker: IndexWalker) -> None:
+    # 'Incarcerated hernia - see also Hernia, by site, with obstruction'
+    got = first("incarcerated inguinal hernia", walker)
+    assert got.code == "K40.30" and "-> inguinal -> with -> obstruction" in got.reason
 
 
 def test_metastatic_to_and_from(walker: IndexWalker) -> None:

@@ -5,6 +5,6 @@ looked up as a coder does (main term, sub-terms, see / see also, default code, t
 `index_suggestions(text, walker, on, short=...)` per phrase or sentence.
 """
 
-from consultant.analysis.index_walk.suggestions import IndexWalker, index_suggestions, verify
+from consultant.analysis.index_walk.suggestions import IndexWalker, fragment_scores, index_suggestions, verify
 
-__all__ = ["IndexWalker", "index_suggestions", "verify"]
+__all__ = ["IndexWalker", "fragment_scores", "index_suggestions", "verify"]

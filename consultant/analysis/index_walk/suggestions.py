@@ -23,7 +23,8 @@ from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
-from consultant.analysis.clinical.lexicon import ABBREVIATIONS, GENERIC, MONTHS
+from consultant.analysis.clinical import readings
+from consultant.analysis.clinical.lexicon import ABBREVIATIONS, GENERIC, MONTHS, SYNONYMS
 from consultant.analysis.findings import Suggestion
 from consultant.analysis.index_walk import tables
 from consultant.analysis.index_walk.tree import DRUG, IN_WORD, NEOPLASM, IndexNode, IndexTree
@@ -48,12 +49,19 @@ FORMS = {"metastase": "metastasis", "metastatic": "metastasis", "metastasize": "
 # adjective ('scar').
 ADJECTIVE = re.compile(r"^(?=\w{5,}$)\w*(?:ed|ful|ive|ic|ous|al|ar|ant|ent|ible|able|less)$")
 # Everyday words the Index lists as main terms that name no condition in running text by
-# themselves (a report's 'gas', 'contact', 'positive', 'fold' ...): they start a walk only with
-# a sub-term said ('contact with ...', 'positive culture ...').
+# themselves (a report's 'gas', 'contact', 'positive', 'fold', the Glasgow coma 'scale', 'sinus
+# rhythm', 'consumption' of alcohol, a 'frozen' section, lateral 'decubitus' ...): they start a walk only with a
+# sub-term said ('contact with ...', 'positive culture ...', 'pilonidal sinus').
 NOT_ALONE = frozenset("""contact gas positive negative pathology fold defect plus analgesia rest pattern situation
 presentation rise spindle injection finding change sign effect reaction absence loss status lesion complication
-problem anesthesia blood granulation trauma cold bleeder exposure""".split())
+problem anesthesia blood granulation trauma cold bleeder exposure reflex scale sensitive sensitivity consumption
+sinus diuresis frozen clot decubitus""".split())
 BRACKET = re.compile(r"\(([^()]+)\)")
+LOWER_WORD = re.compile(r"[a-z0-9]+")
+A_TEST = re.compile(r"[\s-]+(?:markers?|antigens?|assays?|titers?|titres?)\b", re.I)   # the words name a test
+PLURAL_AS = re.compile(r"^\w{3,}(?:om|em|um|i)as$")   # 'lymphomas', 'edemas', 'traumas', 'arrhythmias'; not 'pancreas'
+CONNECTED = re.compile(r"\s*(?:with|without|due to|secondary to|associated with|from)\b", re.I)   # a linked condition
+LEVEL = re.compile(r"\|")   # 'cardiovascular|arrhythmias|atrial fibrillation': a path of levels, broadest first
 CLAUSE_BREAK = re.compile(r"[,;:()\[\]]|\b(?:and|or|but|versus|who|which|that)\b", re.I)   # between two words: they are in different phrases
 METASTASIS = re.compile(r"\bmetasta\w*", re.I)
 FROM_SITE = re.compile(r"\bmetasta\w*\s+(?:\w+\s+){0,6}?from\s+(?:an?\s+|the\s+|a\s+primary\s+)?", re.I)
@@ -98,6 +106,8 @@ def said_words(text: str) -> list[tuple[str, int, int]]:
             continue
         token = kt.fold(word)
         if token:
+            if PLURAL_AS.search(token):
+                token = token[:-1]   # 'carcinomas', 'hernias': the token folds keep '-as' plurals
             out.append((FORMS.get(token, token), a, b))
     return out
 
@@ -179,10 +189,10 @@ def verify(walker: IndexWalker, code: str, on: date | None, text: str = "") -> t
 
 # -- walks for a phrase or a window of running text --------------------------------------------
 
-def _walks(walker: IndexWalker, said: frozenset[str], text: str) -> list[Walk]:
+def _walks(walker: IndexWalker, said: frozenset[str], text: str, linked: frozenset[str] = frozenset()) -> list[Walk]:
     out: list[Walk] = []
     for mid in main_terms(walker.tree, said):
-        got = walk(walker.tree, mid, said)
+        got = walk(walker.tree, mid, said, linked=linked)
         if got is not None and got.code:
             out.append(replace(got, guessed=_guessed(walker.tree.nodes[mid], said)))
     tables_found = _table_walks(walker, said, text)
@@ -258,35 +268,105 @@ def index_suggestions(text: str, walker: IndexWalker, on: date | None, *, short:
         return []
 
 
+def _levels(walker: IndexWalker, segment: str, words: list[tuple[str, int, int]]
+            ) -> list[tuple[list[tuple[str, int, int]], frozenset[str]]]:
+    """A path of levels, broadest first ('pulmonary|respiratory failure|acute respiratory
+    failure', as ICU problem lists write a diagnosis): each level below the first that starts
+    a walk is a phrase of its own, with the levels after it that start none ('|Type II',
+    '|severe') as its words; the rest of the path is reached only through a connector, as a
+    second condition in running text is (guideline I.A.15)."""
+    cuts = [m.start() for m in LEVEL.finditer(segment)]
+    bounds = list(zip([-1, *cuts], [*cuts, len(segment)], strict=True))
+    levels = [[w for w in words if a < w[1] < b] for a, b in bounds][1:]
+    starts = [bool(main_terms(walker.tree, frozenset(t for t, _, _ in level))) for level in levels]
+    out = []
+    for i, level in enumerate(levels):
+        if not level or not starts[i]:
+            continue
+        own = list(level)
+        j = i + 1
+        while j < len(levels) and not starts[j] and not CONNECTED.match(segment, bounds[j + 1][0] + 1):
+            own += levels[j]   # '|severe', '|Type II': said of this level's condition
+            j += 1
+        linked = frozenset(t for later in levels[j:] for t, _, _ in later)
+        out.append((own, linked))
+    return out
+
+
+def _in_index_words(walker: IndexWalker, segment: str) -> str:
+    """The phrase in the words the classification uses ('bowel' -> 'intestine', 'kneecap' ->
+    'patella'), lower case: only a lay word that names no condition of the Index's own (a site
+    or no main term at all); 'carcinoma' or 'flu' is the Index's to read."""
+    pattern = walker._cache.get(("synonyms",))
+    if not isinstance(pattern, re.Pattern):
+        tree = walker.tree
+
+        def lay(key: str) -> bool:   # the Index has no term of that name, or only 'see condition'
+            return all(m in tree.sites for m in tree.by_title.get(("index", key), ()))
+
+        keys = sorted((re.escape(k) for k in SYNONYMS if lay(k)), key=len, reverse=True)
+        pattern = re.compile(r"\b(" + "|".join(keys) + r")\b") if keys else re.compile(r"(?!)")
+        walker._cache[("synonyms",)] = pattern
+    return pattern.sub(lambda m: SYNONYMS[m.group(1)], segment.lower())
+
+
 def _short(walker: IndexWalker, segment: str, words: list[tuple[str, int, int]], on: date | None,
            offset: int) -> list[Suggestion]:
     # 'Nail infection (paronychia)': the words outside and inside a bracket are two names
     bracket = BRACKET.search(segment)
-    pieces = [words]
-    if bracket is not None:
-        pieces += [[w for w in words if bracket.start() < w[1] < bracket.end()],
-                   [w for w in words if not bracket.start() < w[1] < bracket.end()]]
-    ranked: list[tuple[float, int, int, int, int, Walk]] = []
-    for piece in pieces:
+    pieces: list[tuple[list[tuple[str, int, int]], frozenset[str]]] = [(words, frozenset())]
+    if LEVEL.search(segment):
+        pieces = _levels(walker, segment, words) or pieces
+    elif bracket is not None:
+        pieces += [([w for w in words if bracket.start() < w[1] < bracket.end()], frozenset()),
+                   ([w for w in words if not bracket.start() < w[1] < bracket.end()], frozenset())]
+    for _, _, term in readings.level_readings(LOWER_WORD.findall(segment.lower())):
+        # 'Phosphate - low' is looked up as the condition the level names ('hypophosphatemia')
+        pieces.append(([(t, words[0][1], words[-1][2]) for t, _, _ in said_words(term)], frozenset()))
+    plain = _in_index_words(walker, segment)
+    if plain != segment.lower():
+        # 'small bowel ischemia' is looked up as 'small intestine ischemia' too (the Index's word)
+        pieces.append(([(t, words[0][1], words[-1][2]) for t, _, _ in said_words(plain)], frozenset()))
+    ranked: list[tuple[float, float, bool, int, int, int, int, Walk]] = []
+    for n_piece, (piece, linked) in enumerate(pieces):
         said = frozenset(t for t, _, _ in piece)
         total = sum(walker.tree.weight(t) for t in said) or 1.0
-        for w in _walks(walker, said, segment):
-            cover = min(sum(walker.tree.weight(t) for t in w.used & said) / total, 1.0)
-            ranked.append((-cover, w.guessed, w.pointers, -w.depth, len(w.steps), w))
-    ranked.sort(key=lambda r: r[:5])
+        reread = n_piece == len(pieces) - 1 and plain != segment.lower()   # in the Index's words: on a tie, second
+        for w in _walks(walker, said, segment, linked):
+            weight_said = sum(walker.tree.weight(t) for t in w.used & said)
+            # of two levels explained in full, the one that says more ('acute respiratory failure')
+            ranked.append((-min(weight_said / total, 1.0), -weight_said if len(pieces) > 1 and LEVEL.search(segment)
+                           else 0.0, reread, w.guessed, w.pointers, -w.depth, len(w.steps), w))
+    ranked.sort(key=lambda r: r[:7])
     out: list[Suggestion] = []
     seen: set[str] = set()
-    span = (offset + words[0][1], offset + words[-1][2])
-    for neg_cover, _, _, _, _, w in ranked:
+    whole = (offset + words[0][1], offset + words[-1][2])
+    for neg_cover, _, _, _, _, _, _, w in ranked:
         cover = -neg_cover
         # every word explained: the Index term beats any title fragment; else it competes
         score = 1.0 if cover > 0.999 else 0.6 + 0.4 * cover
+        # the span: the words the walk explained ('Rhabdomyosarcoma' of '... - pleomorphic')
+        explained = [(a, b) for t, a, b in words if t in w.used]
+        span = (offset + explained[0][0], offset + explained[-1][1]) if explained else whole
         for s in _suggestion(walker, w, on, segment, span, segment[words[0][1]:words[-1][2]], score):
             if s.code not in seen:
                 seen.add(s.code)
                 out.append(s)
         if len(out) >= SHORT_LIMIT:
             break
+    return out
+
+
+def fragment_scores(walked: list[tuple[tuple[int, int], float]],
+                    fragments: list[tuple[tuple[int, int], float]]) -> list[float]:
+    """A short phrase's title fragments, re-scored: a fragment over words an Index walk
+    explained ranks just below that walk (the Index term beats a title fragment when both
+    match: 'rhabdomyosarcoma' is the Index's C49.9 before the titles of C49.3 'of thorax',
+    C49.4 'of abdomen' ... that match the same word); other fragments keep their score."""
+    out = []
+    for (a, b), score in fragments:
+        above = [s for (x, y), s in walked if x <= a and b <= y]
+        out.append(min(score, max(above) - 0.001) if above else score)
     return out
 
 
@@ -318,6 +398,8 @@ def _running(walker: IndexWalker, segment: str, words: list[tuple[str, int, int]
             if got.code in unsited or (got.table == NEOPLASM and got.code.startswith("D49")):
                 continue   # 'tumor' with no site, or of unspecified behaviour: the histology decides
             used = [lo + j for j, (t, _, _) in enumerate(window) if t in (got.core or got.used)]
+            if used and A_TEST.match(segment, words[max(used)][2]):
+                continue   # 'tumor markers', 'testicular tumor markers': a test, not the condition
             candidates.append((got.score, i, got, used))
     if tables.intent_of(segment) is not None:
         for i, (token, _, _) in enumerate(words):

@@ -38,6 +38,7 @@ CONNECTORS = frozenset({"with", "due to", "with or without", "associated with", 
                         "secondary to", "due to or associated with", "complicating", "resulting in",
                         "involving"})
 _PARENS = re.compile(r"\([^()]*\)")
+_NOT_SAID = frozenset({"nec", "nos"})
 
 NodeRow = tuple[int, int | None, str, str, str | None, str | None, str | None, str | None, str | None,
                 str | None, str | None, str, str, str]
@@ -59,7 +60,7 @@ class IndexNode(NamedTuple):
     req: frozenset[str]              # tokens the words must say
     opt: frozenset[str]              # tokens they may say (non-essential modifiers)
     connector: bool                  # 'with', 'in', 'due to' ...
-    variants: tuple[frozenset[str], ...] = ()   # main terms: 'Diabetes, diabetic' -> each form
+    variants: tuple[frozenset[str], ...] = ()   # 'Diabetes, diabetic', 'uterus, uteri' -> each form
 
     def cell(self, key: str) -> str | None:
         return next((c for k, c in self.cells if k == key), None)
@@ -85,13 +86,66 @@ def _in_with(title: str, nemod: str | None) -> bool:
     return title.lower().strip() == "in" and bool(nemod) and ("due to" in (nemod or "") or "with" in (nemod or ""))
 
 
+_OR = re.compile(r"(.*?)(\S+) or (\S+)(.*)")
+
+
+def _alternatives(text: str) -> list[str]:
+    """'sweat gland or duct' -> ['sweat gland', 'sweat duct']: the words either side of 'or' are
+    alternatives, the rest is shared (as the Index prints 'atrial or auricular'; 'pre- or
+    postoperative' shares the end of its second word)."""
+    m = _OR.fullmatch(text)
+    if m is None or m.group(2).endswith(","):
+        return [text]
+    first, second = m.group(2), m.group(3)
+    if first.endswith("-") and "-" in second:
+        first += second.split("-", 1)[1]
+    return [*_alternatives(m.group(1) + first + m.group(4)), *_alternatives(m.group(1) + second + m.group(4))]
+
+
+def sub_term_forms(title: str) -> tuple[frozenset[str], ...]:
+    """The token sets a sub-term is said by when its title offers alternatives, as the Index
+    prints them: forms of one word ('myocardium, myocardial', 'uterus, uteri, uterine'), with
+    the title's other comma parts ('ear, middle': 'middle'), or words either side of 'or'
+    ('atrial or auricular', 'dermatitis or eczema'): any one of them is the sub-term said;
+    () when the title offers one form only."""
+    if "," not in title and " or " not in title:
+        return ()
+    parts = [p.strip() for p in title.split(",") if p.strip()]
+    if not parts:
+        return ()
+    first_word = parts[0].split()[0].lower() if parts[0].split() else ""
+    heads = _alternatives(parts[0])
+    rest: list[list[str]] = []
+    for part in parts[1:]:
+        if len(part.split()) == 1 and len(first_word) >= 4 and part.lower().startswith(first_word[:4]):
+            heads.append(part)
+        else:
+            rest.append(_alternatives(part))
+    forms: dict[frozenset[str], None] = {}
+    for head in heads:
+        combos: list[frozenset[str]] = [_said_tokens(head)]
+        for alternatives in rest:
+            combos = [c | _said_tokens(a) for c in combos for a in alternatives]
+        forms.update(dict.fromkeys(combos))
+    found = tuple(f for f in forms if f)
+    return found if len(found) > 1 else ()
+
+
+def _said_tokens(text: str) -> frozenset[str]:
+    return frozenset(t for t in kt.tokens(text) if t not in _NOT_SAID)
+
+
 def node_of(row: NodeRow) -> IndexNode:
     """The record of one index_node row (tokens were computed at import)."""
     nid, parent, tbl, title, nemod, code, manif, see, see_also, _subcat, cells, req_s, opt_s, forms = row
+    if forms:
+        variants = tuple(frozenset(f.split()) for f in forms.split("|"))
+    else:
+        variants = sub_term_forms(title) if parent is not None else ()
     return IndexNode(nid, parent, tbl, title, nemod, code, manif, see, see_also, _cells(cells),
                      frozenset(req_s.split()), frozenset(opt_s.split()),
                      parent is not None and (title.lower().strip() in CONNECTORS or _in_with(title, nemod)),
-                     tuple(frozenset(f.split()) for f in forms.split("|")) if forms else ())
+                     variants)
 
 
 class _Nodes(dict[int, IndexNode]):
@@ -120,6 +174,9 @@ class IndexTree:
     sites: frozenset[int] = frozenset()                                      # mains that are sites
     rare: float = 6.0        # the weight of a word in one title in ~20: a main term alone needs this much
     fetch: Callable[[int], list[NodeRow]] | None = None   # parent id -> its sub-term rows
+    # (term id, plain 'in' said) -> the id paths of its options one level down, their positions by word
+    option_index: dict[tuple[int, bool], tuple[list[tuple[int, ...]], dict[str, list[int]]]] = \
+        field(default_factory=dict)
 
     @classmethod
     def lazy(cls, mains: list[NodeRow], fetch: Callable[[int], list[NodeRow]],
@@ -166,6 +223,13 @@ class IndexTree:
             for form in row[13].split("|") if row[13] else ():
                 for t in form.split():
                     by_token[(tbl, t)].append(nid)
+        for (tbl, _), same in by_title.items():
+            # 'Cancer(o)phobia' in a file that lost the words after a non-essential modifier reads
+            # 'Cancer (o)': a combining vowel ends no word, so that term starts no walk
+            for nid in same[1:] if len(same) > 1 else ():
+                if (nodes.rows[nid][4] or "").strip() == "(o)":
+                    for t in (nodes.rows[nid][13] or "").replace("|", " ").split():
+                        by_token[(tbl, t)] = [m for m in by_token[(tbl, t)] if m != nid]
         n = max(len(rows), 1)
         tree.nodes = nodes
         tree.weights = {t: math.log(1 + n / c) for t, c in df.items()}
@@ -191,6 +255,32 @@ class IndexTree:
                 got = tuple(r[0] for r in rows)
             self.kids[nid] = got
         return got
+
+    def options_by_word(self, nid: int, plain_in: bool) -> tuple[list[tuple[int, ...]], dict[str, list[int]]]:
+        """The sub-terms one level down (through a connector, and a plain 'in' when said) as id
+        paths, and their positions by each word that can say them; read from the stored tokens,
+        so a term's thousand sub-terms are not all made into records."""
+        key = (nid, plain_in)
+        cached = self.option_index.get(key)
+        if cached is not None:
+            return cached
+        paths: list[tuple[int, ...]] = []
+        for kid in self.children(nid):
+            row = self.nodes.rows[kid]
+            title, nemod = row[3], row[4]
+            low = title.lower().strip()
+            if low in CONNECTORS or _in_with(title, nemod) or (plain_in and low == "in"):
+                paths.extend((kid, g) for g in self.children(kid))
+            else:
+                paths.append((kid,))
+        by_word: dict[str, list[int]] = {}
+        for i, ids in enumerate(paths):
+            row = self.nodes.rows[ids[-1]]
+            # every form of a sub-term ('atrial or auricular') is made of its title's words
+            for word in row[11].split():
+                by_word.setdefault(word, []).append(i)
+        self.option_index[key] = (paths, by_word)
+        return paths, by_word
 
     def path(self, nid: int) -> list[IndexNode]:
         out = []

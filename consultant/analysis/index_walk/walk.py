@@ -15,7 +15,7 @@ Pure functions over an `IndexTree` and a set of tokens (what the words say):
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from consultant.analysis.index_walk.tree import IN_WORD, MAIN, NEOPLASM, IndexNode, IndexTree
 from consultant.kb import terms as kt
@@ -81,16 +81,21 @@ def main_terms(tree: IndexTree, said: frozenset[str], tbl: str = MAIN) -> list[i
     return out
 
 
-def _options(tree: IndexTree, nid: int, plain_in: bool = False) -> list[tuple[IndexNode, tuple[IndexNode, ...]]]:
-    """(sub-term, the steps to it) one level down; the terms under a connector count as one
-    level down too (the 'with' convention: both conditions said is enough)."""
-    out: list[tuple[IndexNode, tuple[IndexNode, ...]]] = []
-    for kid in tree.children(nid):
-        node = tree.nodes[kid]
-        if node.connector or (plain_in and node.title.lower().strip() == "in"):
-            out.extend((tree.nodes[g], (node, tree.nodes[g])) for g in tree.children(kid))
-        else:
-            out.append((node, (node,)))
+def _said_options(tree: IndexTree, nid: int, plain_in: bool, words: frozenset[str]
+                  ) -> list[tuple[IndexNode, tuple[IndexNode, ...]]]:
+    """(sub-term, the steps to it) one level down that share a word with `words`, in document
+    order; the terms under a connector count as one level down too (the 'with' convention:
+    both conditions said is enough). A term such as 'Disease' has over a thousand sub-terms,
+    and a walk looks at the few the words can reach (indexed by word once, on first use)."""
+    paths, by_word = tree.options_by_word(nid, plain_in)
+    if len(words) == 1:
+        picked: list[int] | set[int] = by_word.get(next(iter(words)), [])
+    else:
+        picked = sorted({i for w in words for i in by_word.get(w, ())})
+    out = []
+    for i in picked:
+        steps = tuple(tree.nodes[n] for n in paths[i])
+        out.append((steps[-1], steps))
     return out
 
 
@@ -100,10 +105,16 @@ def _best_child(tree: IndexTree, nid: int, free: frozenset[str], linked: frozens
     sentence) that only a term under a connector may use (the 'with' convention links two
     conditions wherever they are written; a site or a type belongs to its own phrase)."""
     best: tuple[IndexNode, tuple[IndexNode, ...], float] | None = None
-    for node, steps in _options(tree, nid, IN_WORD in free):
+    for node, steps in _said_options(tree, nid, IN_WORD in free, free | linked):
         avail = free | linked if linked and len(steps) > 1 else free
-        if not node.req or not node.req <= avail:
+        if not node.req:
             continue
+        if not node.req <= avail:
+            # 'myocardium, myocardial': one form said is the sub-term said
+            form = next((f for f in node.variants if f <= avail), None) if node.parent is not None else None
+            if form is None:
+                continue
+            node = node._replace(req=form)
         if "NEC" in node.title and node.req <= GENERIC:
             continue   # 'specified disease NEC' is for a named condition the Index does not list
         if IN_WORD not in free and PLACE_IN.search(node.title):
@@ -206,6 +217,12 @@ def pointer(tree: IndexTree, ref: str, said: frozenset[str], *, used: frozenset[
     if low.startswith("table of drugs"):
         return None   # a drug needs its intent: `consultant.analysis.index_walk.tables.drug`
     parts = [p.strip() for p in text.split(",") if p.strip()]
+    by_site = next((i for i, p in enumerate(parts) if p.lower() == "by site"), None)
+    if by_site is not None:
+        # 'see Hernia, by site, with obstruction': the site from the words, then the rest as if
+        # said ('incarcerated inguinal hernia' -> Hernia -> inguinal -> with obstruction)
+        said = said | frozenset(t for p in parts[by_site + 1:] for t in kt.tokens(p))
+        parts = parts[:by_site]
     for cut in range(len(parts), 0, -1):
         mid = tree.main_term(MAIN, ", ".join(parts[:cut]))
         if mid is None:
@@ -251,7 +268,15 @@ def neoplasm_pointer(tree: IndexTree, ref: str, said: frozenset[str], *, used: f
         used = used | ({"secondary", "metastasis", "metastatic"} & said)
     behaviour_words = {w for w, _ in BEHAVIOUR} | {"by site", "behavior", "unspecified behavior", "uncertain behavior"}
     sites = [p for p in parts if p.lower() not in behaviour_words and column_of(p, "") == ""]
-    return neoplasm(tree, said, column, used=used, steps=steps, named=sites, depth=depth)
+    got = neoplasm(tree, said, column, used=used, steps=steps, named=sites, depth=depth)
+    if got is not None and sites and not got.core:
+        # the pointer's row had no sub-row the words name: a site said elsewhere in the table is
+        # the neoplasm's site (the table's note on connective tissue: 'for sites that do not
+        # appear in this list, code to neoplasm of that site', e.g. leiomyosarcoma of uterus)
+        direct = neoplasm(tree, said, column, used=used, steps=steps, depth=depth)
+        if direct is not None and direct.core:
+            return replace(direct, note=f"the site said, not '{', '.join(sites)}' (Neoplasm table note)")
+    return got
 
 
 def neoplasm(tree: IndexTree, said: frozenset[str], column: str, *, used: frozenset[str] = frozenset(),

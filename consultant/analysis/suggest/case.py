@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from consultant.analysis.clinical import context as ctx
@@ -21,7 +21,7 @@ from consultant.analysis.clinical import readings
 from consultant.analysis.clinical.patterns import SENTENCE_OR_JOIN, TERM_KIND_NAMES, WORD
 from consultant.analysis.clinical.thresholds import BRACKET_SCORE, SHORT_QUERY_WORDS
 from consultant.analysis.findings import INFO, DocumentationGap, Issue, Suggestion
-from consultant.analysis.index_walk import index_suggestions
+from consultant.analysis.index_walk import fragment_scores, index_suggestions
 from consultant.analysis.suggest.conventions import (
     PHRASE_RULES,
     RUNNING_TEXT_RULES,
@@ -92,11 +92,14 @@ def match(reading: Reading, index: TermIndex, limit: int, on: date | None) -> li
             found.append(_Found(index.systems[term], index.codes[term], index.texts[term], min(score, 1.0), span,
                                 reason, sentence=s_no, weight=weight))
     if index.walker is not None:   # the Index walked as a coder does; its codes come first
-        found[:0] = [_Found(g.system, g.code, g.title, g.score, g.span, g.reason, sentence=s_no)
-                     for s_no, (s_start, s_end) in enumerate(reading.segments[:1] if reading.short
-                                                             else reading.segments)
-                     for g in index_suggestions(text, index.walker, on, short=reading.short, start=s_start,
-                                                end=s_end)]
+        walked = [_Found(g.system, g.code, g.title, g.score, g.span, g.reason, sentence=s_no)
+                  for s_no, (s_start, s_end) in enumerate(reading.segments[:1] if reading.short
+                                                          else reading.segments)
+                  for g in index_suggestions(text, index.walker, on, short=reading.short, start=s_start, end=s_end)]
+        if reading.short and walked:
+            scores = fragment_scores([(g.span, g.score) for g in walked], [(f.span, f.score) for f in found])
+            found = [f if s == f.score else replace(f, score=s) for f, s in zip(found, scores, strict=True)]
+        found[:0] = walked
     return found
 
 

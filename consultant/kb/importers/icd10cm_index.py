@@ -72,7 +72,10 @@ def forms_of(title: str) -> list[list[str]]:
     [[rieger, anomaly], [rieger, syndrome]]."""
     m = re.fullmatch(r"(.*?)(\S+) or (\S+)(.*)", title)
     if m and "," not in title:
-        return [*forms_of(m.group(1) + m.group(2) + m.group(4)), *forms_of(m.group(1) + m.group(3) + m.group(4))]
+        first, second = m.group(2), m.group(3)
+        if first.endswith("-") and "-" in second:
+            first += second.split("-", 1)[1]   # 'Broad- or floating-betalipoproteinemia': broad-betalipoproteinemia
+        return [*forms_of(m.group(1) + first + m.group(4)), *forms_of(m.group(1) + second + m.group(4))]
     parts = [p.strip() for p in title.split(",") if p.strip()]
     if not parts:
         return []
