@@ -114,6 +114,10 @@ def substitute(result: list[Suggestion], old: Suggestion, new: Suggestion | None
     """Put `new` in the place of `old`; drop `old` when `new` is already there."""
     if new is None:
         return
+    if old not in result:                  # an earlier rule replaced or dropped it already
+        if new.code not in {s.code for s in result}:
+            result.append(new)
+        return
     i = result.index(old)
     if new.code in {s.code for s in result if s is not old}:
         result.pop(i)
