@@ -385,3 +385,14 @@ def test_a_replaced_code_gives_the_reason_for_its_replacement() -> None:
     assert "G0008" in fix.use and "Medicare's own codes" in fix.why and "age 18" not in fix.why
     child = run("4 yo, Dr counselled mom on each vaccine: Vaxelis given. Billed 90697, 90471.")
     assert any("age 18" in c.why for c in child.corrections if c.codes == ("90471",))
+
+
+def test_a_fracture_follow_up_with_a_cast_change_in_the_global_is_99024() -> None:
+    """No 'post-op' in the note: 'fracture follow-up' and 'cast changed' after the fracture care
+    code start the global-period review too."""
+    text = ("DOS 11/16/2026. Closed treatment of distal radius fx without manipulation (25600) on "
+            "10/26/2026 by Dr Lee. Today fracture follow-up with Dr Lee, x-ray stable, cast changed. "
+            "We billed 99213 with S52.501D.")
+    review = run(text)
+    assert "99024" in [ln.code for ln in review.lines]
+    assert any(c.kind == REPLACED and c.codes == ("99213",) for c in review.corrections)

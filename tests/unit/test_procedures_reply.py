@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 from consultant.analysis.findings import Findings
 from consultant.analysis.procedures import review_procedures
+from consultant.analysis.procedures.model import Correction
 from consultant.codes.extract import extract_codes
 from consultant.render import render_reply
 
@@ -40,3 +42,14 @@ def test_questions_for_the_physician_include_the_missing_deciding_fact() -> None
     reply = render_reply(_findings("Robotic ventral hernia repair, reducible, mesh placed. Code?"), subject="Re: hernia")
     assert "QUESTIONS FOR THE PHYSICIAN" in reply.text
     assert "defect size" in reply.text
+
+
+def test_a_fee_schedule_remark_is_a_note_not_a_check_that_did_not_run() -> None:
+    from consultant.analysis.procedures.model import ProcedureReview
+    from consultant.analysis.procedures.view import procedure_view
+
+    review = ProcedureReview(lines=(), corrections=(), unchecked=(
+        "99024: bundled status (B) on the fee schedule: not paid separately by Medicare.",
+        "Fee-schedule indicators (global days) could not be checked for 25600: no release covers them."))
+    view = procedure_view(replace(review, corrections=(Correction("replaced", ("99213",), ("99024",), "w", "s", "f"),)))
+    assert [r["label"] for r in view["remarks"]] == ["Note", "Not checked"]

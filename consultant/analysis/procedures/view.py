@@ -60,7 +60,7 @@ def _phrase(text: str) -> str:
 def procedure_view(review: ProcedureReview | None) -> dict[str, Any]:
     """Plain values for the 'procedure codes from the note' section (empty when none)."""
     if review is None or not (review.lines or review.corrections):
-        return {"lines": [], "corrections": [], "unchecked": [], "shown": False}
+        return {"lines": [], "corrections": [], "unchecked": [], "remarks": [], "shown": False}
     return {
         "shown": True,
         "corrections": [
@@ -78,6 +78,9 @@ def procedure_view(review: ProcedureReview | None) -> dict[str, Any]:
             for ln in review.lines
         ],
         "unchecked": list(review.unchecked),
+        # what could not be checked, and what the fee schedule says about the lines (a note)
+        "remarks": [{"label": "Not checked" if "could not be" in u or "not checked" in u.lower() else "Note",
+                     "text": u} for u in review.unchecked],
     }
 
 
