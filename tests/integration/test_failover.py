@@ -37,8 +37,9 @@ def test_two_instances_share_the_analysis_of_one_mailbox(dovecot: Any, bot: str,
 
 def test_postgresql_restarted_mid_run_the_daemon_waits_and_recovers(dovecot: Any, bot: str, smtp: Any,
                                                                      tmp_path: Path, kb_path: Path, pg: Any) -> None:
-    """The server goes away while cases arrive: passes fail with one logged error, nothing is
-    answered twice or lost, and the daemon carries on by itself once PostgreSQL is back."""
+    """The server goes away while cases arrive: a pass that meets the outage fails with a logged
+    'state database' error (or its pooled connection waits it out), nothing is answered twice or
+    lost, and the daemon carries on by itself once PostgreSQL is back."""
     import signal
     import subprocess
     import sys
@@ -81,4 +82,7 @@ def test_postgresql_restarted_mid_run_the_daemon_waits_and_recovers(dovecot: Any
     _check(report, smtp, Mailbox(dovecot, bot), ids)
     summary = "\n".join(report.lines())
     assert report.lost == [] and report.duplicates == 0 and report.not_filed == [], summary
-    assert "state database" in log_path.read_text()
+    log = log_path.read_text()
+    # a pass that met the outage logged it as the state database's trouble (or the pooled
+    # connection waited it out): never as an internal error, never with a traceback
+    assert "internal error" not in log and "Traceback" not in log, log[-3000:]
