@@ -352,15 +352,19 @@ def _confirmed_by_the_report(text: str, index: SuggestionIndex, on: date, settin
     return tuple(out)
 
 
+def _words(phrase: str) -> set[str]:
+    return set(re.findall(r"[a-z]+", phrase.lower()))
+
+
 def _with_confirmed(suggestions: Sequence[Suggestion], confirmed: Sequence[Suggestion]) -> tuple[Suggestion, ...]:
     """The report's confirmed codes first; a suggestion the report settles goes: the same code,
     or a condition the order called uncertain ('r/o appendicitis') that the conclusion names."""
     if not confirmed:
         return tuple(suggestions)
-    words = [set(re.findall(r"[a-z]+", c.phrase.lower())) for c in confirmed]
+    words = [_words(c.phrase) for c in confirmed]
     codes = {c.code for c in confirmed}
     kept = [s for s in suggestions if s.code not in codes and not (
-        s.status == "uncertain" and any(set(re.findall(r"[a-z]+", s.phrase.lower())) <= w for w in words))]
+        s.status == "uncertain" and any(_words(s.phrase) <= w for w in words))]
     return tuple(confirmed) + tuple(kept)
 
 
@@ -370,7 +374,7 @@ def _settled_by_the_report(issue: Issue, confirmed: Sequence[Suggestion]) -> boo
         return False
     said = re.search(r'"([^"]+)"', issue.message)
     return said is not None and any(
-        set(re.findall(r"[a-z]+", said.group(1).lower())) <= set(re.findall(r"[a-z]+", c.phrase.lower()))
+        _words(said.group(1)) <= _words(c.phrase)
         for c in confirmed)
 
 

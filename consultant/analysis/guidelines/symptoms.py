@@ -11,6 +11,9 @@ from consultant.analysis.guidelines import data
 from consultant.analysis.guidelines.case import GuidelineCase, Part, Ruling, issue
 
 _WORDS = re.compile(r"[a-z]+")
+# a title that says the condition has no complication, or no stated detail
+LESS_DETAIL = re.compile(r"\bwithout complications?\b|\bunspecified\b|\bnot otherwise specified\b|\bNOS\b",
+                         re.IGNORECASE)
 
 
 def _explained_by(symptom: str, part: Part) -> str | None:
@@ -49,6 +52,20 @@ def condition_words(title: str) -> frozenset[str]:
     return frozenset(w for w in _WORDS.findall(title.lower()) if w not in data.NOT_CONDITION_WORDS)
 
 
+def less_detailed(a: str, title_a: str, b: str, title_b: str) -> tuple[str, str] | None:
+    """(the less detailed code, the other) when two codes of one category code the same
+    condition and only one says 'without complications' or 'unspecified' (E11.9 and E11.65);
+    None otherwise ('pain in unspecified limb' and 'myalgia' share a category, not a condition)."""
+    if a == b or a[:3] != b[:3] or not (title_a and title_b):
+        return None
+    if bool(LESS_DETAIL.search(title_a)) == bool(LESS_DETAIL.search(title_b)):
+        return None
+    (less, less_title), (more, more_title) = (((a, title_a), (b, title_b)) if LESS_DETAIL.search(title_a)
+                                              else ((b, title_b), (a, title_a)))
+    words = condition_words(less_title)
+    return (less, more) if words and words <= condition_words(more_title) else None
+
+
 def unspecified_beside_specific(case: GuidelineCase) -> Ruling:
     """An unspecified code suggested from words the sender already coded more specifically in
     the same part ('OA' -> M19.90 beside a written M17.11; 'anemia' -> D64.9 beside D50.9) is
@@ -57,13 +74,11 @@ def unspecified_beside_specific(case: GuidelineCase) -> Ruling:
     named_titles = {v.code: v.title or "" for v in case.verdicts}
     drop: list[str] = []
     issues: list[Issue] = []
-    less = re.compile(r"\bwithout complications?\b|\bunspecified\b", re.IGNORECASE)
     for part in case.parts():
         for a in part.named:                    # both written: the less detailed one is flagged
             for b in part.named:
                 ta, tb = named_titles.get(a, ""), named_titles.get(b, "")
-                if (a != b and a[:3] == b[:3] and less.search(ta) and tb and not less.search(tb)
-                        and condition_words(ta) and condition_words(ta) <= condition_words(tb)):
+                if less_detailed(a, ta, b, tb) == (a, b):
                     issues.append(issue(
                         WARNING, (a, b),
                         f"{a} ({ta}) is not coded with {b} ({tb}): both code the same condition and {b} "

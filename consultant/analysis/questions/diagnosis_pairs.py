@@ -11,7 +11,7 @@ from itertools import combinations
 from typing import Protocol
 
 from consultant.analysis.findings import DirectAnswer, Issue
-from consultant.analysis.guidelines.symptoms import condition_words
+from consultant.analysis.guidelines.symptoms import less_detailed
 from consultant.analysis.questions.bundling import BILL_VERB, PAIR_WORDS
 from consultant.codes.mention import ICD10CM, Mention
 from consultant.kb.records import CodeEntry
@@ -21,7 +21,6 @@ SOURCE = ("ICD-10-CM Official Guidelines I.A.12.a (Excludes1: never coded togeth
 # a question sentence; a dot inside a code ('E11.65') ends no sentence
 QUESTION = re.compile(r"(?:\A|(?<=[?!\n])|(?<=\.\s))(?:[^.?!\n]|\.(?=\S))*\?")
 SAME_CLAIM = re.compile(r"\bsame\s+(?:claim|encounter|visit|bill)\b|\btogether\b|\bboth\b", re.IGNORECASE)
-LESS = re.compile(r"\bwithout complications?\b|\bunspecified\b|\bnot otherwise specified\b|\bNOS\b", re.IGNORECASE)
 
 
 class TitleBook(Protocol):
@@ -39,14 +38,6 @@ def _asked(text: str, mentions: Sequence[Mention]) -> list[tuple[str, str]]:
     return list(dict.fromkeys(pairs))[:3]
 
 
-def _same_condition(ta: str, tb: str) -> bool:
-    """The less detailed title's condition words are all in the other's (E11.9 and E11.65: yes;
-    'pain in unspecified limb' and 'myalgia', one category: no)."""
-    less, more = (ta, tb) if LESS.search(ta) else (tb, ta)
-    words = condition_words(less)
-    return bool(words) and words <= condition_words(more)
-
-
 def _title(book: TitleBook | None, code: str, on: date) -> str:
     entry = book.entry(ICD10CM, code, on) if book is not None else None
     return entry.title if entry is not None else ""
@@ -61,9 +52,8 @@ def diagnosis_pair_answers(text: str, mentions: Sequence[Mention], issues: Seque
         ta, tb = _title(book, a, on), _title(book, b, on)
         if excludes is not None:
             answer = f"No: {excludes.message}"
-        elif (a[:3] == b[:3] and ta and tb and bool(LESS.search(ta)) != bool(LESS.search(tb))
-              and _same_condition(ta, tb)):
-            less, more = (a, b) if LESS.search(ta) else (b, a)
+        elif (pair := less_detailed(a, ta, b, tb)) is not None:
+            less, more = pair
             answer = (f"No: {less} ({_title(book, less, on)}) and {more} ({_title(book, more, on)}) code the same "
                       f"condition, {less} as having no complication or no stated detail; when {more} is "
                       f"documented, code {more} and not {less}.")
