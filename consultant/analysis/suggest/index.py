@@ -5,13 +5,11 @@ matcher works out per term and per token, kept. Loaded through `CodeBook` method
 from __future__ import annotations
 
 import logging
-import operator
 import sqlite3
 import time
 from array import array
 from collections import OrderedDict, defaultdict
 from dataclasses import dataclass, field
-from itertools import compress
 from typing import Self
 
 from consultant.analysis.clinical.lexicon import (
@@ -66,8 +64,7 @@ class TermIndex(Spelling):
     _need: array[float] = field(default_factory=lambda: array("d"))
     _weighted: list[tuple[tuple[str, float], ...] | None] = field(default_factory=list)
     _tokens: list[tuple[frozenset[str], frozenset[str], frozenset[str]] | None] = field(default_factory=list)
-    _reach: dict[str, tuple[array[int], frozenset[int]]] = field(default_factory=dict)
-    _holders: dict[str, frozenset[int]] = field(default_factory=dict)
+    _reach: dict[str, tuple[array[int], dict[str, list[int]]]] = field(default_factory=dict)
     _sentences: OrderedDict[tuple[object, ...], tuple[_Hit, ...]] = field(default_factory=OrderedDict)
     _word_readings: dict[tuple[str, str, bool, bool], tuple[tuple[tuple[str, ...], ...], float, str] | None] = field(
         default_factory=dict)
@@ -115,6 +112,7 @@ class TermIndex(Spelling):
             log.warning("abbreviations unavailable: %s", e)
         index = cls(book, systems, codes, texts, kinds, norms, opts, weights, billable, postings, abbreviations,
                     CodeLookup(book), vocab=sorted(postings))
+        index._weights = {t: idf * kt.LIGHT_FACTOR if t in kt.LIGHT else idf for t, (idf, _, _) in postings.items()}
         if has_meta:
             index.prefix = prefix if prefix is not None else index._prefix_postings()
         for word in index.vocab:
@@ -134,13 +132,8 @@ class TermIndex(Spelling):
         return p[0] if p else 0.0
 
     def weight(self, token: str) -> float:
-        w = self._weights.get(token)
-        if w is None:
-            w = self.idf(token)
-            w = w * kt.LIGHT_FACTOR if token in kt.LIGHT else w
-            if token in self.postings:
-                self._weights[token] = w
-        return w
+        """The token's IDF, light words at `kt.LIGHT_FACTOR` of it; 0 for a word no term holds."""
+        return self._weights.get(token, 0.0)
 
     def ids(self, token: str) -> array[int]:
         cached = self._ids.get(token)
@@ -205,28 +198,36 @@ class TermIndex(Spelling):
         cached = self._weighted[term]
         if cached is None:
             req, opt, _ = self.term_tokens(term)
-            cached = tuple((t, self.weight(t)) for t in dict.fromkeys((*sorted(req), *sorted(opt))))
+            weight = self._weights.get
+            cached = tuple((t, weight(t, 0.0)) for t in dict.fromkeys((*sorted(req), *sorted(opt))))
             self._weighted[term] = cached
         return cached
 
-    def reach(self, token: str) -> tuple[array[int], frozenset[int]]:
+    def reach(self, token: str) -> tuple[array[int], dict[str, list[int]]]:
         """The terms of the token's prefix postings, split in two: those the token alone
         covers (its weight is their need: any sum holding it is as much), and the rest,
-        which need another word of theirs said too (`holders`). Kept per token."""
+        which need another word of theirs said too, by that other word (`_covered` looks
+        up the other words of a sentence there). Kept per token."""
         cached = self._reach.get(token)
         if cached is None:
             w, need = self.weight(token), self._need
-            ids = self.prefix_ids(token)
-            covers = [n <= w for n in map(need.__getitem__, ids)]
-            cached = self._reach[token] = (array("i", compress(ids, covers)),
-                                           frozenset(compress(ids, map(operator.not_, covers))))
-        return cached
-
-    def holders(self, token: str) -> frozenset[int]:
-        """The terms holding the token (its postings) as a set, to intersect; kept per token."""
-        cached = self._holders.get(token)
-        if cached is None:
-            cached = self._holders[token] = frozenset(self.ids(token))
+            alone = array("i")
+            partners: dict[str, list[int]] = {}
+            norms, opts, soft = self.norms, self.opts, kt.SOFT
+            for tid in self.prefix_ids(token):
+                if need[tid] <= w:
+                    alone.append(tid)
+                    continue
+                # the term's tokens, read off its strings (a repeat only lists it twice)
+                for other in norms[tid].split():
+                    if other != token:
+                        partners.setdefault(other, []).append(tid)
+                if opts[tid]:
+                    for other in opts[tid].split():
+                        other = other.lstrip(soft)
+                        if other != token:
+                            partners.setdefault(other, []).append(tid)
+            cached = self._reach[token] = (alone, partners)
         return cached
 
     def term_tokens(self, term: int) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:

@@ -19,7 +19,6 @@ from consultant.analysis.clinical.thresholds import (
     COMMON_DF,
     MIN_CASE_COVER,
     MIN_PROCEDURE_COVER,
-    NEAR,
     SETTING_FACTOR,
     SHORT_CANDIDATES,
     STRICT_LIGHT,
@@ -96,38 +95,27 @@ def _covered(words: _Words, index: TermIndex) -> list[int]:
     hold their needed weight (`TermIndex._need`).
 
     A term its prefix token alone covers needs no sum (`TermIndex.reach`); any other
-    needs a second word of the sentence, and set algebra over the tokens' postings finds the
-    few that have one. Two weights sum the same in any order; three or more are summed again
-    in the term's own order where that could tip the need, so the answer is exactly that of
-    summing each term's words in its order.
+    needs a second word of the sentence, which `reach` lists it under, so only the few
+    terms holding two words of the sentence are summed, in the term's own order.
     """
     present = words.present
     out: set[int] = set()
-    needy: set[int] = set()
+    pairs: set[int] = set()
     for token in present:
-        alone, rest = index.reach(token)
+        alone, partners = index.reach(token)
         out.update(alone)
-        needy |= rest
-    needy -= out
-    per_token = [(t, needy & index.holders(t)) for t in present]
-    seen: set[int] = set()
-    twice: set[int] = set()                  # needy terms holding two words or more
-    for _, held in per_token:
-        twice |= held & seen
-        seen |= held
-    said: dict[int, set[str]] = {}
-    for token, held in per_token:
-        for tid in held & twice:
-            said.setdefault(tid, set()).add(token)
-    weight_of = {t: index.weight(t) for t in present}.__getitem__
-    need = index._need
-    for tid, hits in said.items():
-        a = sum(map(weight_of, hits))
-        if len(hits) > 2 and abs(a - need[tid]) < NEAR:
-            a = 0.0
-            for t, w in index.term_weights(tid):
-                if t in present:
-                    a += w
+        if partners:
+            for other in present:
+                held = partners.get(other)
+                if held is not None:
+                    pairs.update(held)
+    pairs -= out
+    need, weighted = index._need, index._weighted
+    for tid in pairs:
+        a = 0.0
+        for t, w in weighted[tid] or index.term_weights(tid):
+            if t in present:
+                a += w
         if a >= need[tid]:
             out.add(tid)
     return sorted(out)
