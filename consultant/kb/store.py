@@ -37,6 +37,28 @@ def _day(value: str | None) -> date | None:
     return date.fromisoformat(value) if value else None
 
 
+def valid_on(entry: CodeEntry, on: date) -> bool:
+    """Whether the row is in force on the date: `_valid_sql` in Python."""
+    return (entry.valid_from is None or entry.valid_from <= on) and (entry.valid_to is None or on <= entry.valid_to)
+
+
+def entry_on(rows: Iterable[CodeEntry], on: date) -> CodeEntry | None:
+    """The row `CodeBook.entry` answers, picked from the code's rows (`CodeBook.history`):
+    valid on the date, an official row before a starter one, the newest first; a missing
+    plain summary taken from the next row that has one."""
+    valid = sorted((e for e in rows if valid_on(e, on)),
+                   key=lambda e: e.valid_from.isoformat() if e.valid_from else "", reverse=True)
+    valid.sort(key=lambda e: e.source.lower().startswith("starter"))
+    if not valid:
+        return None
+    entry = valid[0]
+    if entry.plain is None:
+        plain = next((e.plain for e in valid if e.plain), None)
+        if plain:
+            entry = CodeEntry(**{**entry.__dict__, "plain": plain})
+    return entry
+
+
 def _valid_sql(alias: str = "") -> str:
     p = f"{alias}." if alias else ""
     return f"({p}valid_from IS NULL OR {p}valid_from <= :on) AND ({p}valid_to IS NULL OR :on <= {p}valid_to)"
@@ -140,6 +162,14 @@ class CodeBook:
             if plain:
                 entry = CodeEntry(**{**entry.__dict__, "plain": plain})
         return entry
+
+    def child_rows(self, code: str) -> tuple[CodeEntry, ...]:
+        """Every ICD-10-CM row whose parent is `code`, of any release, in code order: what
+        `children` filters by date (`valid_on`), read once by a caller that keeps it."""
+        rows = self._conn.execute(
+            "SELECT * FROM code WHERE parent = :code AND system = 'ICD10CM' ORDER BY code", {"code": code}
+        ).fetchall()
+        return tuple(self._entry(r) for r in rows)
 
     def systems_of(self, code: str) -> tuple[str, ...]:
         """Which systems know this normal-form code at all (any date)."""

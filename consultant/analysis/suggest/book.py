@@ -11,6 +11,7 @@ from typing import TypeVar, cast
 from consultant.analysis.clinical.icd_prefixes import ICD
 from consultant.analysis.ports import SuggestBook
 from consultant.kb.records import CodeEntry, SeventhCharacter
+from consultant.kb.store import entry_on, valid_on
 
 T = TypeVar("T")
 MEMO_SIZE = 100_000        # answers kept before the memo starts again
@@ -34,20 +35,22 @@ class CodeLookup:
         return value
 
     def entry(self, code: str, on: date | None, system: str = ICD) -> CodeEntry | None:
-        """The code's entry on the date, else its newest."""
+        """The code's entry on the date, else its newest. Cases come with many dates of
+        service: the code's rows are read once and the date picks among them."""
         return self._kept(("e", system, code, on), lambda: self._entry(system, code, on))
 
     def _entry(self, system: str, code: str, on: date | None) -> CodeEntry | None:
+        rows = self._kept(("h", system, code), lambda: self.book.history(system, code))
         if on is not None:
-            e = self.book.entry(system, code, on)
+            e = entry_on(rows, on)
             if e is not None:
                 return e
-        rows = self.book.history(system, code)
         return rows[-1] if rows else None
 
     def children(self, code: str, on: date) -> tuple[CodeEntry, ...]:
-        """The ICD-10-CM children valid on the date."""
-        return self._kept(("k", code, on), lambda: self.book.children(code, on))
+        """The ICD-10-CM children valid on the date (the rows of every release read once)."""
+        return self._kept(("k", code, on), lambda: tuple(
+            e for e in self._kept(("ck", code), lambda: self.book.child_rows(code)) if valid_on(e, on)))
 
     def children_any(self, code: str) -> tuple[CodeEntry, ...]:
         """The ICD-10-CM children of any release, each as its newest entry."""
