@@ -364,6 +364,14 @@ class CodeBook:
             return None
         return dict(self._tuples("SELECT token, ids FROM term_prefix"))
 
+    def term_partners(self) -> dict[str, tuple[str, bytes, bytes]] | None:
+        """token -> (others, counts, ids) of `term_partner` (`consultant.kb.terms.partners`,
+        unpacked when first used); None before the table existed."""
+        if not self._has_table("term_partner"):
+            return None
+        return {token: (others, counts, ids) for token, others, counts, ids in
+                self._tuples("SELECT token, others, counts, ids FROM term_partner")}
+
     # -- the Alphabetic Index (read by consultant.analysis.index_walk) ----------------------
     _INDEX_COLUMNS = "id, parent, tbl, title, nemod, code, manif, see, see_also, subcat, cells, req, opt, forms"
 

@@ -8,6 +8,9 @@ Written by `build_term_index(conn)` as the last step of a knowledge-base build:
   (words printed in parentheses or brackets are non-essential: '(primary)', '[HIV]').
 * `term_posting` (ours): per token its document frequency, IDF and the term ids holding it as
   a packed int32 array, so the suggester loads postings with one primary-key lookup.
+* `term_prefix` / `term_partner` (ours): per token the terms whose prefix holds it, and
+  those terms again under each of their other tokens (`partners`), so that a sentence
+  finds the terms two of its words reach with a few dictionary lookups.
 
 The same `normalize` is used on case text by `consultant.analysis.suggest`, so both sides
 agree on tokens: lower case, punctuation stripped, plurals stemmed, a few British spellings
@@ -214,6 +217,12 @@ CREATE TABLE IF NOT EXISTS term_meta (
 CREATE TABLE IF NOT EXISTS term_prefix (
     token    TEXT PRIMARY KEY,
     ids      BLOB NOT NULL          -- terms whose prefix (see `prefix_tokens`) holds the token
+);
+CREATE TABLE IF NOT EXISTS term_partner (
+    token    TEXT PRIMARY KEY,      -- a prefix token (term_prefix)
+    others   TEXT NOT NULL,         -- the other tokens of its terms, joined by ' '
+    counts   BLOB NOT NULL,         -- per other token, how many of the ids below are its (int32)
+    ids      BLOB NOT NULL          -- the terms of each other token in turn (see `partners`)
 );
 CREATE TABLE IF NOT EXISTS term_posting (
     token    TEXT PRIMARY KEY,
@@ -505,7 +514,7 @@ def build_term_index(conn: sqlite3.Connection) -> int:
     Safe to re-run: the tables are emptied first.
     """
     conn.executescript(HELPER_TABLES)
-    for table in ("term", "term_token", "term_meta", "term_posting", "term_prefix"):
+    for table in ("term", "term_token", "term_meta", "term_posting", "term_prefix", "term_partner"):
         conn.execute(f"DELETE FROM {table}")
     terms = collect_terms(conn)
     billable = {
@@ -542,8 +551,66 @@ def build_term_index(conn: sqlite3.Connection) -> int:
     )
     conn.executemany("INSERT INTO term_prefix (token, ids) VALUES (?, ?)",
                      ((tok, array("i", ids).tobytes()) for tok, ids in prefixes.items()))
+    build_term_partners(conn)
     log.info("term index: %d terms, %d tokens, %d distinct", len(term_rows), len(token_rows), len(postings))
     return len(term_rows)
+
+
+def partners(token: str, ids: Iterable[int], norms: list[str], opts: list[str]) -> dict[str, list[int]]:
+    """The terms whose prefix holds `token` (`ids`), listed under each of their other
+    tokens: a term that needs a second word of a sentence is found by looking up the
+    sentence's other words here (`consultant.analysis.suggest.scoring._covered`)."""
+    out: dict[str, list[int]] = {}
+    for tid in ids:
+        for other in norms[tid].split():
+            if other != token:
+                out.setdefault(other, []).append(tid)
+        if opts[tid]:
+            for other in opts[tid].split():
+                other = other.lstrip(SOFT)
+                if other != token:
+                    out.setdefault(other, []).append(tid)
+    return out
+
+
+def pack_partners(found: dict[str, list[int]]) -> tuple[str, bytes, bytes]:
+    """(others, counts, ids) of a `partners` map, as `term_partner` holds it."""
+    return (" ".join(found), array("i", map(len, found.values())).tobytes(),
+            array("i", (tid for ids in found.values() for tid in ids)).tobytes())
+
+
+def unpack_partners(others: str, counts: bytes, ids: bytes) -> dict[str, tuple[int, ...]]:
+    """The `partners` map of a `term_partner` row, as tuples (which, holding only numbers,
+    the garbage collector soon stops walking)."""
+    sizes, flat = array("i"), array("i")
+    sizes.frombytes(counts)
+    flat.frombytes(ids)
+    out: dict[str, tuple[int, ...]] = {}
+    at = 0
+    for other, n in zip(others.split(), sizes, strict=True):
+        out[other] = tuple(flat[at:at + n])
+        at += n
+    return out
+
+
+def build_term_partners(conn: sqlite3.Connection) -> int:
+    """Fill `term_partner` from `term`, `term_meta` and `term_prefix` (the last step of
+    `build_term_index`; also run alone on a knowledge base built before the table existed).
+    Returns the number of tokens."""
+    conn.executescript(HELPER_TABLES)
+    conn.execute("DELETE FROM term_partner")
+    norms, opts = [""], [""]
+    for tid, norm, opt in conn.execute("SELECT t.id, t.norm, m.opt FROM term t JOIN term_meta m "
+                                       "ON m.term_id = t.id ORDER BY t.id"):
+        if tid != len(norms):
+            raise ValueError(f"term ids are not dense at {tid}")
+        norms.append(norm)
+        opts.append(opt)
+    rows = []
+    for token, blob in conn.execute("SELECT token, ids FROM term_prefix ORDER BY token").fetchall():
+        rows.append((token, *pack_partners(partners(token, unpack_ids(blob), norms, opts))))
+    conn.executemany("INSERT INTO term_partner (token, others, counts, ids) VALUES (?, ?, ?, ?)", rows)
+    return len(rows)
 
 
 def unpack_ids(blob: bytes) -> Iterable[int]:

@@ -10,6 +10,7 @@ import time
 from array import array
 from collections import OrderedDict, defaultdict
 from dataclasses import dataclass, field
+from itertools import compress
 from typing import Self
 
 from consultant.analysis.clinical.lexicon import (
@@ -58,13 +59,15 @@ class TermIndex(Spelling):
     _by_length: dict[int, list[str]] = field(default_factory=dict)
     _fixes: dict[tuple[str, bool], str | None] = field(default_factory=dict)
     _pools: dict[int, list[str]] = field(default_factory=dict)
-    _deletions: dict[str, list[str]] = field(default_factory=dict)
+    _deletions: dict[str, tuple[str, ...]] = field(default_factory=dict)
     _weights: dict[str, float] = field(default_factory=dict)
     _info: list[_TermInfo | None] = field(default_factory=list)
     _need: array[float] = field(default_factory=lambda: array("d"))
     _weighted: list[tuple[tuple[str, float], ...] | None] = field(default_factory=list)
     _tokens: list[tuple[frozenset[str], frozenset[str], frozenset[str]] | None] = field(default_factory=list)
-    _reach: dict[str, tuple[array[int], dict[str, list[int]]]] = field(default_factory=dict)
+    _reach: dict[str, tuple[array[int], dict[str, tuple[int, ...]]]] = field(
+        default_factory=dict)
+    partner_rows: dict[str, tuple[str, bytes, bytes]] = field(default_factory=dict)   # term_partner, packed
     _sentences: OrderedDict[tuple[object, ...], tuple[_Hit, ...]] = field(default_factory=OrderedDict)
     _word_readings: dict[tuple[str, str, bool, bool], tuple[tuple[tuple[str, ...], ...], float, str] | None] = field(
         default_factory=dict)
@@ -115,6 +118,7 @@ class TermIndex(Spelling):
         index._weights = {t: idf * kt.LIGHT_FACTOR if t in kt.LIGHT else idf for t, (idf, _, _) in postings.items()}
         if has_meta:
             index.prefix = prefix if prefix is not None else index._prefix_postings()
+            index.partner_rows = book.term_partners() or {}
         for word in index.vocab:
             index._by_length.setdefault(len(word), []).append(word)
         index._info = [None] * len(codes)
@@ -197,36 +201,28 @@ class TermIndex(Spelling):
             self._weighted = [None] * len(self.codes)
         cached = self._weighted[term]
         if cached is None:
-            req, opt, _ = self.term_tokens(term)
+            # read off the strings, not `term_tokens`: thousands of terms come here only to
+            # be summed, and their frozensets would be kept for the garbage collector to walk
+            req = set(self.norms[term].split())
+            opt = {t.lstrip(kt.SOFT) for t in self.opts[term].split()}
             weight = self._weights.get
             cached = tuple((t, weight(t, 0.0)) for t in dict.fromkeys((*sorted(req), *sorted(opt))))
             self._weighted[term] = cached
         return cached
 
-    def reach(self, token: str) -> tuple[array[int], dict[str, list[int]]]:
-        """The terms of the token's prefix postings, split in two: those the token alone
-        covers (its weight is their need: any sum holding it is as much), and the rest,
-        which need another word of theirs said too, by that other word (`_covered` looks
-        up the other words of a sentence there). Kept per token."""
+    def reach(self, token: str) -> tuple[array[int], dict[str, tuple[int, ...]]]:
+        """The terms of the token's prefix postings the token alone covers (its weight is
+        their need: any sum holding it is as much), and the token's prefix terms listed
+        under each of their other tokens (`kt.partners`, precomputed in `term_partner`):
+        the rest need another word of theirs said too. Kept per token."""
         cached = self._reach.get(token)
         if cached is None:
             w, need = self.weight(token), self._need
-            alone = array("i")
-            partners: dict[str, list[int]] = {}
-            norms, opts, soft = self.norms, self.opts, kt.SOFT
-            for tid in self.prefix_ids(token):
-                if need[tid] <= w:
-                    alone.append(tid)
-                    continue
-                # the term's tokens, read off its strings (a repeat only lists it twice)
-                for other in norms[tid].split():
-                    if other != token:
-                        partners.setdefault(other, []).append(tid)
-                if opts[tid]:
-                    for other in opts[tid].split():
-                        other = other.lstrip(soft)
-                        if other != token:
-                            partners.setdefault(other, []).append(tid)
+            ids = self.prefix_ids(token)
+            alone = array("i", compress(ids, [n <= w for n in map(need.__getitem__, ids)]))
+            packed = self.partner_rows.get(token)
+            partners = kt.unpack_partners(*packed) if packed is not None else {
+                t: tuple(tids) for t, tids in kt.partners(token, ids, self.norms, self.opts).items()}
             cached = self._reach[token] = (alone, partners)
         return cached
 

@@ -23,7 +23,7 @@ class Spelling:
     _by_length: dict[int, list[str]]
     _fixes: dict[tuple[str, bool], str | None]
     _pools: dict[int, list[str]]
-    _deletions: dict[str, list[str]]
+    _deletions: dict[str, tuple[str, ...]]
 
     def correct(self, token: str, strict: bool = False) -> str | None:
         """The vocabulary word a misspelt or inflected token most likely means, or None.
@@ -101,16 +101,17 @@ class Spelling:
                 near.add(head + rest[0] + token[i] + rest[1:])             # two swapped
         return min(near, key=lambda w: (len(w), w)) if near else None
 
-    def _deletions_of_vocab(self) -> dict[str, list[str]]:
-        """Every vocabulary word less one letter -> the words it comes from (built once)."""
+    def _deletions_of_vocab(self) -> dict[str, tuple[str, ...]]:
+        """Every vocabulary word less one letter -> the words it comes from (built once; kept
+        as tuples of strings, which the garbage collector soon stops walking)."""
         out: dict[str, list[str]] = {}
         for word in self.vocab:
             for i in range(len(word)):
                 words = out.setdefault(word[:i] + word[i + 1:], [])
                 if not words or words[-1] != word:      # 'aab' less either 'a' is 'ab' once
                     words.append(word)
-        self._deletions = out
-        return out
+        self._deletions = {key: tuple(words) for key, words in out.items()}
+        return self._deletions
 
     def split(self, token: str) -> tuple[str, str] | None:
         """A run-together word as a prefix and a vocabulary word ('preeclampsia' -> 'pre',
