@@ -34,8 +34,17 @@ from consultant.kb import terms as kt
 
 # -- matching -------------------------------------------------------------------------------
 
-def _match_slots(slots: list[_Slot], index: TermIndex, *, short: bool, negates: bool = False) -> list[_Match]:
-    """Score every candidate term against the slots of one sentence (or the whole query)."""
+def short_key(score: float, weight: float) -> float:
+    """How `_select` ranks the matches of a short query: the score, and a little for the
+    weight of the words said."""
+    return score + 0.04 * min(weight, 30.0) / 30.0
+
+
+def _match_slots(slots: list[_Slot], index: TermIndex, *, short: bool, negates: bool = False,
+                 keep: int = 0) -> list[_Match]:
+    """Score the candidate terms against the slots of one sentence (or the whole query).
+    A short query that `_select` cuts to `keep` codes scores only the terms that could
+    rank among them (`_best_of_short`); without `keep`, every candidate."""
     if not slots:
         return []
     words = _words_of(slots, index)
@@ -52,6 +61,8 @@ def _match_slots(slots: list[_Slot], index: TermIndex, *, short: bool, negates: 
         # prefix tokens (`consultant.kb.terms.prefix_tokens`): look those up, then verify.
         candidates = _covered(words, index)
     total = sum(words.slot_weights) or 1.0
+    if short and keep and len(candidates) > keep:
+        return _best_of_short(candidates, acc, words, index, total, negates, keep)
     out: list[_Match] = []
     for tid in candidates:
         m = _score(tid, words, index, total if short else None, negates)
@@ -60,6 +71,46 @@ def _match_slots(slots: list[_Slot], index: TermIndex, *, short: bool, negates: 
     return out
 
 
+
+
+def _short_bound(said: float, weight: float) -> float:
+    """The most `short_key` a short-query term can reach with `said` its summed weight of
+    the query's words (`_accumulate`, at least what `_score` counts): its cover of the term
+    at most said/weight, of the words at most all, title factor at most 1 plus the 'unspecified'
+    bonus; a margin far above rounding."""
+    return _combine(min(said / weight, 1.0), 1.0) + 0.004 + 0.04 * min(said, 30.0) / 30.0 + 1e-6
+
+
+def _best_of_short(candidates: list[int], acc: dict[int, float], words: _Words, index: TermIndex, total: float,
+                   negates: bool, keep: int) -> list[_Match]:
+    """The matches of the candidates that `_select` can keep among its first `keep` codes,
+    in candidate order: scored best bound first, and no further once the `keep`-th code
+    ranked so far scores above every bound left (what is left could only rank below it,
+    so `_select` keeps the same matches in the same order)."""
+    weights = index.weights
+    bounds = [_short_bound(acc[tid], weights[tid] or 1.0) for tid in candidates]
+    order = sorted(range(len(candidates)), key=bounds.__getitem__, reverse=True)
+    scored: list[tuple[int, _Match]] = []
+    for n, i in enumerate(order):
+        if n and n % keep == 0 and bounds[i] < _kth_key(scored, index, keep):
+            break
+        m = _score(candidates[i], words, index, total, negates)
+        if m is not None:
+            scored.append((i, m))
+    scored.sort(key=lambda im: im[0])
+    return [m for _, m in scored]
+
+
+def _kth_key(scored: list[tuple[int, _Match]], index: TermIndex, keep: int) -> float:
+    """The `short_key` at which `_select`, ranking these matches, reaches its `keep`-th code
+    (minus infinity before it has that many)."""
+    ranked = sorted(scored, key=lambda im: (-short_key(im[1].score, im[1].weight), im[0]))
+    codes: set[tuple[str, str]] = set()
+    for _, m in ranked:
+        codes.add((index.systems[m.term], index.codes[m.term]))
+        if len(codes) >= keep:
+            return short_key(m.score, m.weight)
+    return float("-inf")
 
 
 def _words_of(slots: list[_Slot], index: TermIndex) -> _Words:

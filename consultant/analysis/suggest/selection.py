@@ -45,6 +45,7 @@ from consultant.analysis.suggest.index import (
 from consultant.analysis.suggest.model import _Hit, _Match, _Slot
 from consultant.analysis.suggest.scoring import (
     _match_slots,
+    short_key,
 )
 from consultant.analysis.suggest.slots import (
     slots_of,
@@ -72,7 +73,7 @@ def _select(matches: list[_Match], slots: list[_Slot], index: TermIndex, short: 
     match without `evidence` does not take its words from the next best)."""
     def key(m: _Match) -> float:
         if short:
-            return m.score + 0.04 * min(m.weight, 30.0) / 30.0
+            return short_key(m.score, m.weight)
         return 0.7 * m.score + 0.3 * min(m.weight, 20.0) / 20.0   # in a case, explain more words
 
     ranked = sorted(matches, key=key, reverse=True)
@@ -95,7 +96,7 @@ def _select(matches: list[_Match], slots: list[_Slot], index: TermIndex, short: 
             used |= m.slots
         seen_codes.add((system, code))
         out.append(m)
-        if short and len(out) >= limit * 4:   # room for `_one_per_side` to drop variants
+        if short and len(out) >= limit * 4:   # room for `_one_per_side` to drop variants (`_match_slots` keep)
             break
     return out
 
@@ -193,8 +194,8 @@ def _sentence_matches(text: str, start: int, end: int, cues: tuple[tuple[int, in
         return _enough_evidence(m, slots, index, piece, short)
 
     negates = bool(NEGATING.search(piece))
-    for m in _select(_match_slots(slots, index, short=short, negates=negates), slots, index, short, limit,
-                     evidence):
+    for m in _select(_match_slots(slots, index, short=short, negates=negates, keep=limit * 4), slots, index, short,
+                     limit, evidence):
         if short and not evidence(m):
             continue
         via = "; ".join(sorted({slots[i].via for i in m.slots if slots[i].via}))
