@@ -4,6 +4,7 @@ matcher works out per term and per token, kept. Loaded through `CodeBook` method
 
 from __future__ import annotations
 
+import gc
 import logging
 import sqlite3
 import time
@@ -126,6 +127,11 @@ class TermIndex(Spelling):
         index._need = array("d", (kt.running_cover(sy) * w - 1e-9 for sy, w in zip(systems, weights)))
         # the Index walk reads the knowledge base itself (a stand-in book for tests has no Index)
         index.walker = IndexWalker.load(book) if isinstance(book, CodeBook) else None
+        # The index lives as long as the process: what is loaded so far is moved out of the
+        # cyclic garbage collector's sight (`gc.freeze`), so that its collections do not walk
+        # the same hundred thousand objects again and again while mail is answered.
+        gc.collect()
+        gc.freeze()
         log.info("suggest index: %d terms, %d tokens in %.0f ms", len(codes) - 1, len(postings),
                  (time.perf_counter() - started) * 1000)
         return index
