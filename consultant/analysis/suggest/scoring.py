@@ -19,6 +19,7 @@ from consultant.analysis.clinical.thresholds import (
     COMMON_DF,
     MIN_CASE_COVER,
     MIN_PROCEDURE_COVER,
+    NEAR,
     SETTING_FACTOR,
     SHORT_CANDIDATES,
     STRICT_LIGHT,
@@ -145,24 +146,34 @@ def _covered(words: _Words, index: TermIndex) -> list[int]:
     """The terms (ascending) reached through a prefix token whose words in the sentence
     hold their needed weight (`TermIndex._need`).
 
-    A term its prefix token alone covers needs no sum (`TermIndex.reach`); any other
-    needs a second word of the sentence, which `reach` lists it under, so only the few
-    terms holding two words of the sentence are summed, in the term's own order.
+    A term its prefix token alone covers needs no sum (`TermIndex.reach`); any other needs
+    more words of the sentence, under which `reach` lists it: their weights summed there
+    (a word listed twice counts twice, so never less than the term's own sum) rule out most
+    terms; the few that may hold their need are summed again in the term's own order, so
+    the answer is exactly that of summing each term's words in its order.
     """
     present = words.present
+    weight, need = index._weights.get, index._need
     out: set[int] = set()
-    pairs: set[int] = set()
+    maybe: set[int] = set()
     for token in present:
         alone, partners = index.reach(token)
         out.update(alone)
-        if partners:
-            for other in present:
-                held = partners.get(other)
-                if held is not None:
-                    pairs.update(held)
-    pairs -= out
-    need, weighted = index._need, index._weighted
-    for tid in pairs:
+        if not partners:
+            continue
+        sums: dict[int, float] = {}
+        for other in present:
+            held = partners.get(other)
+            if held is not None:
+                w = weight(other, 0.0)
+                for tid in held:
+                    sums[tid] = sums.get(tid, 0.0) + w
+        if sums:
+            own = weight(token, 0.0)
+            maybe.update(tid for tid, a in sums.items() if a + own >= need[tid] - NEAR)
+    maybe -= out
+    weighted = index._weighted
+    for tid in maybe:
         a = 0.0
         for t, w in weighted[tid] or index.term_weights(tid):
             if t in present:
