@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from consultant.errors import KnowledgeBaseError
@@ -170,6 +170,19 @@ class CodeBook:
             "SELECT * FROM code WHERE parent = :code AND system = 'ICD10CM' ORDER BY code", {"code": code}
         ).fetchall()
         return tuple(self._entry(r) for r in rows)
+
+    def validity_bounds(self, system: str) -> tuple[date, ...]:
+        """The days on which some row of the system comes into force or goes out of it
+        (a `valid_from`, the day after a `valid_to`), sorted: between two of them every
+        row of the system is valid or not alike."""
+        days: set[date] = set()
+        for start, end in self._conn.execute(
+                "SELECT DISTINCT valid_from, valid_to FROM code WHERE system = ?", (system,)):
+            if start:
+                days.add(date.fromisoformat(start))
+            if end:
+                days.add(date.fromisoformat(end) + timedelta(days=1))
+        return tuple(sorted(days))
 
     def systems_of(self, code: str) -> tuple[str, ...]:
         """Which systems know this normal-form code at all (any date)."""

@@ -4,6 +4,7 @@ at start (no module-level cache keyed by the book)."""
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Callable
 from datetime import date
 from typing import TypeVar, cast
@@ -37,7 +38,8 @@ class CodeLookup:
     def entry(self, code: str, on: date | None, system: str = ICD) -> CodeEntry | None:
         """The code's entry on the date, else its newest. Cases come with many dates of
         service: the code's rows are read once and the date picks among them."""
-        return self._kept(("e", system, code, on), lambda: self._entry(system, code, on))
+        when = self.icd_period(on) if system == ICD else on
+        return self._kept(("e", system, code, when), lambda: self._entry(system, code, on))
 
     def _entry(self, system: str, code: str, on: date | None) -> CodeEntry | None:
         rows = self._kept(("h", system, code), lambda: self.book.history(system, code))
@@ -49,7 +51,7 @@ class CodeLookup:
 
     def children(self, code: str, on: date) -> tuple[CodeEntry, ...]:
         """The ICD-10-CM children valid on the date (the rows of every release read once)."""
-        return self._kept(("k", code, on), lambda: tuple(
+        return self._kept(("k", code, self.icd_period(on)), lambda: tuple(
             e for e in self._kept(("ck", code), lambda: self.book.child_rows(code)) if valid_on(e, on)))
 
     def children_any(self, code: str) -> tuple[CodeEntry, ...]:
@@ -65,7 +67,17 @@ class CodeLookup:
         return self._kept(("icd_dates",), lambda: tuple(
             (r.valid_from, r.valid_to) for r in self.book.releases() if r.kind.startswith("icd10cm")))
 
+    def icd_period(self, on: date | None) -> int | None:
+        """Which stretch between two ICD-10-CM validity bounds (`validity_bounds`) the date
+        falls in: on any two dates of one stretch, every ICD-10-CM row is valid or not alike."""
+        if on is None:
+            return None
+        bounds = self._kept(("bounds", ICD), lambda: self.book.validity_bounds(ICD))
+        return bisect_right(bounds, on)
+
     def resolved(self, code: str, on: date | None,
                  make: Callable[[], tuple[str, str, tuple[str, ...]] | None]) -> tuple[str, str, tuple[str, ...]] | None:
-        """The default billable code of a matched code (see `resolve._default_billable`)."""
-        return self._kept(("r", code, on), make)
+        """The default billable code of a matched code (see `resolve._default_billable`),
+        which reads only ICD-10-CM rows valid on the date: kept per stretch of dates
+        (`icd_period`), as cases come with many dates of service."""
+        return self._kept(("r", code, self.icd_period(on)), make)
