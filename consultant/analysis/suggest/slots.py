@@ -50,24 +50,29 @@ def slots_of(text: str, index: TermIndex, start: int = 0, end: int | None = None
     if skip:
         raw = [r for r in raw if not any(a <= r[1] < b for a, b in skip)]
     out: list[_Slot] = []
+    cache = index._word_readings
     i = 0
     while i < len(raw):
         word, s, e = raw[i]
         done = False
-        for n in (3, 2):   # multi-word abbreviations and synonyms first
-            if i + n <= len(raw) and word in MULTI_WORD_FIRST:
-                phrase = " ".join(w for w, _, _ in raw[i:i + n])
-                if phrase in MULTI_WORD:
-                    exp = _alt(MULTI_WORD[phrase])
-                    own = _alt(phrase)
-                    multi = (exp,) if phrase in PHRASE_ABBREVIATIONS or not own else (own, exp)
-                    out.append(_slot(index, s, raw[i + n - 1][2], multi, f"{phrase!r} read as {MULTI_WORD[phrase]!r}"))
-                    i += n
-                    done = True
-                    break
-        if done:
-            continue
-        read = _word_reading(index, word, text[s:e], strict, clinical)
+        if word in MULTI_WORD_FIRST:
+            for n in (3, 2):   # multi-word abbreviations and synonyms first
+                if i + n <= len(raw):
+                    phrase = " ".join(w for w, _, _ in raw[i:i + n])
+                    if phrase in MULTI_WORD:
+                        exp = _alt(MULTI_WORD[phrase])
+                        own = _alt(phrase)
+                        multi = (exp,) if phrase in PHRASE_ABBREVIATIONS or not own else (own, exp)
+                        out.append(_slot(index, s, raw[i + n - 1][2], multi,
+                                         f"{phrase!r} read as {MULTI_WORD[phrase]!r}"))
+                        i += n
+                        done = True
+                        break
+            if done:
+                continue
+        written = text[s:e]
+        key = (word, written, strict, clinical)
+        read = cache[key] if key in cache else _word_reading(index, word, written, strict, clinical)
         if read is not None:
             out.append(_Slot(s, e, *read))
         i += 1
