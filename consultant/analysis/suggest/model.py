@@ -48,7 +48,7 @@ class _Words:
     weights and the slots of each token worked out once, not once per term."""
 
     token_slots: dict[str, list[tuple[int, float]]]   # token -> (slot, slot weight) per alt holding it
-    token_at: dict[str, frozenset[int]]               # token -> the slots holding it
+    token_at: dict[str, list[int]]                    # token -> the slots holding it (once per alt)
     present: frozenset[str]                           # every token of every alt
     slot_weights: list[float]
     alt_weights: list[tuple[tuple[tuple[tuple[str, float], ...], float], ...]]   # per slot: ((token, weight)...), sum or 1

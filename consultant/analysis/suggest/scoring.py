@@ -115,14 +115,23 @@ def _kth_key(scored: list[tuple[int, _Match]], index: TermIndex, keep: int) -> f
 
 
 def _words_of(slots: list[_Slot], index: TermIndex) -> _Words:
-    token_slots: dict[str, list[tuple[int, float]]] = defaultdict(list)
+    token_slots: dict[str, list[tuple[int, float]]] = {}
+    token_at: dict[str, list[int]] = {}
+    kept = index._weighed
+    alt_weights = []
     for i, sl in enumerate(slots):
+        w = sl.weight
         for alt in sl.alts:
             for t in alt:
-                token_slots[t].append((i, sl.weight))
-    alt_weights = [_weighed(index, sl.alts) for sl in slots]
-    return _Words(token_slots, {t: frozenset(i for i, _ in places) for t, places in token_slots.items()},
-                  frozenset(token_slots), [sl.weight for sl in slots], alt_weights)
+                if t in token_slots:
+                    token_slots[t].append((i, w))
+                    token_at[t].append(i)
+                else:
+                    token_slots[t] = [(i, w)]
+                    token_at[t] = [i]
+        alts = sl.alts
+        alt_weights.append(kept[alts] if alts in kept else _weighed(index, alts))
+    return _Words(token_slots, token_at, frozenset(token_slots), [sl.weight for sl in slots], alt_weights)
 
 
 def _weighed(index: TermIndex,
