@@ -232,8 +232,9 @@ class TermIndex(Spelling):
             cached = self._reach[token] = (alone, partners)
         return cached
 
-    def term_tokens(self, term: int) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
-        """(required, optional, soft) tokens; soft ones follow 'unspecified' in the title."""
+    def term_tokens(self, term: int, *, keep: bool = True) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+        """(required, optional, soft) tokens; soft ones follow 'unspecified' in the title.
+        Kept per term unless `keep` is false (a caller that keeps what it makes of them)."""
         if not self._tokens:
             self._tokens = [None] * len(self.codes)
         cached = self._tokens[term]
@@ -241,6 +242,7 @@ class TermIndex(Spelling):
             opts = self.opts[term].split()
             cached = (frozenset(self.norms[term].split()), frozenset(t.lstrip(kt.SOFT) for t in opts),
                       frozenset(t[1:] for t in opts if t.startswith(kt.SOFT)))
-            self._tokens[term] = cached
+            if keep:
+                self._tokens[term] = cached
         return cached
 

@@ -240,9 +240,11 @@ def _term_info(index: TermIndex, tid: int) -> _TermInfo:
     info = index._info[tid]
     if info is not None:
         return info
-    req, opt, soft = index.term_tokens(tid)
+    # the token sets are not kept apart from the info (fewer objects for the garbage collector)
+    req, opt, soft = index.term_tokens(tid, keep=False)
+    every = req | opt if opt else req
     w = index.weight
-    tokens = tuple((t, w(t), t in req) for t in sorted(req | opt))
+    tokens = tuple((t, w(t), t in req) for t in sorted(every))
     strict = tuple((t, _strict_weight(index, t)) for t in sorted(req))
     required = tuple((t, w(t), x) for t, x in strict)
     strict_total = sum(x for _, x in strict) + sum(
@@ -259,9 +261,10 @@ def _term_info(index: TermIndex, tid: int) -> _TermInfo:
         setting = "Z"   # 'tuberculosis' is the disease, not a screening for it
     # a shorter title wins a tie: 'Rheumatoid arthritis, unspecified' over 'Rheumatoid arthritis
     # without rheumatoid factor, unspecified site'
-    bonus -= 0.0005 * len(req | opt | soft)
+    bonus -= 0.0005 * len(every | soft)
     excepted = _excepted(title)
-    info = _TermInfo(tokens, req, req | opt, required, strict_total, factor, bonus, setting, (req | opt) - excepted)
+    info = _TermInfo(tokens, req, every, required, strict_total, factor, bonus, setting,
+                     every - excepted if excepted else every)
     index._info[tid] = info
     return info
 
