@@ -56,3 +56,33 @@ def test_children_picked_by_date_are_the_books(full_book: CodeBook, full_kb_path
             assert lookup.children(parent, on) == expected, (parent, on)
             nonempty += bool(expected)
     assert nonempty > 50
+
+
+def test_a_headers_child_depends_only_on_the_words_of_its_childrens_titles(full_book: CodeBook,
+                                                                           full_kb_path: Path) -> None:
+    """`resolve._kept_child` keeps the choice per header and the case's words among those of
+    the children's titles: any other word must not change `_default_child`."""
+    import random
+
+    from consultant.analysis.suggest.resolve import _child_words, _default_child
+    from consultant.kb import terms
+
+    conn = sqlite3.connect(full_kb_path)
+    headers = [r[0] for r in conn.execute("SELECT DISTINCT parent FROM code WHERE system = 'ICD10CM' "
+                                          "AND parent IS NOT NULL AND rowid % 11 = 0 LIMIT 250")]
+    noise = ["left", "right", "acute", "chronic", "with", "perforation", "hemorrhage", "initial", "fever",
+             "obstruction", "kidney", "type", "2", "patient", "today"]
+    prng = random.Random(5)
+    changed = 0
+    for parent in headers:
+        kids = list(full_book.children(parent, date(2026, 11, 24)))
+        if len(kids) < 2:
+            continue
+        words = _child_words(kids)
+        pool = sorted({t for k in kids for t in terms.tokens(k.title)} | set(noise))
+        for _ in range(6):
+            said = frozenset(prng.sample(pool, min(len(pool), prng.randint(1, 6))))
+            full = _default_child(kids, said)
+            assert _default_child(kids, said & words) == full, (parent, said)
+            changed += full != _default_child(kids)
+    assert changed > 20   # the words do choose children, so the test can tell

@@ -35,6 +35,10 @@ class CodeLookup:
         memo[key] = value
         return value
 
+    def kept(self, key: tuple[object, ...], make: Callable[[], T]) -> T:
+        """Any other answer worked out from the book's (`make`), kept under `key`."""
+        return self._kept(("other", *key), make)
+
     def entry(self, code: str, on: date | None, system: str = ICD) -> CodeEntry | None:
         """The code's entry on the date, else its newest. Cases come with many dates of
         service: the code's rows are read once and the date picks among them."""

@@ -66,11 +66,32 @@ def _default_billable(codes: CodeLookup, code: str, on: date | None,
         kids = list(codes.children(entry.code, on) if on else ()) or list(codes.children_any(entry.code))
         if not kids:
             return entry.code, entry.title, tuple(steps)
-        pick, chosen = _default_child(kids, said)
+        pick, chosen = _kept_child(codes, entry.code, on, kids, said)
         steps.append(f"{entry.code} is a header; {pick.code} is " + (
             "the child the words name" if chosen else "its unspecified/default code"))
         entry = pick
     return entry.code, entry.title, tuple(steps)
+
+
+def _kept_child(codes: CodeLookup, parent: str, on: date | None, kids: list[CodeEntry],
+                said: frozenset[str]) -> tuple[CodeEntry, bool]:
+    """`_default_child` of a header's children, kept per header, stretch of dates (which
+    decides the children) and the words of the case among those of the children's titles:
+    no other word changes the choice."""
+    period = codes.icd_period(on)
+    words = codes.kept(("child words", parent, period), lambda: _child_words(kids))
+    relevant = said & words
+    return codes.kept(("child", parent, period, relevant), lambda: _default_child(kids, relevant))
+
+
+def _child_words(kids: list[CodeEntry]) -> frozenset[str]:
+    """Every token `_default_child` compares the words of a case with: those of the
+    children's titles, their 'without ...' words, and the heads of their titles."""
+    words: set[str] = set()
+    for k in kids:
+        head = k.title.lower().partition(" with ")[0].split(" without ")[0]
+        words |= _token_set(k.title) | _excepted(k.title) | _token_set(OR_UNSPECIFIED.sub(" ", head))
+    return frozenset(words)
 
 
 def _default_child(kids: list[CodeEntry], said: frozenset[str] = frozenset()) -> tuple[CodeEntry, bool]:
