@@ -243,12 +243,11 @@ def _term_info(index: TermIndex, tid: int) -> _TermInfo:
     # the token sets are not kept apart from the info (fewer objects for the garbage collector)
     req, opt, soft = index.term_tokens(tid, keep=False)
     every = req | opt if opt else req
-    w = index.weight
-    tokens = tuple((t, w(t), t in req) for t in sorted(every))
-    strict = tuple((t, _strict_weight(index, t)) for t in sorted(req))
-    required = tuple((t, w(t), x) for t, x in strict)
-    strict_total = sum(x for _, x in strict) + sum(
-        kt.SOFT_FACTOR * _strict_weight(index, t) for t in soft) or 1.0
+    weight = index._weights.get
+    tokens = tuple([(t, weight(t, 0.0), t in req) for t in sorted(every)])
+    required = tuple([(t, weight(t, 0.0), _strict_weight(index, t)) for t in sorted(req)])
+    strict_total = sum([x for _, _, x in required]) + sum(
+        [kt.SOFT_FACTOR * _strict_weight(index, t) for t in soft]) or 1.0
     # an inclusion term, or one site of a title naming two, is a shade less than the title
     factor = {"inclusion": 0.98, "part": 0.97, "xref": 0.97}.get(index.kinds[tid], 1.0)
     title = index.texts[tid].lower()
