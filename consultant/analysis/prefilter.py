@@ -21,6 +21,7 @@ from __future__ import annotations
 import importlib
 import re
 import sys
+from bisect import bisect_left
 from collections.abc import Iterator
 from functools import cache, lru_cache
 from typing import Any
@@ -155,124 +156,6 @@ def _gate_of(state: Any, items: Any, fold: bool) -> Gate:
     return _all_of(parts)
 
 
-@cache
-def gate(pattern: re.Pattern[str]) -> Gate:
-    """What every match of `pattern` needs of the text (see `Gate`), read once per pattern."""
-    try:
-        tree = sre_parse.parse(pattern.pattern, pattern.flags)
-        return _gate_of(tree.state, tree, bool(tree.state.flags & re.IGNORECASE))
-    except (re.error, TypeError, RecursionError):
-        return None
-
-
-def _holds(need: Gate, text: str, low: str) -> bool:
-    if need is None:
-        return True
-    kind = need[0]
-    if kind == "w":
-        return need[1] in (low if need[2] else text)
-    if kind == "and":
-        return all(_holds(p, text, low) for p in need[1])
-    return any(_holds(p, text, low) for p in need[1])
-
-
-@cache
-def _needs(pattern: re.Pattern[str]) -> tuple[tuple[str, ...], tuple[str, ...], int | None, bool] | None:
-    """(words read ignoring case, lower-cased; words read as written; how far from the
-    match's start one begins at most; whether every match is non-empty), or None when the
-    pattern needs no word."""
-    try:
-        tree = sre_parse.parse(pattern.pattern, pattern.flags)
-        need = _sequence(tree.state, tree, bool(tree.state.flags & re.IGNORECASE))
-        non_empty = tree.getwidth()[0] > 0
-    except (re.error, TypeError, RecursionError):
-        return None
-    if not need:
-        return None
-    by_length = sorted(need[0], key=lambda w: (-len(w[0]), w[0]))
-    return (tuple(w for w, fold in by_length if fold), tuple(w for w, fold in by_length if not fold),
-            need[1], non_empty)
-
-
-def required_words(pattern: re.Pattern[str]) -> tuple[str, ...] | None:
-    """Words one of which is in the text of every match of `pattern`, longest first (lower-cased
-    when the pattern ignores case there); None when the pattern needs no word, e.g. `\\d{5}`."""
-    need = _needs(pattern)
-    return None if need is None else tuple(sorted(need[0] + need[1], key=lambda w: (-len(w), w)))
-
-
-def _folds_to_ascii(ch: str) -> bool:
-    return any(c.isascii() for c in ch.lower() + ch.upper() + ch.casefold())
-
-
-@lru_cache(maxsize=16)
-def lowered(text: str) -> str | None:
-    """The text lower-cased for substring tests, or None when a character outside ASCII could
-    match an ASCII letter under IGNORECASE (then every pattern is searched)."""
-    if not text.isascii() and any(_folds_to_ascii(c) for c in set(text) if not c.isascii()):
-        return None
-    return text.lower()
-
-
-_MET: set[re.Pattern[str]] = set()
-
-
-def _read(pattern: re.Pattern[str]) -> tuple[tuple[str, ...], tuple[str, ...], int | None, bool] | None:
-    """`_needs`, from a pattern's second search on: the first answer after start runs the plain
-    regexes rather than parse a few hundred of them (the time to ready stays as it was)."""
-    if pattern not in _MET:
-        _MET.add(pattern)
-        return None
-    return _needs(pattern)
-
-
-def _start(pattern: re.Pattern[str], text: str, pos: int) -> int | None:
-    """Where a search for `pattern` from `pos` may begin: no match starts before the first of
-    its words less its lead; None when none of its words is in the text from `pos` on."""
-    need = _read(pattern)
-    if need is None:
-        return pos
-    folded, exact, lead, _ = need
-    low = lowered(text) if folded else text
-    if low is None:
-        return pos  # a character folds onto ASCII: search it all
-    found = [i for i in (text.find(w, pos) for w in exact) if i >= 0]
-    found += [i for i in (low.find(w, pos) for w in folded) if i >= 0]
-    if not found:
-        return None
-    if pos == 0:
-        whole = lowered(text)
-        if whole is not None and not _holds(gate(pattern), text, whole):
-            return None  # the rest of what a match needs is not in the text
-    if lead is None or len(low) != len(text):
-        return pos
-    return max(pos, min(found) - lead)
-
-
-def may_match(pattern: re.Pattern[str], text: str) -> bool:
-    """False only when `pattern` cannot match anywhere in `text`."""
-    return _start(pattern, text, 0) is not None
-
-
-def search(pattern: re.Pattern[str], text: str, pos: int = 0,
-           endpos: int = sys.maxsize) -> re.Match[str] | None:
-    """`pattern.search(text, pos, endpos)`, begun where a match can begin (lookbehinds and
-    `\\b` still see the text before it)."""
-    start = _start(pattern, text, pos)
-    if start is None:
-        return None
-    heads = _head_positions(pattern, text, start)
-    if heads is None:
-        return pattern.search(text, start, endpos)
-    for at in heads:   # `search` tries every position in turn; only these can begin a match
-        if at >= endpos:
-            break
-        m = pattern.match(text, at, endpos)
-        if m is not None:
-            return m
-    return None
-
-
 def _head_of(state: Any, items: Any, fold: bool) -> frozenset[Word] | None:
     """The words one of which begins every match of the sequence (its first part that consumes
     text: a literal run, a group, a branch), or None."""
@@ -302,59 +185,253 @@ def _head_of(state: Any, items: Any, fold: bool) -> frozenset[Word] | None:
     return frozenset((("".join(run), fold),)) if run else None
 
 
+def _split_words(words: frozenset[Word]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(words read ignoring case, words read as written), each longest first."""
+    ordered = sorted(words, key=lambda w: (-len(w[0]), w[0]))
+    return tuple(w for w, fold in ordered if fold), tuple(w for w, fold in ordered if not fold)
+
+
+class _Plan:
+    """What a search for one pattern (or one alternative of it) may skip, read once from its
+    parse tree: the words one of which every match has (and how far from its start), the gate,
+    the words one of which begins every match, and the plans of the pattern's top-level
+    alternatives (`a|b` can begin only where `a` or `b` can)."""
+
+    __slots__ = ("alternatives", "exact", "folded", "gate", "heads", "lead", "non_empty", "pattern")
+
+    def __init__(self, pattern: re.Pattern[str], state: Any, items: Any, fold: bool) -> None:
+        self.pattern = pattern
+        need = _sequence(state, items, fold)
+        self.folded, self.exact = _split_words(need[0]) if need else ((), ())
+        self.lead = need[1] if need else None
+        self.non_empty = sre_parse.SubPattern(state, list(items)).getwidth()[0] > 0
+        self.gate = _gate_of(state, items, fold)
+        head = _head_of(state, items, fold)
+        self.heads = _split_words(head) if head else None
+        self.alternatives = _alternatives(pattern, state, items, fold)
+
+
+def _alternatives(pattern: re.Pattern[str], state: Any, items: Any, fold: bool) -> tuple[_Plan, ...] | None:
+    """The plans of `pattern`'s alternatives when it is a branch at the top (after `\\b` and
+    the like, which the parser moves out of the alternatives); else None."""
+    items = list(items)
+    lead = 0
+    while lead < len(items) and items[lead][0] is sre.AT:
+        lead += 1
+    if lead != len(items) - 1 or items[lead][0] is not sre.BRANCH:
+        return None
+    return tuple(_Plan(pattern, state, items[:lead] + list(alternative), fold)
+                 for alternative in items[lead][1][1])
+
+
 @cache
-def _heads(pattern: re.Pattern[str]) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
-    """(words read ignoring case, lower-cased; words read as written) one of which begins every
-    match, or None; read once per pattern."""
+def _plan(pattern: re.Pattern[str]) -> _Plan | None:
+    """The pattern's plan, read once; None when it cannot be read."""
     try:
         tree = sre_parse.parse(pattern.pattern, pattern.flags)
-        head = _head_of(tree.state, tree, bool(tree.state.flags & re.IGNORECASE))
-    except (re.error, TypeError, RecursionError):
+        return _Plan(pattern, tree.state, tree, bool(tree.state.flags & re.IGNORECASE))
+    except (re.error, TypeError, ValueError, RecursionError):
         return None
-    if not head:
-        return None
-    return tuple(w for w, fold in head if fold), tuple(w for w, fold in head if not fold)
 
 
-_MAX_HEADS = 16   # more places to try than this: one scan of the text is quicker
+def gate(pattern: re.Pattern[str]) -> Gate:
+    """What every match of `pattern` needs of the text (see `Gate`), read once per pattern."""
+    plan = _plan(pattern)
+    return None if plan is None else plan.gate
 
 
-def _head_positions(pattern: re.Pattern[str], text: str, start: int) -> list[int] | None:
-    """Where a match from `start` may begin, ascending, when every match begins with one of a
-    few words that occur only a few times in the text; else None (then the text is scanned)."""
-    heads = _heads(pattern) if pattern in _MET else None
-    if heads is None:
+def required_words(pattern: re.Pattern[str]) -> tuple[str, ...] | None:
+    """Words one of which is in the text of every match of `pattern`, longest first (lower-cased
+    when the pattern ignores case there); None when the pattern needs no word, e.g. `\\d{5}`."""
+    plan = _plan(pattern)
+    if plan is None or not (plan.folded or plan.exact):
         return None
-    folded, exact = heads
-    low = lowered(text) if folded else text
-    if low is None or len(low) != len(text):
+    return tuple(sorted(plan.folded + plan.exact, key=lambda w: (-len(w), w)))
+
+
+def _heads(pattern: re.Pattern[str]) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+    """(words read ignoring case, lower-cased; words read as written) one of which begins every
+    match, or None."""
+    plan = _plan(pattern)
+    return None if plan is None else plan.heads
+
+
+def _folds_to_ascii(ch: str) -> bool:
+    return any(c.isascii() for c in ch.lower() + ch.upper() + ch.casefold())
+
+
+@lru_cache(maxsize=16)
+def lowered(text: str) -> str | None:
+    """The text lower-cased for substring tests, or None when a character outside ASCII could
+    match an ASCII letter under IGNORECASE (then every pattern is searched)."""
+    if not text.isascii() and any(_folds_to_ascii(c) for c in set(text) if not c.isascii()):
         return None
-    found: set[int] = set()
-    for words, where in ((exact, text), (folded, low)):
+    return text.lower()
+
+
+class _Scan:
+    """One text as the plans read it: where each word occurs (found once per text, however many
+    rules ask for it)."""
+
+    __slots__ = ("aligned", "exact", "folded", "low", "text")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.low = lowered(text)
+        # positions in the lower-cased text are the text's (no character changed length)
+        self.aligned = self.low is not None and len(self.low) == len(text)
+        self.exact: dict[str, list[int]] = {}
+        self.folded: dict[str, list[int]] = {}
+
+    def at(self, word: str, fold: bool) -> list[int]:
+        """Every position where `word` begins (in the lower-cased text when `fold`)."""
+        found = (self.folded if fold else self.exact).get(word)
+        if found is None:
+            where = (self.low or "") if fold else self.text
+            found = []
+            i = where.find(word)
+            while i >= 0:
+                found.append(i)
+                i = where.find(word, i + 1)
+            (self.folded if fold else self.exact)[word] = found
+        return found
+
+    def holds(self, need: Gate) -> bool:
+        """Whether the text has what `need` asks for (the text lower-cased must be known)."""
+        if need is None:
+            return True
+        kind = need[0]
+        if kind == "w":
+            return bool(self.at(need[1], need[2]))
+        if kind == "and":
+            return all(self.holds(p) for p in need[1])
+        return any(self.holds(p) for p in need[1])
+
+
+@lru_cache(maxsize=32)
+def _scan(text: str) -> _Scan:
+    """The scan of a text, kept for the few texts (a case and its parts) the rules read now."""
+    return _Scan(text)
+
+
+_MET: set[re.Pattern[str]] = set()
+
+
+def _read(pattern: re.Pattern[str]) -> _Plan | None:
+    """`_plan`, from a pattern's second search on: the first answer after start runs the plain
+    regexes rather than parse a few hundred of them (the time to ready stays as it was)."""
+    if pattern not in _MET:
+        _MET.add(pattern)
+        return None
+    return _plan(pattern)
+
+
+def _start(plan: _Plan, scan: _Scan, pos: int) -> int | None:
+    """Where a search from `pos` may begin: no match starts before the first of the plan's
+    words less its lead; None when none of its words is in the text from `pos` on, or the rest
+    of what a match needs (the gate) is not in the text."""
+    if not (plan.folded or plan.exact):
+        return pos
+    if plan.folded and scan.low is None:
+        return pos  # a character folds onto ASCII: search it all
+    first = -1
+    for words, fold in ((plan.exact, False), (plan.folded, True)):
         for word in words:
-            at = where.find(word, start)
-            while at >= 0:
-                found.add(at)
-                if len(found) > _MAX_HEADS:
+            found = scan.at(word, fold)
+            if not found or found[-1] < pos:
+                continue
+            at = found[0] if found[0] >= pos else found[bisect_left(found, pos)]
+            if first < 0 or at < first:
+                first = at
+    if first < 0:
+        return None
+    if scan.low is not None and not scan.holds(plan.gate):
+        return None
+    if plan.lead is None or (plan.folded and not scan.aligned):
+        return pos
+    return max(pos, first - plan.lead)
+
+
+def may_match(pattern: re.Pattern[str], text: str) -> bool:
+    """False only when `pattern` cannot match anywhere in `text`."""
+    plan = _read(pattern)
+    return plan is None or _start(plan, _scan(text), 0) is not None
+
+
+def search(pattern: re.Pattern[str], text: str, pos: int = 0,
+           endpos: int = sys.maxsize) -> re.Match[str] | None:
+    """`pattern.search(text, pos, endpos)`, begun where a match can begin (lookbehinds and
+    `\\b` still see the text before it)."""
+    plan = _read(pattern)
+    if plan is None:
+        return pattern.search(text, pos, endpos)
+    return _search(plan, _scan(text), pos, endpos)
+
+
+def _search(plan: _Plan, scan: _Scan, pos: int, endpos: int) -> re.Match[str] | None:
+    start = _start(plan, scan, pos)
+    if start is None:
+        return None
+    heads = _head_positions(plan, scan, start)
+    scan_from: int | None = start
+    if heads is None and plan.alternatives is not None:
+        # `a|b` can begin only where `a` or `b` can: at one of their heads, or anywhere from
+        # where the first of those without heads can begin
+        heads, scan_from = [], None
+        for alternative in plan.alternatives:
+            begin = _start(alternative, scan, start)
+            if begin is None:
+                continue
+            some = _head_positions(alternative, scan, begin)
+            if some is None:
+                scan_from = begin if scan_from is None else min(scan_from, begin)
+            else:
+                heads += some
+        heads = sorted(set(heads))
+    elif heads is not None:
+        scan_from = None
+    for at in heads or ():   # `search` tries every position in turn; only these can begin a match
+        if at >= endpos or (scan_from is not None and at >= scan_from):
+            break
+        m = plan.pattern.match(scan.text, at, endpos)
+        if m is not None:
+            return m
+    return None if scan_from is None else plan.pattern.search(scan.text, scan_from, endpos)
+
+
+def _head_positions(plan: _Plan, scan: _Scan, start: int) -> list[int] | None:
+    """Where a match from `start` may begin, ascending, when every match begins with one of a
+    few words that occur only a few times in the text (fewer tries than a scan of the text
+    costs); else None (then the text is scanned)."""
+    if plan.heads is None or (plan.heads[0] and not scan.aligned):
+        return None
+    most = 16 + (len(scan.text) - start) // 32
+    found: list[int] = []
+    for words, fold in ((plan.heads[1], False), (plan.heads[0], True)):
+        for word in words:
+            at = scan.at(word, fold)
+            if at and at[-1] >= start:
+                found += at if at[0] >= start else at[bisect_left(at, start):]
+                if len(found) > most:
                     return None
-                at = where.find(word, at + 1)
-    return sorted(found)
+    return sorted(set(found))
 
 
 def finditer(pattern: re.Pattern[str], text: str) -> Iterator[re.Match[str]]:
     """`pattern.finditer(text)`, each search begun where a match can begin."""
-    need = _read(pattern)
-    if need is None:
+    plan = _read(pattern)
+    if plan is None:
         return pattern.finditer(text)
-    if not need[3]:  # a pattern that can match empty: filter only
-        return pattern.finditer(text) if may_match(pattern, text) else iter(())
-    return _matches(pattern, text)
+    scan = _scan(text)
+    if not plan.non_empty:  # a pattern that can match empty: filter only
+        return pattern.finditer(text) if _start(plan, scan, 0) is not None else iter(())
+    return _matches(plan, scan)
 
 
-def _matches(pattern: re.Pattern[str], text: str) -> Iterator[re.Match[str]]:
+def _matches(plan: _Plan, scan: _Scan) -> Iterator[re.Match[str]]:
     # Every match is non-empty, so each search begins where the last match ended: finditer's
     # own walk.
     pos = 0
-    while (m := search(pattern, text, pos)) is not None:
+    while (m := _search(plan, scan, pos, sys.maxsize)) is not None:
         yield m
         pos = m.end()
