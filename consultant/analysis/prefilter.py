@@ -156,33 +156,70 @@ def _gate_of(state: Any, items: Any, fold: bool) -> Gate:
     return _all_of(parts)
 
 
-def _head_of(state: Any, items: Any, fold: bool) -> frozenset[Word] | None:
+# A word that begins a match: its text ("" for a digit), whether it is read ignoring case,
+# whether a `\\b` comes right before it (then it begins only where no word character is before
+# it), and words every match of the alternative it begins has (`a|b&c` begins at an `a`, or at
+# a `b` when the text has a '&' and a 'c').
+Head = tuple[str, bool, bool, tuple[Word, ...]]
+
+
+def _all_words(need: Gate) -> frozenset[Word]:
+    """The words every text that holds `need` has (an alternative's words only when all the
+    alternatives have them)."""
+    if need is None:
+        return frozenset()
+    if need[0] == "w":
+        return frozenset(((need[1], need[2]),))
+    parts = [_all_words(p) for p in need[1]]
+    if need[0] == "and":
+        return frozenset().union(*parts)
+    return frozenset.intersection(*parts) if parts else frozenset()
+
+
+def _digits_only(charset: Any) -> bool:
+    """Whether a character set matches digits only ([0-9], [0-4], \\d)."""
+    return bool(charset) and all(
+        (op is sre.CATEGORY and av is sre.CATEGORY_DIGIT)
+        or (op is sre.RANGE and 48 <= av[0] <= av[1] <= 57)
+        or (op is sre.LITERAL and 48 <= av <= 57)
+        for op, av in charset)
+
+
+def _head_of(state: Any, items: Any, fold: bool, bounded: bool = False,
+             needs: tuple[Word, ...] = ()) -> frozenset[Head] | None:
     """The words one of which begins every match of the sequence (its first part that consumes
-    text: a literal run, a group, a branch), or None."""
+    text: a literal run, a group, a branch, a digit), or None."""
     run: list[str] = []
     for op, av in items:
         if op is sre.LITERAL and av < 128:
             run.append(chr(av).lower() if fold else chr(av))
             continue
         if run:
-            return frozenset((("".join(run), fold),))
+            return frozenset((("".join(run), fold, bounded, needs),))
+        if op is sre.AT and av is sre.AT_BOUNDARY:
+            bounded = True
+            continue
         if op in _ZERO_WIDTH:
             continue
         if op is sre.SUBPATTERN:
             _, add, drop, body = av
-            return _head_of(state, body, bool((fold or add & re.IGNORECASE) and not drop & re.IGNORECASE))
+            return _head_of(state, body, bool((fold or add & re.IGNORECASE) and not drop & re.IGNORECASE),
+                            bounded, needs)
         if op is sre.BRANCH:
-            words: set[Word] = set()
+            words: set[Head] = set()
             for alternative in av[1]:
-                head = _head_of(state, alternative, fold)
+                more = _all_words(_gate_of(state, alternative, fold))
+                head = _head_of(state, alternative, fold, bounded, tuple(sorted(more.union(needs))))
                 if head is None:
                     return None
                 words |= head
             return frozenset(words)
         if op in (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT) and av[0] >= 1:
-            return _head_of(state, av[2], fold)
+            return _head_of(state, av[2], fold, bounded, needs)
+        if op is sre.IN and _digits_only(av):
+            return frozenset((("", False, bounded, needs),))
         return None
-    return frozenset((("".join(run), fold),)) if run else None
+    return frozenset((("".join(run), fold, bounded, needs),)) if run else None
 
 
 def _split_words(words: frozenset[Word]) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -206,9 +243,14 @@ class _Plan:
         self.lead = need[1] if need else None
         self.non_empty = sre_parse.SubPattern(state, list(items)).getwidth()[0] > 0
         self.gate = _gate_of(state, items, fold)
-        head = _head_of(state, items, fold)
-        self.heads = _split_words(head) if head else None
+        # (a `\\b` read as ASCII only is not the one `_Scan.heads` tells)
+        head = _head_of(state, items, fold) if not _reads_ascii(pattern) else None
+        self.heads = tuple(sorted(head, key=repr)) if head else None
         self.alternatives = _alternatives(pattern, state, items, fold)
+
+
+def _reads_ascii(pattern: re.Pattern[str]) -> bool:
+    return bool(pattern.flags & re.ASCII) or "(?a" in pattern.pattern
 
 
 def _alternatives(pattern: re.Pattern[str], state: Any, items: Any, fold: bool) -> tuple[_Plan, ...] | None:
@@ -253,7 +295,9 @@ def _heads(pattern: re.Pattern[str]) -> tuple[tuple[str, ...], tuple[str, ...]] 
     """(words read ignoring case, lower-cased; words read as written) one of which begins every
     match, or None."""
     plan = _plan(pattern)
-    return None if plan is None else plan.heads
+    if plan is None or plan.heads is None:
+        return None
+    return _split_words(frozenset((w, fold) for w, fold, _, _ in plan.heads))
 
 
 def _folds_to_ascii(ch: str) -> bool:
@@ -269,19 +313,44 @@ def lowered(text: str) -> str | None:
     return text.lower()
 
 
-class _Scan:
-    """One text as the plans read it: where each word occurs (found once per text, however many
-    rules ask for it)."""
+_DIGIT = re.compile(r"\d")
+_DIGIT_AFTER_BOUNDARY = re.compile(r"\b\d")
 
-    __slots__ = ("aligned", "exact", "folded", "low", "text")
+
+def _is_word_char(ch: str) -> bool:
+    """Whether `re` reads `ch` as a word character (`\\w` of a str pattern: letters, digits of
+    any script, the underscore)."""
+    return ch.isalnum() or ch == "_"
+
+
+class _Scan:
+    """One text as the plans read it: where each word first occurs, and where it occurs at
+    all when a search needs that (found once per text, however many rules ask), and what each
+    plan allows from the start of the text."""
+
+    __slots__ = ("aligned", "bounded", "exact", "first_exact", "first_folded", "folded", "gates", "low", "starts",
+                 "text")
 
     def __init__(self, text: str) -> None:
         self.text = text
         self.low = lowered(text)
         # positions in the lower-cased text are the text's (no character changed length)
         self.aligned = self.low is not None and len(self.low) == len(text)
+        self.first_exact: dict[str, int] = {}
+        self.first_folded: dict[str, int] = {}
         self.exact: dict[str, list[int]] = {}
         self.folded: dict[str, list[int]] = {}
+        self.starts: dict[_Plan, int | None] = {}
+        self.gates: dict[_Plan, bool] = {}
+        self.bounded: dict[tuple[str, bool, bool], list[int]] = {}
+
+    def first(self, word: str, fold: bool) -> int:
+        """Where `word` first begins (in the lower-cased text when `fold`), or -1."""
+        known = self.first_folded if fold else self.first_exact
+        at = known.get(word)
+        if at is None:
+            at = known[word] = ((self.low or "") if fold else self.text).find(word)
+        return at
 
     def at(self, word: str, fold: bool) -> list[int]:
         """Every position where `word` begins (in the lower-cased text when `fold`)."""
@@ -289,11 +358,27 @@ class _Scan:
         if found is None:
             where = (self.low or "") if fold else self.text
             found = []
-            i = where.find(word)
+            i = self.first(word, fold)
             while i >= 0:
                 found.append(i)
                 i = where.find(word, i + 1)
             (self.folded if fold else self.exact)[word] = found
+        return found
+
+    def heads(self, word: str, fold: bool, bounded: bool) -> list[int]:
+        """Where `word` begins ("": a digit), only where no word character is before it when
+        `bounded` (a `\\b` before a word that begins with a word character)."""
+        key = (word, fold, bounded)
+        found = self.bounded.get(key)
+        if found is None:
+            if not word:
+                found = [m.start() for m in (_DIGIT_AFTER_BOUNDARY if bounded else _DIGIT).finditer(self.text)]
+            else:
+                found = self.at(word, fold)
+                if bounded and _is_word_char(word[0]):
+                    text = self.text
+                    found = [i for i in found if i == 0 or not _is_word_char(text[i - 1])]
+            self.bounded[key] = found
         return found
 
     def holds(self, need: Gate) -> bool:
@@ -302,7 +387,7 @@ class _Scan:
             return True
         kind = need[0]
         if kind == "w":
-            return bool(self.at(need[1], need[2]))
+            return self.first(need[1], need[2]) >= 0
         if kind == "and":
             return all(self.holds(p) for p in need[1])
         return any(self.holds(p) for p in need[1])
@@ -330,6 +415,16 @@ def _start(plan: _Plan, scan: _Scan, pos: int) -> int | None:
     """Where a search from `pos` may begin: no match starts before the first of the plan's
     words less its lead; None when none of its words is in the text from `pos` on, or the rest
     of what a match needs (the gate) is not in the text."""
+    if pos:
+        return _start_from(plan, scan, pos)
+    starts = scan.starts
+    if plan in starts:
+        return starts[plan]
+    start = starts[plan] = _start_from(plan, scan, 0)
+    return start
+
+
+def _start_from(plan: _Plan, scan: _Scan, pos: int) -> int | None:
     if not (plan.folded or plan.exact):
         return pos
     if plan.folded and scan.low is None:
@@ -337,16 +432,24 @@ def _start(plan: _Plan, scan: _Scan, pos: int) -> int | None:
     first = -1
     for words, fold in ((plan.exact, False), (plan.folded, True)):
         for word in words:
-            found = scan.at(word, fold)
-            if not found or found[-1] < pos:
-                continue
-            at = found[0] if found[0] >= pos else found[bisect_left(found, pos)]
+            at = scan.first(word, fold)
+            if at < pos:
+                if at < 0:
+                    continue
+                found = scan.at(word, fold)
+                if found[-1] < pos:
+                    continue
+                at = found[bisect_left(found, pos)]
             if first < 0 or at < first:
                 first = at
     if first < 0:
         return None
-    if scan.low is not None and not scan.holds(plan.gate):
-        return None
+    if scan.low is not None and plan.gate is not None:
+        holds = scan.gates.get(plan)
+        if holds is None:
+            holds = scan.gates[plan] = scan.holds(plan.gate)
+        if not holds:
+            return None
     if plan.lead is None or (plan.folded and not scan.aligned):
         return pos
     return max(pos, first - plan.lead)
@@ -403,17 +506,20 @@ def _head_positions(plan: _Plan, scan: _Scan, start: int) -> list[int] | None:
     """Where a match from `start` may begin, ascending, when every match begins with one of a
     few words that occur only a few times in the text (fewer tries than a scan of the text
     costs); else None (then the text is scanned)."""
-    if plan.heads is None or (plan.heads[0] and not scan.aligned):
+    if plan.heads is None:
         return None
     most = 16 + (len(scan.text) - start) // 32
     found: list[int] = []
-    for words, fold in ((plan.heads[1], False), (plan.heads[0], True)):
-        for word in words:
-            at = scan.at(word, fold)
-            if at and at[-1] >= start:
-                found += at if at[0] >= start else at[bisect_left(at, start):]
-                if len(found) > most:
-                    return None
+    for word, fold, bounded, needs in plan.heads:
+        if fold and not scan.aligned:
+            return None
+        if needs and scan.low is not None and not all(scan.first(w, f) >= 0 for w, f in needs):
+            continue  # the alternative this word begins cannot match
+        at = scan.heads(word, fold, bounded)
+        if at and at[-1] >= start:
+            found += at if at[0] >= start else at[bisect_left(at, start):]
+            if len(found) > most:
+                return None
     return sorted(set(found))
 
 

@@ -92,9 +92,15 @@ def test_searches_begun_late_find_what_a_search_from_the_start_finds() -> None:
         # alternatives with and without words that begin every match
         re.compile(r"\bsame\b|\b\d\s*/\s*\d|(?:again|repeat\w*)[\s\S]{0,20}one|(?-i:OR)", re.IGNORECASE),
         re.compile(r"\bca\b|\bcancer\w*|\bfracture|(?<=no )nodes", re.IGNORECASE),
+        # matches that begin with a digit, or with a word after `\b`
+        re.compile(r"\bpregnant\b|\b\d{1,2}\s*w(?:ks?)?\s*\d\s*d\b|\bG\d|\b[0-4]\s*yo", re.IGNORECASE),
+        re.compile(r"\d+\s*/\s*\d+|\bone\b|\b(?:a|any)\s+x"),
+        # a word that begins a match only when the rest of its alternative is in the text
+        re.compile(r"(?:I\s*&\s*D|incision|a(?:b|x\d))[\s\S]{0,20}plan|nodes", re.IGNORECASE),
     ]
     vocab = ["again", "same", "one", "no", "fracture", "Fracture", "N2", "3/4", "nodes", "case",
-             "x1y", "xy", "repeated", " ", " ", "\n", ".", "ca", "cancer", "OR", "or", "ſ"]
+             "x1y", "xy", "repeated", " ", " ", "\n", ".", "ca", "cancer", "OR", "or", "ſ",
+             "2", "12", "w", "wk", "&", "I", "D", "plan", "incision", "ab", "ax", "ax1", "3d", "g2", "G1", "é", "_", "3yo", "٣", "pregnant", "a", "any", "x"]
     rng = random.Random(5)
     for _ in range(400):
         text = "".join(rng.choice(vocab) + rng.choice(["", " "]) for _ in range(rng.randint(0, 30)))
