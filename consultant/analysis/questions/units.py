@@ -11,6 +11,7 @@ from datetime import date
 from functools import lru_cache
 from typing import Protocol
 
+from consultant.analysis import prefilter
 from consultant.analysis.findings import DirectAnswer
 from consultant.analysis.questions.common import places
 from consultant.analysis.questions.rules import DATA
@@ -104,8 +105,8 @@ def route_answers(text: str, mentions: Sequence[Mention], book: UnitsBook, on: d
         names = drug_names(entry.title)
         said = [p.line]
         if names:
-            said += [h.group(0) for h in re.finditer(rf"[^\n]{{0,40}}\b(?:{'|'.join(names)})\w*[^\n]{{0,40}}",
-                                                     text, re.IGNORECASE)]
+            near = re.compile(rf"[^\n]{{0,40}}\b(?:{'|'.join(names)})\w*[^\n]{{0,40}}", re.IGNORECASE)
+            said += [h.group(0) for h in prefilter.finditer(near, text)]
         if any(ORAL.search(x) for x in said):
             seen.add(m.code)
             out.append(DirectAnswer(
