@@ -15,6 +15,8 @@ from consultant.analysis.edits.common import (
     _short,
     _soften,
     _some,
+    in_references,
+    reference_set,
 )
 from consultant.analysis.findings import ERROR, INFO, NEEDS_7TH, WARNING, Issue
 from consultant.codes.mention import ICD10CM
@@ -32,8 +34,9 @@ def check_excludes1(view: _CaseView, book: Book) -> list[Issue]:
     done: set[frozenset[str]] = set()
     for a in icds:
         for note in view.notes(book, a.code, "excludes1"):
+            refs = reference_set(note.refs)
             for b in icds:
-                if b.code == a.code or not _matches_any(b.code, note.refs):
+                if b.code == a.code or not in_references(b.code, refs):
                     continue
                 key = frozenset((a.code, b.code))
                 if key in done:
