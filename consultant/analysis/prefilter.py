@@ -22,6 +22,7 @@ import importlib
 import re
 import sys
 from bisect import bisect_left
+from collections import OrderedDict
 from collections.abc import Iterator
 from functools import cache, lru_cache
 from typing import Any
@@ -328,11 +329,14 @@ class _Scan:
     all when a search needs that (found once per text, however many rules ask), and what each
     plan allows from the start of the text."""
 
-    __slots__ = ("aligned", "bounded", "exact", "first_exact", "first_folded", "folded", "gates", "low", "starts",
-                 "text")
+    __slots__ = ("aligned", "bounded", "exact", "first_exact", "first_folded", "folded", "gates", "low", "parent",
+                 "starts", "text")
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, parent: _Scan | None = None) -> None:
         self.text = text
+        # a text this one is part of (a word not in it is not here, and a plan it rules out
+        # by its words is ruled out here too)
+        self.parent = parent
         self.low = lowered(text)
         # positions in the lower-cased text are the text's (no character changed length)
         self.aligned = self.low is not None and len(self.low) == len(text)
@@ -349,7 +353,11 @@ class _Scan:
         known = self.first_folded if fold else self.first_exact
         at = known.get(word)
         if at is None:
-            at = known[word] = ((self.low or "") if fold else self.text).find(word)
+            parent = self.parent
+            if parent is not None and (parent.low is not None or not fold) and parent.first(word, fold) < 0:
+                at = known[word] = -1  # not in the text this one is part of
+            else:
+                at = known[word] = ((self.low or "") if fold else self.text).find(word)
         return at
 
     def at(self, word: str, fold: bool) -> list[int]:
@@ -393,10 +401,23 @@ class _Scan:
         return any(self.holds(p) for p in need[1])
 
 
-@lru_cache(maxsize=32)
+_RECENT: OrderedDict[str, _Scan] = OrderedDict()
+_KEPT = 32
+
+
 def _scan(text: str) -> _Scan:
-    """The scan of a text, kept for the few texts (a case and its parts) the rules read now."""
-    return _Scan(text)
+    """The scan of a text, kept for the few texts (a case and its parts) the rules read now; a
+    part of a text scanned lately has that text as its parent."""
+    scan = _RECENT.get(text)
+    if scan is not None:
+        _RECENT.move_to_end(text)
+        return scan
+    parent = max((s for s in _RECENT.values() if len(s.text) > len(text) and text in s.text),
+                 key=lambda s: len(s.text), default=None)
+    scan = _RECENT[text] = _Scan(text, parent)
+    if len(_RECENT) > _KEPT:
+        _RECENT.popitem(last=False)
+    return scan
 
 
 _MET: set[re.Pattern[str]] = set()
@@ -420,7 +441,11 @@ def _start(plan: _Plan, scan: _Scan, pos: int) -> int | None:
     starts = scan.starts
     if plan in starts:
         return starts[plan]
-    start = starts[plan] = _start_from(plan, scan, 0)
+    if scan.parent is not None and _start(plan, scan.parent, 0) is None:
+        start = None  # its words are not in the text this one is part of
+    else:
+        start = _start_from(plan, scan, 0)
+    starts[plan] = start
     return start
 
 

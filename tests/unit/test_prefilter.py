@@ -148,3 +148,17 @@ def test_a_search_tries_only_where_a_match_can_begin() -> None:
         assert [m.span() for m in prefilter.finditer(pattern, text)] == [m.span() for m in pattern.finditer(text)]
     plan = prefilter._plan(pattern)
     assert plan is not None and prefilter._head_positions(plan, prefilter._scan("Can we bump 99213 to 99214?"), 0) == [7]
+
+
+def test_a_part_of_a_text_read_lately_is_searched_as_the_plain_pattern_searches_it() -> None:
+    pattern = re.compile(r"\bsepsis\b|\bSIRS\b", re.IGNORECASE)
+    warm(pattern)
+    whole = "Dx: Sepsis.\n\nPlan: fluids, SIRS criteria.\n\nNo other."
+    parts = ["Dx: Sepsis.", "Plan: fluids, SIRS criteria.", "No other.", "Plan: fluids"]
+    long_s = "x \u017fepsis here"   # the long s matches s under IGNORECASE; str.lower() keeps it
+    for text in [whole, *parts, long_s, long_s[2:], long_s[3:]]:
+        found = pattern.search(text)
+        got = prefilter.search(pattern, text)
+        assert (got and got.span()) == (found and found.span()), text
+        assert prefilter.may_match(pattern, text) or not found
+    assert not prefilter.may_match(pattern, "No other.")

@@ -185,11 +185,18 @@ def _matches_any(code: str, refs: Iterable[str]) -> bool:
 References = tuple[frozenset[str], tuple[tuple[str, str], ...]]
 
 
-def in_references(code: str, refs: References) -> bool:
-    """`_matches_any` for references read by `reference_set`."""
+def in_references(code: str, refs: References, beginnings: frozenset[str] | None = None) -> bool:
+    """`_matches_any` for references read by `reference_set` (`beginnings`: the code's own,
+    when the caller has them)."""
     prefixes, ranges = refs
-    return any(code[:k] in prefixes for k in range(1, len(code) + 1)) or any(
-        lo <= code and code[: len(hi)] <= hi for lo, hi in ranges)
+    if not prefixes.isdisjoint(beginnings if beginnings is not None else code_beginnings(code)):
+        return True
+    return any(lo <= code and code[: len(hi)] <= hi for lo, hi in ranges)
+
+
+def code_beginnings(code: str) -> frozenset[str]:
+    """What a code begins with ('E11.9': 'E', 'E1', ... 'E11.9'), as a reference names it."""
+    return frozenset(code[:k] for k in range(1, len(code) + 1))
 
 
 @lru_cache(maxsize=4096)

@@ -15,6 +15,7 @@ from consultant.analysis.edits.common import (
     _short,
     _soften,
     _some,
+    code_beginnings,
     in_references,
     reference_set,
 )
@@ -32,11 +33,12 @@ def check_excludes1(view: _CaseView, book: Book) -> list[Issue]:
     icds = view.of(ICD10CM)
     issues = []
     done: set[frozenset[str]] = set()
+    beginnings = {c.code: code_beginnings(c.code) for c in icds}
     for a in icds:
         for note in view.notes(book, a.code, "excludes1"):
             refs = reference_set(note.refs)
             for b in icds:
-                if b.code == a.code or not in_references(b.code, refs):
+                if b.code == a.code or not in_references(b.code, refs, beginnings[b.code]):
                     continue
                 key = frozenset((a.code, b.code))
                 if key in done:
