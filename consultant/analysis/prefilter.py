@@ -408,11 +408,14 @@ _KEPT = 32
 def _scan(text: str) -> _Scan:
     """The scan of a text, kept for the few texts (a case and its parts) the rules read now; a
     part of a text scanned lately has that text as its parent."""
+    last = next(reversed(_RECENT.values()), None)
+    if last is not None and last.text is text:
+        return last   # most searches read the text the one before read
     scan = _RECENT.get(text)
     if scan is not None:
         _RECENT.move_to_end(text)
         return scan
-    parent = max((s for s in _RECENT.values() if len(s.text) > len(text) and text in s.text),
+    parent = max((s for s in _RECENT.values() if len(s.text) > len(text) and s.parent is None and text in s.text),
                  key=lambda s: len(s.text), default=None)
     scan = _RECENT[text] = _Scan(text, parent)
     if len(_RECENT) > _KEPT:
@@ -554,8 +557,10 @@ def finditer(pattern: re.Pattern[str], text: str) -> Iterator[re.Match[str]]:
     if plan is None:
         return pattern.finditer(text)
     scan = _scan(text)
+    if _start(plan, scan, 0) is None:
+        return iter(())
     if not plan.non_empty:  # a pattern that can match empty: filter only
-        return pattern.finditer(text) if _start(plan, scan, 0) is not None else iter(())
+        return pattern.finditer(text)
     return _matches(plan, scan)
 
 
