@@ -198,7 +198,7 @@ def waste_answer(text: str, drugs: Sequence[str]) -> tuple[DirectAnswer, ...]:
     """For Medicare, drugs from single-dose containers carry JW (the discarded amount, its own
     line) or JZ (nothing discarded); said once when the mail counts drug units for Medicare
     and does not speak of waste."""
-    if not drugs or not MEDICARE.search(text) or WASTE_SAID.search(text):
+    if not drugs or not prefilter.search(MEDICARE, text) or prefilter.search(WASTE_SAID, text):
         return ()
     codes = ", ".join(dict.fromkeys(drugs))
     return (DirectAnswer(
@@ -244,7 +244,7 @@ def mue_answers(
     text: str, mentions: Sequence[Mention], book: UnitsBook, on: date, mue_loaded: bool
 ) -> tuple[DirectAnswer, ...]:
     """'MUE hit on 29881': the MUE value and its adjudication indicator, or that no table is loaded."""
-    if not MUE_ASKED.search(text):
+    if not prefilter.search(MUE_ASKED, text):
         return ()
     codes = list(dict.fromkeys(m.code for m in mentions if m.system in ("CPT", "HCPCS")))[:6]
     if not codes:
