@@ -329,8 +329,8 @@ class _Scan:
     all when a search needs that (found once per text, however many rules ask), and what each
     plan allows from the start of the text."""
 
-    __slots__ = ("aligned", "bounded", "exact", "first_exact", "first_folded", "folded", "gates", "low", "parent",
-                 "starts", "text")
+    __slots__ = ("aligned", "bounded", "exact", "first_exact", "first_folded", "folded", "gates", "head_positions",
+                 "low", "parent", "starts", "text")
 
     def __init__(self, text: str, parent: _Scan | None = None) -> None:
         self.text = text
@@ -346,6 +346,7 @@ class _Scan:
         self.folded: dict[str, list[int]] = {}
         self.starts: dict[_Plan, int | None] = {}
         self.gates: dict[_Plan, bool] = {}
+        self.head_positions: dict[_Plan, list[int] | None] = {}
         self.bounded: dict[tuple[str, bool, bool], list[int]] = {}
 
     def first(self, word: str, fold: bool) -> int:
@@ -459,8 +460,11 @@ def _start_from(plan: _Plan, scan: _Scan, pos: int) -> int | None:
         return pos  # a character folds onto ASCII: search it all
     first = -1
     for words, fold in ((plan.exact, False), (plan.folded, True)):
+        known = scan.first_folded if fold else scan.first_exact
         for word in words:
-            at = scan.first(word, fold)
+            at = known.get(word)
+            if at is None:
+                at = scan.first(word, fold)
             if at < pos:
                 if at < 0:
                     continue
@@ -536,16 +540,27 @@ def _head_positions(plan: _Plan, scan: _Scan, start: int) -> list[int] | None:
     costs); else None (then the text is scanned)."""
     if plan.heads is None:
         return None
-    most = 16 + (len(scan.text) - start) // 32
+    known = scan.head_positions
+    if plan in known:
+        found = known[plan]
+    else:
+        found = known[plan] = _all_head_positions(plan, scan)
+    if found is None or not start or not found or found[0] >= start:
+        return found
+    return found[bisect_left(found, start):]
+
+
+def _all_head_positions(plan: _Plan, scan: _Scan) -> list[int] | None:
+    most = 16 + len(scan.text) // 32
     found: list[int] = []
-    for word, fold, bounded, needs in plan.heads:
+    for word, fold, bounded, needs in plan.heads or ():
         if fold and not scan.aligned:
             return None
         if needs and scan.low is not None and not all(scan.first(w, f) >= 0 for w, f in needs):
             continue  # the alternative this word begins cannot match
         at = scan.heads(word, fold, bounded)
-        if at and at[-1] >= start:
-            found += at if at[0] >= start else at[bisect_left(at, start):]
+        if at:
+            found += at
             if len(found) > most:
                 return None
     return sorted(set(found))

@@ -34,9 +34,12 @@ def check_excludes1(view: _CaseView, book: Book) -> list[Issue]:
     issues = []
     done: set[frozenset[str]] = set()
     beginnings = {c.code: code_beginnings(c.code) for c in icds}
+    any_beginning = frozenset().union(*beginnings.values())
     for a in icds:
         for note in view.notes(book, a.code, "excludes1"):
             refs = reference_set(note.refs)
+            if not refs[1] and refs[0].isdisjoint(any_beginning):
+                continue  # the note names none of the case's codes
             for b in icds:
                 if b.code == a.code or not in_references(b.code, refs, beginnings[b.code]):
                     continue
