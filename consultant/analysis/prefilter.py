@@ -160,8 +160,8 @@ def _gate_of(state: Any, items: Any, fold: bool) -> Gate:
 # A word that begins a match: its text ("" for a digit), whether it is read ignoring case,
 # whether a `\\b` comes right before it (then it begins only where no word character is before
 # it), and words every match of the alternative it begins has (`a|b&c` begins at an `a`, or at
-# a `b` when the text has a '&' and a 'c').
-Head = tuple[str, bool, bool, tuple[Word, ...]]
+# a `b` when the text has a '&' and a 'c'), and what comes right after it (`_space_after`).
+Head = tuple[str, bool, bool, tuple[Word, ...], str]
 
 
 def _all_words(need: Gate) -> frozenset[Word]:
@@ -186,31 +186,51 @@ def _digits_only(charset: Any) -> bool:
         for op, av in charset)
 
 
+def _space_after(item: Any) -> str:
+    """What a parse item needs right after a word: "s" a space character (`\\s`, `\\s+`), " " a
+    blank, "" nothing known."""
+    if item is None:
+        return ""
+    op, av = item
+    if op is sre.LITERAL and av == 32:
+        return " "
+    if op in (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT) and av[0] >= 1 and len(av[2]) == 1:
+        op, av = av[2][0]
+        if op is sre.LITERAL and av == 32:
+            return " "
+    if op is sre.IN and list(av) == [(sre.CATEGORY, sre.CATEGORY_SPACE)]:
+        return "s"
+    return ""
+
+
 def _head_of(state: Any, items: Any, fold: bool, bounded: bool = False,
-             needs: tuple[Word, ...] = ()) -> frozenset[Head] | None:
+             needs: tuple[Word, ...] = (), after: tuple[Any, ...] = ()) -> frozenset[Head] | None:
     """The words one of which begins every match of the sequence (its first part that consumes
-    text: a literal run, a group, a branch, a digit), or None."""
+    text: a literal run, a group, a branch, a digit), or None; `after`: the parse items that
+    follow the sequence."""
     run: list[str] = []
-    for op, av in items:
+    items = list(items)
+    for i, (op, av) in enumerate(items):
         if op is sre.LITERAL and av < 128:
             run.append(chr(av).lower() if fold else chr(av))
             continue
         if run:
-            return frozenset((("".join(run), fold, bounded, needs),))
+            return frozenset((("".join(run), fold, bounded, needs, _space_after((op, av))),))
         if op is sre.AT and av is sre.AT_BOUNDARY:
             bounded = True
             continue
         if op in _ZERO_WIDTH:
             continue
+        rest = (*items[i + 1:], *after)
         if op is sre.SUBPATTERN:
             _, add, drop, body = av
             return _head_of(state, body, bool((fold or add & re.IGNORECASE) and not drop & re.IGNORECASE),
-                            bounded, needs)
+                            bounded, needs, rest)
         if op is sre.BRANCH:
             words: set[Head] = set()
             for alternative in av[1]:
                 more = _all_words(_gate_of(state, alternative, fold))
-                head = _head_of(state, alternative, fold, bounded, tuple(sorted(more.union(needs))))
+                head = _head_of(state, alternative, fold, bounded, tuple(sorted(more.union(needs))), rest)
                 if head is None:
                     return None
                 words |= head
@@ -218,9 +238,11 @@ def _head_of(state: Any, items: Any, fold: bool, bounded: bool = False,
         if op in (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT) and av[0] >= 1:
             return _head_of(state, av[2], fold, bounded, needs)
         if op is sre.IN and _digits_only(av):
-            return frozenset((("", False, bounded, needs),))
+            return frozenset((("", False, bounded, needs, ""),))
         return None
-    return frozenset((("".join(run), fold, bounded, needs),)) if run else None
+    if not run:
+        return None
+    return frozenset((("".join(run), fold, bounded, needs, _space_after(after[0] if after else None)),))
 
 
 def _split_words(words: frozenset[Word]) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -298,7 +320,7 @@ def _heads(pattern: re.Pattern[str]) -> tuple[tuple[str, ...], tuple[str, ...]] 
     plan = _plan(pattern)
     if plan is None or plan.heads is None:
         return None
-    return _split_words(frozenset((w, fold) for w, fold, _, _ in plan.heads))
+    return _split_words(frozenset((w, fold) for w, fold, _, _, _ in plan.heads))
 
 
 def _folds_to_ascii(ch: str) -> bool:
@@ -347,7 +369,7 @@ class _Scan:
         self.starts: dict[_Plan, int | None] = {}
         self.gates: dict[_Plan, bool] = {}
         self.head_positions: dict[_Plan, list[int] | None] = {}
-        self.bounded: dict[tuple[str, bool, bool], list[int]] = {}
+        self.bounded: dict[tuple[str, bool, bool, str], list[int]] = {}
 
     def first(self, word: str, fold: bool) -> int:
         """Where `word` first begins (in the lower-cased text when `fold`), or -1."""
@@ -374,19 +396,25 @@ class _Scan:
             (self.folded if fold else self.exact)[word] = found
         return found
 
-    def heads(self, word: str, fold: bool, bounded: bool) -> list[int]:
+    def heads(self, word: str, fold: bool, bounded: bool, space: str = "") -> list[int]:
         """Where `word` begins ("": a digit), only where no word character is before it when
-        `bounded` (a `\\b` before a word that begins with a word character)."""
-        key = (word, fold, bounded)
+        `bounded` (a `\\b` before a word that begins with a word character), and only where a
+        space character ("s") or a blank (" ") comes after it when `space` says so."""
+        key = (word, fold, bounded, space)
         found = self.bounded.get(key)
         if found is None:
             if not word:
                 found = [m.start() for m in (_DIGIT_AFTER_BOUNDARY if bounded else _DIGIT).finditer(self.text)]
             else:
                 found = self.at(word, fold)
+                text = self.text
                 if bounded and _is_word_char(word[0]):
-                    text = self.text
                     found = [i for i in found if i == 0 or not _is_word_char(text[i - 1])]
+                end = len(word)
+                if space == "s":
+                    found = [i for i in found if text[i + end : i + end + 1].isspace()]
+                elif space == " ":
+                    found = [i for i in found if text[i + end : i + end + 1] == " "]
             self.bounded[key] = found
         return found
 
@@ -553,12 +581,12 @@ def _head_positions(plan: _Plan, scan: _Scan, start: int) -> list[int] | None:
 def _all_head_positions(plan: _Plan, scan: _Scan) -> list[int] | None:
     most = 16 + len(scan.text) // 32
     found: list[int] = []
-    for word, fold, bounded, needs in plan.heads or ():
+    for word, fold, bounded, needs, space in plan.heads or ():
         if fold and not scan.aligned:
             return None
         if needs and scan.low is not None and not all(scan.first(w, f) >= 0 for w, f in needs):
             continue  # the alternative this word begins cannot match
-        at = scan.heads(word, fold, bounded)
+        at = scan.heads(word, fold, bounded, space)
         if at:
             found += at
             if len(found) > most:

@@ -97,10 +97,12 @@ def test_searches_begun_late_find_what_a_search_from_the_start_finds() -> None:
         re.compile(r"\d+\s*/\s*\d+|\bone\b|\b(?:a|any)\s+x"),
         # a word that begins a match only when the rest of its alternative is in the text
         re.compile(r"(?:I\s*&\s*D|incision|a(?:b|x\d))[\s\S]{0,20}plan|nodes", re.IGNORECASE),
+        # a word that begins a match only when a space comes after it
+        re.compile(r"(?:what|an?) (?:x|one)|\b(?:is|any)\s+(?:\w+\s+){0,2}same", re.IGNORECASE),
     ]
     vocab = ["again", "same", "one", "no", "fracture", "Fracture", "N2", "3/4", "nodes", "case",
              "x1y", "xy", "repeated", " ", " ", "\n", ".", "ca", "cancer", "OR", "or", "ſ",
-             "2", "12", "w", "wk", "&", "I", "D", "plan", "incision", "ab", "ax", "ax1", "3d", "g2", "G1", "é", "_", "3yo", "٣", "pregnant", "a", "any", "x"]
+             "2", "12", "w", "wk", "&", "I", "D", "plan", "an", "\t", "is", "what", "incision", "ab", "ax", "ax1", "3d", "g2", "G1", "é", "_", "3yo", "٣", "pregnant", "a", "any", "x"]
     rng = random.Random(5)
     for _ in range(400):
         text = "".join(rng.choice(vocab) + rng.choice(["", " "]) for _ in range(rng.randint(0, 30)))
@@ -162,3 +164,11 @@ def test_a_part_of_a_text_read_lately_is_searched_as_the_plain_pattern_searches_
         assert (got and got.span()) == (found and found.span()), text
         assert prefilter.may_match(pattern, text) or not found
     assert not prefilter.may_match(pattern, "No other.")
+
+
+def test_a_word_that_a_space_must_follow_begins_a_match_only_before_one() -> None:
+    pattern = re.compile(r"(?:what|an?) (?:x|one)|\b(?:is|any)\s+(?:\w+\s+){0,2}same", re.IGNORECASE)
+    warm(pattern)
+    for text in ["what one", "whatone what x", "What\tx, what x", "is\tthe same", "isn't same, is same",
+                 "anyway any  same", "a one"]:
+        assert [m.span() for m in prefilter.finditer(pattern, text)] == [m.span() for m in pattern.finditer(text)]

@@ -194,6 +194,7 @@ def in_references(code: str, refs: References, beginnings: frozenset[str] | None
     return any(lo <= code and code[: len(hi)] <= hi for lo, hi in ranges)
 
 
+@lru_cache(maxsize=4096)
 def code_beginnings(code: str) -> frozenset[str]:
     """What a code begins with ('E11.9': 'E', 'E1', ... 'E11.9'), as a reference names it."""
     return frozenset(code[:k] for k in range(1, len(code) + 1))
