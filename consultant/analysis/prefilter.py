@@ -432,6 +432,7 @@ class _Scan:
 
 _RECENT: OrderedDict[str, _Scan] = OrderedDict()
 _KEPT = 32
+_SHORT = 256   # a text shorter than this is read on its own (a line, a window): quicker than finding its parent
 
 
 def _scan(text: str) -> _Scan:
@@ -444,8 +445,9 @@ def _scan(text: str) -> _Scan:
     if scan is not None:
         _RECENT.move_to_end(text)
         return scan
-    parent = max((s for s in _RECENT.values() if len(s.text) > len(text) and s.parent is None and text in s.text),
-                 key=lambda s: len(s.text), default=None)
+    parent = None if len(text) < _SHORT else max(
+        (s for s in _RECENT.values() if len(s.text) > len(text) and s.parent is None and text in s.text),
+        key=lambda s: len(s.text), default=None)
     scan = _RECENT[text] = _Scan(text, parent)
     if len(_RECENT) > _KEPT:
         _RECENT.popitem(last=False)

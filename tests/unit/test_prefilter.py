@@ -155,15 +155,17 @@ def test_a_search_tries_only_where_a_match_can_begin() -> None:
 def test_a_part_of_a_text_read_lately_is_searched_as_the_plain_pattern_searches_it() -> None:
     pattern = re.compile(r"\bsepsis\b|\bSIRS\b", re.IGNORECASE)
     warm(pattern)
-    whole = "Dx: Sepsis.\n\nPlan: fluids, SIRS criteria.\n\nNo other."
-    parts = ["Dx: Sepsis.", "Plan: fluids, SIRS criteria.", "No other.", "Plan: fluids"]
-    long_s = "x \u017fepsis here"   # the long s matches s under IGNORECASE; str.lower() keeps it
+    pad = " word" * 60   # parts long enough to be read as parts (short texts are read alone)
+    parts = [f"Dx: Sepsis.{pad}", f"Plan: fluids, SIRS criteria.{pad}", f"No other.{pad}", f"Plan: fluids{pad}"]
+    whole = "\n\n".join(parts[:3])
+    long_s = f"\u017f Sepsis here{pad}"   # the long s matches s under IGNORECASE; str.lower() keeps it
     for text in [whole, *parts, long_s, long_s[2:], long_s[3:]]:
         found = pattern.search(text)
         got = prefilter.search(pattern, text)
         assert (got and got.span()) == (found and found.span()), text
         assert prefilter.may_match(pattern, text) or not found
-    assert not prefilter.may_match(pattern, "No other.")
+    assert not prefilter.may_match(pattern, f"No other.{pad}")
+    assert prefilter._scan(parts[1]).parent is prefilter._scan(whole)
 
 
 def test_a_word_that_a_space_must_follow_begins_a_match_only_before_one() -> None:
