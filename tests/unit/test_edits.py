@@ -616,3 +616,19 @@ def test_every_check_is_registered() -> None:
     assert names == {
         n for n in dir(edits) if n.startswith("check_") and n != "check_edits"
     }
+
+
+def test_a_notes_references_read_once_match_as_each_reference_does() -> None:
+    import random
+
+    from consultant.analysis.edits.common import _matches_any, code_matches
+
+    rng = random.Random(3)
+    pool = ["K56.6-", "E08-E13", "E11", " E11.9 ", "E11.", "S72-", "S72.0-S72.2", "A00-B99", "-", "",
+            "Z79.4", "O24.4-", "C50.91-", "T78.40", "E08-", "K5-K6", "I10", "I1"]
+    codes = ["K56.69", "E11.9", "E13", "E14", "S72.001A", "S72.3", "A01", "B99.9", "C00", "Z79.4",
+             "Z79.41", "O24.41", "C50.911", "T78.40XA", "I10", "I11.0", "K5", "K60", "K7"]
+    for _ in range(5000):
+        refs = tuple(rng.sample(pool, rng.randint(0, 6)))
+        code = rng.choice(codes)
+        assert _matches_any(code, refs) == any(code_matches(code, r) for r in refs), (code, refs)

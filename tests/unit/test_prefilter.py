@@ -89,9 +89,20 @@ def test_searches_begun_late_find_what_a_search_from_the_start_finds() -> None:
         re.compile(r"(?<!no )\b(?:\w+\s+){0,2}fracture", re.IGNORECASE),
         re.compile(r"\bN[1-3]\b|\b\d+\s*/\s*\d+\s*nodes?", re.IGNORECASE),
         re.compile(r"^case\b|x\d?y", re.IGNORECASE | re.MULTILINE),
+        # alternatives with and without words that begin every match
+        re.compile(r"\bsame\b|\b\d\s*/\s*\d|(?:again|repeat\w*)[\s\S]{0,20}one|(?-i:OR)", re.IGNORECASE),
+        re.compile(r"\bca\b|\bcancer\w*|\bfracture|(?<=no )nodes", re.IGNORECASE),
+        # matches that begin with a digit, or with a word after `\b`
+        re.compile(r"\bpregnant\b|\b\d{1,2}\s*w(?:ks?)?\s*\d\s*d\b|\bG\d|\b[0-4]\s*yo", re.IGNORECASE),
+        re.compile(r"\d+\s*/\s*\d+|\bone\b|\b(?:a|any)\s+x"),
+        # a word that begins a match only when the rest of its alternative is in the text
+        re.compile(r"(?:I\s*&\s*D|incision|a(?:b|x\d))[\s\S]{0,20}plan|nodes", re.IGNORECASE),
+        # a word that begins a match only when a space comes after it
+        re.compile(r"(?:what|an?) (?:x|one)|\b(?:is|any)\s+(?:\w+\s+){0,2}same", re.IGNORECASE),
     ]
     vocab = ["again", "same", "one", "no", "fracture", "Fracture", "N2", "3/4", "nodes", "case",
-             "x1y", "xy", "repeated", " ", " ", "\n", ".", "ca", "cancer", "OR", "or", "ſ"]
+             "x1y", "xy", "repeated", " ", " ", "\n", ".", "ca", "cancer", "OR", "or", "ſ",
+             "2", "12", "w", "wk", "&", "I", "D", "plan", "an", "\t", "is", "what", "incision", "ab", "ax", "ax1", "3d", "g2", "G1", "é", "_", "3yo", "٣", "pregnant", "a", "any", "x"]
     rng = random.Random(5)
     for _ in range(400):
         text = "".join(rng.choice(vocab) + rng.choice(["", " "]) for _ in range(rng.randint(0, 30)))
@@ -137,4 +148,29 @@ def test_a_search_tries_only_where_a_match_can_begin() -> None:
         got = prefilter.search(pattern, text)
         assert (got and got.span()) == (found and found.span())
         assert [m.span() for m in prefilter.finditer(pattern, text)] == [m.span() for m in pattern.finditer(text)]
-    assert prefilter._head_positions(pattern, "Can we bump 99213 to 99214?", 0) == [7]
+    plan = prefilter._plan(pattern)
+    assert plan is not None and prefilter._head_positions(plan, prefilter._scan("Can we bump 99213 to 99214?"), 0) == [7]
+
+
+def test_a_part_of_a_text_read_lately_is_searched_as_the_plain_pattern_searches_it() -> None:
+    pattern = re.compile(r"\bsepsis\b|\bSIRS\b", re.IGNORECASE)
+    warm(pattern)
+    pad = " word" * 60   # parts long enough to be read as parts (short texts are read alone)
+    parts = [f"Dx: Sepsis.{pad}", f"Plan: fluids, SIRS criteria.{pad}", f"No other.{pad}", f"Plan: fluids{pad}"]
+    whole = "\n\n".join(parts[:3])
+    long_s = f"\u017f Sepsis here{pad}"   # the long s matches s under IGNORECASE; str.lower() keeps it
+    for text in [whole, *parts, long_s, long_s[2:], long_s[3:]]:
+        found = pattern.search(text)
+        got = prefilter.search(pattern, text)
+        assert (got and got.span()) == (found and found.span()), text
+        assert prefilter.may_match(pattern, text) or not found
+    assert not prefilter.may_match(pattern, f"No other.{pad}")
+    assert prefilter._scan(parts[1]).parent is prefilter._scan(whole)
+
+
+def test_a_word_that_a_space_must_follow_begins_a_match_only_before_one() -> None:
+    pattern = re.compile(r"(?:what|an?) (?:x|one)|\b(?:is|any)\s+(?:\w+\s+){0,2}same", re.IGNORECASE)
+    warm(pattern)
+    for text in ["what one", "whatone what x", "What\tx, what x", "is\tthe same", "isn't same, is same",
+                 "anyway any  same", "a one"]:
+        assert [m.span() for m in prefilter.finditer(pattern, text)] == [m.span() for m in pattern.finditer(text)]

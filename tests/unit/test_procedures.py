@@ -396,3 +396,23 @@ def test_a_fracture_follow_up_with_a_cast_change_in_the_global_is_99024() -> Non
     review = run(text)
     assert "99024" in [ln.code for ln in review.lines]
     assert any(c.kind == REPLACED and c.codes == ("99213",) for c in review.corrections)
+
+
+def test_the_patient_part_blanks_each_line_from_its_first_billing_word_on() -> None:
+    import random
+
+    from consultant.analysis.procedures.reading import CODER_WORDS, patient_part
+
+    def line_by_line(text: str) -> str:
+        out = []
+        for line in text.split("\n"):
+            stop = CODER_WORDS.search(line)
+            out.append(line[: stop.start()] + " " * (len(line) - stop.start()) if stop else line)
+        return "\n".join(out)
+
+    rng = random.Random(1)
+    vocab = ["billed", "coded", "99213", "123456", "->", "-", ">", "knee", "R", "\n", " ", "coder",
+             "I have", "we have", "x", "12345", "\n\n"]
+    for _ in range(2000):
+        text = "".join(rng.choice(vocab) + rng.choice(["", " "]) for _ in range(rng.randint(0, 25)))
+        assert patient_part(text) == line_by_line(text), text

@@ -177,7 +177,48 @@ def code_matches(code: str, ref: str) -> bool:
 
 
 def _matches_any(code: str, refs: Iterable[str]) -> bool:
+    if isinstance(refs, tuple):
+        return in_references(code, reference_set(refs))
     return any(code_matches(code, r) for r in refs)
+
+
+References = tuple[frozenset[str], tuple[tuple[str, str], ...]]
+
+
+def in_references(code: str, refs: References, beginnings: frozenset[str] | None = None) -> bool:
+    """`_matches_any` for references read by `reference_set` (`beginnings`: the code's own,
+    when the caller has them)."""
+    prefixes, ranges = refs
+    if not prefixes.isdisjoint(beginnings if beginnings is not None else code_beginnings(code)):
+        return True
+    return any(lo <= code and code[: len(hi)] <= hi for lo, hi in ranges)
+
+
+@lru_cache(maxsize=4096)
+def code_beginnings(code: str) -> frozenset[str]:
+    """What a code begins with ('E11.9': 'E', 'E1', ... 'E11.9'), as a reference names it."""
+    return frozenset(code[:k] for k in range(1, len(code) + 1))
+
+
+@lru_cache(maxsize=4096)
+def reference_set(refs: tuple[str, ...]) -> References:
+    """A note's references read once, as `code_matches` reads them: the codes a matching code
+    begins with, and the ranges (a note of a chapter lists dozens; a case meets it with every
+    code it has)."""
+    prefixes: set[str] = set()
+    ranges: list[tuple[str, str]] = []
+    for ref in refs:
+        ref = ref.strip().rstrip("-").rstrip(".")
+        if not ref:
+            continue
+        if "-" in ref:
+            lo, _, hi = ref.partition("-")
+            lo, hi = lo.rstrip("."), hi.rstrip("-").rstrip(".")
+            if lo and hi:
+                ranges.append((lo, hi))
+        else:
+            prefixes.add(ref)
+    return frozenset(prefixes), tuple(ranges)
 
 
 def _five_digit(code: str) -> int | None:

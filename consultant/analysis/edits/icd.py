@@ -15,6 +15,9 @@ from consultant.analysis.edits.common import (
     _short,
     _soften,
     _some,
+    code_beginnings,
+    in_references,
+    reference_set,
 )
 from consultant.analysis.findings import ERROR, INFO, NEEDS_7TH, WARNING, Issue
 from consultant.codes.mention import ICD10CM
@@ -30,10 +33,15 @@ def check_excludes1(view: _CaseView, book: Book) -> list[Issue]:
     icds = view.of(ICD10CM)
     issues = []
     done: set[frozenset[str]] = set()
+    beginnings = {c.code: code_beginnings(c.code) for c in icds}
+    any_beginning = frozenset().union(*beginnings.values())
     for a in icds:
         for note in view.notes(book, a.code, "excludes1"):
+            refs = reference_set(note.refs)
+            if not refs[1] and refs[0].isdisjoint(any_beginning):
+                continue  # the note names none of the case's codes
             for b in icds:
-                if b.code == a.code or not _matches_any(b.code, note.refs):
+                if b.code == a.code or not in_references(b.code, refs, beginnings[b.code]):
                     continue
                 key = frozenset((a.code, b.code))
                 if key in done:

@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Protocol
 
 from consultant.analysis import prefilter
@@ -150,6 +150,11 @@ class GuidelineCase:
     def parts(self) -> tuple[Part, ...]:
         """The mail's parts, each with the codes written (or suggested) in it; a named code
         the text does not show (a quoted thread) belongs to the first part."""
+        return self._parts_read
+
+    @cached_property
+    def _parts_read(self) -> tuple[Part, ...]:
+        """`parts`, read once per case (every rule asks; `replace` makes a new case)."""
         suggested = tuple(
             (s.code, s.span[0])
             for s in self.suggestions if s.system == ICD10CM and s.status == "current"

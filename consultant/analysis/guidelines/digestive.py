@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from consultant.analysis import prefilter
 from consultant.analysis.findings import WARNING, Issue, Suggestion
 from consultant.analysis.guidelines import data
 from consultant.analysis.guidelines.case import (
@@ -57,7 +58,7 @@ def appendicitis_combination(case: GuidelineCase) -> Ruling:
         if found is None:
             continue
         text = part.text
-        spread = data.PERITONITIS.search(text)
+        spread = prefilter.search(data.PERITONITIS, text)
         if spread is None or _state(text, data.PERITONITIS) is not True:
             continue
         kind = ("generalized" if spread.group("generalized") else

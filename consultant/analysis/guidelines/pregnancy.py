@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 
+from consultant.analysis import prefilter
 from consultant.analysis.findings import INFO, WARNING, DocumentationGap, Issue, Suggestion
 from consultant.analysis.guidelines import data
 from consultant.analysis.guidelines.case import (
@@ -79,7 +80,7 @@ def current_drug(text: str, pattern: re.Pattern[str]) -> re.Match[str] | None:
     False
     """
     found = None
-    for m in pattern.finditer(text):
+    for m in prefilter.finditer(pattern, text):
         if data.STOPPED_AFTER.search(text[m.end() : m.end() + 30]) or data.STOPPED_BEFORE.search(
             text[max(0, m.start() - 30) : m.start()]
         ):

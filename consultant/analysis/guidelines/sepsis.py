@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 
+from consultant.analysis import prefilter
 from consultant.analysis.findings import INFO, WARNING, DocumentationGap, Issue, Suggestion
 from consultant.analysis.guidelines import data
 from consultant.analysis.guidelines.case import (
@@ -175,7 +176,7 @@ def sepsis_sequencing(case: GuidelineCase) -> Ruling:
 def urosepsis_query(case: GuidelineCase) -> Ruling:
     """'Urosepsis' has no code: the provider is asked whether it is sepsis or a urinary tract
     infection (OGCR I.C.1.d.1.a.ii)."""
-    m = data.UROSEPSIS.search(case.text)
+    m = prefilter.search(data.UROSEPSIS, case.text)
     if m is None:
         return NOTHING
     rest = data.UROSEPSIS.sub(" ", case.text)

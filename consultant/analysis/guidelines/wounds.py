@@ -10,6 +10,7 @@ the wound's line must say it was closed (a length, sutures, staples, a repair).
 
 from __future__ import annotations
 
+from consultant.analysis import prefilter
 from consultant.analysis.findings import Suggestion
 from consultant.analysis.guidelines import data
 from consultant.analysis.guidelines.case import (
@@ -46,13 +47,13 @@ def laceration_by_site(case: GuidelineCase) -> Ruling:
     """One laceration code per wound site the repair note describes (Index: Laceration, by
     site, without foreign body unless one is documented; side from the words, OGCR I.B.13)."""
     repair_named = any(data.REPAIR_CODES.match(v.code) for v in case.verdicts)
-    if not (repair_named or data.LACERATION_CONTEXT.search(case.text)):
+    if not (repair_named or prefilter.search(data.LACERATION_CONTEXT, case.text)):
         return NOTHING
     add: list[Suggestion] = []
     seen: set[str] = set()
     for part in case.parts():
         text = part.text
-        if data.NO_LACERATION.search(text):
+        if prefilter.search(data.NO_LACERATION, text):
             continue
         for pattern, codes in data.LACERATION_SITES:
             for m in pattern.finditer(text):

@@ -222,10 +222,19 @@ CODER_WORDS = re.compile(
 def patient_part(text: str) -> str:
     """The note without the coder's own coding: each line up to the first billing word or code
     (blanked, so positions stay)."""
+    # the first match in each line (no match spans a line): one search of the text, which
+    # tries only where a billing word, an arrow or a five-digit number begins
+    stops: dict[int, int] = {}
+    for m in prefilter.finditer(CODER_WORDS, text):
+        stops.setdefault(text.rfind("\n", 0, m.start()) + 1, m.start())
+    if not stops:
+        return text
     out = []
+    at = 0
     for line in text.split("\n"):
-        stop = CODER_WORDS.search(line)
-        out.append(line[: stop.start()] + " " * (len(line) - stop.start()) if stop else line)
+        stop = stops.get(at)
+        out.append(line[: stop - at] + " " * (len(line) - (stop - at)) if stop is not None else line)
+        at += len(line) + 1
     return "\n".join(out)
 
 

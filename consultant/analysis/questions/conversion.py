@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
+from consultant.analysis import prefilter
 from consultant.analysis.findings import DirectAnswer
 from consultant.analysis.questions.common import PROCEDURES
 from consultant.analysis.questions.rules import DATA
@@ -25,7 +26,7 @@ def _rule() -> dict[str, Any]:
 
 def conversion_answers(text: str, mentions: Sequence[Mention]) -> tuple[DirectAnswer, ...]:
     rule = _rule()
-    if not rule["_situation"].search(text):
+    if not prefilter.search(rule["_situation"], text):
         return ()
     stopped = [f"{m.code}-53" for m in mentions if m.system in PROCEDURES and "53" in m.modifiers]
     answer = rule["rule"]

@@ -10,6 +10,7 @@ from datetime import date
 from itertools import combinations
 from typing import Protocol
 
+from consultant.analysis import prefilter
 from consultant.analysis.findings import DirectAnswer, Issue
 from consultant.analysis.guidelines.symptoms import less_detailed
 from consultant.analysis.questions.bundling import BILL_VERB, PAIR_WORDS
@@ -30,7 +31,7 @@ class TitleBook(Protocol):
 def _asked(text: str, mentions: Sequence[Mention]) -> list[tuple[str, str]]:
     dx = [m for m in mentions if m.system == ICD10CM]
     pairs: list[tuple[str, str]] = []
-    for q in QUESTION.finditer(text):
+    for q in prefilter.finditer(QUESTION, text):
         said = q.group(0)
         inside = list(dict.fromkeys(m.code for m in dx if q.start() <= m.start < q.end()))
         if len(inside) >= 2 and BILL_VERB.search(said) and (PAIR_WORDS.search(said) or SAME_CLAIM.search(said)):

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
+from consultant.analysis import prefilter
 from consultant.analysis.findings import DirectAnswer
 from consultant.analysis.questions.rules import DATA
 from consultant.codes.mention import Mention
@@ -31,11 +32,11 @@ def _table() -> dict[str, Any]:
 
 
 def em_time_answers(text: str, mentions: Sequence[Mention]) -> tuple[DirectAnswer, ...]:
-    hit = TIME.search(text)
-    if hit is None or not OFFICE.search(text):
+    hit = prefilter.search(TIME, text)
+    if hit is None or not prefilter.search(OFFICE, text):
         return ()
     minutes = int(next(g for g in hit.groups() if g))
-    new, est = bool(NEW.search(text)), bool(ESTABLISHED.search(text))
+    new, est = bool(prefilter.search(NEW, text)), bool(prefilter.search(ESTABLISHED, text))
     if new == est:
         return ()
     table = _table()

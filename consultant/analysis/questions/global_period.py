@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Protocol
 
+from consultant.analysis import prefilter
 from consultant.analysis.findings import DirectAnswer
 from consultant.analysis.questions.common import PROCEDURES, is_em
 from consultant.codes.dates import dates_in
@@ -62,7 +63,7 @@ def _days_after(text: str, mentions: Sequence[Mention], code: str) -> tuple[int,
         surgery, visit = pair
         return (visit - surgery).days, (f" The visit on {visit.isoformat()} is {(visit - surgery).days} days "
                                         f"after {code} on {surgery.isoformat()}")
-    said = DAYS_LATER.search(text)
+    said = prefilter.search(DAYS_LATER, text)
     if said is not None:
         days = int(said.group(1))
         return days, f" The visit is {days} days after {code}, as the mail says"
@@ -72,7 +73,7 @@ def _days_after(text: str, mentions: Sequence[Mention], code: str) -> tuple[int,
 def _asks_about_a_visit_after(text: str, mentions: Sequence[Mention], surgeries: Sequence[str]) -> bool:
     """A visit code, a surgery and how long after it, and a billing question: the global period
     decides the answer even when the mail never says 'global'."""
-    return (any(is_em(m.code) for m in mentions) and bool(ASKS_BILLING.search(text))
+    return (any(is_em(m.code) for m in mentions) and bool(prefilter.search(ASKS_BILLING, text))
             and any(_days_after(text, mentions, code) is not None for code in surgeries))
 
 
@@ -81,7 +82,7 @@ def _days_words(text: str, mentions: Sequence[Mention], code: str, global_days: 
     if found is None:
         return ""
     days, said = found
-    if UNRELATED.search(text):
+    if prefilter.search(UNRELATED, text):
         said = (" The mail calls the visit's problem new or unrelated: if the note shows that, the E/M is "
                 "billed with modifier 24 and the diagnosis of that problem, not the surgery's." + said)
     if global_days is not None and global_days.isdigit():
@@ -112,7 +113,7 @@ def global_answers(
     surgeries = [m.code for m in mentions
                  if m.system in PROCEDURES and not is_em(m.code) and m.code != "99024"]
     surgeries = list(dict.fromkeys(surgeries))[:3]
-    if not ASKS_GLOBAL.search(text) and not _asks_about_a_visit_after(text, mentions, surgeries):
+    if not prefilter.search(ASKS_GLOBAL, text) and not _asks_about_a_visit_after(text, mentions, surgeries):
         return ()
     days = {}
     for code in surgeries:

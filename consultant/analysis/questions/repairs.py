@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from consultant.analysis import prefilter
 from consultant.analysis.findings import DirectAnswer
 from consultant.analysis.questions.rules import DATA
 from consultant.codes.mention import Mention
@@ -67,7 +68,7 @@ def _n(x: float) -> str:
 
 
 def repair_answers(text: str, mentions: Sequence[Mention]) -> tuple[DirectAnswer, ...]:
-    if not ASKS.search(text):
+    if not prefilter.search(ASKS, text):
         return ()
     found = repairs_in(text)
     if not found:

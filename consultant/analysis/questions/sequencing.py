@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from consultant.analysis import prefilter
 from consultant.analysis.findings import DirectAnswer, Issue
 
 ASKS = re.compile(
@@ -23,7 +24,7 @@ SOURCE = ("ICD-10-CM Official Guidelines Section II (principal diagnosis), Secti
 
 
 def sequencing_answers(text: str, issues: Sequence[Issue]) -> tuple[DirectAnswer, ...]:
-    if not ASKS.search(text):
+    if not prefilter.search(ASKS, text):
         return ()
     notes = [i for i in issues if i.kind in ("code_first", "use_additional")]
     if notes:

@@ -11,6 +11,7 @@ from datetime import date
 from functools import lru_cache
 from typing import Protocol
 
+from consultant.analysis import prefilter
 from consultant.analysis.findings import DirectAnswer
 from consultant.analysis.questions.common import places
 from consultant.analysis.questions.rules import DATA
@@ -104,8 +105,8 @@ def route_answers(text: str, mentions: Sequence[Mention], book: UnitsBook, on: d
         names = drug_names(entry.title)
         said = [p.line]
         if names:
-            said += [h.group(0) for h in re.finditer(rf"[^\n]{{0,40}}\b(?:{'|'.join(names)})\w*[^\n]{{0,40}}",
-                                                     text, re.IGNORECASE)]
+            near = re.compile(rf"[^\n]{{0,40}}\b(?:{'|'.join(names)})\w*[^\n]{{0,40}}", re.IGNORECASE)
+            said += [h.group(0) for h in prefilter.finditer(near, text)]
         if any(ORAL.search(x) for x in said):
             seen.add(m.code)
             out.append(DirectAnswer(
@@ -197,7 +198,7 @@ def waste_answer(text: str, drugs: Sequence[str]) -> tuple[DirectAnswer, ...]:
     """For Medicare, drugs from single-dose containers carry JW (the discarded amount, its own
     line) or JZ (nothing discarded); said once when the mail counts drug units for Medicare
     and does not speak of waste."""
-    if not drugs or not MEDICARE.search(text) or WASTE_SAID.search(text):
+    if not drugs or not prefilter.search(MEDICARE, text) or prefilter.search(WASTE_SAID, text):
         return ()
     codes = ", ".join(dict.fromkeys(drugs))
     return (DirectAnswer(
@@ -243,7 +244,7 @@ def mue_answers(
     text: str, mentions: Sequence[Mention], book: UnitsBook, on: date, mue_loaded: bool
 ) -> tuple[DirectAnswer, ...]:
     """'MUE hit on 29881': the MUE value and its adjudication indicator, or that no table is loaded."""
-    if not MUE_ASKED.search(text):
+    if not prefilter.search(MUE_ASKED, text):
         return ()
     codes = list(dict.fromkeys(m.code for m in mentions if m.system in ("CPT", "HCPCS")))[:6]
     if not codes:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from consultant.analysis import prefilter
 from consultant.analysis.findings import DirectAnswer, Suggestion
 
 ASKS = re.compile(
@@ -19,7 +20,7 @@ SOURCE = "ICD-10-CM Alphabetic Index and Tabular List (as loaded); suggestions r
 
 
 def words_answers(text: str, suggestions: Sequence[Suggestion]) -> tuple[DirectAnswer, ...]:
-    if not ASKS.search(text):
+    if not prefilter.search(ASKS, text):
         return ()
     sure = [s for s in suggestions if s.score >= SURE and s.status in ("current", "history", "status")]
     if not sure:
