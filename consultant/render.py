@@ -141,18 +141,22 @@ def wrap(
       four
     """
     rest = first if rest is None else rest
-    words = str(text).split()
-    if not words:
+    text = " ".join(str(text).split())
+    if not text:
         return first.rstrip()
     lines: list[str] = []
-    line = first + words[0]
-    for word in words[1:]:
-        if len(line) + 1 + len(word) <= width:
-            line += " " + word
-        else:
-            lines.append(line)
-            line = rest + word
-    lines.append(line)
+    prefix = first
+    while len(prefix) + len(text) > width:
+        # the line takes every word up to the last space that leaves it within the width
+        # (words hold no spaces), or one word alone when even that one is too long
+        cut = text.rfind(" ", 0, max(0, width - len(prefix)) + 1)
+        if cut < 0:
+            cut = text.find(" ")
+            if cut < 0:
+                break
+        lines.append(prefix + text[:cut])
+        text, prefix = text[cut + 1:], rest
+    lines.append(prefix + text)
     return "\n".join(lines)
 
 
@@ -323,10 +327,30 @@ def view_model(f: Findings, subject: str, forwarded: bool = True) -> dict[str, A
     }
 
 
+_DICT_NAMES = frozenset(dir(dict))
+
+
+class _ReplyEnvironment(jinja2.Environment):
+    """Jinja's environment, reading the view model's rows (dicts) by key first.
+
+    `row.code` in a template is `getattr(row, "code")` first, then `row["code"]`: for a dict
+    row that is a raised and caught AttributeError per field, some 400 per reply. A key that
+    does not shadow a dict attribute gives the same value either way, so it is read directly.
+    """
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if type(obj) is dict and attribute not in _DICT_NAMES:
+            try:
+                return obj[attribute]
+            except KeyError:
+                pass
+        return super().getattr(obj, attribute)
+
+
 @lru_cache(maxsize=8)
 def _environment(override: str | None) -> jinja2.Environment:
     search = [override] if override else []
-    env = jinja2.Environment(
+    env = _ReplyEnvironment(
         loader=jinja2.FileSystemLoader([*search, str(TEMPLATES_DIR)]),
         autoescape=jinja2.select_autoescape(
             enabled_extensions=("html", "htm", "html.j2", "htm.j2"),
@@ -337,6 +361,7 @@ def _environment(override: str | None) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        auto_reload=False,      # templates are read once per process: no stat() per reply
     )
     env.filters["wrap"] = wrap
     return env

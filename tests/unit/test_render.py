@@ -406,3 +406,26 @@ def test_a_valid_code_a_problem_names_points_to_it_in_the_code_list() -> None:
     assert "see the" not in line["99213"]                    # no problem names 99213
     assert "valid on the date of service; but see the error" in " ".join(
         codes[codes.index("20610"):].split()[:14])
+
+
+def test_rows_read_by_key_render_as_jinjas_own_environment_does(tmp_path: Path) -> None:
+    """The reply environment reads a dict row's fields by key first; the bundled templates
+    (and a field a row lacks, and a dict method) render as plain Jinja renders them."""
+    import jinja2
+
+    from consultant.render import TEMPLATES_DIR, _environment, cap_findings, view_model
+
+    ours = _environment(None)
+    plain = jinja2.Environment(loader=ours.loader, autoescape=ours.autoescape,
+                               undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+                               keep_trailing_newline=True)
+    plain.filters["wrap"] = wrap
+    f = findings(issues=(Issue("error", "ptp", ("99213",), HOSTILE, "NCCI"),))
+    model = view_model(cap_findings(f), "s")
+    for name in ("reply.txt.j2", "reply.html.j2"):
+        assert (TEMPLATES_DIR / name).exists()
+        assert ours.get_template(name).render(model) == plain.get_template(name).render(model)
+    row = {"code": "K56.6", "items": "shadowed"}
+    assert ours.from_string("{{ r.code }} {{ r.items is callable }}").render(r=row) == "K56.6 True"
+    with pytest.raises(jinja2.UndefinedError):
+        ours.from_string("{{ r.nope }}").render(r=row)
