@@ -81,14 +81,20 @@ class CodeBook:
         self._conn.close()
 
     # -- releases -------------------------------------------------------------------------
+    _releases: tuple[Release, ...] | None = None
+
     def releases(self) -> tuple[Release, ...]:
-        rows = self._conn.execute(
-            "SELECT name, kind, release, valid_from, valid_to, source, rows, sha256 "
-            "FROM dataset ORDER BY kind, valid_from"
-        ).fetchall()
-        return tuple(
-            Release(r[0], r[1], r[2], _day(r[3]), _day(r[4]), r[5], r[6], r[7]) for r in rows
-        )
+        """Every data set of the file, read once: the file is opened read-only (`kb update`
+        swaps in a new file, which gets a new CodeBook), and the lookup asks per code."""
+        if self._releases is None:
+            rows = self._conn.execute(
+                "SELECT name, kind, release, valid_from, valid_to, source, rows, sha256 "
+                "FROM dataset ORDER BY kind, valid_from"
+            ).fetchall()
+            self._releases = tuple(
+                Release(r[0], r[1], r[2], _day(r[3]), _day(r[4]), r[5], r[6], r[7]) for r in rows
+            )
+        return self._releases
 
     def releases_for(self, on: date) -> tuple[Release, ...]:
         """The data sets whose validity covers the date (or that have none)."""
