@@ -23,6 +23,7 @@ from email.utils import format_datetime
 from typing import Protocol
 
 from consultant.mail import encodings, policies
+from consultant.mail.addresses import plain_addr_spec
 from consultant.mail.case import Case
 
 MAX_REFERENCES = 20          # keep the References header bounded (RFC 5322 allows trimming)
@@ -70,6 +71,8 @@ def safe_address(value: str) -> str | None:
     value = (value or "").strip()
     if not value or _CONTROL.search(value) or any(c in value for c in "<>,;\"()[]\\"):
         return None
+    if plain_addr_spec(value):            # the parser would give it back as written
+        return value if "." in value.rpartition("@")[2] else None
     try:
         addr = Address(addr_spec=value)
     except Exception:  # noqa: BLE001 - HeaderParseError / ValueError / IndexError on garbage
@@ -103,7 +106,7 @@ def _base(from_addr: str, to: tuple[str, ...], subject: str, now: datetime, msgi
     msg = EmailMessage(policy=policies.SMTP)
     msg["From"] = policies.smtp_header("From", from_addr)
     if to:
-        msg["To"] = ", ".join(to)
+        msg["To"] = policies.smtp_header("To", ", ".join(to))     # the same few coders, reply after reply
     msg["Subject"] = subject
     msg["Date"] = format_datetime(now)
     msg["Message-ID"] = msgid

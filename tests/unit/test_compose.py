@@ -181,3 +181,20 @@ def test_reply_is_the_message_the_content_manager_builds(text: str, html: str, s
     assert mine.as_bytes() == plain.as_bytes()        # type: ignore[attr-defined]
     utf8 = policy.SMTPUTF8.clone(linesep="\n")
     assert mine.as_bytes(policy=utf8) == plain.as_bytes(policy=utf8)   # type: ignore[attr-defined]
+
+
+@given(st.one_of(st.text(alphabet="abZ09_+-.@", max_size=24),
+                 st.from_regex(r"[a-z0-9_+-]{1,4}(\.[a-z0-9_+-]{1,4}){0,2}@[a-z0-9-]{1,4}(\.[a-z0-9-]{1,4}){0,2}",
+                               fullmatch=True)))
+def test_plain_addresses_are_safe_as_the_parser_says(value: str) -> None:
+    """`safe_address` reads a plain dot-atom address without the parser: the same answer."""
+    from email.headerregistry import Address
+
+    from consultant.mail.compose import safe_address
+
+    try:
+        addr = Address(addr_spec=value)
+        expected = addr.addr_spec if addr.username and addr.domain and "." in addr.domain else None
+    except Exception:  # noqa: BLE001 - the parser's refusals
+        expected = None
+    assert safe_address(value) == expected
