@@ -285,11 +285,18 @@ class CodeBook:
         )
 
     # -- modifiers and words ------------------------------------------------------------
+    _modifiers: dict[str, ModifierEntry | None] | None = None
+
     def modifier(self, code: str) -> ModifierEntry | None:
-        row = self._conn.execute(
-            "SELECT code, title, plain, applies_to, level, source FROM modifier WHERE code = ?", (code,)
-        ).fetchone()
-        return ModifierEntry(*row) if row else None
+        """One modifier's row; each asked once per book (a few hundred rows, asked per code line)."""
+        if self._modifiers is None:
+            self._modifiers = {}
+        if code not in self._modifiers:
+            row = self._conn.execute(
+                "SELECT code, title, plain, applies_to, level, source FROM modifier WHERE code = ?", (code,)
+            ).fetchone()
+            self._modifiers[code] = ModifierEntry(*row) if row else None
+        return self._modifiers[code]
 
     def abbreviations(self) -> dict[str, tuple[str, ...]]:
         """Short form (lower-case) -> expansions."""

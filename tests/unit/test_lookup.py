@@ -380,3 +380,10 @@ def test_releases_are_read_once_per_book(book: CodeBook, kb_path: Path) -> None:
     other = CodeBook.open(kb_path)              # a re-opened file is read again
     assert other.releases() == first and other.releases() is not first
     other.close()
+
+
+def test_modifiers_are_read_once_per_book(book: CodeBook) -> None:
+    first = book.modifier("25")
+    assert first is not None and first.plain == "A distinct E/M visit on a procedure day"
+    assert book.modifier("25") is first
+    assert book.modifier("AB") is None and book.modifier("AB") is None
