@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from consultant.codes.extract import extract_codes
@@ -408,3 +408,19 @@ def test_modifiers_in_prose_are_found_as_with_a_word_boundary(pieces: list[tuple
         bounded = re.compile(r"\b" + pattern.pattern, pattern.flags)
         assert [(m.span(), m.group("m")) for m in pattern.finditer(text) if modifiers._begins_word(text, m.start())] \
             == [(m.span(), m.group("m")) for m in bounded.finditer(text)]
+
+
+_TOKEN_PIECES = ["44320", "E11.9", "E119", "J1885", "0001T", "1234F", "9921", "a", "@", "&", "=", ".", "5.", "1.5",
+                 " ", "\n", "2026-07-31", "K56.69", "A1", "Z79", "12,345", "_", "é", "٣", "٣٣٣٣٣", "ab12", "99213-25"]
+
+
+@settings(max_examples=400)
+@given(st.lists(st.tuples(st.sampled_from(_TOKEN_PIECES), st.sampled_from(["", " "])), max_size=12))
+def test_candidate_tokens_are_the_plain_scan(pieces: list[tuple[str, str]]) -> None:
+    """Tokens tried only where one can begin (a digit after a letter or digit) are the tokens
+    `finditer` finds."""
+    from consultant.codes import extract
+
+    text = "".join(a + b for a, b in pieces)
+    assert [(m.lastgroup, m.span()) for m in extract._tokens(text)] == \
+        [(m.lastgroup, m.span()) for m in extract._TOKEN.finditer(text)]
