@@ -14,11 +14,12 @@ from __future__ import annotations
 import binascii
 import re
 
-_QP_UNSAFE = re.compile(r"[^\t\n\r -<>-~]")    # quoprimime's body map: all but these are quoted
+_QP_UNSAFE = re.compile(r"[^\t\n\r -<>-~]+")   # quoprimime's body map: all but these are quoted
+_QP_QUOTED = {chr(c): f"={c:02X}" for c in range(256)}
 
 
 def _qp_quote(match: re.Match[str]) -> str:
-    return f"={ord(match.group()):02X}"
+    return "".join(map(_QP_QUOTED.__getitem__, match.group()))
 
 
 def body_text(text: str, linesep: str) -> bytes:
@@ -36,6 +37,9 @@ def quoted_printable(text: str, max_line_length: int) -> str:
     body = _QP_UNSAFE.sub(_qp_quote, body_text(text, "\n").decode("latin-1"))
     out: list[str] = []
     for line in body.splitlines():
+        if len(line) <= max_line_length and line[-1:] not in (" ", "\t"):
+            out.append(line)                    # most lines: nothing to break or quote
+            continue
         start, last = 0, len(line) - 1 - max_line_length
         while start <= last:                    # soft breaks, never inside an '=XX'
             stop = start + max_line_length - 1
