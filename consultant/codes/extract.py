@@ -16,6 +16,7 @@ was found.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 from consultant.codes.mention import CPT, HCPCS, ICD10CM, Mention
 from consultant.codes.modifiers import Found, read_tail, standalone_modifiers
@@ -31,6 +32,25 @@ _TOKEN = re.compile(
     r"|(?P<cpt>\d{5}|\d{4}[Ff]|0\d{3}[TtUuAaMm]))"
     r"(?![\w@]|\.\w|,\d{1,3}(?!\d))"
 )
+
+# Every token's second character is a digit, after a letter or a digit: found in C by the
+# engine's scan for digits, it says where `_TOKEN` can begin (one character before).
+_SECOND_DIGIT = re.compile(r"\d(?<=[A-Za-z\d]\d)")
+
+
+def _tokens(text: str) -> Iterator[re.Match[str]]:
+    """`_TOKEN.finditer(text)`, tried only where a token can begin: most of a text is words
+    and spaces, where `finditer` would try the look-behinds at every character."""
+    pos = 0
+    while (digit := _SECOND_DIGIT.search(text, pos + 1)) is not None:
+        start = digit.start() - 1
+        m = _TOKEN.match(text, start)
+        if m is None:
+            pos = start + 1
+        else:
+            yield m
+            pos = m.end()
+
 
 # -- context ----------------------------------------------------------------------------
 # A count or quantity right after a number: '12000 patients', '50000 units of heparin'.
@@ -157,7 +177,7 @@ def _supported(text: str, start: int, end: int) -> bool:
 def _codes(text: str) -> list[Found]:
     found: list[Found] = []
     weak: set[int] = set()  # indexes into `found` of undotted ICD shapes without support
-    for m in _TOKEN.finditer(text):
+    for m in _tokens(text):
         kind = m.lastgroup
         start, end = m.span()
         raw = m.group()

@@ -56,9 +56,12 @@ _MOD_KEYWORD = re.compile(
 )
 # 'Should 29881 have RT?', 'do I need 59', 'append 59 to 11042'
 _VERBS = "have has get gets need needs take takes use using add adding append appending apply applying"
+# These two begin with their words, not with \b: the engine then skips in C to the letters a
+# word can begin with, and a match that does not begin a word is dropped after
+# (`_begins_word`): no match can begin inside one of those, so the same matches remain.
 _MOD_AFTER_VERB = re.compile(
     # Lower-case and capitalised spelled out: much faster to scan than (?i:...).
-    r"\b(?:" + "|".join(w for v in _VERBS.split() for w in (v, v.title())) + r")[ \t]+"
+    r"(?:" + "|".join(w for v in _VERBS.split() for w in (v, v.title())) + r")[ \t]+"
     r"(?:(?:a|an|the)[ \t]+)?(?P<m>[-–—]?(?:\d\d|[A-Z][A-Z0-9]|[0-9][A-Z]))(?![\w-])" + _NO_UNIT_AFTER
 )
 # What may follow a modifier named in prose: 'have RT?' but not 'need the PT eval'.
@@ -69,7 +72,7 @@ _CLEAR_END = re.compile(
 )
 # 'is the -25 on 99213 OK', 'a 59?': after an article only a clear modifier shape counts.
 _MOD_AFTER_ARTICLE = re.compile(
-    r"\b(?:the|an?|The|An?)[ \t]+(?P<m>[-–—][0-9A-Z]{2}|\d\d|X[EPSU])(?![\w-])"
+    r"(?:the|an?|The|An?)[ \t]+(?P<m>[-–—][0-9A-Z]{2}|\d\d|X[EPSU])(?![\w-])"
     r"(?=[ \t]*(?:(?i:modifier|on|to|for|is|was|applies|applied|appended)\b|[?,.;)\r]|$))",
     re.MULTILINE,
 )
@@ -111,6 +114,11 @@ def _modifier(raw: str, *, bare: bool) -> str | None:
     if up in KNOWN_MODIFIERS:
         return up
     return up if raw.isupper() and not raw.isdigit() else None
+
+
+def _begins_word(text: str, at: int) -> bool:
+    """What a word boundary before a letter asks: no word character (as `re` reads one) before `at`."""
+    return not at or not (text[at - 1].isalnum() or text[at - 1] == "_")
 
 
 def read_tail(text: str, found: Found) -> None:
@@ -196,6 +204,8 @@ def standalone_modifiers(text: str, codes: list[Found]) -> list[Found]:
     # Modifiers named in prose ('have RT?') only matter in a text that names codes.
     in_prose = (*_MOD_AFTER_VERB.finditer(text), *_MOD_AFTER_ARTICLE.finditer(text)) if codes or hits else ()
     for m in in_prose:
+        if not _begins_word(text, m.start()):
+            continue
         raw = m.group("m").lstrip("-–—")
         if not raw.isdigit() and not _CLEAR_END.match(text, m.end("m")):
             continue

@@ -22,7 +22,8 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 from typing import Protocol
 
-from consultant.mail import policies
+from consultant.mail import encodings, policies
+from consultant.mail.addresses import plain_addr_spec
 from consultant.mail.case import Case
 
 MAX_REFERENCES = 20          # keep the References header bounded (RFC 5322 allows trimming)
@@ -70,6 +71,8 @@ def safe_address(value: str) -> str | None:
     value = (value or "").strip()
     if not value or _CONTROL.search(value) or any(c in value for c in "<>,;\"()[]\\"):
         return None
+    if plain_addr_spec(value):            # the parser would give it back as written
+        return value if "." in value.rpartition("@")[2] else None
     try:
         addr = Address(addr_spec=value)
     except Exception:  # noqa: BLE001 - HeaderParseError / ValueError / IndexError on garbage
@@ -101,20 +104,58 @@ def reply_recipients(case: Case, allowed_senders: tuple[str, ...] = ()) -> tuple
 
 def _base(from_addr: str, to: tuple[str, ...], subject: str, now: datetime, msgid: str) -> EmailMessage:
     msg = EmailMessage(policy=policies.SMTP)
-    msg["From"] = from_addr
+    msg["From"] = policies.smtp_header("From", from_addr)
     if to:
-        msg["To"] = ", ".join(to)
+        msg["To"] = policies.smtp_header("To", ", ".join(to))     # the same few coders, reply after reply
     msg["Subject"] = subject
     msg["Date"] = format_datetime(now)
     msg["Message-ID"] = msgid
     return msg
 
 
-def _stable_boundary(msg: EmailMessage, msgid: str) -> EmailMessage:
+def _boundary(msgid: str) -> str:
     """The MIME boundary from the Message-ID, not from `random` (as `email` would pick it):
     the same mail composes to the same bytes."""
     digits = int.from_bytes(hashlib.sha256(msgid.encode()).digest()[:8], "big") % 10**19
-    msg.set_boundary(f"{'=' * 15}{digits:019d}==")
+    return f"{'=' * 15}{digits:019d}=="
+
+
+def _stable_boundary(msg: EmailMessage, msgid: str) -> EmailMessage:
+    msg.set_boundary(_boundary(msgid))
+    return msg
+
+
+def _text_part(text: str, subtype: str, cte: str, *, mime_version: bool) -> EmailMessage:
+    """A text part as `EmailMessage.set_content(text, subtype=..., cte=...)` builds it (same
+    headers in the same order, same payload), from cached header objects and the C encoders."""
+    part = EmailMessage(policy=policies.SMTP)
+    part["Content-Type"] = policies.smtp_header("Content-Type", f'text/{subtype}; charset="utf-8"')
+    part["Content-Transfer-Encoding"] = policies.smtp_header("Content-Transfer-Encoding", cte)
+    if mime_version:
+        part["MIME-Version"] = policies.smtp_header("MIME-Version", "1.0")
+    width = policies.SMTP.max_line_length or 78
+    if cte == "base64":
+        part.set_payload(encodings.base64_lines(text, policies.SMTP.linesep, width))
+    else:
+        part.set_payload(encodings.quoted_printable(text, width))
+    return part
+
+
+def _alternative(msg: EmailMessage, text: str, html: str, boundary: str) -> EmailMessage:
+    """`msg` made multipart/alternative of the text (quoted-printable) and the HTML (base64):
+    the message that `msg.set_content(text, cte="quoted-printable")`, then
+    `msg.add_alternative(html, subtype="html", cte="base64")` and `msg.set_boundary(boundary)`
+    build (the HTML part keeps the MIME-Version that `add_alternative` gives it), without
+    their dozen re-parses of Content-Type.
+
+    base64 for the HTML: encoded in C (quoted-printable is the costlier encoding), and mail
+    clients decode both alike."""
+    msg["MIME-Version"] = policies.smtp_header("MIME-Version", "1.0")
+    msg["Content-Type"] = f'multipart/alternative; boundary="{boundary}"'
+    msg.set_payload([
+        _text_part(text, "plain", "quoted-printable", mime_version=False),
+        _text_part(html, "html", "base64", mime_version=True),
+    ])
     return msg
 
 
@@ -139,13 +180,9 @@ def compose_reply(case: Case, rendered: RenderedReply, *, from_addr: str, now: d
         refs = refs[:1] + refs[-(MAX_REFERENCES - 1):]
     if refs:
         msg["References"] = " ".join(refs)
-    msg["Auto-Submitted"] = "auto-replied"
-    msg["X-Auto-Response-Suppress"] = "All"
-    msg.set_content(rendered.text, cte="quoted-printable")
-    # base64 for the HTML: encoded in C (quoted-printable is pure Python and the slowest
-    # step of composing), and mail clients decode both alike.
-    msg.add_alternative(rendered.html, subtype="html", cte="base64")
-    return _stable_boundary(msg, msgid)
+    msg["Auto-Submitted"] = policies.smtp_header("Auto-Submitted", "auto-replied")
+    msg["X-Auto-Response-Suppress"] = policies.smtp_header("X-Auto-Response-Suppress", "All")
+    return _alternative(msg, rendered.text, rendered.html, _boundary(msgid))
 
 
 def compose_escalation(case: Case, raw: bytes, rendered: RenderedReply, *, from_addr: str, to_addr: str,

@@ -199,8 +199,8 @@ def _filename(part: Message) -> str:
     name = ""
     for header, param in (("content-disposition", "filename"), ("content-type", "name")):
         raw = _raw_first(part, header)
-        if raw is None:
-            continue
+        if raw is None or "name" not in str(raw).lower():
+            continue                    # no parameter of that name can be in it (RFC 2231 too)
         try:
             params = _REGISTRY(header, _unfold(raw)).params  # type: ignore[attr-defined]
             name = str(params.get(param) or "")
@@ -208,7 +208,8 @@ def _filename(part: Message) -> str:
             name = ""
         if name:
             break
-    if not name:
+    if not name and any("name" in str(value).lower() for key, value in part.raw_items()
+                        if str(key).lower() in ("content-disposition", "content-type")):
         try:
             name = part.get_filename() or ""
         except Exception:  # noqa: BLE001

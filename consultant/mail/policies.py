@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from email import policy
 from email.headerregistry import BaseHeader, HeaderRegistry
+from functools import lru_cache
 
 
 class CachedHeaderRegistry(HeaderRegistry):
@@ -31,3 +32,17 @@ SMTP = policy.SMTP.clone(header_factory=CachedHeaderRegistry())
 
 DEFAULT = policy.default.clone(header_factory=CachedHeaderRegistry())
 """policy.default with cached header classes: for decoding headers of incoming mail."""
+
+
+@lru_cache(maxsize=256)
+def smtp_header(name: str, value: str) -> BaseHeader:
+    """The header object `policy.SMTP` makes of `name: value`, built once per value.
+
+    For the headers that repeat from reply to reply (From, MIME-Version, a part's
+    Content-Type and Content-Transfer-Encoding, Auto-Submitted): `email` parses every value
+    it stores, and header objects are immutable strings, so one can serve every message.
+
+    >>> smtp_header("MIME-Version", "1.0") is smtp_header("MIME-Version", "1.0")
+    True
+    """
+    return SMTP.header_store_parse(name, value)[1]   # type: ignore[no-any-return]

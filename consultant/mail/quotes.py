@@ -34,7 +34,9 @@ from mailparser_reply.parser import EmailMessage as _ReplyParserMessage
 # (~0.1 ms per 1.5 KB for English alone). "wrote:" lines of other languages are found by
 # `_WROTE_END` below, line by line.
 _LANGUAGES = ("en",)
-_TRIGGER = re.compile(r"wrote|from\s*\**\s*:", re.IGNORECASE)
+# Without "wrote" or a "From:" field no reply header matches: searched in the lower-cased
+# text, where a pattern led by a literal is found fast (lower() maps no other letter to these)
+_TRIGGER_LOWER = re.compile(r"from\s*\**\s*:")
 
 _WROTE_END = re.compile(
     r"(wrote|a écrit|escribió|escreveu|ha scritto|schreef|napisał|skrev|napsal\(a\)|написал\(?а?\)?|kirjoitti)\s*:\s*$"
@@ -135,8 +137,10 @@ def _accept(block_lines: list[str], lines: list[str], start: int) -> str | None:
 def _find_headers(lines: list[str]) -> list[tuple[int, int, str]]:
     """(first line, last line, kind) of each accepted reply header, in order."""
     probe = "\n".join(s.strip() for s in lines)
+    low = probe.lower()
     found: list[tuple[int, int, str]] = []
-    matches = _header_regex().finditer(probe) if _TRIGGER.search(probe) else iter(())
+    maybe = "wrote" in low or _TRIGGER_LOWER.search(low)
+    matches = _header_regex().finditer(probe) if maybe else iter(())
     for m in matches:
         text = m.group(0)
         lead = len(text) - len(text.lstrip("\n"))
@@ -151,7 +155,6 @@ def _find_headers(lines: list[str]) -> list[tuple[int, int, str]]:
         if kind:
             found.append((first, last, kind))
     # separators and "wrote:" lines the English library pattern misses
-    low = probe.lower()
     scan = enumerate(lines) if any(w in low for w in _LINE_WORDS) else iter(())
     for i, s in scan:
         if any(a <= i <= b for a, b, _ in found):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from consultant.codes.extract import extract_codes
 from consultant.codes.mention import CPT, HCPCS, ICD10CM, MODIFIER
@@ -386,3 +388,39 @@ def test_noise_helpers() -> None:
 def test_empty_and_plain_text() -> None:
     assert extract_codes("") == ()
     assert extract_codes("No codes in this sentence at all.") == ()
+
+
+_PROSE_TOKENS = ["have", "Have", "behave", "has", "use", "using", "reuse", "add", "append", "apply", "the", "The",
+                 "bathe", "an", "a", "An", "Can", "  ", "\t", "25", "59", "RT", "XS", "-25", "–59", "modifier",
+                 "on", "to", "?", ",", "\n", "units", "mg", "_", "é", "1"]
+
+
+@given(st.lists(st.tuples(st.sampled_from(_PROSE_TOKENS), st.sampled_from(["", " "])), max_size=15))
+def test_modifiers_in_prose_are_found_as_with_a_word_boundary(pieces: list[tuple[str, str]]) -> None:
+    """The verb and article patterns begin with their words (a faster scan) and drop matches that
+    do not begin a word: the matches of the same patterns led by \\b."""
+    import re
+
+    from consultant.codes import modifiers
+
+    text = "".join(a + b for a, b in pieces)
+    for pattern in (modifiers._MOD_AFTER_VERB, modifiers._MOD_AFTER_ARTICLE):
+        bounded = re.compile(r"\b" + pattern.pattern, pattern.flags)
+        assert [(m.span(), m.group("m")) for m in pattern.finditer(text) if modifiers._begins_word(text, m.start())] \
+            == [(m.span(), m.group("m")) for m in bounded.finditer(text)]
+
+
+_TOKEN_PIECES = ["44320", "E11.9", "E119", "J1885", "0001T", "1234F", "9921", "a", "@", "&", "=", ".", "5.", "1.5",
+                 " ", "\n", "2026-07-31", "K56.69", "A1", "Z79", "12,345", "_", "é", "٣", "٣٣٣٣٣", "ab12", "99213-25"]
+
+
+@settings(max_examples=400)
+@given(st.lists(st.tuples(st.sampled_from(_TOKEN_PIECES), st.sampled_from(["", " "])), max_size=12))
+def test_candidate_tokens_are_the_plain_scan(pieces: list[tuple[str, str]]) -> None:
+    """Tokens tried only where one can begin (a digit after a letter or digit) are the tokens
+    `finditer` finds."""
+    from consultant.codes import extract
+
+    text = "".join(a + b for a, b in pieces)
+    assert [(m.lastgroup, m.span()) for m in extract._tokens(text)] == \
+        [(m.lastgroup, m.span()) for m in extract._TOKEN.finditer(text)]

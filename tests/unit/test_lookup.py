@@ -368,3 +368,22 @@ def test_evidence_never_starts_or_ends_inside_a_word() -> None:
     first = phrase.lstrip("…").split()[0]
     last = phrase.rstrip("…").split()[-1]
     assert first in text.split() and last in text.split()
+
+
+def test_releases_are_read_once_per_book(book: CodeBook, kb_path: Path) -> None:
+    """The lookup asks for the releases per code: the book reads the dataset table once."""
+    first = book.releases()
+    assert [r.dataset for r in first if r.kind == "icd10cm_tabular"] == [ICD_OLD, ICD_SET]
+    assert book.releases() is first
+    assert book.releases_for(JUNE) == tuple(r for r in first if r.dataset in (ICD_SET, "starter-cpt",
+                                                                              "starter-modifiers"))
+    other = CodeBook.open(kb_path)              # a re-opened file is read again
+    assert other.releases() == first and other.releases() is not first
+    other.close()
+
+
+def test_modifiers_are_read_once_per_book(book: CodeBook) -> None:
+    first = book.modifier("25")
+    assert first is not None and first.plain == "A distinct E/M visit on a procedure day"
+    assert book.modifier("25") is first
+    assert book.modifier("AB") is None and book.modifier("AB") is None

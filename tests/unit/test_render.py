@@ -406,3 +406,58 @@ def test_a_valid_code_a_problem_names_points_to_it_in_the_code_list() -> None:
     assert "see the" not in line["99213"]                    # no problem names 99213
     assert "valid on the date of service; but see the error" in " ".join(
         codes[codes.index("20610"):].split()[:14])
+
+
+def test_rows_read_by_key_render_as_jinjas_own_environment_does(tmp_path: Path) -> None:
+    """The reply environment reads a dict row's fields by key first; the bundled templates
+    (and a field a row lacks, and a dict method) render as plain Jinja renders them."""
+    import jinja2
+
+    from consultant.render import TEMPLATES_DIR, _environment, cap_findings, view_model
+
+    ours = _environment(None)
+    plain = jinja2.Environment(loader=ours.loader, autoescape=ours.autoescape,
+                               undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+                               keep_trailing_newline=True)
+    plain.filters["wrap"] = wrap
+    f = findings(issues=(Issue("error", "ptp", ("99213",), HOSTILE, "NCCI"),))
+    model = view_model(cap_findings(f), "s")
+    for name in ("reply.txt.j2", "reply.html.j2"):
+        assert (TEMPLATES_DIR / name).exists()
+        assert ours.get_template(name).render(model) == plain.get_template(name).render(model)
+    row = {"code": "K56.6", "items": "shadowed"}
+    assert ours.from_string("{{ r.code }} {{ r.items is callable }}").render(r=row) == "K56.6 True"
+    with pytest.raises(jinja2.UndefinedError):
+        ours.from_string("{{ r.nope }}").render(r=row)
+
+
+def test_compiled_templates_are_kept_between_runs_and_a_bad_cache_is_none(tmp_path: Path) -> None:
+    import jinja2
+
+    from consultant.render import TEMPLATES_DIR, _TemplateCache, _environment
+
+    def env(cache: jinja2.BytecodeCache) -> jinja2.Environment:
+        ours = _environment(None)
+        e = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)), autoescape=ours.autoescape,
+                               undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+                               keep_trailing_newline=True, bytecode_cache=cache)
+        e.filters["wrap"] = wrap
+        return e
+
+    model = {"answers": [], "width": 72}
+    first = env(_TemplateCache(str(tmp_path))).get_template("answers.txt.j2")
+    (stored,) = list(tmp_path.glob("*.cache"))                   # compiled once, written
+    loaded: list[bool] = []
+
+    class Spy(_TemplateCache):
+        def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+            super().load_bytecode(bucket)
+            loaded.append(bucket.code is not None)
+
+    again = env(Spy(str(tmp_path))).get_template("answers.txt.j2")
+    assert loaded == [True] and again.render(model) == first.render(model)
+    stored.write_bytes(b"not a cache")                             # damaged: compiled again
+    assert env(_TemplateCache(str(tmp_path))).get_template("answers.txt.j2").render(model) == first.render(model)
+    gone = _TemplateCache(str(tmp_path / "missing" / "folder"))     # cannot write: no cache, no error
+    assert env(gone).get_template("answers.txt.j2").render(model) == first.render(model)
+    assert render_reply(findings(), subject="s").text.startswith("5 codes checked")
