@@ -64,6 +64,7 @@ class TermIndex(Spelling):
     _weights: dict[str, float] = field(default_factory=dict)
     _info: list[_TermInfo | None] = field(default_factory=list)
     _need: array[float] = field(default_factory=lambda: array("d"))
+    _strict: dict[str, float] = field(default_factory=dict)         # token -> weight in running text (scoring)
     _weighted: list[tuple[tuple[str, float], ...] | None] = field(default_factory=list)
     _tokens: list[tuple[frozenset[str], frozenset[str], frozenset[str]] | None] = field(default_factory=list)
     _reach: dict[str, tuple[array[int], dict[str, tuple[int, ...]]]] = field(

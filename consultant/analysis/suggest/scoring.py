@@ -171,12 +171,12 @@ def _covered(words: _Words, index: TermIndex) -> list[int]:
         if not partners:
             continue
         sums: dict[int, float] = {}
-        for other in present:
-            held = partners.get(other)
-            if held is not None:
-                w = weight(other, 0.0)
-                for tid in held:
-                    sums[tid] = sums.get(tid, 0.0) + w
+        # only the words of the sentence the token has partners under (a set intersection
+        # in C, not a look-up per word); their order only moves the sums by rounding (NEAR)
+        for other in partners.keys() & present:
+            w = weight(other, 0.0)
+            for tid in partners[other]:
+                sums[tid] = sums.get(tid, 0.0) + w
         if sums:
             own = weight(token, 0.0)
             maybe.update(tid for tid, a in sums.items() if a + own >= need[tid] - NEAR)
@@ -236,7 +236,13 @@ def _strict_weight(index: TermIndex, token: str) -> float:
 
 
 
+_KIND_FACTOR = {"inclusion": 0.98, "part": 0.97, "xref": 0.97}
+
+
 def _term_info(index: TermIndex, tid: int) -> _TermInfo:
+    """What `_score` needs of a term, worked out on its first use and kept (about twelve
+    thousand terms per two hundred cases): read off the term's strings, each token's weights
+    looked up once per index (`_strict_weights`)."""
     info = index._info[tid]
     if info is not None:
         return info
@@ -244,12 +250,14 @@ def _term_info(index: TermIndex, tid: int) -> _TermInfo:
     req, opt, soft = index.term_tokens(tid, keep=False)
     every = req | opt if opt else req
     weight = index._weights.get
+    strict = _strict_weights(index)
     tokens = tuple([(t, weight(t, 0.0), t in req) for t in sorted(every)])
-    required = tuple([(t, weight(t, 0.0), _strict_weight(index, t)) for t in sorted(req)])
+    required = tuple([(t, weight(t, 0.0), strict[t] if t in strict else _strict_weight(index, t))
+                      for t in sorted(req)])
     strict_total = sum([x for _, _, x in required]) + sum(
-        [kt.SOFT_FACTOR * _strict_weight(index, t) for t in soft]) or 1.0
+        [kt.SOFT_FACTOR * (strict[t] if t in strict else _strict_weight(index, t)) for t in soft]) or 1.0
     # an inclusion term, or one site of a title naming two, is a shade less than the title
-    factor = {"inclusion": 0.98, "part": 0.97, "xref": 0.97}.get(index.kinds[tid], 1.0)
+    factor = _KIND_FACTOR.get(index.kinds[tid], 1.0)
     title = index.texts[tid].lower()
     if "in diseases classified elsewhere" in title:
         factor *= 0.8   # manifestation codes are never listed alone (code first the cause)
@@ -260,12 +268,21 @@ def _term_info(index: TermIndex, tid: int) -> _TermInfo:
         setting = "Z"   # 'tuberculosis' is the disease, not a screening for it
     # a shorter title wins a tie: 'Rheumatoid arthritis, unspecified' over 'Rheumatoid arthritis
     # without rheumatoid factor, unspecified site'
-    bonus -= 0.0005 * len(every | soft)
-    excepted = _excepted(title)
+    bonus -= 0.0005 * (len(every) + len(soft - every) if soft else len(every))
+    excepted = _excepted(title) if "without" in title else None
     info = _TermInfo(tokens, req, every, required, strict_total, factor, bonus, setting,
                      every - excepted if excepted else every)
     index._info[tid] = info
     return info
+
+
+def _strict_weights(index: TermIndex) -> dict[str, float]:
+    """Each vocabulary token's weight in running text (`_strict_weight`), worked out for
+    the whole vocabulary on the first term's info (a few ms) and kept per index."""
+    kept = index._strict
+    if not kept:
+        kept.update((t, _strict_weight(index, t)) for t in index.postings)
+    return kept
 
 
 @lru_cache(maxsize=65536)
