@@ -4,10 +4,13 @@ terms, what scoring keeps per term and per sentence."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True)
-class _Slot:
+class _Slot(NamedTuple):
+    """One word (or phrase) of a sentence; a named tuple, as a case makes hundreds of them
+    (cheaper to build than a frozen dataclass, read the same way)."""
+
     start: int
     end: int
     alts: tuple[tuple[str, ...], ...]      # token tuples, the first is what was written

@@ -46,7 +46,9 @@ def slots_of(text: str, index: TermIndex, start: int = 0, end: int | None = None
     (context cues such as 'history of') are left out."""
     end = len(text) if end is None else end
     piece = text[start:end]
-    raw = [(w, s + start, e + start) for w, s, e in kt.words(SLASHED.sub(lambda m: " " * len(m.group()), piece))]
+    if "/" in piece:   # every SLASHED form holds a slash
+        piece = SLASHED.sub(lambda m: " " * len(m.group()), piece)
+    raw = [(w, s + start, e + start) for w, s, e in kt.words(piece)]
     if skip:
         raw = [r for r in raw if not any(a <= r[1] < b for a, b in skip)]
     out: list[_Slot] = []
@@ -71,14 +73,16 @@ def slots_of(text: str, index: TermIndex, start: int = 0, end: int | None = None
             if done:
                 continue
         written = text[s:e]
-        key = (word, written, strict, clinical)
-        read = cache[key] if key in cache else _word_reading(index, word, written, strict, clinical)
+        read = cache.get((word, written, strict, clinical), _UNREAD)
+        if read is _UNREAD:
+            read = _word_reading(index, word, written, strict, clinical)
         if read is not None:
             out.append(_Slot(s, e, *read))
         i += 1
     return _read_levels([sl for sl in out if sl.alts], text, index)
 
 
+_UNREAD = ((), 0.0, "")   # a sentinel: a word not read yet (a reading is None or has alts)
 WORD_CACHE = 50_000       # words whose reading is kept (prose repeats its words far more than its sentences)
 
 
