@@ -141,7 +141,7 @@ def _plain_letter(ch: str) -> str:
     return plain if len(plain) == 1 else ch
 
 
-def words(text: str) -> Iterator[tuple[str, int, int]]:
+def words(text: str) -> list[tuple[str, int, int]]:
     """(lower-case word, start, end) of each word; the 's of a possessive is skipped,
     'non-' is kept on its word ('non-selective' is 'nonselective', never 'selective') and
     'IV' before a word is intravenous ('IV pole', 'IV antibiotics'), after 'stage', 'type' ...
@@ -151,18 +151,18 @@ def words(text: str) -> Iterator[tuple[str, int, int]]:
         low = "".join(map(_plain_letter, low))   # same length: spans stay true
     found: list[tuple[str, int, int]] = []
     for m in _WORD.finditer(low):
-        w, a, b = m.group(), m.start(), m.end()
+        w = m.group()
+        a, b = m.span()
         if w == "s" and a > 0 and low[a - 1] in "'\u2019":
             continue
         if found and found[-1][0] == "non" and a - found[-1][2] == 1 and low[a - 1] in "- " and not w.isdigit():
             found[-1] = ("non" + w, found[-1][1], b)
             continue
         found.append((w, a, b))
-    for i, (w, a, b) in enumerate(found):
-        if w == "iv" and i + 1 < len(found) and (i == 0 or found[i - 1][0] not in _NUMERAL_BEFORE):
-            yield "intravenous", a, b
-        else:
-            yield w, a, b
+    if "iv" not in low:   # most texts: no word to read as intravenous
+        return found
+    return [("intravenous", a, b) if w == "iv" and i + 1 < len(found) and (
+        i == 0 or found[i - 1][0] not in _NUMERAL_BEFORE) else (w, a, b) for i, (w, a, b) in enumerate(found)]
 
 
 # words after which 'IV' is a numeral ('stage IV', 'type IV', 'class IV', 'factor IV')

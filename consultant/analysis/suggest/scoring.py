@@ -91,26 +91,26 @@ def _best_of_short(candidates: list[int], acc: dict[int, float], words: _Words, 
     weights = index.weights
     bounds = [_short_bound(acc[tid], weights[tid] or 1.0) for tid in candidates]
     order = sorted(range(len(candidates)), key=bounds.__getitem__, reverse=True)
-    scored: list[tuple[int, _Match]] = []
+    scored: list[tuple[float, int, _Match]] = []   # (-short_key, candidate, match)
     for n, i in enumerate(order):
         if n and n % keep == 0 and bounds[i] < _kth_key(scored, index, keep):
             break
         m = _score(candidates[i], words, index, total, negates)
         if m is not None:
-            scored.append((i, m))
-    scored.sort(key=lambda im: im[0])
-    return [m for _, m in scored]
+            scored.append((-short_key(m.score, m.weight), i, m))
+    scored.sort(key=lambda kim: kim[1])
+    return [m for _, _, m in scored]
 
 
-def _kth_key(scored: list[tuple[int, _Match]], index: TermIndex, keep: int) -> float:
-    """The `short_key` at which `_select`, ranking these matches, reaches its `keep`-th code
-    (minus infinity before it has that many)."""
-    ranked = sorted(scored, key=lambda im: (-short_key(im[1].score, im[1].weight), im[0]))
+def _kth_key(scored: list[tuple[float, int, _Match]], index: TermIndex, keep: int) -> float:
+    """The `short_key` at which `_select`, ranking these matches (each with its key worked
+    out once), reaches its `keep`-th code (minus infinity before it has that many)."""
+    ranked = sorted(scored, key=lambda kim: (kim[0], kim[1]))
     codes: set[tuple[str, str]] = set()
-    for _, m in ranked:
+    for key, _, m in ranked:
         codes.add((index.systems[m.term], index.codes[m.term]))
         if len(codes) >= keep:
-            return short_key(m.score, m.weight)
+            return -key
     return float("-inf")
 
 
