@@ -165,8 +165,9 @@ def _covered(words: _Words, index: TermIndex) -> list[int]:
     weight, need = index._weights.get, index._need
     out: set[int] = set()
     maybe: set[int] = set()
+    reached = index._reach
     for token in present:
-        alone, partners = index.reach(token)
+        alone, partners = reached.get(token) or index.reach(token)
         out.update(alone)
         if not partners:
             continue
@@ -341,20 +342,26 @@ def _score(tid: int, words: _Words, index: TermIndex, total: float | None,
             MIN_CASE_COVER if index.systems[tid] == ICD else MIN_PROCEDURE_COVER):
         return None   # running text: `_select` would drop it whatever its run (about half the candidates)
     hit_slots: dict[int, float] = {}
-    slot_req: dict[int, set[str]] = {}   # slot -> the required words it holds
+    slot_req: dict[int, set[str]] = {}   # slot -> the required words it holds (running text)
     got = 0.0
     for t, w, required in info.tokens:
         places = token_slots.get(t)
         if not places:
             continue
-        if required:
-            got += w
+        # required words decide which run of words wins; optional ones only break ties
+        if not required:
+            add = w * 0.01
             for i, _ in places:
-                slot_req.setdefault(i, set()).add(t)
-        add = w if required else w * 0.01
+                hit_slots[i] = hit_slots.get(i, 0.0) + add
+            continue
+        got += w
         for i, _ in places:
-            # required words decide which run of words wins; optional ones only break ties
-            hit_slots[i] = hit_slots.get(i, 0.0) + add
+            hit_slots[i] = hit_slots.get(i, 0.0) + w
+            if total is None:
+                if i in slot_req:
+                    slot_req[i].add(t)
+                else:
+                    slot_req[i] = {t}
     if not hit_slots:
         return None
     order = sorted(hit_slots)
