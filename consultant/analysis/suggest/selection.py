@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import replace
+from functools import lru_cache
 
 from consultant.analysis.clinical import context as ctx
 from consultant.analysis.clinical.icd_prefixes import (
@@ -213,17 +214,28 @@ def _one_per_side(out: list[Suggestion], text: str) -> list[Suggestion]:
     that names none (the side is then a documentation gap)."""
     groups: dict[tuple[str, str], list[Suggestion]] = {}
     for s in out:
-        key = (s.system, s.code[:3] + " " + " ".join(SIDE_WORDS.sub(" ", s.title.lower()).split())
-               if s.system == ICD else s.code)
+        key = (s.system, s.code[:3] + " " + _sideless(s.title) if s.system == ICD else s.code)
         groups.setdefault(key, []).append(s)
     sided = bool(SIDED.search(text))
     kept = []
     for members in groups.values():
-        neutral = [m for m in members if not SIDED.search(m.title)]
+        neutral = [m for m in members if not _sided(m.title)]
         pick = members[0] if sided or not neutral else neutral[0]
         kept.append(pick if pick.score >= members[0].score else
                     replace(pick, score=members[0].score))
     return kept
+
+
+@lru_cache(maxsize=16384)
+def _sideless(title: str) -> str:
+    """A title without its side words, lower case (titles come back query after query)."""
+    return " ".join(SIDE_WORDS.sub(" ", title.lower()).split())
+
+
+@lru_cache(maxsize=16384)
+def _sided(title: str) -> bool:
+    """Whether a title names a side."""
+    return bool(SIDED.search(title))
 
 
 def _unique_gaps(gaps: list[DocumentationGap]) -> list[DocumentationGap]:
