@@ -19,7 +19,6 @@ from consultant.analysis.suggest.scoring import (
     _token_set,
 )
 from consultant.analysis.suggest.spelling import common_prefix
-from consultant.kb import terms as kt
 from consultant.kb.importers.icd10cm_tabular import full_code
 from consultant.kb.records import CodeEntry
 
@@ -35,8 +34,9 @@ def _resolve(index: TermIndex, code: str, text: str, on: date | None,
         return None
     if base[2]:
         # a header: the words may choose among its children ('peptic ulcer with perforation'
-        # is K27.5, not the default 'without hemorrhage or perforation')
-        base = _default_billable(codes, code, on, frozenset(kt.tokens(text)) - _token_set(matched))
+        # is K27.5, not the default 'without hemorrhage or perforation'); the sentence's
+        # tokens are kept per text, as each of its matches comes here
+        base = _default_billable(codes, code, on, _token_set(text) - _token_set(matched))
         if base is None:
             return None
     billable_code, title, steps = base
