@@ -10,11 +10,13 @@ SQLite indexes, so no import-time parsing and a ready time of milliseconds.
 
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Concatenate, ParamSpec, TypeVar, cast
 
 from consultant.errors import KnowledgeBaseError
 from consultant.kb.records import (
@@ -64,12 +66,43 @@ def _valid_sql(alias: str = "") -> str:
     return f"({p}valid_from IS NULL OR {p}valid_from <= :on) AND ({p}valid_to IS NULL OR :on <= {p}valid_to)"
 
 
+_Args = ParamSpec("_Args")
+_Answer = TypeVar("_Answer")
+KEPT_ANSWERS = 50_000   # answers one book keeps (some tens of MB at most) before it starts over
+
+
+def _remembered(
+    query: Callable[Concatenate[CodeBook, _Args], _Answer],
+) -> Callable[Concatenate[CodeBook, _Args], _Answer]:
+    """Each answer of a query asked once per book: the file is read-only and the answers are
+    frozen data, while one case asks the same few codes' rows again and again (validity, the
+    guideline rules, the edits, the questions: some 30 SQLite queries per email)."""
+    name = query.__name__
+
+    @functools.wraps(query)
+    def kept(book: CodeBook, /, *args: _Args.args, **kwargs: _Args.kwargs) -> _Answer:
+        key = (name, args, tuple(kwargs.items())) if kwargs else (name, args)
+        answers = book._answers
+        try:
+            return cast(_Answer, answers[key])
+        except KeyError:
+            pass
+        answer = query(book, *args, **kwargs)
+        if len(answers) >= KEPT_ANSWERS:
+            answers.clear()
+        answers[key] = answer
+        return answer
+
+    return kept
+
+
 class CodeBook:
     """Queries over one knowledge-base file. Thread-confined: open one per thread."""
 
     def __init__(self, conn: sqlite3.Connection, path: Path | None = None) -> None:
         self._conn = conn
         self.path = path
+        self._answers: dict[tuple[object, ...], object] = {}   # see _remembered
 
     @classmethod
     def open(cls, path: Path) -> CodeBook:
@@ -145,6 +178,7 @@ class CodeBook:
             extra=extra,
         )
 
+    @_remembered
     def history(self, system: str, code: str) -> tuple[CodeEntry, ...]:
         """Every row for the code, oldest first: tells 'deleted' from 'never existed'."""
         rows = self._conn.execute(
@@ -153,6 +187,7 @@ class CodeBook:
         ).fetchall()
         return tuple(self._entry(r) for r in rows)
 
+    @_remembered
     def entry(self, system: str, code: str, on: date) -> CodeEntry | None:
         """The row valid on the date. Where data sets overlap, an official row beats a starter row."""
         rows = self._conn.execute(
@@ -169,6 +204,7 @@ class CodeBook:
                 entry = CodeEntry(**{**entry.__dict__, "plain": plain})
         return entry
 
+    @_remembered
     def child_rows(self, code: str) -> tuple[CodeEntry, ...]:
         """Every ICD-10-CM row whose parent is `code`, of any release, in code order: what
         `children` filters by date (`valid_on`), read once by a caller that keeps it."""
@@ -195,6 +231,7 @@ class CodeBook:
         rows = self._conn.execute("SELECT DISTINCT system FROM code WHERE code = ?", (code,))
         return tuple(r[0] for r in rows)
 
+    @_remembered
     def children(self, code: str, on: date) -> tuple[CodeEntry, ...]:
         """ICD-10-CM codes one level below `code`, valid on the date."""
         rows = self._conn.execute(
@@ -217,6 +254,7 @@ class CodeBook:
             frontier = nxt
         return tuple(found[:limit])
 
+    @_remembered
     def ancestors(self, code: str) -> tuple[str, ...]:
         """ICD-10-CM parents of the code, nearest first (not including the code)."""
         out: list[str] = []
@@ -248,6 +286,7 @@ class CodeBook:
         rows = sorted(rows, key=lambda r: order[r[0]])
         return tuple(IcdNote(r[0], r[1], r[2], tuple((r[3] or "").split())) for r in rows)
 
+    @_remembered
     def seventh_characters(self, code: str) -> tuple[SeventhCharacter, ...]:
         """The 7th characters the code takes (declared at it or its nearest declaring ancestor)."""
         for node in (code, *self.ancestors(code)):
@@ -283,6 +322,7 @@ class CodeBook:
             )
         return tuple(sorted(edits, key=lambda e: (e.column1, e.column2)))
 
+    @_remembered
     def mue(self, code: str, on: date) -> Mue | None:
         row = self._conn.execute(
             f"SELECT code, value, mai, mai_text, rationale, dataset FROM mue WHERE code = :code AND {_valid_sql()} "
@@ -293,6 +333,7 @@ class CodeBook:
             return None
         return Mue(row[0], row[1], int(row[2]), row[3] or "", row[4] or "", row[5])
 
+    @_remembered
     def addon(self, code: str, on: date) -> AddOn | None:
         rows = self._conn.execute(
             f"SELECT addon, type, primary_code, dataset FROM addon WHERE addon = :code AND {_valid_sql()}",
@@ -303,6 +344,7 @@ class CodeBook:
         primaries = tuple(sorted({r[2] for r in rows if r[2]}))
         return AddOn(rows[0][0], int(rows[0][1]), primaries, rows[0][3])
 
+    @_remembered
     def payment(self, code: str, on: date, modifier: str = "") -> PaymentIndicators | None:
         """PFS indicators of one code line for the date of service; None when no PFS release
         covers that date or the code is not in it (say so in the reply: do not guess)."""

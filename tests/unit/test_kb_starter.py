@@ -145,3 +145,34 @@ def test_licensed_cpt_bad_line(tmp_path: Path) -> None:
     with pytest.raises(ImportFileError) as err:
         cpt_licensed.load(conn, f)
     assert (err.value.line, err.value.field) == (2, "code")
+
+
+def test_a_book_asks_sqlite_each_question_once_and_keeps_a_bounded_number_of_answers(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The read-only book keeps its answers (entry, payment, addon...): a second ask runs no
+    query and gives the same answer; a different date is a different question; the number of
+    answers kept is bounded."""
+    import consultant.kb.store as store
+
+    path, conn = _kb(tmp_path)
+    starter.load(conn, write_starter(tmp_path / "data"))
+    conn.commit()
+    conn.close()
+    book = CodeBook.open(path)
+    queries: list[str] = []
+    book.connection.set_trace_callback(queries.append)
+    try:
+        first = book.entry("CPT", "99213", date(2026, 1, 1))
+        asked = len(queries)
+        assert asked >= 1 and first is not None
+        assert book.entry("CPT", "99213", date(2026, 1, 1)) is first and len(queries) == asked
+        assert book.entry("CPT", "99213", date(2026, 1, 2)) == first and len(queries) > asked
+        assert book.entry("CPT", "00000", date(2026, 1, 1)) is None
+        asked = len(queries)
+        assert book.entry("CPT", "00000", date(2026, 1, 1)) is None and len(queries) == asked
+        monkeypatch.setattr(store, "KEPT_ANSWERS", 3)
+        for day in range(3, 9):
+            book.addon("22614", date(2026, 1, day))
+        assert 1 <= len(book._answers) <= 3
+    finally:
+        book.close()
