@@ -38,7 +38,7 @@ def weeks_in(text: str) -> tuple[int, int, re.Match[str]] | None:
     (32, 3)
     """
     best: tuple[int, int, re.Match[str]] | None = None
-    for m in data.WEEKS.finditer(text):
+    for m in prefilter.finditer(data.WEEKS, text):
         groups = [g for g in m.groups()]
         w = next((int(g) for g in (groups[0], groups[2], groups[4]) if g), None)
         d = next((int(g) for g in (groups[1], groups[3], groups[5]) if g), 0)
@@ -146,8 +146,10 @@ def pregestational_diabetes(case: GuidelineCase) -> Ruling:
     drop: list[str] = []
     issues: list[Issue] = []
     for part in case.parts():
+        if not _pregnant(part):
+            continue  # asked by the other pregnancy rules too (kept): the cheaper test first
         pre = part.says(data.PREEXISTING_DM)
-        if pre is None or not _pregnant(part) or part.says(data.GESTATIONAL_DM):
+        if pre is None or part.says(data.GESTATIONAL_DM):
             continue
         category = "O24.0" if part.says(data.TYPE1_DM) else "O24.1" if part.says(data.TYPE2_DM) else "O24.3"
         setting = _setting(part)
@@ -252,12 +254,15 @@ def trimester_from_weeks(case: GuidelineCase) -> Ruling:
     drop: list[str] = []
     issues: list[Issue] = []
     for part in case.parts():
+        obstetric = part.having("O")
+        if not obstetric:
+            continue  # the codes first: reading the weeks is the slow part
         found = weeks_in(part.text)
         if found is None:
             continue
         w, d, m = found
         tri = TRIMESTER_WORDS[trimester_of(w)]
-        for code in part.having("O"):
+        for code in obstetric:
             title = case.title(code) or ""
             said = re.search(r"\b(unspecified|first|second|third) trimester\b", title)
             if said is None or said.group(0) == tri:
