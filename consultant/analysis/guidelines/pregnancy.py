@@ -146,10 +146,8 @@ def pregestational_diabetes(case: GuidelineCase) -> Ruling:
     drop: list[str] = []
     issues: list[Issue] = []
     for part in case.parts():
-        if not _pregnant(part):
-            continue  # asked by the other pregnancy rules too (kept): the cheaper test first
         pre = part.says(data.PREEXISTING_DM)
-        if pre is None or part.says(data.GESTATIONAL_DM):
+        if pre is None or not _pregnant(part) or part.says(data.GESTATIONAL_DM):
             continue
         category = "O24.0" if part.says(data.TYPE1_DM) else "O24.1" if part.says(data.TYPE2_DM) else "O24.3"
         setting = _setting(part)
@@ -191,14 +189,17 @@ def elderly_pregnancy(case: GuidelineCase) -> Ruling:
     O09.52- multigravida, with the trimester (OGCR I.C.15.b.2, Tabular O09.5-)."""
     add: list[Suggestion] = []
     for part in case.parts():
-        if not _pregnant(part):
-            continue
+        # the words of the age first: 'pregnant now?' is the slowest search of the rules
         cue = part.says(data.ELDERLY_WORDS)
         age = part.says(data.AGE)
         years = int(age.group(1)) if age is not None else None
         if years is not None and years > 55:
             continue  # an obstetric history in an older woman's record, not a pregnancy
-        if cue is None and not (years is not None and years >= 35 and weeks_in(part.text)):
+        if cue is None and not (years is not None and years >= 35):
+            continue
+        if not _pregnant(part):
+            continue
+        if cue is None and not weeks_in(part.text):
             continue
         g = part.says(data.GRAVIDA)
         gravida = int(g.group(1) or g.group(2)) if g else None
@@ -360,11 +361,13 @@ def hypertension_in_pregnancy(case: GuidelineCase) -> Ruling:
     issues: list[Issue] = []
     gaps: list[DocumentationGap] = []
     for part in case.parts():
-        if not _pregnant(part):
-            continue
         pre = part.says(data.PREECLAMPSIA)
         gest = part.says(data.GESTATIONAL_HTN)
         chronic = part.says(data.CHRONIC_HTN)
+        if not (pre or gest or chronic) and part.says(data.HYPERTENSION) is None:
+            continue  # no hypertension: nothing to code (the pregnancy, a slow search, is not read)
+        if not _pregnant(part):
+            continue
         when, tri = _time_of(part)
         if pre and chronic:
             code = f"O11.{ {'childbirth': '4', 'puerperium': '5'}.get(when, tri) }"
