@@ -23,7 +23,7 @@ import re
 import sys
 from bisect import bisect_left
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from functools import cache, lru_cache
 from typing import Any
 
@@ -159,9 +159,12 @@ def _gate_of(state: Any, items: Any, fold: bool) -> Gate:
 
 # A word that begins a match: its text ("" for a digit), whether it is read ignoring case,
 # whether a `\\b` comes right before it (then it begins only where no word character is before
-# it), and words every match of the alternative it begins has (`a|b&c` begins at an `a`, or at
-# a `b` when the text has a '&' and a 'c'), and what comes right after it (`_space_after`).
-Head = tuple[str, bool, bool, tuple[Word, ...], str]
+# it), words every match of the alternative it begins has (`a|b&c` begins at an `a`, or at
+# a `b` when the text has a '&' and a 'c'), what comes right after it (`_space_after`), and the
+# whole of what that alternative needs (a `Gate`: `a|\\d+/\\d+ (?:node|LN)` begins at a digit
+# only when the text has a '/' and a 'node' or an 'ln'; read for a digit, which begins so many
+# more places than a word that the tries it saves outweigh the reading).
+Head = tuple[str, bool, bool, tuple[Word, ...], str, Gate]
 
 
 def _all_words(need: Gate) -> frozenset[Word]:
@@ -175,6 +178,10 @@ def _all_words(need: Gate) -> frozenset[Word]:
     if need[0] == "and":
         return frozenset().union(*parts)
     return frozenset.intersection(*parts) if parts else frozenset()
+
+
+def _head(word: str, fold: bool, bounded: bool, needs: Gate, space: str) -> frozenset[Head]:
+    return frozenset(((word, fold, bounded, tuple(sorted(_all_words(needs))), space, needs),))
 
 
 def _digits_only(charset: Any) -> bool:
@@ -204,7 +211,7 @@ def _space_after(item: Any) -> str:
 
 
 def _head_of(state: Any, items: Any, fold: bool, bounded: bool = False,
-             needs: tuple[Word, ...] = (), after: tuple[Any, ...] = ()) -> frozenset[Head] | None:
+             needs: Gate = None, after: tuple[Any, ...] = ()) -> frozenset[Head] | None:
     """The words one of which begins every match of the sequence (its first part that consumes
     text: a literal run, a group, a branch, a digit), or None; `after`: the parse items that
     follow the sequence."""
@@ -215,7 +222,7 @@ def _head_of(state: Any, items: Any, fold: bool, bounded: bool = False,
             run.append(chr(av).lower() if fold else chr(av))
             continue
         if run:
-            return frozenset((("".join(run), fold, bounded, needs, _space_after((op, av))),))
+            return _head("".join(run), fold, bounded, needs, _space_after((op, av)))
         if op is sre.AT and av is sre.AT_BOUNDARY:
             bounded = True
             continue
@@ -229,8 +236,8 @@ def _head_of(state: Any, items: Any, fold: bool, bounded: bool = False,
         if op is sre.BRANCH:
             words: set[Head] = set()
             for alternative in av[1]:
-                more = _all_words(_gate_of(state, alternative, fold))
-                head = _head_of(state, alternative, fold, bounded, tuple(sorted(more.union(needs))), rest)
+                more = _all_of([needs, _gate_of(state, alternative, fold)])
+                head = _head_of(state, alternative, fold, bounded, more, rest)
                 if head is None:
                     return None
                 words |= head
@@ -238,11 +245,11 @@ def _head_of(state: Any, items: Any, fold: bool, bounded: bool = False,
         if op in (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT) and av[0] >= 1:
             return _head_of(state, av[2], fold, bounded, needs)
         if op is sre.IN and _digits_only(av):
-            return frozenset((("", False, bounded, needs, ""),))
+            return _head("", False, bounded, needs, "")
         return None
     if not run:
         return None
-    return frozenset((("".join(run), fold, bounded, needs, _space_after(after[0] if after else None)),))
+    return _head("".join(run), fold, bounded, needs, _space_after(after[0] if after else None))
 
 
 def _split_words(words: frozenset[Word]) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -320,7 +327,7 @@ def _heads(pattern: re.Pattern[str]) -> tuple[tuple[str, ...], tuple[str, ...]] 
     plan = _plan(pattern)
     if plan is None or plan.heads is None:
         return None
-    return _split_words(frozenset((w, fold) for w, fold, _, _, _ in plan.heads))
+    return _split_words(frozenset((w, fold) for w, fold, _, _, _, _ in plan.heads))
 
 
 def _folds_to_ascii(ch: str) -> bool:
@@ -523,6 +530,22 @@ def may_match(pattern: re.Pattern[str], text: str) -> bool:
     return plan is None or _start(plan, _scan(text), 0) is not None
 
 
+def candidates(patterns: Iterable[re.Pattern[str]], text: str) -> list[re.Pattern[str]]:
+    """The patterns (in their order) that `may_match` the text, the text looked up once: a
+    family's trigger words, a rule's word list, most of whose patterns the text rules out."""
+    out: list[re.Pattern[str]] = []
+    scan: _Scan | None = None
+    for pattern in patterns:
+        plan = _read(pattern)
+        if plan is not None:
+            if scan is None:
+                scan = _scan(text)
+            if _start(plan, scan, 0) is None:
+                continue
+        out.append(pattern)
+    return out
+
+
 def search(pattern: re.Pattern[str], text: str, pos: int = 0,
            endpos: int = sys.maxsize) -> re.Match[str] | None:
     """`pattern.search(text, pos, endpos)`, begun where a match can begin (lookbehinds and
@@ -583,11 +606,19 @@ def _head_positions(plan: _Plan, scan: _Scan, start: int) -> list[int] | None:
 def _all_head_positions(plan: _Plan, scan: _Scan) -> list[int] | None:
     most = 16 + len(scan.text) // 32
     found: list[int] = []
-    for word, fold, bounded, needs, space in plan.heads or ():
+    held: dict[int, bool] = {}   # the digits of one alternative share its needs: read them once
+    for word, fold, bounded, needs, space, gate in plan.heads or ():
         if fold and not scan.aligned:
             return None
-        if needs and scan.low is not None and not all(scan.first(w, f) >= 0 for w, f in needs):
-            continue  # the alternative this word begins cannot match
+        if scan.low is not None:
+            if needs and not all(scan.first(w, f) >= 0 for w, f in needs):
+                continue  # the alternative this word begins cannot match
+            if not word and gate is not None:
+                holds = held.get(id(gate))
+                if holds is None:
+                    holds = held[id(gate)] = scan.holds(gate)
+                if not holds:
+                    continue
         at = scan.heads(word, fold, bounded, space)
         if at:
             found += at

@@ -174,3 +174,24 @@ def test_a_word_that_a_space_must_follow_begins_a_match_only_before_one() -> Non
     for text in ["what one", "whatone what x", "What\tx, what x", "is\tthe same", "isn't same, is same",
                  "anyway any  same", "a one"]:
         assert [m.span() for m in prefilter.finditer(pattern, text)] == [m.span() for m in pattern.finditer(text)]
+
+
+def test_candidates_are_the_patterns_that_may_match_in_their_order() -> None:
+    warm(*PATTERNS)
+    for text in TEXTS:
+        kept = prefilter.candidates(PATTERNS, text)
+        assert kept == [p for p in PATTERNS if prefilter.may_match(p, text)]
+        assert all(p in kept for p in PATTERNS if p.search(text))  # never one that matches
+    assert prefilter.candidates(PATTERNS, "nevus excised") == [PATTERNS[1], PATTERNS[5]]  # an x
+
+
+def test_an_alternative_begins_a_match_only_where_the_text_has_all_it_needs() -> None:
+    pattern = re.compile(r"\bN[1-3]\b|\b\d+\s*/\s*\d+\s*(?:LNs?|lymph\s+nodes?|nodes?)\s*(?:pos\w*|\+)", re.IGNORECASE)
+    warm(pattern)
+    texts = ["seen 3/12, BP 120/80, stage N2", "2/14 nodes positive", "3/4 LN+ and N1", "BP 120/80 on 3/12",
+             "12/14 lymph nodes pos", "1/2 nodes negative, N0"]
+    for text in texts:
+        assert [m.span() for m in prefilter.finditer(pattern, text)] == [m.span() for m in pattern.finditer(text)]
+    plan = prefilter._plan(pattern)
+    # no node word in the text: the digits (3, 12, 120, 80) are not tried, only the 'N'
+    assert plan is not None and prefilter._head_positions(plan, prefilter._scan(texts[0]), 0) == [28]

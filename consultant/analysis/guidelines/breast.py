@@ -144,11 +144,13 @@ def receptor_status(case: GuidelineCase) -> Ruling:
     add: list[Suggestion] = []
     drop: list[str] = []
     for part in case.parts():
+        found, at, spans = _statuses(part.text)
+        combined = part.says(data.RECEPTOR_COMBINED)
+        if combined is None and not found.keys() & {"ER", "PR", "HER2"}:
+            continue  # no status to code (read first: most mails name none, and cancer words are slower)
         cancer = part.having("C50", "C56") or part.says(data.CANCER_WORDS)
         if not cancer:
             continue
-        found, at, spans = _statuses(part.text)
-        combined = part.says(data.RECEPTOR_COMBINED)
         codes: list[tuple[str, str, tuple[int, int]]] = []
         if found.keys() & {"ER", "PR"}:
             codes += [(data.RECEPTOR_CODES[(r, found[r])], f"{r}{found[r]}", at[r]) for r in ("ER", "PR", "HER2") if r in found]

@@ -48,6 +48,8 @@ def _stage(part: Part) -> tuple[str, re.Match[str]] | None:
     injury code), so a 'follow-up' elsewhere in a long note does not move the 7th character."""
     anchors = [m.start() for m in prefilter.finditer(data.INJURY_WORDS, part.text)]
     anchors += [m.start() for m in re.finditer(r"\b[ST]\d{2}\.?[0-9A-Z]{1,4}", part.text)]
+    if not anchors:
+        return None  # no injury word nor code for a stage word to be said of
     for name, pattern in data.ENCOUNTER_STAGES:
         for m in prefilter.finditer(pattern, part.text):
             if _NEGATED.search(part.text[max(0, m.start() - 16) : m.start()]):

@@ -68,8 +68,8 @@ def _tears(part: Part) -> list[tuple[str, str, int, int]]:
     """Each clause naming a tear, read with the clause beside it when the meniscus is named
     there ('bucket-handle tear, lateral meniscus')."""
     out: list[tuple[str, str, int, int]] = []
-    if not prefilter.may_match(data.TEAR, part.text):
-        return out  # no clause can name a tear
+    if not (prefilter.may_match(data.TEAR, part.text) and prefilter.may_match(data.MENISCUS, part.text)):
+        return out  # no clause can name a tear, or no clause a meniscus (one must name it)
     clauses = list(_CLAUSE.finditer(part.text))
     for i, c in enumerate(clauses):
         if not data.TEAR.search(c.group(0)):

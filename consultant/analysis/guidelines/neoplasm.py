@@ -198,9 +198,11 @@ def positive_nodes_secondary(case: GuidelineCase) -> Ruling:
     Table, lymph node, secondary column)."""
     add: list[Suggestion] = []
     for part in case.parts():
-        nodes = part.says(data.POSITIVE_NODES)
         primaries = _primary_codes(part)
-        if nodes is None or not primaries or part.says(data.NODE_NEGATIVE) or part.having("C77"):
+        if not primaries or part.having("C77"):
+            continue  # the codes first: the searches below are the slow part
+        nodes = part.says(data.POSITIVE_NODES)
+        if nodes is None or part.says(data.NODE_NEGATIVE):
             continue
         region = next(
             ((code, where) for prefixes, code, where in data.NODE_REGION_BY_PRIMARY
@@ -228,8 +230,10 @@ def treatment_of_secondary_first(case: GuidelineCase) -> Ruling:
     issues = []
     for part in case.parts():
         secondaries = part.having(*SECONDARY)
+        if not secondaries:
+            continue  # the codes first: the search is the slow part
         treated = part.says(data.TREATS_SECONDARY)
-        if not secondaries or treated is None:
+        if treated is None:
             continue
         primaries = tuple(c for c in _primary_codes(part) if c in part.named) or _primary_codes(part)
         sec = secondaries[0]

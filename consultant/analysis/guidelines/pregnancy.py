@@ -38,7 +38,7 @@ def weeks_in(text: str) -> tuple[int, int, re.Match[str]] | None:
     (32, 3)
     """
     best: tuple[int, int, re.Match[str]] | None = None
-    for m in data.WEEKS.finditer(text):
+    for m in prefilter.finditer(data.WEEKS, text):
         groups = [g for g in m.groups()]
         w = next((int(g) for g in (groups[0], groups[2], groups[4]) if g), None)
         d = next((int(g) for g in (groups[1], groups[3], groups[5]) if g), 0)
@@ -189,14 +189,17 @@ def elderly_pregnancy(case: GuidelineCase) -> Ruling:
     O09.52- multigravida, with the trimester (OGCR I.C.15.b.2, Tabular O09.5-)."""
     add: list[Suggestion] = []
     for part in case.parts():
-        if not _pregnant(part):
-            continue
+        # the words of the age first: 'pregnant now?' is the slowest search of the rules
         cue = part.says(data.ELDERLY_WORDS)
         age = part.says(data.AGE)
         years = int(age.group(1)) if age is not None else None
         if years is not None and years > 55:
             continue  # an obstetric history in an older woman's record, not a pregnancy
-        if cue is None and not (years is not None and years >= 35 and weeks_in(part.text)):
+        if cue is None and not (years is not None and years >= 35):
+            continue
+        if not _pregnant(part):
+            continue
+        if cue is None and not weeks_in(part.text):
             continue
         g = part.says(data.GRAVIDA)
         gravida = int(g.group(1) or g.group(2)) if g else None
@@ -252,12 +255,15 @@ def trimester_from_weeks(case: GuidelineCase) -> Ruling:
     drop: list[str] = []
     issues: list[Issue] = []
     for part in case.parts():
+        obstetric = part.having("O")
+        if not obstetric:
+            continue  # the codes first: reading the weeks is the slow part
         found = weeks_in(part.text)
         if found is None:
             continue
         w, d, m = found
         tri = TRIMESTER_WORDS[trimester_of(w)]
-        for code in part.having("O"):
+        for code in obstetric:
             title = case.title(code) or ""
             said = re.search(r"\b(unspecified|first|second|third) trimester\b", title)
             if said is None or said.group(0) == tri:
@@ -355,11 +361,13 @@ def hypertension_in_pregnancy(case: GuidelineCase) -> Ruling:
     issues: list[Issue] = []
     gaps: list[DocumentationGap] = []
     for part in case.parts():
-        if not _pregnant(part):
-            continue
         pre = part.says(data.PREECLAMPSIA)
         gest = part.says(data.GESTATIONAL_HTN)
         chronic = part.says(data.CHRONIC_HTN)
+        if not (pre or gest or chronic) and part.says(data.HYPERTENSION) is None:
+            continue  # no hypertension: nothing to code (the pregnancy, a slow search, is not read)
+        if not _pregnant(part):
+            continue
         when, tri = _time_of(part)
         if pre and chronic:
             code = f"O11.{ {'childbirth': '4', 'puerperium': '5'}.get(when, tri) }"

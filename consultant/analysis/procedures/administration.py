@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from consultant.analysis import prefilter
 from consultant.analysis.findings import DocumentationGap
 from consultant.analysis.procedures.choose import Choice
 from consultant.analysis.procedures.families import Family
@@ -57,6 +58,8 @@ def _chunks(text: str, method_words: dict[str, list[re.Pattern[str]]]) -> list[s
     'Toradol 60 mg IM and B12 1000 mcg IM') is cut at the comma, 'and' or 'then' between them:
     for two of the same method only when each side has its own dose."""
     out: list[str] = []
+    # a pattern whose words the text lacks matches no line of it: tried once, not once a line
+    method_words = {method: [p for p in ps if prefilter.may_match(p, text)] for method, ps in method_words.items()}
     for piece in _SPLIT.split(text):
         hits = sorted((m.start(), method) for method, ps in method_words.items() for p in ps for m in p.finditer(piece))
         cuts = [0]

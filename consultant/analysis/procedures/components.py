@@ -28,13 +28,15 @@ def component_lines(
     inherent = set(table.get("inherently_bilateral", []))
     repeat = re.compile(table.get("repeat", r"(?!)"), re.IGNORECASE)
     modifiers: dict[str, list[str]] = table.get("modifiers", {})
+    codes = [m for m in named if m.system == CPT and m.code.isdigit() and low <= int(m.code) <= high]
+    if not codes:
+        return Choice((), (), {}), ()  # no imaging code named: nothing to split (the setting is read only for one)
     note = patient_part(text)
     facts = {spec.name: read_fact(spec, note) for spec in family.facts}
     setting = facts.get("setting", ())
     if not setting:
         return Choice((), (), {}), ()
     mods = tuple(modifiers.get(setting[0].value, []))
-    codes = [m for m in named if m.system == CPT and m.code.isdigit() and low <= int(m.code) <= high]
     lines: list[ProcedureLine] = []
     unchecked: list[str] = []
     seen: set[str] = set()

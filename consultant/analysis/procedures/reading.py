@@ -51,7 +51,7 @@ def phrase_at(text: str, start: int, end: int, limit: int = 60) -> str:
 def find_positive(patterns: tuple[re.Pattern[str], ...], text: str) -> re.Match[str] | None:
     """The first match of any pattern that is not negated."""
     best: re.Match[str] | None = None
-    for p in patterns:
+    for p in prefilter.candidates(patterns, text):
         for m in prefilter.finditer(p, text):
             if not negated(text, m.start()):
                 if best is None or m.start() < best.start():

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 
+from consultant.analysis import prefilter
 from consultant.analysis.findings import DocumentationGap
 from consultant.analysis.procedures.choose import Choice
 from consultant.analysis.procedures.families import Family
@@ -34,6 +36,13 @@ def read_age(text: str) -> tuple[float, str] | None:
     return None
 
 
+@lru_cache(maxsize=1024)
+def _name_pattern(name: str) -> re.Pattern[str]:
+    """A vaccine name as a word, compiled once per name (not once per note), so the prefilter
+    can skip a name whose words the note lacks."""
+    return re.compile(rf"(?<![\w-]){name}(?![\w])", re.IGNORECASE)
+
+
 def vaccines_given(family: Family, text: str, named: Sequence[str]) -> list[tuple[str, dict[str, object], str]]:
     """(product code, product data, evidence) for each vaccine: the product codes the message
     names when it names any (words beside them would count a vaccine twice), else the vaccine
@@ -45,7 +54,7 @@ def vaccines_given(family: Family, text: str, named: Sequence[str]) -> list[tupl
     hits: list[tuple[int, int, str]] = []
     for code, data in products.items():
         for name in data.get("names", []):  # type: ignore[attr-defined]
-            for m in re.finditer(rf"(?<![\w-]){name}(?![\w])", text, re.IGNORECASE):
+            for m in prefilter.finditer(_name_pattern(name), text):
                 if not negated(text, m.start()):
                     hits.append((m.start(), m.end(), code))
     taken: list[tuple[int, int, str]] = []

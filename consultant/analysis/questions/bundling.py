@@ -53,6 +53,8 @@ def _asked_pairs(text: str, mentions: Sequence[Mention]) -> list[tuple[str, str]
     """Pairs of procedure codes a question sentence asks about ('Can I bill 11042 with
     97597?'), or, when the mail speaks of bundling, the codes it names."""
     procs = [m for m in mentions if m.system in PROCEDURES and not is_em(m.code)]
+    if len({m.code for m in procs}) < 2:
+        return []  # no pair to ask about (the sentences are not read)
     pairs: list[tuple[str, str]] = []
     for q in SENTENCE.finditer(text):
         inside = list(dict.fromkeys(m.code for m in procs if q.start() <= m.start < q.end()))

@@ -28,6 +28,10 @@ ASKS_MODIFIER = re.compile(
 )
 EXPLICIT = re.compile(r"\b(?:which|what)\s+mod\w*|\bneed\s+(?:a\s+)?mod\w*|\bmod(?:ifier)?s?\s*\?",
                       re.IGNORECASE)
+# A modifier written as one ('mod 25', '-59'), and two offered as a choice ('25 or 57').
+_WRITTEN_MODIFIER = re.compile(r"\b(?:mod(?:ifier)?s?|-)\s*(\d{2}|[A-Z]{2})\b")
+_MODIFIER_CHOICE = re.compile(r"\b(\d{2})\s+(?:or|vs\.?|versus)\s+(\d{2})\b")
+_VISIT_WORDS = re.compile(r"\bE/?M\b|\bvisit\b|\bconsult\w*|\bH&P\b", re.IGNORECASE)
 _EM_MODIFIERS = {"25", "57", "24"}
 _RADIOLOGY = ("7",)
 
@@ -41,9 +45,9 @@ def _named(text: str, mentions: Sequence[Mention]) -> set[str]:
     found = {m.code for m in mentions if m.system == MODIFIER}
     for m in mentions:
         found.update(m.modifiers)
-    for hit in re.finditer(r"\b(?:mod(?:ifier)?s?|-)\s*(\d{2}|[A-Z]{2})\b", text):
+    for hit in prefilter.finditer(_WRITTEN_MODIFIER, text):
         found.add(hit.group(1))
-    for hit in re.finditer(r"\b(\d{2})\s+(?:or|vs\.?|versus)\s+(\d{2})\b", text):
+    for hit in prefilter.finditer(_MODIFIER_CHOICE, text):
         found.update(hit.groups())
     return found
 
@@ -80,11 +84,10 @@ def modifier_answers(
     text: str, mentions: Sequence[Mention], book: PaymentBook | None, on: date
 ) -> tuple[DirectAnswer, ...]:
     named = _named(text, mentions)
-    asks = bool(ASKS_MODIFIER.search(text))
+    asks = bool(prefilter.search(ASKS_MODIFIER, text))
     out: list[DirectAnswer] = []
     fired: dict[str, tuple[ModifierRule, list[re.Match[str]]]] = {}
-    visit = any(is_em(m.code) for m in mentions) or re.search(
-        r"\bE/?M\b|\bvisit\b|\bconsult\w*|\bH&P\b", text, re.IGNORECASE)
+    visit = any(is_em(m.code) for m in mentions) or prefilter.search(_VISIT_WORDS, text)
     for rule in modifier_rules():
         if rule.code in _EM_MODIFIERS and not visit:
             continue  # an E/M modifier without a visit would be dropped below: its words are not read
@@ -113,7 +116,7 @@ def modifier_answers(
             ))
             fired.pop("25")
             fired.pop("57")
-    if not fired and not out and EXPLICIT.search(text):
+    if not fired and not out and prefilter.search(EXPLICIT, text):
         out.append(DirectAnswer(
             "modifier", "which modifier?",
             "Cannot tell from the words, because they do not say what sets the service apart: "

@@ -43,13 +43,18 @@ def _rules() -> dict[str, Any]:
 def repairs_in(text: str) -> tuple[Repair, ...]:
     """One repair per line that names a site, a length in cm and how it was closed."""
     rules = _rules()
+    if not prefilter.may_match(LENGTH, text):
+        return ()
+    # a pattern whose words the text lacks matches none of its lines: tried once, not per line
+    areas = [(k, p) for k, p in rules["_areas"] if prefilter.may_match(p, text)]
+    complexities = [(k, p) for k, p in rules["_complexity"] if prefilter.may_match(p, text)]
     out = []
     for line in text.splitlines():
         length = LENGTH.search(line)
         if length is None:
             continue
-        area = next((k for k, p in rules["_areas"] if p.search(line)), None)
-        complexity = next((k for k, p in rules["_complexity"] if p.search(line)), None)
+        area = next((k for k, p in areas if p.search(line)), None)
+        complexity = next((k for k, p in complexities if p.search(line)), None)
         if area is None or complexity is None:
             continue
         out.append(Repair(area, complexity, float(length.group(1)), line.strip()))

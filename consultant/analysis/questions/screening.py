@@ -41,6 +41,8 @@ def screening_answers(text: str) -> tuple[DirectAnswer, ...]:
     r = _rules()
     out: list[DirectAnswer] = []
     seen: set[str] = set()
+    if not (prefilter.may_match(r["_colonoscopy"], text) and prefilter.may_match(r["_screening"], text)):
+        return ()  # no paragraph can name both: the mail has not the words
     for part in scenarios(text):
         if not (prefilter.search(r["_colonoscopy"], part) and prefilter.search(r["_screening"], part)):
             continue
