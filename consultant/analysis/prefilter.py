@@ -21,6 +21,7 @@ from __future__ import annotations
 import importlib
 import re
 import sys
+import threading
 from bisect import bisect_left
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
@@ -437,27 +438,31 @@ class _Scan:
         return any(self.holds(p) for p in need[1])
 
 
-_RECENT: OrderedDict[str, _Scan] = OrderedDict()
+_THREAD = threading.local()   # the daemon answers its mailboxes in a thread pool
 _KEPT = 32
 _SHORT = 256   # a text shorter than this is read on its own (a line, a window): quicker than finding its parent
 
 
 def _scan(text: str) -> _Scan:
     """The scan of a text, kept for the few texts (a case and its parts) the rules read now; a
-    part of a text scanned lately has that text as its parent."""
-    last = next(reversed(_RECENT.values()), None)
+    part of a text scanned lately has that text as its parent. Kept per thread: a scan fills
+    itself in as rules ask, and two cases analysed at once must not share or reorder the list."""
+    recent: OrderedDict[str, _Scan] | None = getattr(_THREAD, "recent", None)
+    if recent is None:
+        recent = _THREAD.recent = OrderedDict()
+    last = next(reversed(recent.values()), None)
     if last is not None and last.text is text:
         return last   # most searches read the text the one before read
-    scan = _RECENT.get(text)
+    scan = recent.get(text)
     if scan is not None:
-        _RECENT.move_to_end(text)
+        recent.move_to_end(text)
         return scan
     parent = None if len(text) < _SHORT else max(
-        (s for s in _RECENT.values() if len(s.text) > len(text) and s.parent is None and text in s.text),
+        (s for s in recent.values() if len(s.text) > len(text) and s.parent is None and text in s.text),
         key=lambda s: len(s.text), default=None)
-    scan = _RECENT[text] = _Scan(text, parent)
-    if len(_RECENT) > _KEPT:
-        _RECENT.popitem(last=False)
+    scan = recent[text] = _Scan(text, parent)
+    if len(recent) > _KEPT:
+        recent.popitem(last=False)
     return scan
 
 

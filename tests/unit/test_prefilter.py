@@ -195,3 +195,28 @@ def test_an_alternative_begins_a_match_only_where_the_text_has_all_it_needs() ->
     plan = prefilter._plan(pattern)
     # no node word in the text: the digits (3, 12, 120, 80) are not tried, only the 'N'
     assert plan is not None and prefilter._head_positions(plan, prefilter._scan(texts[0]), 0) == [28]
+
+
+def test_the_scans_of_texts_are_kept_per_thread_so_cases_answered_at_once_share_none() -> None:
+    """The daemon answers its mailboxes in a thread pool: a scan (filled in as rules ask) made in
+    one thread is not handed to another, and searches there still give the plain regex's answer."""
+    import threading
+
+    from consultant.analysis import prefilter
+
+    text = "Patient seen for chest pain; no fracture of the left wrist. " * 10
+    mine = prefilter._scan(text)
+    assert prefilter._scan(text) is mine
+    theirs: list[object] = []
+    pattern = re.compile(r"\bfracture of the (left|right) wrist\b", re.I)
+    found: list[bool] = []
+
+    def other() -> None:
+        theirs.append(prefilter._scan(text))
+        found.append(prefilter.search(pattern, text) is not None)
+
+    worker = threading.Thread(target=other)
+    worker.start()
+    worker.join()
+    assert theirs and theirs[0] is not mine
+    assert found == [True]

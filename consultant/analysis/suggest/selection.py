@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import replace
 from functools import lru_cache
 
@@ -186,7 +187,9 @@ def _sentence_matches(text: str, start: int, end: int, cues: tuple[tuple[int, in
     cache = index._sentences
     hit = cache.get(key)
     if hit is not None:
-        cache.move_to_end(key)
+        # the index is shared by the daemon's threads: another may have just dropped the key
+        with suppress(KeyError):
+            cache.move_to_end(key)
         return hit
     piece = text[start:end]
     slots = slots_of(piece, index, 0, len(piece), rel, strict=not short, clinical=clinical)
@@ -204,7 +207,8 @@ def _sentence_matches(text: str, start: int, end: int, cues: tuple[tuple[int, in
     result = tuple(out)
     cache[key] = result
     if len(cache) > SENTENCE_CACHE:
-        cache.popitem(last=False)
+        with suppress(KeyError):
+            cache.popitem(last=False)
     return result
 
 
