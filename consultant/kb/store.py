@@ -136,20 +136,16 @@ class CodeBook:
         self._conn.close()
 
     # -- releases -------------------------------------------------------------------------
-    _releases: tuple[Release, ...] | None = None
-
+    @_remembered
     def releases(self) -> tuple[Release, ...]:
-        """Every data set of the file, read once: the file is opened read-only (`kb update`
-        swaps in a new file, which gets a new CodeBook), and the lookup asks per code."""
-        if self._releases is None:
-            rows = self._conn.execute(
-                "SELECT name, kind, release, valid_from, valid_to, source, rows, sha256 "
-                "FROM dataset ORDER BY kind, valid_from"
-            ).fetchall()
-            self._releases = tuple(
-                Release(r[0], r[1], r[2], _day(r[3]), _day(r[4]), r[5], r[6], r[7]) for r in rows
-            )
-        return self._releases
+        """Every data set of the file (asked per code by the lookup, so kept: see _remembered)."""
+        rows = self._conn.execute(
+            "SELECT name, kind, release, valid_from, valid_to, source, rows, sha256 "
+            "FROM dataset ORDER BY kind, valid_from"
+        ).fetchall()
+        return tuple(
+            Release(r[0], r[1], r[2], _day(r[3]), _day(r[4]), r[5], r[6], r[7]) for r in rows
+        )
 
     def releases_for(self, on: date) -> tuple[Release, ...]:
         """The data sets whose validity covers the date (or that have none)."""
@@ -370,18 +366,13 @@ class CodeBook:
         )
 
     # -- modifiers and words ------------------------------------------------------------
-    _modifiers: dict[str, ModifierEntry | None] | None = None
-
+    @_remembered
     def modifier(self, code: str) -> ModifierEntry | None:
-        """One modifier's row; each asked once per book (a few hundred rows, asked per code line)."""
-        if self._modifiers is None:
-            self._modifiers = {}
-        if code not in self._modifiers:
-            row = self._conn.execute(
-                "SELECT code, title, plain, applies_to, level, source FROM modifier WHERE code = ?", (code,)
-            ).fetchone()
-            self._modifiers[code] = ModifierEntry(*row) if row else None
-        return self._modifiers[code]
+        """One modifier's row (a few hundred rows, asked per code line, so kept)."""
+        row = self._conn.execute(
+            "SELECT code, title, plain, applies_to, level, source FROM modifier WHERE code = ?", (code,)
+        ).fetchone()
+        return ModifierEntry(*row) if row else None
 
     def abbreviations(self) -> dict[str, tuple[str, ...]]:
         """Short form (lower-case) -> expansions."""
